@@ -1,0 +1,50 @@
+import { TokenmeterError } from './errors.ts';
+
+/** A subscription plan: tokens granted each monthly cycle, and how many unused ones roll over. */
+export interface Plan {
+  id: string;
+  name: string;
+  monthlyAllocation: number;
+  rolloverCap: number;
+}
+
+/** A token-costing feature of the app. */
+export interface Feature {
+  id: string;
+  name: string;
+  cost: number;
+}
+
+/** Something a user can buy: a top-up of tokens, or a plan subscription. */
+export interface TokenPackage {
+  id: string;
+  name: string;
+  tokens: number;
+  priceCents: number;
+  currency: string;
+  kind: 'topup' | 'plan';
+  /** For kind `plan`: the plan it subscribes to. */
+  plan: string | null;
+}
+
+/** The validated configuration the engine prices and plans with. */
+export interface Catalog {
+  plans: ReadonlyMap<string, Plan>;
+  features: ReadonlyMap<string, Feature>;
+  packages: ReadonlyMap<string, TokenPackage>;
+  defaultPlan: string;
+}
+
+export function findPlan(catalog: Catalog, id: string): Plan {
+  const plan = catalog.plans.get(id);
+  if (!plan) throw new TokenmeterError('unknown_plan', `Unknown plan "${id}"`, 'plan');
+  return plan;
+}
+
+export function findFeature(catalog: Catalog, id: unknown): Feature {
+  const feature = typeof id === 'string' ? catalog.features.get(id) : undefined;
+  if (!feature) {
+    throw new TokenmeterError('unknown_feature', `Unknown feature "${String(id)}"`, 'feature');
+  }
+  return feature;
+}

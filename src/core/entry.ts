@@ -1,0 +1,42 @@
+/** Ledger entry kinds: one kind per meaning. */
+export const ENTRY_KINDS = [
+  'opening_balance',
+  'debit',
+  'hold_commit',
+  'credit',
+  'purchase',
+  'payment_refund',
+  'adjustment',
+  'plan_change',
+  'cycle_grant',
+  'cycle_expiry',
+  'import',
+  'debit_reversal',
+] as const;
+
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+
+/** A ledger entry before it is written (no id yet). Amounts are signed integers. */
+export interface EntryDraft {
+  account: string;
+  kind: EntryKind;
+  /** allocationDelta + purchasedDelta. */
+  amount: number;
+  allocationDelta: number;
+  purchasedDelta: number;
+  balanceAfter: number;
+  feature: string | null;
+  quantity: number | null;
+  idempotencyKey: string | null;
+  source: string | null;
+  /** With source, unique per kind: it makes credits, grants and recoveries idempotent. */
+  reference: string | null;
+  reason: string | null;
+  actor: string | null;
+  at: number;
+}
+
+/** A written ledger entry. */
+export interface LedgerEntry extends EntryDraft {
+  id: number;
+}

@@ -1,0 +1,4 @@
+export type { LedgerContext } from './context.ts';
+export { type OpenLedgerOptions, openLedger } from './open-ledger.ts';
+export { TokenLedger, type TokenLedgerOptions } from './token-ledger.ts';
+export type * from './types.ts';

@@ -1,0 +1,64 @@
+import { requireAccountId } from '../../core/account-id.ts';
+import { availableOf, balanceOf } from '../../core/account-state.ts';
+import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
+import { decideCredit } from '../../core/credit.ts';
+import type { LedgerContext } from '../context.ts';
+import { requireText } from '../inputs.ts';
+import type { Credited, CreditInput, CreditResult } from '../types.ts';
+import { WorkingAccount } from '../working-account.ts';
+
+/**
+ * Adds purchased tokens once per (source, reference): the ledger's UNIQUE index makes a
+ * second credit of the same reference impossible, and a repeat replays the first.
+ */
+export async function credit(ctx: LedgerContext, input: CreditInput): Promise<CreditResult> {
+  const account = requireAccountId(input.account);
+  const tokens = requireInt('tokens', input.tokens, 1, MAX_ADJUSTMENT);
+  const source = requireText('source', input.source, 64);
+  const reference = requireText('reference', input.reference, 255);
+  const kind = input.kind ?? 'credit';
+  const reason = input.reason === undefined ? null : requireText('reason', input.reason, 500);
+  const actor = input.actor === undefined ? null : requireText('actor', input.actor, 200);
+
+  const outcome = await ctx.store.write(async (tx): Promise<CreditResult> => {
+    const now = ctx.clock.now();
+    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+    const prior = await tx.findEntryByReference(kind, source, reference);
+    if (prior) {
+      if (prior.account !== account || prior.amount !== tokens) {
+        return {
+          ok: false,
+          code: 'idempotency_conflict',
+          message: `${source} reference "${reference}" was already credited with different parameters`,
+          account,
+          balance: balanceOf(working.state),
+          available: availableOf(working.state),
+        };
+      }
+      return {
+        ok: true,
+        account,
+        tokens,
+        balance: balanceOf(working.state),
+        available: availableOf(working.state),
+        entryId: prior.id,
+        replayed: true,
+      };
+    }
+    working.apply(decideCredit(working.state, tokens, kind, { source, reference, reason, actor }, now));
+    const ids = await working.flush(tx, 'no_overdraft');
+    return {
+      ok: true,
+      account,
+      tokens,
+      balance: balanceOf(working.state),
+      available: availableOf(working.state),
+      entryId: ids.at(-1) ?? 0,
+      replayed: false,
+    } satisfies Credited;
+  });
+  if (outcome.ok && !outcome.replayed) {
+    ctx.logger.info({ account, tokens, source, reference }, `Credited ${tokens} tokens to user ${account} (${source})`);
+  }
+  return outcome;
+}

@@ -1,0 +1,58 @@
+import { requireAccountId } from '../../core/account-id.ts';
+import { availableOf, balanceOf } from '../../core/account-state.ts';
+import { requireQuantity } from '../../core/amounts.ts';
+import { findFeature } from '../../core/catalog.ts';
+import { decideDeduct } from '../../core/deduct.ts';
+import type { LedgerContext } from '../context.ts';
+import { findPrior, remember } from '../idempotency.ts';
+import { optionalKey } from '../inputs.ts';
+import type { Deducted, DeductInput, DeductResult } from '../types.ts';
+import { WorkingAccount } from '../working-account.ts';
+
+/** Charges a feature use in one guarded write, or refuses with a value (nothing written). */
+export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<DeductResult> {
+  const account = requireAccountId(input.account);
+  const feature = findFeature(ctx.catalog, input.feature);
+  const quantity = requireQuantity(input.quantity);
+  const key = optionalKey(input.idempotencyKey);
+  const scope = { account, operation: 'deduct', key, fingerprint: `${feature.id}x${quantity}` };
+
+  const outcome = await ctx.store.write(async (tx) => {
+    const now = ctx.clock.now();
+    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+    const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
+    const prior = await findPrior<Deducted>(tx, scope, figures);
+    if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
+
+    const decision = decideDeduct(working.state, feature, quantity, key, now);
+    if (!decision.ok) return { ...decision, account } satisfies DeductResult;
+    working.apply(decision);
+    const ids = await working.flush(tx, 'no_overdraft');
+    const result: Deducted = {
+      ok: true,
+      account,
+      feature: feature.id,
+      quantity,
+      cost: decision.cost,
+      balanceBefore: decision.balanceBefore,
+      balance: balanceOf(working.state),
+      available: availableOf(working.state),
+      entryId: ids.at(-1) ?? 0,
+      replayed: false,
+    };
+    await remember(tx, scope, result, now);
+    if (working.provisioned) ctx.logger.info({ account, plan: working.state.plan }, `Provisioned account ${account}`);
+    return result;
+  });
+
+  if (outcome.ok && !outcome.replayed) {
+    ctx.logger.info(
+      { account, feature: feature.id, quantity, cost: outcome.cost, entryId: outcome.entryId },
+      `Deducted ${outcome.cost} tokens from user ${account} (${feature.id}). Balance: ${outcome.balanceBefore} → ${outcome.balance}`,
+    );
+  } else if (!outcome.ok && outcome.code === 'insufficient_tokens') {
+    const log = outcome.available <= 0 ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
+    log({ account, feature: feature.id, cost: outcome.cost, available: outcome.available }, outcome.message);
+  }
+  return outcome;
+}

@@ -1,0 +1,63 @@
+import { requireAccountId } from '../../core/account-id.ts';
+import { availableOf, balanceOf } from '../../core/account-state.ts';
+import { MAX_ADJUSTMENT, MAX_HOLD_TTL_SECONDS, requireInt, requireQuantity } from '../../core/amounts.ts';
+import { findFeature } from '../../core/catalog.ts';
+import { costOf } from '../../core/deduct.ts';
+import { invalid } from '../../core/errors.ts';
+import { decideReserve } from '../../core/holds.ts';
+import type { LedgerContext } from '../context.ts';
+import { findPrior, remember } from '../idempotency.ts';
+import { optionalKey } from '../inputs.ts';
+import type { Reserved, ReserveInput, ReserveResult } from '../types.ts';
+import { WorkingAccount } from '../working-account.ts';
+
+export const DEFAULT_HOLD_TTL_SECONDS = 300;
+
+/** Reserves tokens for work of unknown cost; refused like a deduction when they are not available. */
+export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<ReserveResult> {
+  const account = requireAccountId(input.account);
+  if ((input.feature === undefined) === (input.amount === undefined)) {
+    throw invalid('amount', 'give exactly one of feature or amount');
+  }
+  const feature = input.feature === undefined ? null : findFeature(ctx.catalog, input.feature);
+  const amount = feature
+    ? costOf(feature, requireQuantity(input.quantity))
+    : requireInt('amount', input.amount, 1, MAX_ADJUSTMENT);
+  const ttl = requireInt('ttlSeconds', input.ttlSeconds ?? DEFAULT_HOLD_TTL_SECONDS, 1, MAX_HOLD_TTL_SECONDS);
+  const key = optionalKey(input.idempotencyKey);
+  const scope = { account, operation: 'reserve', key, fingerprint: `${feature?.id ?? ''}:${amount}:${ttl}` };
+
+  return ctx.store.write(async (tx): Promise<ReserveResult> => {
+    const now = ctx.clock.now();
+    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+    const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
+    const prior = await findPrior<Reserved>(tx, scope, figures);
+    if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
+
+    const decision = decideReserve(working.state, amount, now);
+    if (!decision.ok) return { ...decision, account };
+    working.state = decision.state;
+    await working.flush(tx, 'no_overdraft');
+    const expiresAt = now + ttl * 1000;
+    const holdId = await tx.insertHold({
+      account,
+      amount,
+      feature: feature?.id ?? null,
+      createdAt: now,
+      expiresAt,
+      idempotencyKey: key,
+    });
+    const result: Reserved = {
+      ok: true,
+      account,
+      holdId,
+      amount,
+      expiresAt,
+      balance: balanceOf(working.state),
+      available: availableOf(working.state),
+      replayed: false,
+    };
+    await remember(tx, scope, result, now);
+    return result;
+  });
+}

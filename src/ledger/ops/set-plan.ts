@@ -1,0 +1,50 @@
+import { requireAccountId } from '../../core/account-id.ts';
+import { availableOf, balanceOf } from '../../core/account-state.ts';
+import { findPlan } from '../../core/catalog.ts';
+import { decidePlanChange } from '../../core/plan-change.ts';
+import type { LedgerContext } from '../context.ts';
+import { requireText } from '../inputs.ts';
+import type { PlanChanged, SetPlanInput } from '../types.ts';
+import { WorkingAccount } from '../working-account.ts';
+
+/** Moves an account to another plan at once; a new cycle starts now. */
+export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<PlanChanged> {
+  const account = requireAccountId(input.account);
+  const plan = findPlan(ctx.catalog, typeof input.plan === 'string' ? input.plan : String(input.plan));
+  const reason = requireText('reason', input.reason, 500);
+  const actor = requireText('actor', input.actor, 200);
+
+  const outcome = await ctx.store.write(async (tx): Promise<PlanChanged> => {
+    const now = ctx.clock.now();
+    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+    const previousPlan = working.provisioned ? null : working.state.plan;
+    if (previousPlan === plan.id) {
+      return {
+        ok: true,
+        account,
+        previousPlan,
+        plan: plan.id,
+        balance: balanceOf(working.state),
+        available: availableOf(working.state),
+        rolledOver: working.state.rolledOver,
+        entryId: null,
+      };
+    }
+    working.apply(decidePlanChange(working.state, plan, reason, actor, now));
+    const ids = await working.flush(tx, 'exempt');
+    return {
+      ok: true,
+      account,
+      previousPlan,
+      plan: plan.id,
+      balance: balanceOf(working.state),
+      available: availableOf(working.state),
+      rolledOver: working.state.rolledOver,
+      entryId: ids.at(-1) ?? null,
+    };
+  });
+  if (outcome.entryId !== null) {
+    ctx.logger.info({ account, plan: plan.id, reason, actor }, `Plan of user ${account} set to ${plan.id}`);
+  }
+  return outcome;
+}

@@ -1,0 +1,89 @@
+import { availableOf, balanceOf } from '../../core/account-state.ts';
+import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
+import { TokenmeterError } from '../../core/errors.ts';
+import { decideCommit, decideRelease } from '../../core/holds.ts';
+import type { LedgerContext } from '../context.ts';
+import type { HoldResult, HoldSettled } from '../types.ts';
+import { WorkingAccount } from '../working-account.ts';
+
+/** Charges `actual` tokens for a hold's work and frees the rest of its reservation. */
+export function commitHold(ctx: LedgerContext, holdId: number, actual: number): Promise<HoldResult> {
+  const amount = requireInt('amount', actual, 0, MAX_ADJUSTMENT);
+  return settle(ctx, holdId, { action: 'commit', actual: amount });
+}
+
+/** Gives a hold's whole reservation back. */
+export function releaseHold(ctx: LedgerContext, holdId: number): Promise<HoldResult> {
+  return settle(ctx, holdId, { action: 'release' });
+}
+
+async function settle(
+  ctx: LedgerContext,
+  holdIdInput: number,
+  how: { action: 'commit'; actual: number } | { action: 'release' },
+): Promise<HoldResult> {
+  const holdId = requireInt('holdId', holdIdInput, 1, Number.MAX_SAFE_INTEGER);
+  const outcome = await ctx.store.write(async (tx): Promise<HoldResult> => {
+    const now = ctx.clock.now();
+    const found = await tx.getHold(holdId);
+    if (!found) throw new TokenmeterError('not_found', `Hold ${holdId} does not exist`, 'holdId');
+    const working = await WorkingAccount.load(tx, found.account, ctx.catalog, now);
+    // Loading the account freed its expired holds; this one may be among them.
+    const hold = working.closures.some((c) => c.id === holdId) ? { ...found, status: 'expired' as const } : found;
+    if (hold.status !== 'active') {
+      return {
+        ok: false,
+        code: 'hold_not_active',
+        message: `Hold ${holdId} is ${hold.status}, not active`,
+        account: hold.account,
+        balance: balanceOf(working.state),
+        available: availableOf(working.state),
+      };
+    }
+    const reserved = hold.amount;
+    if (how.action === 'release') {
+      const released = decideRelease(working.state, hold, now);
+      working.state = released.state;
+      working.closures.push(released.closure);
+      await working.flush(tx, 'no_overdraft');
+      return settled(hold.account, holdId, 'released', reserved, 0, 0, working, null);
+    }
+    const decision = decideCommit(working.state, hold, how.actual, now);
+    working.apply(decision);
+    working.closures.push(decision.closure);
+    const ids = await working.flush(tx, 'no_overdraft');
+    const entryId = decision.entries.length > 0 ? (ids.at(-1) ?? null) : null;
+    return settled(hold.account, holdId, 'committed', reserved, decision.charged, decision.shortfall, working, entryId);
+  });
+  if (outcome.ok && outcome.status === 'committed') {
+    ctx.logger.info(
+      { account: outcome.account, holdId, charged: outcome.charged, shortfall: outcome.shortfall },
+      `Committed hold ${holdId}: charged ${outcome.charged} tokens to user ${outcome.account}. Balance: ${outcome.balance}`,
+    );
+  }
+  return outcome;
+}
+
+function settled(
+  account: string,
+  holdId: number,
+  status: 'committed' | 'released',
+  reserved: number,
+  charged: number,
+  shortfall: number,
+  working: WorkingAccount,
+  entryId: number | null,
+): HoldSettled {
+  return {
+    ok: true,
+    account,
+    holdId,
+    status,
+    reserved,
+    charged,
+    shortfall,
+    balance: balanceOf(working.state),
+    available: availableOf(working.state),
+    entryId,
+  };
+}

@@ -1,0 +1,135 @@
+import type { BalanceView } from '../core/balance-view.ts';
+import type { Catalog } from '../core/catalog.ts';
+import { type Clock, systemClock } from '../core/clock.ts';
+import { type Logger, silentLogger } from '../log/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { LedgerContext } from './context.ts';
+import { adjust } from './ops/adjust.ts';
+import { check } from './ops/check.ts';
+import { createAccount } from './ops/create-account.ts';
+import { credit } from './ops/credit.ts';
+import { deduct } from './ops/deduct.ts';
+import { getBalance } from './ops/get-balance.ts';
+import { balanceAt, history } from './ops/history.ts';
+import { reserve } from './ops/reserve.ts';
+import { setPlan } from './ops/set-plan.ts';
+import { commitHold, releaseHold } from './ops/settle-hold.ts';
+import type {
+  AdjustInput,
+  AdjustResult,
+  CheckInput,
+  CheckResult,
+  CreditInput,
+  CreditResult,
+  DeductInput,
+  DeductResult,
+  History,
+  HistoryOptions,
+  HoldResult,
+  PlanChanged,
+  ReconcileReport,
+  ReserveInput,
+  ReserveResult,
+  SetPlanInput,
+} from './types.ts';
+
+export interface TokenLedgerOptions {
+  store: Store;
+  catalog: Catalog;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+/**
+ * The token engine an app embeds. Every write is one transaction; refusals are values.
+ *
+ * @example
+ * const ledger = await openLedger({ databaseUrl: 'sqlite:./data/tokens.db' });
+ * const r = await ledger.deduct({ account: '7', feature: 'outbound_call_single' });
+ * if (!r.ok) console.log(r.message); // "Insufficient tokens. ..."
+ */
+export class TokenLedger {
+  readonly catalog: Catalog;
+  readonly store: Store;
+  private readonly ctx: LedgerContext;
+
+  constructor(options: TokenLedgerOptions) {
+    this.catalog = options.catalog;
+    this.store = options.store;
+    this.ctx = {
+      store: options.store,
+      catalog: options.catalog,
+      clock: options.clock ?? systemClock,
+      logger: options.logger ?? silentLogger,
+    };
+  }
+
+  /** Charges a feature use; refused (a value, not an exception) when tokens are short. */
+  deduct(input: DeductInput): Promise<DeductResult> {
+    return deduct(this.ctx, input);
+  }
+
+  /** Whether a use would be allowed now; writes nothing. */
+  check(input: CheckInput): Promise<CheckResult> {
+    return check(this.ctx, input);
+  }
+
+  /** The account's figures now, including `featuresDisabled` and per-feature affordability. */
+  getBalance(account: string): Promise<BalanceView> {
+    return getBalance(this.ctx, account);
+  }
+
+  /** Opens an account on a plan; a no-op for an existing one. */
+  createAccount(input: { account: string; plan?: string }): Promise<{ created: boolean; balance: BalanceView }> {
+    return createAccount(this.ctx, input);
+  }
+
+  /** Adds purchased tokens, once per (source, reference). */
+  credit(input: CreditInput): Promise<CreditResult> {
+    return credit(this.ctx, input);
+  }
+
+  /** An operator's correction with a reason on record. */
+  adjust(input: AdjustInput): Promise<AdjustResult> {
+    return adjust(this.ctx, input);
+  }
+
+  /** Switches plan now; a new cycle starts. */
+  setPlan(input: SetPlanInput): Promise<PlanChanged> {
+    return setPlan(this.ctx, input);
+  }
+
+  /** Reserves tokens for work of unknown cost. */
+  reserve(input: ReserveInput): Promise<ReserveResult> {
+    return reserve(this.ctx, input);
+  }
+
+  /** Charges the actual cost of a hold's work; frees the rest. */
+  commitHold(holdId: number, actual: number): Promise<HoldResult> {
+    return commitHold(this.ctx, holdId, actual);
+  }
+
+  /** Frees a hold's whole reservation. */
+  releaseHold(holdId: number): Promise<HoldResult> {
+    return releaseHold(this.ctx, holdId);
+  }
+
+  /** The ledger of an account, newest first. */
+  history(account: string, options?: HistoryOptions): Promise<History> {
+    return history(this.ctx, account, options);
+  }
+
+  /** The balance at a past instant. */
+  balanceAt(account: string, time: number | Date): Promise<number> {
+    return balanceAt(this.ctx, account, time);
+  }
+
+  /** Checks, for every account, that stored figures equal what the ledger and holds say. */
+  reconcile(): Promise<ReconcileReport> {
+    return this.store.reconcile();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}

@@ -1,0 +1,188 @@
+import type { LedgerEntry } from '../core/entry.ts';
+import type { Hold } from '../core/hold.ts';
+
+export interface DeductInput {
+  account: string;
+  feature: string;
+  /** Units used; the cost is the feature's cost times this. Default 1. */
+  quantity?: number;
+  idempotencyKey?: string;
+}
+
+export interface Deducted {
+  ok: true;
+  account: string;
+  feature: string;
+  quantity: number;
+  cost: number;
+  balanceBefore: number;
+  balance: number;
+  available: number;
+  entryId: number;
+  /** True when an idempotency key replayed an earlier result instead of charging. */
+  replayed: boolean;
+}
+
+/** An expected refusal: nothing was written. */
+export interface Refusal {
+  ok: false;
+  code: 'insufficient_tokens' | 'idempotency_conflict' | 'balance_changed' | 'hold_not_active';
+  message: string;
+  account: string;
+  balance: number;
+  available: number;
+  /** For insufficient_tokens: what the operation would have cost. */
+  cost?: number;
+}
+
+export type DeductResult = Deducted | Refusal;
+
+export interface CheckInput {
+  account: string;
+  feature: string;
+  quantity?: number;
+}
+
+export interface CheckResult {
+  account: string;
+  feature: string;
+  quantity: number;
+  allowed: boolean;
+  cost: number;
+  balance: number;
+  available: number;
+  featuresDisabled: boolean;
+  /** Why it is not allowed, in the words a deduction would refuse with. */
+  message: string | null;
+}
+
+export interface CreditInput {
+  account: string;
+  tokens: number;
+  /** Where the tokens come from (e.g. `stripe`, `grant`); with reference, the idempotency key. */
+  source: string;
+  reference: string;
+  kind?: 'credit' | 'purchase';
+  reason?: string;
+  actor?: string;
+}
+
+export interface Credited {
+  ok: true;
+  account: string;
+  tokens: number;
+  balance: number;
+  available: number;
+  entryId: number;
+  replayed: boolean;
+}
+
+export type CreditResult = Credited | Refusal;
+
+export type AdjustInput = {
+  account: string;
+  reason: string;
+  actor: string;
+  /** Refuse with balance_changed unless the balance is still this. */
+  expectedBalance?: number;
+  /** Optional evidence link; with both set the adjustment happens at most once. */
+  source?: string;
+  reference?: string;
+} & ({ amount: number; setBalance?: undefined } | { setBalance: number; amount?: undefined });
+
+export interface Adjusted {
+  ok: true;
+  account: string;
+  delta: number;
+  balanceBefore: number;
+  balance: number;
+  available: number;
+  /** Null when the balance already was the one asked for, so nothing was written. */
+  entryId: number | null;
+  replayed: boolean;
+}
+
+export type AdjustResult = Adjusted | Refusal;
+
+export interface SetPlanInput {
+  account: string;
+  plan: string;
+  reason: string;
+  actor: string;
+}
+
+export interface PlanChanged {
+  ok: true;
+  account: string;
+  previousPlan: string | null;
+  plan: string;
+  balance: number;
+  available: number;
+  rolledOver: number;
+  entryId: number | null;
+}
+
+export interface ReserveInput {
+  account: string;
+  /** Reserve the cost of this feature (times quantity)... */
+  feature?: string;
+  quantity?: number;
+  /** ...or this many tokens. */
+  amount?: number;
+  /** Default 300 s. */
+  ttlSeconds?: number;
+  idempotencyKey?: string;
+}
+
+export interface Reserved {
+  ok: true;
+  account: string;
+  holdId: number;
+  amount: number;
+  expiresAt: number;
+  balance: number;
+  available: number;
+  replayed: boolean;
+}
+
+export type ReserveResult = Reserved | Refusal;
+
+export interface HoldSettled {
+  ok: true;
+  account: string;
+  holdId: number;
+  status: 'committed' | 'released';
+  reserved: number;
+  charged: number;
+  /** Tokens asked for beyond what the account could pay (commit only). */
+  shortfall: number;
+  balance: number;
+  available: number;
+  entryId: number | null;
+}
+
+export type HoldResult = HoldSettled | Refusal;
+
+export interface HistoryOptions {
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface History {
+  account: string;
+  entries: LedgerEntry[];
+  nextCursor: string | null;
+}
+
+export interface ReconcileReport {
+  accountsChecked: number;
+  drift: {
+    account: string;
+    check: string;
+    expected: number;
+    actual: number;
+    entryId: number | null;
+  }[];
+}
+
+export type { Hold, LedgerEntry };

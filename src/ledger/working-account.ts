@@ -1,0 +1,54 @@
+import type { AccountState } from '../core/account-state.ts';
+import { type Catalog, findPlan } from '../core/catalog.ts';
+import type { EntryDraft } from '../core/entry.ts';
+import type { HoldClosure } from '../core/hold.ts';
+import { expireHolds } from '../core/holds.ts';
+import type { Posted } from '../core/posting.ts';
+import { provision } from '../core/provision.ts';
+import { renewDue } from '../core/renewal.ts';
+import type { OverdraftGuard, WriteTx } from '../store/store.ts';
+
+/**
+ * One account inside a write transaction: loaded (and locked) once, brought up to the
+ * engine's clock (provisioned, renewed, expired holds freed), changed in memory by pure
+ * decisions, and written once by `flush`.
+ */
+export class WorkingAccount {
+  /** The row as stored, or null when this transaction provisions the account. */
+  readonly stored: AccountState | null;
+  state: AccountState;
+  readonly entries: EntryDraft[];
+  readonly closures: HoldClosure[];
+
+  private constructor(stored: AccountState | null, posted: Posted, closures: HoldClosure[]) {
+    this.stored = stored;
+    this.state = posted.state;
+    this.entries = [...posted.entries];
+    this.closures = closures;
+  }
+
+  static async load(tx: WriteTx, id: string, catalog: Catalog, now: number): Promise<WorkingAccount> {
+    const stored = await tx.lockAccount(id);
+    if (!stored) return new WorkingAccount(null, provision(id, findPlan(catalog, catalog.defaultPlan), now), []);
+    const renewed = renewDue(stored, findPlan(catalog, stored.plan), now);
+    const expired = expireHolds(renewed.state, await tx.expiredHolds(id, now), now);
+    return new WorkingAccount(stored, { state: expired.state, entries: renewed.entries }, expired.closures);
+  }
+
+  get provisioned(): boolean {
+    return this.stored === null;
+  }
+
+  apply(posted: Posted): void {
+    this.state = posted.state;
+    this.entries.push(...posted.entries);
+  }
+
+  /** Writes the account, its hold closures and its entries; returns the entry ids in order. */
+  async flush(tx: WriteTx, guard: OverdraftGuard): Promise<number[]> {
+    if (this.stored) await tx.updateAccount(this.stored, this.state, guard);
+    else await tx.insertAccount(this.state, guard);
+    if (this.closures.length > 0) await tx.closeHolds(this.closures);
+    return this.entries.length > 0 ? tx.insertEntries(this.entries) : [];
+  }
+}

@@ -1,0 +1,105 @@
+import type { AccountState, CycleDriver } from '../core/account-state.ts';
+import type { EntryKind, LedgerEntry } from '../core/entry.ts';
+import type { Hold, HoldStatus } from '../core/hold.ts';
+
+/** A row as a driver returns it: column name to value. */
+export type Row = Record<string, unknown>;
+
+/**
+ * Reads an integer column. Drivers return 64-bit integers as numbers, bigints or strings;
+ * each is accepted only when it is an exact safe integer, never truncated by accident.
+ */
+export function int(row: Row, column: string): number {
+  const value = row[column];
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return value;
+  if (
+    typeof value === 'bigint' &&
+    value >= BigInt(Number.MIN_SAFE_INTEGER) &&
+    value <= BigInt(Number.MAX_SAFE_INTEGER)
+  ) {
+    return Number(value);
+  }
+  if (typeof value === 'string' && /^-?\d{1,16}$/.test(value)) {
+    const n = Number(value);
+    if (Number.isSafeInteger(n)) return n;
+  }
+  throw new RangeError(`column ${column}: expected a safe integer, got ${String(value)}`);
+}
+
+export function intOrNull(row: Row, column: string): number | null {
+  return row[column] === null || row[column] === undefined ? null : int(row, column);
+}
+
+export function str(row: Row, column: string): string {
+  const value = row[column];
+  if (typeof value !== 'string') throw new TypeError(`column ${column}: expected text, got ${String(value)}`);
+  return value;
+}
+
+export function strOrNull(row: Row, column: string): string | null {
+  return row[column] === null || row[column] === undefined ? null : str(row, column);
+}
+
+export function toAccount(row: Row): AccountState {
+  return {
+    id: str(row, 'id'),
+    plan: str(row, 'plan'),
+    allocation: int(row, 'allocation'),
+    purchased: int(row, 'purchased'),
+    held: int(row, 'held'),
+    usedThisCycle: int(row, 'used_this_cycle'),
+    rolledOver: int(row, 'rolled_over'),
+    cycleAnchor: int(row, 'cycle_anchor'),
+    cycleStart: int(row, 'cycle_start'),
+    lastReset: intOrNull(row, 'last_reset'),
+    cycleDriver: str(row, 'cycle_driver') as CycleDriver,
+    createdAt: int(row, 'created_at'),
+    updatedAt: int(row, 'updated_at'),
+    version: int(row, 'version'),
+  };
+}
+
+export function toEntry(row: Row): LedgerEntry {
+  return {
+    id: int(row, 'id'),
+    account: str(row, 'account_id'),
+    kind: str(row, 'kind') as EntryKind,
+    amount: int(row, 'amount'),
+    allocationDelta: int(row, 'allocation_delta'),
+    purchasedDelta: int(row, 'purchased_delta'),
+    balanceAfter: int(row, 'balance_after'),
+    feature: strOrNull(row, 'feature'),
+    quantity: intOrNull(row, 'quantity'),
+    idempotencyKey: strOrNull(row, 'idempotency_key'),
+    source: strOrNull(row, 'source'),
+    reference: strOrNull(row, 'reference'),
+    reason: strOrNull(row, 'reason'),
+    actor: strOrNull(row, 'actor'),
+    at: int(row, 'at'),
+  };
+}
+
+export function toHold(row: Row): Hold {
+  return {
+    id: int(row, 'id'),
+    account: str(row, 'account_id'),
+    amount: int(row, 'amount'),
+    feature: strOrNull(row, 'feature'),
+    status: str(row, 'status') as HoldStatus,
+    charged: int(row, 'charged'),
+    createdAt: int(row, 'created_at'),
+    expiresAt: int(row, 'expires_at'),
+    closedAt: intOrNull(row, 'closed_at'),
+    idempotencyKey: strOrNull(row, 'idempotency_key'),
+  };
+}
+
+/** History cursors are opaque to callers: the id of the last entry returned. */
+export function encodeCursor(entryId: number): string {
+  return Buffer.from(`e:${entryId}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): number | null {
+  const match = /^e:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  return match?.[1] ? Number(match[1]) : null;
+}

@@ -1,0 +1,101 @@
+import { ENTRY_KINDS } from '../../core/entry.ts';
+
+/** One schema step. Applied in order, each in its own transaction, recorded in schema_migrations. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const kinds = ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
+
+/**
+ * The embedded schema. Money rules live here, where no caller can skip them: STRICT tables
+ * (an INTEGER column refuses 1.5 and '5'), NOT NULL with defaults on every balance and counter,
+ * CHECKs on what can never be negative, a UNIQUE reference per idempotent entry kind, and
+ * triggers that make the ledger append-only.
+ */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'ledger',
+    sql: `
+CREATE TABLE accounts (
+  id TEXT PRIMARY KEY NOT NULL CHECK (length(id) BETWEEN 1 AND 128),
+  plan TEXT NOT NULL,
+  allocation INTEGER NOT NULL DEFAULT 0 CHECK (allocation >= 0),
+  purchased INTEGER NOT NULL DEFAULT 0,
+  held INTEGER NOT NULL DEFAULT 0 CHECK (held >= 0),
+  used_this_cycle INTEGER NOT NULL DEFAULT 0 CHECK (used_this_cycle >= 0),
+  rolled_over INTEGER NOT NULL DEFAULT 0 CHECK (rolled_over >= 0),
+  cycle_anchor INTEGER NOT NULL,
+  cycle_start INTEGER NOT NULL,
+  last_reset INTEGER,
+  cycle_driver TEXT NOT NULL DEFAULT 'lazy' CHECK (cycle_driver IN ('lazy', 'subscription')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)
+) STRICT;
+
+CREATE TABLE ledger_entries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  kind TEXT NOT NULL CHECK (kind IN (${kinds})),
+  amount INTEGER NOT NULL,
+  allocation_delta INTEGER NOT NULL,
+  purchased_delta INTEGER NOT NULL,
+  balance_after INTEGER NOT NULL,
+  feature TEXT,
+  quantity INTEGER CHECK (quantity IS NULL OR quantity >= 1),
+  idempotency_key TEXT,
+  source TEXT,
+  reference TEXT,
+  reason TEXT,
+  actor TEXT,
+  at INTEGER NOT NULL,
+  CHECK (amount = allocation_delta + purchased_delta),
+  CHECK (kind NOT IN ('debit', 'hold_commit', 'cycle_expiry', 'payment_refund') OR amount <= 0),
+  CHECK (kind NOT IN ('credit', 'purchase', 'cycle_grant', 'debit_reversal') OR amount >= 0),
+  CHECK (kind <> 'adjustment' OR (reason IS NOT NULL AND length(trim(reason)) > 0))
+) STRICT;
+CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
+CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
+CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
+  WHERE reference IS NOT NULL;
+CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+  BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END;
+
+CREATE TABLE holds (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  feature TEXT,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'committed', 'released', 'expired')),
+  charged INTEGER NOT NULL DEFAULT 0 CHECK (charged >= 0),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  idempotency_key TEXT,
+  CHECK ((status = 'active') = (closed_at IS NULL))
+) STRICT;
+CREATE INDEX holds_active ON holds (account_id, expires_at) WHERE status = 'active';
+
+CREATE TABLE idempotency_keys (
+  account_id TEXT NOT NULL,
+  operation TEXT NOT NULL,
+  key TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+  fingerprint TEXT NOT NULL,
+  response TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, operation, key)
+) STRICT;
+
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY NOT NULL,
+  value TEXT NOT NULL
+) STRICT;
+`,
+  },
+];

@@ -1,0 +1,48 @@
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { Row } from '../rows.ts';
+
+type Param = string | number | bigint | null;
+
+/** One node:sqlite connection with its prepared statements cached by SQL text. */
+export class SqliteConnection {
+  readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+
+  constructor(path: string, busyTimeoutMs: number) {
+    this.db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+    // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so an
+    // acknowledged deduction survives power loss, not only a process crash.
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = FULL');
+    this.db.exec('PRAGMA foreign_keys = ON');
+  }
+
+  private prepare(sql: string): StatementSync {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  get(sql: string, ...params: Param[]): Row | undefined {
+    return this.prepare(sql).get(...params) as Row | undefined;
+  }
+
+  all(sql: string, ...params: Param[]): Row[] {
+    return this.prepare(sql).all(...params) as Row[];
+  }
+
+  run(sql: string, ...params: Param[]): number {
+    return Number(this.prepare(sql).run(...params).changes);
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}

@@ -1,0 +1,203 @@
+import type { AccountState } from '../../core/account-state.ts';
+import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
+import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
+import { int, toAccount, toEntry, toHold } from '../rows.ts';
+import type { IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
+import { WriteConflictError } from '../write-conflict.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+
+const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
+  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
+
+// The guard is evaluated by the database on the row as it is, not on what JavaScript believed:
+// a guarded write may not leave `available` below zero, nor lower than it was when already below.
+const UPDATE_ACCOUNT = `UPDATE accounts SET
+  plan = ?, allocation = allocation + ?, purchased = purchased + ?, held = held + ?,
+  used_this_cycle = ?, rolled_over = ?, cycle_anchor = ?, cycle_start = ?, last_reset = ?,
+  cycle_driver = ?, updated_at = ?, version = version + 1
+WHERE id = ? AND version = ?
+  AND (? = 1 OR (allocation + ?) + (purchased + ?) - (held + ?) >= min(0, allocation + purchased - held))`;
+
+const INSERT_ACCOUNT = `INSERT INTO accounts (${ACCOUNT_COLUMNS})
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1
+WHERE ? = 1 OR ? + ? - ? >= 0`;
+
+const INSERT_ENTRY = `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta,
+  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
+
+/** The write operations of one SQLite transaction (the caller holds BEGIN IMMEDIATE). */
+export class SqliteWriteTx implements WriteTx {
+  private readonly conn: SqliteConnection;
+
+  constructor(conn: SqliteConnection) {
+    this.conn = conn;
+  }
+
+  async lockAccount(id: string): Promise<AccountState | undefined> {
+    // BEGIN IMMEDIATE already holds the database's write lock: the row cannot change under us.
+    const row = this.conn.get(`SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?`, id);
+    return row ? toAccount(row) : undefined;
+  }
+
+  async findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const row = this.conn.get(
+      'SELECT fingerprint, response, created_at FROM idempotency_keys WHERE account_id = ? AND operation = ? AND key = ?',
+      account,
+      operation,
+      key,
+    );
+    if (!row) return undefined;
+    return {
+      account,
+      operation,
+      key,
+      fingerprint: String(row.fingerprint),
+      response: String(row.response),
+      createdAt: int(row, 'created_at'),
+    };
+  }
+
+  async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
+    const row = this.conn.get(
+      'SELECT * FROM ledger_entries WHERE kind = ? AND source = ? AND reference = ?',
+      kind,
+      source,
+      reference,
+    );
+    return row ? toEntry(row) : undefined;
+  }
+
+  async getHold(id: number): Promise<Hold | undefined> {
+    const row = this.conn.get('SELECT * FROM holds WHERE id = ?', id);
+    return row ? toHold(row) : undefined;
+  }
+
+  async expiredHolds(account: string, now: number): Promise<Hold[]> {
+    return this.conn
+      .all(
+        "SELECT * FROM holds WHERE account_id = ? AND status = 'active' AND expires_at <= ? ORDER BY id",
+        account,
+        now,
+      )
+      .map(toHold);
+  }
+
+  async insertAccount(s: AccountState, guard: OverdraftGuard): Promise<void> {
+    const changes = this.conn.run(
+      INSERT_ACCOUNT,
+      s.id,
+      s.plan,
+      s.allocation,
+      s.purchased,
+      s.held,
+      s.usedThisCycle,
+      s.rolledOver,
+      s.cycleAnchor,
+      s.cycleStart,
+      s.lastReset,
+      s.cycleDriver,
+      s.createdAt,
+      s.updatedAt,
+      guard === 'exempt' ? 1 : 0,
+      s.allocation,
+      s.purchased,
+      s.held,
+    );
+    if (changes !== 1) throw new WriteConflictError(`account ${s.id} would open below zero`);
+  }
+
+  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void> {
+    const da = after.allocation - before.allocation;
+    const dp = after.purchased - before.purchased;
+    const dh = after.held - before.held;
+    const changes = this.conn.run(
+      UPDATE_ACCOUNT,
+      after.plan,
+      da,
+      dp,
+      dh,
+      after.usedThisCycle,
+      after.rolledOver,
+      after.cycleAnchor,
+      after.cycleStart,
+      after.lastReset,
+      after.cycleDriver,
+      after.updatedAt,
+      before.id,
+      before.version,
+      guard === 'exempt' ? 1 : 0,
+      da,
+      dp,
+      dh,
+    );
+    if (changes !== 1) {
+      throw new WriteConflictError(`account ${before.id} changed since version ${before.version} or would overdraw`);
+    }
+  }
+
+  async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {
+    return entries.map((e) => {
+      const row = this.conn.get(
+        INSERT_ENTRY,
+        e.account,
+        e.kind,
+        e.amount,
+        e.allocationDelta,
+        e.purchasedDelta,
+        e.balanceAfter,
+        e.feature,
+        e.quantity,
+        e.idempotencyKey,
+        e.source,
+        e.reference,
+        e.reason,
+        e.actor,
+        e.at,
+      );
+      if (!row) throw new Error('ledger insert returned no id');
+      return int(row, 'id');
+    });
+  }
+
+  async insertHold(h: NewHold): Promise<number> {
+    const row = this.conn.get(
+      `INSERT INTO holds (account_id, amount, feature, created_at, expires_at, idempotency_key)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+      h.account,
+      h.amount,
+      h.feature,
+      h.createdAt,
+      h.expiresAt,
+      h.idempotencyKey,
+    );
+    if (!row) throw new Error('hold insert returned no id');
+    return int(row, 'id');
+  }
+
+  async closeHolds(closures: readonly HoldClosure[]): Promise<void> {
+    for (const c of closures) {
+      const changes = this.conn.run(
+        "UPDATE holds SET status = ?, charged = ?, closed_at = ? WHERE id = ? AND status = 'active'",
+        c.status,
+        c.charged,
+        c.closedAt,
+        c.id,
+      );
+      if (changes !== 1) throw new WriteConflictError(`hold ${c.id} is no longer active`);
+    }
+  }
+
+  async saveIdempotency(r: IdempotencyRecord): Promise<void> {
+    this.conn.run(
+      `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      r.account,
+      r.operation,
+      r.key,
+      r.fingerprint,
+      r.response,
+      r.createdAt,
+    );
+  }
+}

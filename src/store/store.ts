@@ -1,0 +1,99 @@
+import type { AccountState } from '../core/account-state.ts';
+import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
+import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
+
+/** A stored idempotent response: the first successful result of (account, operation, key). */
+export interface IdempotencyRecord {
+  account: string;
+  operation: string;
+  key: string;
+  /** The normalized parameters; the same key with other parameters is a conflict. */
+  fingerprint: string;
+  /** The JSON of the first result, replayed verbatim. */
+  response: string;
+  createdAt: number;
+}
+
+/**
+ * How the store guards an account update. `no_overdraft`: the write itself refuses to take
+ * the available balance below zero (or lower, when it is already below). `exempt`: operator
+ * adjustments, refunds and plan changes, the only paths that may leave a balance negative.
+ */
+export type OverdraftGuard = 'no_overdraft' | 'exempt';
+
+/** The operations of one write transaction. Every write of an operation goes through one of these. */
+export interface WriteTx {
+  /** Reads an account and locks it against other writers until the transaction ends. */
+  lockAccount(id: string): Promise<AccountState | undefined>;
+  findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined>;
+  findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined>;
+  getHold(id: number): Promise<Hold | undefined>;
+  /** Active holds of an account whose expiry is at or before `now`. */
+  expiredHolds(account: string, now: number): Promise<Hold[]>;
+  /** Inserts a new account; refused by the database when an overdraft-guarded one would start below zero. */
+  insertAccount(state: AccountState, guard: OverdraftGuard): Promise<void>;
+  /**
+   * Moves an account from `before` to `after` in one conditional UPDATE: the bucket changes are
+   * applied as deltas, only if the row still has `before.version`, and under the guard. Throws
+   * when the row did not match (a bug or a lost race), so the transaction rolls back.
+   */
+  updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void>;
+  /** Appends entries in order and returns their ids. */
+  insertEntries(entries: readonly EntryDraft[]): Promise<number[]>;
+  insertHold(hold: NewHold): Promise<number>;
+  /** Closes active holds; throws if any of them was not active any more. */
+  closeHolds(closures: readonly HoldClosure[]): Promise<void>;
+  saveIdempotency(record: IdempotencyRecord): Promise<void>;
+}
+
+export interface HistoryPage {
+  entries: LedgerEntry[];
+  /** Pass back to get the next (older) page; null at the end. */
+  nextCursor: string | null;
+}
+
+/** One way an account's stored figures disagree with its ledger. */
+export interface Drift {
+  account: string;
+  check: 'balance' | 'allocation' | 'purchased' | 'held' | 'chain';
+  /** What the ledger (or the holds) say the figure should be. */
+  expected: number;
+  /** What is stored. */
+  actual: number;
+  /** For `chain`: the first entry whose balance-after does not follow from the one before. */
+  entryId: number | null;
+}
+
+export interface ReconcileScan {
+  accountsChecked: number;
+  drift: Drift[];
+}
+
+/** Plans and features that stored data still refers to (a config must keep them). */
+export interface UsageInUse {
+  plans: string[];
+  features: string[];
+}
+
+/**
+ * Persistence for the engine. Reads see committed data only; `write` runs one serialized,
+ * atomic transaction (retried internally only for transient conflicts, never half-applied).
+ */
+export interface Store {
+  readonly backend: 'sqlite' | 'postgres';
+  /** A description safe to log (no credentials). */
+  readonly location: string;
+  migrate(): Promise<void>;
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  getAccount(id: string): Promise<AccountState | undefined>;
+  activeHolds(account: string): Promise<Hold[]>;
+  getHold(id: number): Promise<Hold | undefined>;
+  history(account: string, options: { limit: number; cursor: string | null }): Promise<HistoryPage>;
+  /** Sum of the account's entries at or before `time`. */
+  balanceAt(account: string, time: number): Promise<number>;
+  reconcile(): Promise<ReconcileScan>;
+  inUse(): Promise<UsageInUse>;
+  /** A consistent copy of the database, taken while it serves. */
+  backup(file: string): Promise<void>;
+  close(): Promise<void>;
+}
