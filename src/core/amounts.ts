@@ -23,7 +23,7 @@ export function requireInt(field: string, value: unknown, min: number, max: numb
 }
 
 export function requireQuantity(value: unknown): number {
-  return requireInt('quantity', value ?? 1, 1, MAX_QUANTITY);
+  return requireInt('quantity', value === undefined ? 1 : value, 1, MAX_QUANTITY);
 }
 
 /** Parses a command-line integer strictly ("12" yes; "1.5", "1e3", "12abc", "" no). */

@@ -7,13 +7,13 @@ import type { HoldResult, HoldSettled } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
 /** Charges `actual` tokens for a hold's work and frees the rest of its reservation. */
-export function commitHold(ctx: LedgerContext, holdId: number, actual: number): Promise<HoldResult> {
+export async function commitHold(ctx: LedgerContext, holdId: number, actual: number): Promise<HoldResult> {
   const amount = requireInt('amount', actual, 0, MAX_ADJUSTMENT);
   return settle(ctx, holdId, { action: 'commit', actual: amount });
 }
 
 /** Gives a hold's whole reservation back. */
-export function releaseHold(ctx: LedgerContext, holdId: number): Promise<HoldResult> {
+export async function releaseHold(ctx: LedgerContext, holdId: number): Promise<HoldResult> {
   return settle(ctx, holdId, { action: 'release' });
 }
 

@@ -1,0 +1,35 @@
+import { afterEach, beforeEach, describe } from 'node:test';
+import type { ManualClock } from '../../src/core/clock.ts';
+import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import { backends, type TestStore } from './backends.ts';
+import { ledgerOn } from './ledger.ts';
+
+export interface SuiteContext {
+  db: TestStore;
+  ledger: TokenLedger;
+  clock: ManualClock;
+}
+
+/**
+ * Declares `body` once per backend: each test gets a fresh database, a ledger over it and
+ * a manual clock, so the same assertions hold every store to the same rules.
+ */
+export function conformance(title: string, body: (get: () => SuiteContext) => void): void {
+  for (const backend of backends()) {
+    describe(`${title} [${backend.name}]`, () => {
+      let current: SuiteContext | undefined;
+      beforeEach(async () => {
+        const db = await backend.open();
+        current = { db, ...ledgerOn(db.store) };
+      });
+      afterEach(async () => {
+        await current?.db.cleanup();
+        current = undefined;
+      });
+      body(() => {
+        if (!current) throw new Error('suite context used outside a test');
+        return current;
+      });
+    });
+  }
+}
