@@ -5,6 +5,7 @@ import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { invalid } from '../../core/errors.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
+import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Adjusted, AdjustInput, AdjustResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -27,6 +28,8 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
   const link = hasLink
     ? { source: requireText('source', input.source, 64), reference: requireText('reference', input.reference, 255) }
     : { source: null, reference: null };
+
+  const provisioning = new ProvisioningLog();
 
   const outcome = await ctx.store.write(async (tx): Promise<AdjustResult> => {
     const now = ctx.clock.now();
@@ -53,6 +56,7 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
     }
     if (delta !== 0) working.apply(decideAdjust(working.state, delta, reason, actor, now, link));
     const ids = await working.flush(tx, 'exempt');
+    provisioning.note(working);
     return {
       ok: true,
       account,
@@ -64,6 +68,7 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
       replayed: false,
     } satisfies Adjusted;
   });
+  provisioning.flush(ctx.logger);
   if (outcome.ok && outcome.entryId !== null && !outcome.replayed) {
     ctx.logger.info(
       { account, delta: outcome.delta, reason, actor },

@@ -4,6 +4,7 @@ import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { decideCredit } from '../../core/credit.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
+import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Credited, CreditInput, CreditResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -19,6 +20,8 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
   const kind = input.kind ?? 'credit';
   const reason = input.reason === undefined ? null : requireText('reason', input.reason, 500);
   const actor = input.actor === undefined ? null : requireText('actor', input.actor, 200);
+
+  const provisioning = new ProvisioningLog();
 
   const outcome = await ctx.store.write(async (tx): Promise<CreditResult> => {
     const now = ctx.clock.now();
@@ -47,6 +50,7 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
     }
     working.apply(decideCredit(working.state, tokens, kind, { source, reference, reason, actor }, now));
     const ids = await working.flush(tx, 'no_overdraft');
+    provisioning.note(working);
     return {
       ok: true,
       account,
@@ -57,6 +61,7 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
       replayed: false,
     } satisfies Credited;
   });
+  provisioning.flush(ctx.logger);
   if (outcome.ok && !outcome.replayed) {
     ctx.logger.info({ account, tokens, source, reference }, `Credited ${tokens} tokens to user ${account} (${source})`);
   }

@@ -6,6 +6,7 @@ import { decideDeduct } from '../../core/deduct.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPrior, remember } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
+import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Deducted, DeductInput, DeductResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -16,6 +17,8 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
   const quantity = requireQuantity(input.quantity);
   const key = optionalKey(input.idempotencyKey);
   const scope = { account, operation: 'deduct', key, fingerprint: `${feature.id}x${quantity}` };
+
+  const provisioning = new ProvisioningLog();
 
   const outcome = await ctx.store.write(async (tx) => {
     const now = ctx.clock.now();
@@ -28,6 +31,7 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
     if (!decision.ok) return { ...decision, account } satisfies DeductResult;
     working.apply(decision);
     const ids = await working.flush(tx, 'no_overdraft');
+    provisioning.note(working);
     const result: Deducted = {
       ok: true,
       account,
@@ -41,9 +45,9 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
       replayed: false,
     };
     await remember(tx, scope, result, now);
-    if (working.provisioned) ctx.logger.info({ account, plan: working.state.plan }, `Provisioned account ${account}`);
     return result;
   });
+  provisioning.flush(ctx.logger);
 
   if (outcome.ok && !outcome.replayed) {
     ctx.logger.info(

@@ -8,6 +8,7 @@ import { decideReserve } from '../../core/holds.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPrior, remember } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
+import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Reserved, ReserveInput, ReserveResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -27,7 +28,9 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
   const key = optionalKey(input.idempotencyKey);
   const scope = { account, operation: 'reserve', key, fingerprint: `${feature?.id ?? ''}:${amount}:${ttl}` };
 
-  return ctx.store.write(async (tx): Promise<ReserveResult> => {
+  const provisioning = new ProvisioningLog();
+
+  const outcome = await ctx.store.write(async (tx): Promise<ReserveResult> => {
     const now = ctx.clock.now();
     const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
     const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
@@ -38,6 +41,7 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
     if (!decision.ok) return { ...decision, account };
     working.state = decision.state;
     await working.flush(tx, 'no_overdraft');
+    provisioning.note(working);
     const expiresAt = now + ttl * 1000;
     const holdId = await tx.insertHold({
       account,
@@ -60,4 +64,6 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
     await remember(tx, scope, result, now);
     return result;
   });
+  provisioning.flush(ctx.logger);
+  return outcome;
 }

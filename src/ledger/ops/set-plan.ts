@@ -4,6 +4,7 @@ import { findPlan } from '../../core/catalog.ts';
 import { decidePlanChange } from '../../core/plan-change.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
+import { ProvisioningLog } from '../provisioning-log.ts';
 import type { PlanChanged, SetPlanInput } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -13,6 +14,8 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
   const plan = findPlan(ctx.catalog, typeof input.plan === 'string' ? input.plan : String(input.plan));
   const reason = requireText('reason', input.reason, 500);
   const actor = requireText('actor', input.actor, 200);
+
+  const provisioning = new ProvisioningLog();
 
   const outcome = await ctx.store.write(async (tx): Promise<PlanChanged> => {
     const now = ctx.clock.now();
@@ -32,6 +35,7 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
     }
     working.apply(decidePlanChange(working.state, plan, reason, actor, now));
     const ids = await working.flush(tx, 'exempt');
+    provisioning.note(working);
     return {
       ok: true,
       account,
@@ -43,6 +47,7 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
       entryId: ids.at(-1) ?? null,
     };
   });
+  provisioning.flush(ctx.logger);
   if (outcome.entryId !== null) {
     ctx.logger.info({ account, plan: plan.id, reason, actor }, `Plan of user ${account} set to ${plan.id}`);
   }
