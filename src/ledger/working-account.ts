@@ -27,9 +27,16 @@ export class WorkingAccount {
     this.closures = closures;
   }
 
-  static async load(tx: WriteTx, id: string, catalog: Catalog, now: number): Promise<WorkingAccount> {
+  /** Loads and locks an account; a missing one is provisioned on `newPlan` (default: the config's). */
+  static async load(
+    tx: WriteTx,
+    id: string,
+    catalog: Catalog,
+    now: number,
+    newPlan: string = catalog.defaultPlan,
+  ): Promise<WorkingAccount> {
     const stored = await tx.lockAccount(id);
-    if (!stored) return new WorkingAccount(null, provision(id, findPlan(catalog, catalog.defaultPlan), now), []);
+    if (!stored) return new WorkingAccount(null, provision(id, findPlan(catalog, newPlan), now), []);
     const renewed = renewDue(stored, findPlan(catalog, stored.plan), now);
     const expired = expireHolds(renewed.state, await tx.expiredHolds(id, now), now);
     return new WorkingAccount(stored, { state: expired.state, entries: renewed.entries }, expired.closures);

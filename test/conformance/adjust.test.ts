@@ -141,6 +141,19 @@ conformance('adjust, credit, plans', (get) => {
     assert.equal(entry?.reason, 'upgrade');
   });
 
+  it('a plan set on a never-seen account opens it on that plan, with nothing to roll over', async () => {
+    const { ledger } = get();
+    const r = await ledger.setPlan({ account: 'fresh', plan: 'pro', reason: 'signup', actor: 'app' });
+    assert.equal(r.previousPlan, null);
+    assert.equal(r.balance, 5000);
+    assert.equal(r.rolledOver, 0);
+    const entries = (await ledger.history('fresh')).entries;
+    assert.deepEqual(
+      entries.map((e) => [e.kind, e.amount]),
+      [['opening_balance', 5000]],
+    );
+  });
+
   it('a downgrade keeps only what the new cap allows', async () => {
     const { ledger } = get();
     await ledger.setPlan({ account: 'a', plan: 'pro', reason: 'r', actor: 't' });

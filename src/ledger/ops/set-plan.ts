@@ -19,9 +19,14 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
 
   const outcome = await ctx.store.write(async (tx): Promise<PlanChanged> => {
     const now = ctx.clock.now();
-    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+    // A new account opens straight on the plan asked for: it has no old allocation to roll over.
+    const working = await WorkingAccount.load(tx, account, ctx.catalog, now, plan.id);
     const previousPlan = working.provisioned ? null : working.state.plan;
-    if (previousPlan === plan.id) {
+    if (working.provisioned || previousPlan === plan.id) {
+      if (working.provisioned) {
+        await working.flush(tx, 'no_overdraft');
+        provisioning.note(working);
+      }
       return {
         ok: true,
         account,

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { backup } from 'node:sqlite';
 import type { AccountState } from '../../core/account-state.ts';
@@ -181,6 +181,8 @@ export class SqliteStore implements Store {
     if (this.reader.db.location() === null) {
       throw new TokenmeterError('invalid_request', 'an in-memory database cannot be backed up');
     }
+    // Never overwrite: the target could be a live database, or an earlier backup someone needs.
+    if (existsSync(file)) throw new TokenmeterError('invalid_request', `backup target ${file} already exists`);
     mkdirSync(dirname(file), { recursive: true });
     await backup(this.reader.db, file);
   }

@@ -1,0 +1,236 @@
+import type { BalanceView } from '../core/balance-view.ts';
+import type { LedgerEntry } from '../core/entry.ts';
+import { isTokenmeterError } from '../core/errors.ts';
+import type {
+  AdjustResult,
+  CheckResult,
+  CreditResult,
+  DeductResult,
+  History,
+  HoldResult,
+  PlanChanged,
+  ReconcileReport,
+  Refusal,
+  ReserveResult,
+} from './types.ts';
+
+/**
+ * The JSON shapes tokenmeter answers with, shared by the CLI's `--json` and the HTTP API:
+ * snake_case names, the seed app's balance fields, times as ISO strings. Every answer carries
+ * `success`; a failure carries `code` (from ERROR_CODES) and `error` (a message for people).
+ */
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** A refusal or error answer. */
+export interface ErrorJson extends JsonObject {
+  success: false;
+  code: string;
+  error: string;
+}
+
+const INTERNAL_MESSAGE = 'Internal error; the operation may not have completed. Details are in the log.';
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : iso(ms);
+}
+
+/** The seed app's `getBalance()` answer, with tokenmeter's extra figures. */
+export function balanceJson(view: BalanceView): JsonObject {
+  const features: JsonObject = {};
+  for (const [id, f] of Object.entries(view.features)) {
+    features[id] = { name: f.name, cost: f.cost, allowed: f.allowed };
+  }
+  return {
+    success: true,
+    account: view.account,
+    balance: view.balance,
+    tokens_balance: view.balance,
+    available: view.available,
+    held: view.held,
+    usedThisMonth: view.usedThisCycle,
+    tokens_used_this_month: view.usedThisCycle,
+    package: view.plan,
+    token_package: view.plan,
+    monthlyAllocation: view.monthlyAllocation,
+    tokens_rollover: view.rolledOver,
+    billing_cycle_start: iso(view.cycleStart),
+    last_token_reset: isoOrNull(view.lastReset),
+    next_token_reset: isoOrNull(view.nextReset),
+    features_disabled: view.featuresDisabled,
+    allocation: view.allocation,
+    purchased: view.purchased,
+    features,
+  };
+}
+
+/** An expected refusal (insufficient tokens, idempotency conflict, ...): nothing was written. */
+export function refusalJson(r: Refusal): ErrorJson {
+  return {
+    success: false,
+    code: r.code,
+    error: r.message,
+    account: r.account,
+    balance: r.balance,
+    available: r.available,
+    ...(r.cost === undefined ? {} : { cost: r.cost }),
+  };
+}
+
+export function deductJson(r: DeductResult): JsonObject {
+  if (!r.ok) return refusalJson(r);
+  return {
+    success: true,
+    account: r.account,
+    feature: r.feature,
+    quantity: r.quantity,
+    cost: r.cost,
+    balance_before: r.balanceBefore,
+    balance: r.balance,
+    available: r.available,
+    entry_id: r.entryId,
+    replayed: r.replayed,
+  };
+}
+
+export function checkJson(r: CheckResult): JsonObject {
+  return {
+    success: true,
+    account: r.account,
+    feature: r.feature,
+    quantity: r.quantity,
+    allowed: r.allowed,
+    cost: r.cost,
+    balance: r.balance,
+    available: r.available,
+    features_disabled: r.featuresDisabled,
+    message: r.message,
+  };
+}
+
+export function adjustJson(r: AdjustResult): JsonObject {
+  if (!r.ok) return refusalJson(r);
+  return {
+    success: true,
+    account: r.account,
+    delta: r.delta,
+    balance_before: r.balanceBefore,
+    balance: r.balance,
+    available: r.available,
+    entry_id: r.entryId,
+    replayed: r.replayed,
+  };
+}
+
+export function creditJson(r: CreditResult): JsonObject {
+  if (!r.ok) return refusalJson(r);
+  return {
+    success: true,
+    account: r.account,
+    tokens: r.tokens,
+    balance: r.balance,
+    available: r.available,
+    entry_id: r.entryId,
+    replayed: r.replayed,
+  };
+}
+
+export function planJson(r: PlanChanged): JsonObject {
+  return {
+    success: true,
+    account: r.account,
+    previous_plan: r.previousPlan,
+    plan: r.plan,
+    package: r.plan,
+    balance: r.balance,
+    available: r.available,
+    tokens_rollover: r.rolledOver,
+    entry_id: r.entryId,
+  };
+}
+
+export function reserveJson(r: ReserveResult): JsonObject {
+  if (!r.ok) return refusalJson(r);
+  return {
+    success: true,
+    account: r.account,
+    hold_id: r.holdId,
+    amount: r.amount,
+    expires_at: iso(r.expiresAt),
+    balance: r.balance,
+    available: r.available,
+    replayed: r.replayed,
+  };
+}
+
+/** The answer to committing or releasing a hold. */
+export function holdJson(r: HoldResult): JsonObject {
+  if (!r.ok) return refusalJson(r);
+  return {
+    success: true,
+    account: r.account,
+    hold_id: r.holdId,
+    status: r.status,
+    reserved: r.reserved,
+    charged: r.charged,
+    shortfall: r.shortfall,
+    balance: r.balance,
+    available: r.available,
+    entry_id: r.entryId,
+  };
+}
+
+export function entryJson(e: LedgerEntry): JsonObject {
+  return {
+    id: e.id,
+    account: e.account,
+    kind: e.kind,
+    amount: e.amount,
+    allocation_delta: e.allocationDelta,
+    purchased_delta: e.purchasedDelta,
+    balance_after: e.balanceAfter,
+    feature: e.feature,
+    quantity: e.quantity,
+    idempotency_key: e.idempotencyKey,
+    source: e.source,
+    reference: e.reference,
+    reason: e.reason,
+    actor: e.actor,
+    at: iso(e.at),
+  };
+}
+
+export function historyJson(h: History): JsonObject {
+  return { success: true, account: h.account, entries: h.entries.map(entryJson), next_cursor: h.nextCursor };
+}
+
+/** `success` says the scan ran; an empty `drift` says the ledger is consistent. */
+export function reconcileJson(report: ReconcileReport): JsonObject {
+  return {
+    success: true,
+    accounts_checked: report.accountsChecked,
+    drift: report.drift.map((d) => ({
+      account: d.account,
+      check: d.check,
+      expected: d.expected,
+      actual: d.actual,
+      entry_id: d.entryId,
+      balance: d.check === 'balance' ? d.actual : null,
+      ledger_sum: d.check === 'balance' ? d.expected : null,
+    })),
+  };
+}
+
+/**
+ * A thrown error as an answer: a TokenmeterError's code and message; anything else is
+ * `internal` with a generic message, since its text may carry SQL, paths or a stack.
+ */
+export function errorJson(err: unknown): ErrorJson {
+  if (isTokenmeterError(err)) return { success: false, code: err.code, error: err.message };
+  return { success: false, code: 'internal', error: INTERNAL_MESSAGE };
+}
