@@ -1,5 +1,6 @@
 import type { AccountState, CycleDriver } from '../core/account-state.ts';
 import type { EntryKind, LedgerEntry } from '../core/entry.ts';
+import { TokenmeterError } from '../core/errors.ts';
 import type { Hold, HoldStatus } from '../core/hold.ts';
 
 /** A row as a driver returns it: column name to value. */
@@ -97,6 +98,26 @@ export function toHold(row: Row): Hold {
 /** History cursors are opaque to callers: the id of the last entry returned. */
 export function encodeCursor(entryId: number): string {
   return Buffer.from(`e:${entryId}`).toString('base64url');
+}
+
+export function encodeAccountCursor(id: string): string {
+  return Buffer.from(`a:${id}`).toString('base64url');
+}
+
+/** The account id a cursor continues after; throws invalid_request for a cursor this service did not issue. */
+export function decodeAccountCursor(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  if (!text.startsWith('a:') || text.length < 3) {
+    throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
+  }
+  return text.slice(2);
+}
+
+/** Like decodeCursor, but throws invalid_request instead of returning null. */
+export function requireCursor(cursor: string): number {
+  const id = decodeCursor(cursor);
+  if (id === null) throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
+  return id;
 }
 
 export function decodeCursor(cursor: string): number | null {

@@ -1,6 +1,7 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
+import type { ServiceStore } from './service-store.ts';
 
 /** A stored idempotent response: the first successful result of (account, operation, key). */
 export interface IdempotencyRecord {
@@ -83,6 +84,8 @@ export interface Store {
   readonly backend: 'sqlite' | 'postgres';
   /** A description safe to log (no credentials). */
   readonly location: string;
+  /** Keys, shared settings, one-time tokens and operator reads, beside the ledger. */
+  readonly service: ServiceStore;
   migrate(): Promise<void>;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
   getAccount(id: string): Promise<AccountState | undefined>;

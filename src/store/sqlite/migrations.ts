@@ -98,4 +98,26 @@ CREATE TABLE settings (
 ) STRICT;
 `,
   },
+  {
+    version: 2,
+    name: 'service',
+    sql: `
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  scope TEXT NOT NULL CHECK (scope IN ('app', 'admin')),
+  hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64),
+  prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX api_keys_prefix ON api_keys (prefix);
+
+CREATE TABLE used_nonces (
+  nonce TEXT PRIMARY KEY NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
+`,
+  },
 ];

@@ -6,9 +6,11 @@ import { TokenmeterError } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import { Mutex } from '../mutex.ts';
 import { decodeCursor, encodeCursor, int, str, toAccount, toEntry, toHold } from '../rows.ts';
+import type { ServiceStore } from '../service-store.ts';
 import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
+import { SqliteServiceQueries } from './sqlite-service-queries.ts';
 import { SqliteWriteTx } from './sqlite-write-tx.ts';
 
 export interface SqliteStoreOptions {
@@ -29,6 +31,7 @@ export class SqliteStore implements Store {
   private readonly writer: SqliteConnection;
   private readonly reader: SqliteConnection;
   private readonly mutex = new Mutex();
+  readonly service: ServiceStore;
 
   constructor(options: SqliteStoreOptions) {
     const busy = options.busyTimeoutMs ?? 15_000;
@@ -36,6 +39,16 @@ export class SqliteStore implements Store {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.writer = new SqliteConnection(options.path, busy);
     this.reader = options.path === ':memory:' ? this.writer : new SqliteConnection(options.path, busy);
+    // Single statements in autocommit mode, but never inside another caller's open transaction.
+    this.service = new SqliteServiceQueries(this.writer, this.reader, (fn) =>
+      this.mutex.run(async () => {
+        try {
+          return fn();
+        } catch (err) {
+          throw translate(err);
+        }
+      }),
+    );
   }
 
   async migrate(): Promise<void> {

@@ -1,0 +1,157 @@
+import { ENTRY_KINDS } from '../../core/entry.ts';
+import { int } from '../rows.ts';
+import type { PgQueryable } from './pg-client.ts';
+
+/** One schema step, recorded in schema_migrations once applied. */
+export interface PgMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+const kinds = ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
+
+/**
+ * The PostgreSQL schema, rule for rule the embedded one: `bigint` for every amount, time and
+ * id (identity ids), NOT NULL with defaults on every balance and counter, CHECKs on what can
+ * never be negative, a UNIQUE reference per idempotent entry kind, and a trigger that makes
+ * the ledger append-only (UPDATE, DELETE and TRUNCATE alike).
+ */
+export const PG_MIGRATIONS: readonly PgMigration[] = [
+  {
+    version: 1,
+    name: 'ledger',
+    sql: `
+CREATE TABLE accounts (
+  id text PRIMARY KEY CHECK (length(id) BETWEEN 1 AND 128),
+  plan text NOT NULL,
+  allocation bigint NOT NULL DEFAULT 0 CHECK (allocation >= 0),
+  purchased bigint NOT NULL DEFAULT 0,
+  held bigint NOT NULL DEFAULT 0 CHECK (held >= 0),
+  used_this_cycle bigint NOT NULL DEFAULT 0 CHECK (used_this_cycle >= 0),
+  rolled_over bigint NOT NULL DEFAULT 0 CHECK (rolled_over >= 0),
+  cycle_anchor bigint NOT NULL,
+  cycle_start bigint NOT NULL,
+  last_reset bigint,
+  cycle_driver text NOT NULL DEFAULT 'lazy' CHECK (cycle_driver IN ('lazy', 'subscription')),
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  version bigint NOT NULL DEFAULT 1 CHECK (version >= 1)
+);
+
+CREATE TABLE ledger_entries (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts (id),
+  kind text NOT NULL CHECK (kind IN (${kinds})),
+  amount bigint NOT NULL,
+  allocation_delta bigint NOT NULL,
+  purchased_delta bigint NOT NULL,
+  balance_after bigint NOT NULL,
+  feature text,
+  quantity bigint CHECK (quantity IS NULL OR quantity >= 1),
+  idempotency_key text,
+  source text,
+  reference text,
+  reason text,
+  actor text,
+  at bigint NOT NULL,
+  CHECK (amount = allocation_delta + purchased_delta),
+  CHECK (kind NOT IN ('debit', 'hold_commit', 'cycle_expiry', 'payment_refund') OR amount <= 0),
+  CHECK (kind NOT IN ('credit', 'purchase', 'cycle_grant', 'debit_reversal') OR amount >= 0),
+  CHECK (kind <> 'adjustment' OR (reason IS NOT NULL AND length(trim(reason)) > 0))
+);
+CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
+CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
+CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
+  WHERE reference IS NOT NULL;
+
+CREATE FUNCTION ledger_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'ledger entries are append-only' USING ERRCODE = 'restrict_violation';
+END
+$$;
+-- Statement level, so a refused UPDATE or DELETE fails even when it matches no row.
+CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ledger_entries
+  FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_append_only();
+
+CREATE TABLE holds (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  account_id text NOT NULL REFERENCES accounts (id),
+  amount bigint NOT NULL CHECK (amount > 0),
+  feature text,
+  status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'committed', 'released', 'expired')),
+  charged bigint NOT NULL DEFAULT 0 CHECK (charged >= 0),
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  closed_at bigint,
+  idempotency_key text,
+  CHECK ((status = 'active') = (closed_at IS NULL))
+);
+CREATE INDEX holds_active ON holds (account_id, expires_at) WHERE status = 'active';
+
+CREATE TABLE idempotency_keys (
+  account_id text NOT NULL,
+  operation text NOT NULL,
+  key text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
+  fingerprint text NOT NULL,
+  response text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (account_id, operation, key)
+);
+
+CREATE TABLE settings (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+`,
+  },
+  {
+    version: 2,
+    name: 'service',
+    sql: `
+CREATE TABLE api_keys (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+  scope text NOT NULL CHECK (scope IN ('app', 'admin')),
+  hash text NOT NULL UNIQUE CHECK (length(hash) = 64),
+  prefix text NOT NULL,
+  created_at bigint NOT NULL,
+  revoked_at bigint
+);
+CREATE INDEX api_keys_prefix ON api_keys (prefix);
+
+CREATE TABLE used_nonces (
+  nonce text PRIMARY KEY,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
+`,
+  },
+];
+
+// Any constant works as long as every tokenmeter process uses the same one.
+const MIGRATION_LOCK = 7_254_091_337;
+
+/**
+ * Applies pending migrations inside the caller's transaction. The transaction-scoped advisory
+ * lock makes processes that start at once take turns: the first applies, the others then find
+ * nothing left to do.
+ */
+export async function applyMigrations(q: PgQueryable, now: number): Promise<void> {
+  await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+  await q.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (
+       version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`,
+  );
+  const [row] = await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+  const current = row ? int(row, 'v') : 0;
+  for (const m of PG_MIGRATIONS) {
+    if (m.version <= current) continue;
+    await q.exec(m.sql);
+    await q.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
+      m.version,
+      m.name,
+      now,
+    ]);
+  }
+}

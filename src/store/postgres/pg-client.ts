@@ -1,0 +1,25 @@
+import type { Row } from '../rows.ts';
+
+/** A value bound to a `$n` placeholder. Numbers travel as text, so PostgreSQL parses them strictly. */
+export type PgParam = string | number | bigint | boolean | null;
+
+/** Statements on one connection. */
+export interface PgQueryable {
+  /** One statement with `$n` parameters; resolves to its rows (use RETURNING to see what a write touched). */
+  query(sql: string, params?: readonly PgParam[]): Promise<Row[]>;
+  /** Several statements without parameters (schema scripts). */
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * The small SQL surface the PostgreSQL store needs, so it runs the same on a node-postgres
+ * pool and on PGlite. `query` and `exec` outside a transaction run in autocommit.
+ */
+export interface PgClient extends PgQueryable {
+  /**
+   * Runs `fn` on one connection between `begin` (e.g. `BEGIN ISOLATION LEVEL ...`) and COMMIT;
+   * rolls back and rethrows when `fn` or the commit fails.
+   */
+  transaction<T>(begin: string, fn: (q: PgQueryable) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
