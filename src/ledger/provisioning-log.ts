@@ -15,7 +15,8 @@ export class ProvisioningLog {
   /** Call after the commit. */
   flush(logger: Logger): void {
     if (!this.account) return;
-    const { id, plan, allocation } = this.account.state;
-    logger.info({ account: id, plan }, `Provisioned account ${id} on plan ${plan} (opening allocation ${allocation})`);
+    const { id, plan } = this.account.state;
+    const opening = this.account.entries.find((e) => e.kind === 'opening_balance')?.amount ?? 0;
+    logger.info({ account: id, plan }, `Provisioned account ${id} on plan ${plan} (opening balance ${opening})`);
   }
 }

@@ -23,10 +23,9 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
     const working = await WorkingAccount.load(tx, account, ctx.catalog, now, plan.id);
     const previousPlan = working.provisioned ? null : working.state.plan;
     if (working.provisioned || previousPlan === plan.id) {
-      if (working.provisioned) {
-        await working.flush(tx, 'no_overdraft');
-        provisioning.note(working);
-      }
+      // A new account's change is its opening on the plan; an unchanged plan writes nothing.
+      const ids = working.provisioned ? await working.flush(tx, 'no_overdraft') : [];
+      provisioning.note(working);
       return {
         ok: true,
         account,
@@ -35,7 +34,7 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
         balance: balanceOf(working.state),
         available: availableOf(working.state),
         rolledOver: working.state.rolledOver,
-        entryId: null,
+        entryId: ids.at(-1) ?? null,
       };
     }
     working.apply(decidePlanChange(working.state, plan, reason, actor, now));

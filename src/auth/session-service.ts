@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { requireAccountId } from '../core/account-id.ts';
+import type { Clock } from '../core/clock.ts';
+import type { ServiceStore } from '../store/service-store.ts';
+import { type SessionClaims, signSession, verifySession } from './session-token.ts';
+
+export const DEFAULT_SESSION_TTL_MS = 15 * 60 * 1000;
+const SECRET_SETTING = 'session_secret';
+
+/**
+ * Short-lived user tokens for browsers, each scoped to one account. The signing secret is
+ * TOKENMETER_SESSION_SECRET when set, else generated once and kept in the database, so every
+ * process of a deployment signs and verifies alike.
+ */
+export class SessionService {
+  private readonly store: ServiceStore;
+  private readonly clock: Clock;
+  private readonly ttlMs: number;
+  private readonly configured: string | undefined;
+  private secret: string | undefined;
+
+  constructor(options: { store: ServiceStore; clock: Clock; secret?: string | undefined; ttlMs?: number }) {
+    this.store = options.store;
+    this.clock = options.clock;
+    this.configured = options.secret;
+    this.ttlMs = options.ttlMs ?? DEFAULT_SESSION_TTL_MS;
+  }
+
+  private async signingSecret(): Promise<string> {
+    if (this.secret) return this.secret;
+    this.secret =
+      this.configured && this.configured.length > 0
+        ? this.configured
+        : await this.store.settingOrInit(SECRET_SETTING, randomBytes(32).toString('base64url'));
+    return this.secret;
+  }
+
+  /** Issues a token for one account. */
+  async issue(accountId: string): Promise<{ token: string; expiresAt: number }> {
+    const account = requireAccountId(accountId);
+    const expiresAt = this.clock.now() + this.ttlMs;
+    const { token } = signSession({ account, expiresAt }, await this.signingSecret());
+    return { token, expiresAt };
+  }
+
+  /** The claims of a genuine, unexpired token, or null. */
+  async verify(token: string): Promise<SessionClaims | null> {
+    return verifySession(token, await this.signingSecret(), this.clock.now());
+  }
+
+  /** Verifies and burns a token, so a link that carries it works once. */
+  async consume(token: string): Promise<SessionClaims | null> {
+    const claims = await this.verify(token);
+    if (!claims) return null;
+    return (await this.store.consumeNonce(claims.nonce, claims.expiresAt, this.clock.now())) ? claims : null;
+  }
+}

@@ -1,0 +1,107 @@
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { installErrorHandling } from './errors.ts';
+import { Metrics } from './metrics.ts';
+import type { AppContext, AppDeps } from './options.ts';
+import { authPlugin } from './plugins/auth.ts';
+import { adminRoutes } from './routes/admin.ts';
+import { demoRoutes } from './routes/demo.ts';
+import { featureRoutes } from './routes/features.ts';
+import { healthRoutes } from './routes/health.ts';
+import { sessionRoutes } from './routes/sessions.ts';
+import { tokenRoutes } from './routes/tokens.ts';
+import { installStrictValidation } from './validation.ts';
+
+/**
+ * Builds the HTTP service without listening: tests drive it with `inject()`, `serve` binds a
+ * port. Route groups are plugins; every route declares who may call it.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { options } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit,
+    trustProxy: options.trustProxy,
+    logController: new LogController({ disableRequestLogging: true }),
+    // In-flight and keep-alive requests finish normally while closing; the store closes after.
+    return503OnClosing: false,
+  });
+  const ctx: AppContext = { ...deps, metrics: new Metrics() };
+
+  // JSON only: a text body is not a silently accepted alternative. An empty JSON body (many
+  // clients send the header without one) counts as no body, not as malformed JSON.
+  app.removeContentTypeParser('text/plain');
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text === '') return done(null, undefined);
+    return parseJson(request, text, done);
+  });
+  installStrictValidation(app);
+  installErrorHandling(app);
+  app.addHook('onResponse', async (request, reply) => {
+    ctx.metrics.requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (reply.statusCode === 503) ctx.metrics.storeErrors.inc();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'tokenmeter', version: '0.1.0', description: 'Prepaid token billing API' },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key or user token' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(cookie);
+  if (options.corsOrigins.length > 0) {
+    await app.register(cors, {
+      origin: options.corsOrigins,
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      credentials: false,
+    });
+  }
+  await app.register(authPlugin, {
+    keys: deps.keys,
+    sessions: deps.sessions,
+    authFailuresPerMinute: options.rateLimits.authFailuresPerMinute,
+  });
+  const limits = options.rateLimits;
+  await app.register(rateLimit, {
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    // Backends with secret keys run at full speed unless a per-key limit is configured.
+    allowList: (request) =>
+      request.principal?.kind !== 'user' && (limits.appKeyPerMinute === null || !request.principal),
+    keyGenerator: (request) => {
+      const p = request.principal;
+      if (p?.kind === 'user') return `user:${p.account}`;
+      return p ? `key:${p.keyName}` : `ip:${request.ip}`;
+    },
+    max: (request) => (request.principal?.kind === 'user' ? limits.userPerMinute : (limits.appKeyPerMinute ?? 1e9)),
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      success: false,
+      code: 'rate_limited',
+      error: `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`,
+    }),
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(async (scope) => healthRoutes(scope, ctx));
+  await app.register(async (scope) => tokenRoutes(scope, ctx));
+  await app.register(async (scope) => featureRoutes(scope, ctx));
+  await app.register(async (scope) => sessionRoutes(scope, ctx));
+  await app.register(async (scope) => adminRoutes(scope, ctx));
+  if (options.demo) await app.register(async (scope) => demoRoutes(scope, ctx));
+  return app;
+}

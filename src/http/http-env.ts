@@ -1,0 +1,41 @@
+import { parseIntStrict } from '../core/amounts.ts';
+import { invalid } from '../core/errors.ts';
+import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './options.ts';
+
+type Env = Record<string, string | undefined>;
+
+/** HTTP options from the environment (TOKENMETER_CORS_ORIGINS, TOKENMETER_TRUST_PROXY, TOKENMETER_RATE_LIMIT_*). */
+export function httpOptionsFromEnv(env: Env, demo: boolean): HttpOptions {
+  const origins = (env.TOKENMETER_CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw invalid('TOKENMETER_CORS_ORIGINS', `"${origin}" is not an origin like https://app.example.com`);
+    }
+  }
+  const trust = env.TOKENMETER_TRUST_PROXY?.trim();
+  const d = DEFAULT_HTTP_OPTIONS.rateLimits;
+  const perMinute = (name: string, fallback: number | null) => {
+    const text = env[name]?.trim();
+    return text ? parseIntStrict(name, text) : fallback;
+  };
+  return {
+    ...DEFAULT_HTTP_OPTIONS,
+    demo,
+    corsOrigins: origins,
+    trustProxy: trust === undefined || trust === '' || trust === 'false' ? false : trust === 'true' ? true : trust,
+    rateLimits: {
+      authFailuresPerMinute:
+        perMinute('TOKENMETER_RATE_LIMIT_AUTH_FAILURES', d.authFailuresPerMinute) ?? d.authFailuresPerMinute,
+      userPerMinute: perMinute('TOKENMETER_RATE_LIMIT_USER', d.userPerMinute) ?? d.userPerMinute,
+      appKeyPerMinute: perMinute('TOKENMETER_RATE_LIMIT_APP_KEY', null),
+    },
+  };
+}
+
+/** Loopback hosts: demo mode lets anyone sign in as anyone, so it listens on nothing else. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+}

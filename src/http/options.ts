@@ -1,0 +1,50 @@
+import type { KeyService } from '../auth/key-service.ts';
+import type { SessionService } from '../auth/session-service.ts';
+import type { Clock } from '../core/clock.ts';
+import type { TokenLedger } from '../ledger/token-ledger.ts';
+import type { Logger } from '../log/logger.ts';
+import type { FeatureHandlers } from './feature-handlers.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface RateLimitOptions {
+  /** Failed authentications per client address per minute before 429. */
+  authFailuresPerMinute: number;
+  /** Requests per user token per minute. */
+  userPerMinute: number;
+  /** Requests per app key per minute; null (the default) means unlimited, so app backends run at full speed. */
+  appKeyPerMinute: number | null;
+}
+
+export interface HttpOptions {
+  /** Demo mode: demo pages, /demo/login, the offline payment provider. Loopback only. */
+  demo: boolean;
+  /** Origins whose pages may call the API with a user token (CORS). Empty: CORS off. */
+  corsOrigins: string[];
+  /** Trust X-Forwarded-* from a proxy (TOKENMETER_TRUST_PROXY): false, true, or the proxy addresses, comma-separated. */
+  trustProxy: boolean | string;
+  rateLimits: RateLimitOptions;
+  /** Largest accepted request body, bytes. */
+  bodyLimit: number;
+}
+
+/** Everything the HTTP app is built from; `buildApp(deps)` creates no connections of its own. */
+export interface AppDeps {
+  ledger: TokenLedger;
+  keys: KeyService;
+  sessions: SessionService;
+  clock: Clock;
+  logger: Logger;
+  options: HttpOptions;
+  features?: FeatureHandlers;
+}
+
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
+  demo: false,
+  corsOrigins: [],
+  trustProxy: false,
+  rateLimits: { authFailuresPerMinute: 30, userPerMinute: 600, appKeyPerMinute: null },
+  bodyLimit: 64 * 1024,
+};
+
+/** What routes receive: the deps plus the app's metrics. */
+export type AppContext = AppDeps & { metrics: Metrics };

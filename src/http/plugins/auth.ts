@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { KeyService } from '../../auth/key-service.ts';
+import type { SessionService } from '../../auth/session-service.ts';
+import { errorBody } from '../errors.ts';
+import type { Principal } from '../principal.ts';
+import { FixedWindowCounter } from './fixed-window-counter.ts';
+
+export const SESSION_COOKIE = 'tm_session';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface AuthPluginOptions {
+  keys: KeyService;
+  sessions: SessionService;
+  authFailuresPerMinute: number;
+}
+
+/**
+ * Resolves the caller before anything else runs: `Authorization: Bearer` with a secret key or
+ * a user token, else the `tm_session` cookie. Routes declare who may call them in
+ * `config.access`; everyone else gets 401 (no valid credentials) or 403 (wrong kind).
+ * Failed authentications are limited per client address.
+ */
+export const authPlugin = fp<AuthPluginOptions>(async (app: FastifyInstance, opts) => {
+  const failures = new FixedWindowCounter(60_000);
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    const access = request.routeOptions.config.access ?? 'public';
+    if (access === 'public') return;
+    if (failures.count(request.ip) >= opts.authFailuresPerMinute) {
+      return reply.status(429).send(errorBody('rate_limited', 'Too many failed authentications; wait a minute'));
+    }
+    const principal = await identify(request, opts);
+    if (!principal) {
+      failures.hit(request.ip);
+      return reply.status(401).send(errorBody('unauthorized', 'A valid API key or user token is required'));
+    }
+    if (principal.kind === 'user' && principal.via === 'cookie' && UNSAFE.has(request.method) && !sameOrigin(request)) {
+      return reply.status(403).send(errorBody('forbidden', 'Cookie-authenticated writes need a matching Origin'));
+    }
+    request.principal = principal;
+    if (!access.includes(principal.kind)) {
+      return reply.status(403).send(errorBody('forbidden', `This route is not open to ${principal.kind} credentials`));
+    }
+  });
+});
+
+async function identify(request: FastifyRequest, opts: AuthPluginOptions): Promise<Principal | null> {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const match = /^Bearer ([\x21-\x7e]{1,1024})$/.exec(header);
+    if (!match?.[1]) return null;
+    const credential = match[1];
+    if (credential.startsWith('v1.')) {
+      const claims = await opts.sessions.verify(credential);
+      return claims ? { kind: 'user', account: claims.account, via: 'bearer' } : null;
+    }
+    return opts.keys.authenticate(credential);
+  }
+  const cookie = request.cookies?.[SESSION_COOKIE];
+  if (cookie) {
+    const claims = await opts.sessions.verify(cookie);
+    return claims ? { kind: 'user', account: claims.account, via: 'cookie' } : null;
+  }
+  return null;
+}
+
+/** CSRF defence for cookie sessions: the browser's Origin must be this service's own. */
+function sameOrigin(request: FastifyRequest): boolean {
+  const origin = request.headers.origin;
+  if (!origin) return false;
+  try {
+    // Compare as URLs, so an explicit default port (":80") matches its absence.
+    return new URL(origin).host === new URL(`${request.protocol}://${request.host}`).host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,94 @@
+import type { FastifyInstance } from 'fastify';
+import { findFeature } from '../../core/catalog.ts';
+import { TokenmeterError } from '../../core/errors.ts';
+import { errorBody } from '../errors.ts';
+import { type FeatureHandler, simulatedHandler } from '../feature-handlers.ts';
+import type { AppContext } from '../options.ts';
+import { actingAccount } from '../principal.ts';
+import * as s from '../schemas.ts';
+import { idempotencyKeyOf, sendRefusal } from './tokens.ts';
+
+/**
+ * The token gate: reserve the feature's cost, run the handler, then commit the hold when the
+ * work succeeded or release it when it failed. A crash midway leaves a hold that expires, not
+ * a charge for work that never finished.
+ */
+export async function featureRoutes(app: FastifyInstance, deps: AppContext): Promise<void> {
+  const { ledger } = deps;
+  const fallback = simulatedHandler();
+  const handlerFor = (feature: string): FeatureHandler => deps.features?.[feature] ?? fallback;
+
+  app.post<{ Params: { feature: string }; Body: { account?: string; input?: unknown; idempotency_key?: string } }>(
+    '/api/features/:feature/run',
+    {
+      config: { access: ['user', 'app', 'admin'] },
+      schema: {
+        tags: ['features'],
+        summary: 'Run a token-costing feature behind the token gate (402 when refused)',
+        params: { type: 'object', properties: { feature: s.featureId }, required: ['feature'] },
+        headers: s.idempotencyHeaders,
+        body: s.closed({ account: s.accountId, input: {}, idempotency_key: s.idempotencyKey }),
+      },
+    },
+    async (request, reply) => {
+      const body = request.body ?? {};
+      const feature = findFeature(ledger.catalog, request.params.feature);
+      const account = actingAccount(request, body.account);
+      const key = idempotencyKeyOf(body.idempotency_key, request.headers['idempotency-key']);
+      const before = await ledger.getBalance(account);
+      const hold = await ledger.reserve({
+        account,
+        feature: feature.id,
+        ttlSeconds: 120,
+        ...(key === undefined ? {} : { idempotencyKey: `run:${key}` }),
+      });
+      if (!hold.ok) {
+        deps.metrics.deductions.inc({ feature: feature.id, outcome: 'refused' });
+        return sendRefusal(reply, hold);
+      }
+      if (hold.replayed) {
+        const settled = await ledger.getHold(hold.holdId);
+        if (settled?.status === 'committed') {
+          return {
+            success: true,
+            replayed: true,
+            account,
+            feature: feature.id,
+            cost: settled.charged,
+            hold_id: hold.holdId,
+          };
+        }
+        if (settled?.status !== 'active') {
+          throw new TokenmeterError(
+            'idempotency_conflict',
+            'That idempotency key belongs to a run that did not complete',
+          );
+        }
+      }
+      let output: unknown;
+      try {
+        output = await handlerFor(feature.id)({ account, feature: feature.id, input: body.input ?? null });
+      } catch (err) {
+        await ledger.releaseHold(hold.holdId);
+        request.log.warn({ err, account, feature: feature.id }, 'feature handler failed; hold released');
+        return reply.status(502).send(errorBody('feature_failed', `${feature.name} failed; no tokens were charged`));
+      }
+      const committed = await ledger.commitHold(hold.holdId, hold.amount);
+      if (!committed.ok) return sendRefusal(reply, committed);
+      deps.metrics.deductions.inc({ feature: feature.id, outcome: 'charged' });
+      deps.metrics.tokensCharged.inc({ feature: feature.id }, committed.charged);
+      return {
+        success: true,
+        account,
+        feature: feature.id,
+        quantity: 1,
+        cost: committed.charged,
+        balance_before: before.balance,
+        balance: committed.balance,
+        available: committed.available,
+        entry_id: committed.entryId,
+        result: output as never,
+      };
+    },
+  );
+}

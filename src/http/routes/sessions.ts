@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import { errorBody } from '../errors.ts';
+import type { AppDeps } from '../options.ts';
+import { SESSION_COOKIE } from '../plugins/auth.ts';
+import { actingAccount } from '../principal.ts';
+import * as s from '../schemas.ts';
+
+/** A local path to send the browser to: absolute path, never another host (`//evil`, `/\evil`). */
+export function localPath(next: unknown): string {
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
+  return next;
+}
+
+/** User tokens: issued to an app backend for one account, turned into a cookie once. */
+export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
+  app.post<{ Body: { account: string } }>(
+    '/api/sessions',
+    {
+      config: { access: ['app', 'admin'] },
+      schema: {
+        tags: ['sessions'],
+        summary: 'Issue a short-lived user token scoped to one account',
+        body: s.closed({ account: s.accountId }, ['account']),
+      },
+    },
+    async (request) => {
+      const account = actingAccount(request, request.body.account);
+      const issued = await deps.sessions.issue(account);
+      return { success: true, account, token: issued.token, expires_at: new Date(issued.expiresAt).toISOString() };
+    },
+  );
+
+  app.get<{ Querystring: { token: string; next?: string } }>(
+    '/session/start',
+    {
+      schema: {
+        tags: ['sessions'],
+        summary: 'Turn a fresh user token into the tm_session cookie (once) and redirect to a local path',
+        querystring: s.closed(
+          { token: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 512 } },
+          ['token'],
+        ),
+      },
+    },
+    async (request, reply) => {
+      const claims = await deps.sessions.consume(request.query.token);
+      if (!claims)
+        return reply.status(401).send(errorBody('unauthorized', 'This sign-in link is invalid, expired or used'));
+      setSessionCookie(reply, request.query.token, claims.expiresAt, deps.clock.now());
+      return reply.redirect(localPath(request.query.next), 303);
+    },
+  );
+}
+
+export function setSessionCookie(
+  reply: { setCookie: (name: string, value: string, options: Record<string, unknown>) => unknown },
+  token: string,
+  expiresAt: number,
+  now: number,
+): void {
+  reply.setCookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: Math.max(1, Math.floor((expiresAt - now) / 1000)),
+  });
+}

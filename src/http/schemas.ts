@@ -1,0 +1,27 @@
+/** JSON Schemas shared by the routes; they validate requests and generate the OpenAPI document. */
+export const accountId = { type: 'string', minLength: 1, maxLength: 128 } as const;
+export const featureId = { type: 'string', minLength: 1, maxLength: 64 } as const;
+export const idempotencyKey = { type: 'string', minLength: 1, maxLength: 255 } as const;
+export const quantity = { type: 'integer', minimum: 1, maximum: 1_000_000 } as const;
+export const tokenAmount = { type: 'integer', minimum: 1, maximum: 1_000_000_000 } as const;
+export const reason = { type: 'string', minLength: 1, maxLength: 500 } as const;
+export const limit = { type: 'integer', minimum: 1, maximum: 1000 } as const;
+export const cursor = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+/** A closed object: unknown properties are refused, not dropped. */
+export function closed(properties: Record<string, unknown>, required: string[] = []) {
+  return { type: 'object', additionalProperties: false, properties, required } as const;
+}
+
+export const errorResponse = {
+  type: 'object',
+  description: 'Every non-2xx answer',
+  properties: { success: { const: false }, code: { type: 'string' }, error: { type: 'string' } },
+  required: ['success', 'code', 'error'],
+} as const;
+
+/** The Idempotency-Key header, accepted as well as the body field. */
+export const idempotencyHeaders = {
+  type: 'object',
+  properties: { 'idempotency-key': idempotencyKey },
+} as const;

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import { KeyService } from '../auth/key-service.ts';
+import { SessionService } from '../auth/session-service.ts';
+import { systemClock } from '../core/clock.ts';
+import { TokenmeterError } from '../core/errors.ts';
+import { openLedger } from '../ledger/open-ledger.ts';
+import type { TokenLedger } from '../ledger/token-ledger.ts';
+import type { Logger } from '../log/logger.ts';
+import { buildApp } from './build-app.ts';
+import { httpOptionsFromEnv, isLoopback } from './http-env.ts';
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  demo: boolean;
+  configPath?: string;
+  env: Record<string, string | undefined>;
+  logger: Logger;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ledger: TokenLedger;
+  url: string;
+  /** Stops accepting, finishes in-flight requests, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the ledger (migrating it), builds the app and listens. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  if (options.demo && !isLoopback(options.host)) {
+    throw new TokenmeterError(
+      'invalid_request',
+      `demo mode lets anyone sign in as anyone, so it only listens on loopback (got --host ${options.host})`,
+    );
+  }
+  const { env, logger } = options;
+  const ledger = await openLedger({ env, logger, ...(options.configPath ? { configPath: options.configPath } : {}) });
+  try {
+    const store = ledger.store.service;
+    const app = await buildApp({
+      ledger,
+      keys: new KeyService({ store, bootstrap: { app: env.TOKENMETER_API_KEY, admin: env.TOKENMETER_ADMIN_KEY } }),
+      sessions: new SessionService({ store, clock: systemClock, secret: env.TOKENMETER_SESSION_SECRET }),
+      clock: systemClock,
+      logger,
+      options: httpOptionsFromEnv(env, options.demo),
+    });
+    await app.listen({ port: options.port, host: options.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : options.port;
+    const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+    const url = `http://${host}:${port}`;
+    logger.info({ url, store: ledger.store.location, demo: options.demo }, `tokenmeter serving ${url}`);
+    logger.info(`API docs: ${url}/docs, metrics: ${url}/metrics${options.demo ? `, demo: ${url}/` : ''}`);
+    let closing: Promise<void> | null = null;
+    return {
+      app,
+      ledger,
+      url,
+      close() {
+        closing ??= app.close().then(() => ledger.close());
+        return closing;
+      },
+    };
+  } catch (err) {
+    await ledger.close();
+    throw err;
+  }
+}

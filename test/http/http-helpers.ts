@@ -1,0 +1,79 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { KeyService } from '../../src/auth/key-service.ts';
+import { SessionService } from '../../src/auth/session-service.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { buildApp } from '../../src/http/build-app.ts';
+import type { FeatureHandlers } from '../../src/http/feature-handlers.ts';
+import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from '../../src/http/options.ts';
+import { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { catalog } from '../helpers/ledger.ts';
+
+export const APP_KEY = 'tm_app_test_bootstrap_key_0123456789abcdef';
+export const ADMIN_KEY = 'tm_admin_test_bootstrap_key_0123456789abcdef';
+
+export interface TestApp {
+  app: FastifyInstance;
+  ledger: TokenLedger;
+  keys: KeyService;
+  sessions: SessionService;
+  clock: ManualClock;
+  dir: string;
+  path: string;
+  /** inject() with JSON; `as` picks the credentials. */
+  call(options: InjectOptions & { as?: 'app' | 'admin' | { token: string } | 'none' }): Promise<LightMyRequestResponse>;
+  userToken(account: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** A service over a fresh SQLite file, with bootstrap app and admin keys and a manual clock. */
+export async function testApp(
+  overrides: Partial<HttpOptions> = {},
+  features?: FeatureHandlers,
+  dir = mkdtempSync(join(tmpdir(), 'tm-http-')),
+): Promise<TestApp> {
+  const path = join(dir, 'tokens.db');
+  const store = new SqliteStore({ path });
+  await store.migrate();
+  const clock = new ManualClock('2026-03-10T12:00:00Z');
+  const ledger = new TokenLedger({ store, catalog, clock });
+  const keys = new KeyService({ store: store.service, bootstrap: { app: APP_KEY, admin: ADMIN_KEY } });
+  const sessions = new SessionService({ store: store.service, clock });
+  const app = await buildApp({
+    ledger,
+    keys,
+    sessions,
+    clock,
+    logger: silentLogger,
+    options: { ...DEFAULT_HTTP_OPTIONS, ...overrides },
+    ...(features ? { features } : {}),
+  });
+  return {
+    app,
+    ledger,
+    keys,
+    sessions,
+    clock,
+    dir,
+    path,
+    call({ as = 'app', ...options }) {
+      const headers: Record<string, string> = { ...(options.headers as Record<string, string> | undefined) };
+      if (as === 'app') headers.authorization = `Bearer ${APP_KEY}`;
+      else if (as === 'admin') headers.authorization = `Bearer ${ADMIN_KEY}`;
+      else if (typeof as === 'object') headers.authorization = `Bearer ${as.token}`;
+      return app.inject({ ...options, headers });
+    },
+    async userToken(account) {
+      return (await sessions.issue(account)).token;
+    },
+    async close() {
+      await app.close();
+      await ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
