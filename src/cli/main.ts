@@ -9,9 +9,14 @@ import { addBalanceCommand } from './commands/balance.ts';
 import { addCreditCommand } from './commands/credit.ts';
 import { addDeductCommand } from './commands/deduct.ts';
 import { addDemoCommand } from './commands/demo.ts';
+import { addExportCommand } from './commands/export.ts';
 import { addHistoryCommand } from './commands/history.ts';
+import { addImportLegacyCommand } from './commands/import-legacy.ts';
+import { addKeysCommand } from './commands/keys.ts';
 import { addMigrateCommand } from './commands/migrate.ts';
 import { addReconcileCommand } from './commands/reconcile.ts';
+import { addRecoverCommand } from './commands/recover.ts';
+import { addServeCommand } from './commands/serve.ts';
 import { addSetPlanCommand } from './commands/set-plan.ts';
 import { EXIT_CODES_HELP, EXIT_FAILURE, writeJson } from './run-command.ts';
 
@@ -33,6 +38,11 @@ function buildProgram(): Command {
   addSetPlanCommand(program);
   addHistoryCommand(program);
   addReconcileCommand(program);
+  addImportLegacyCommand(program);
+  addRecoverCommand(program);
+  addExportCommand(program);
+  addServeCommand(program);
+  addKeysCommand(program);
   for (const command of program.commands) command.addHelpText('after', EXIT_CODES_HELP);
   return program;
 }

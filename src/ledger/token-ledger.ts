@@ -1,9 +1,12 @@
+import { requireAccountId } from '../core/account-id.ts';
 import type { BalanceView } from '../core/balance-view.ts';
 import type { Catalog } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
+import { type Hold, isLive } from '../core/hold.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { LedgerContext } from './context.ts';
+import { OperatorQueries } from './operator-queries.ts';
 import { adjust } from './ops/adjust.ts';
 import { check } from './ops/check.ts';
 import { createAccount } from './ops/create-account.ts';
@@ -11,6 +14,7 @@ import { credit } from './ops/credit.ts';
 import { deduct } from './ops/deduct.ts';
 import { getBalance } from './ops/get-balance.ts';
 import { balanceAt, history } from './ops/history.ts';
+import { importAccount, importAccounts } from './ops/import-accounts.ts';
 import { reserve } from './ops/reserve.ts';
 import { setPlan } from './ops/set-plan.ts';
 import { commitHold, releaseHold } from './ops/settle-hold.ts';
@@ -26,6 +30,9 @@ import type {
   History,
   HistoryOptions,
   HoldResult,
+  ImportAccountInput,
+  ImportOptions,
+  ImportOutcome,
   PlanChanged,
   ReconcileReport,
   ReserveInput,
@@ -51,6 +58,8 @@ export interface TokenLedgerOptions {
 export class TokenLedger {
   readonly catalog: Catalog;
   readonly store: Store;
+  /** Read-only queries for the admin console and operators. */
+  readonly operator: OperatorQueries;
   private readonly ctx: LedgerContext;
 
   constructor(options: TokenLedgerOptions) {
@@ -62,6 +71,7 @@ export class TokenLedger {
       clock: options.clock ?? systemClock,
       logger: options.logger ?? silentLogger,
     };
+    this.operator = new OperatorQueries(this.ctx);
   }
 
   /** Charges a feature use; refused (a value, not an exception) when tokens are short. */
@@ -112,6 +122,31 @@ export class TokenLedger {
   /** Frees a hold's whole reservation. */
   releaseHold(holdId: number): Promise<HoldResult> {
     return releaseHold(this.ctx, holdId);
+  }
+
+  /** A hold by id (any status), or undefined. */
+  getHold(holdId: number): Promise<Hold | undefined> {
+    return this.store.getHold(holdId);
+  }
+
+  /** An account's holds that still reserve tokens (expired ones are not listed). */
+  async activeHolds(account: string): Promise<Hold[]> {
+    const now = this.ctx.clock.now();
+    return (await this.store.activeHolds(requireAccountId(account))).filter((h) => isLive(h, now));
+  }
+
+  /**
+   * Brings one legacy account over: opened on its plan with an `opening_balance` entry (source
+   * `import`), or left untouched when tokenmeter already holds it (`already_imported`,
+   * `already_active`, with both balances).
+   */
+  importAccount(input: ImportAccountInput, options?: ImportOptions): Promise<ImportOutcome> {
+    return importAccount(this.ctx, input, options);
+  }
+
+  /** importAccount for up to 1000 accounts in one transaction; outcomes in input order. */
+  importAccounts(inputs: readonly ImportAccountInput[], options?: ImportOptions): Promise<ImportOutcome[]> {
+    return importAccounts(this.ctx, inputs, options);
   }
 
   /** The ledger of an account, newest first. */

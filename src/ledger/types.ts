@@ -186,3 +186,56 @@ export interface ReconcileReport {
 }
 
 export type { Hold, LedgerEntry };
+
+export interface ImportAccountInput {
+  /** The legacy app's user id. */
+  account: string;
+  plan: string;
+  /** The legacy balance (NULL already replaced by the plan's allocation); may be negative. */
+  balance: number;
+  /** The legacy "used this month" counter. Default 0. */
+  usedThisCycle?: number;
+  /** Recorded on the opening entry: where the account came from. */
+  reason?: string;
+  actor?: string;
+}
+
+export interface ImportOptions {
+  /** Decide everything inside the transaction, then roll it back: an exact preview that writes nothing. */
+  dryRun?: boolean;
+}
+
+/** What importing one legacy account did. Nothing is ever overwritten. */
+export type ImportOutcome =
+  | {
+      status: 'imported';
+      account: string;
+      plan: string;
+      balance: number;
+      allocation: number;
+      purchased: number;
+      usedThisCycle: number;
+      /** The opening_balance entry; null in a dry run. */
+      entryId: number | null;
+    }
+  | {
+      /** An earlier import opened it: nothing is written again. */
+      status: 'already_imported';
+      account: string;
+      /** tokenmeter's balance now. */
+      balance: number;
+      /** The balance the earlier import opened it with. */
+      importedBalance: number;
+      importedAt: number;
+      entryId: number;
+    }
+  | {
+      /** tokenmeter already holds this account (provisioned by use): it is left as it is. */
+      status: 'already_active';
+      account: string;
+      /** tokenmeter's balance now. */
+      balance: number;
+      /** The balance the legacy source holds. */
+      legacyBalance: number;
+      plan: string;
+    };

@@ -1,0 +1,61 @@
+import type { LedgerEntry } from '../core/entry.ts';
+
+/** The columns of a ledger export, in order (the JSON export's field names). */
+export const ENTRY_CSV_COLUMNS = [
+  'id',
+  'at',
+  'account',
+  'kind',
+  'amount',
+  'allocation_delta',
+  'purchased_delta',
+  'balance_after',
+  'feature',
+  'quantity',
+  'idempotency_key',
+  'source',
+  'reference',
+  'reason',
+  'actor',
+] as const;
+
+/** The header line, with its line ending. */
+export function entryCsvHeader(): string {
+  return `${ENTRY_CSV_COLUMNS.join(',')}\r\n`;
+}
+
+/** One entry as a CSV line (RFC 4180: CRLF, quotes doubled), times in ISO-8601 UTC. */
+export function entryCsvLine(e: LedgerEntry): string {
+  const cells = [
+    String(e.id),
+    new Date(e.at).toISOString(),
+    text(e.account),
+    e.kind,
+    String(e.amount),
+    String(e.allocationDelta),
+    String(e.purchasedDelta),
+    String(e.balanceAfter),
+    text(e.feature),
+    e.quantity === null ? '' : String(e.quantity),
+    text(e.idempotencyKey),
+    text(e.source),
+    text(e.reference),
+    text(e.reason),
+    text(e.actor),
+  ];
+  return `${cells.map(quote).join(',')}\r\n`;
+}
+
+/**
+ * A free-text cell. One that a spreadsheet would run as a formula (=, +, -, @, tab, CR at
+ * the start) is prefixed with an apostrophe: reasons and ids are typed by people and apps,
+ * and an accounting export is opened in spreadsheets.
+ */
+function text(value: string | null): string {
+  if (value === null) return '';
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function quote(cell: string): string {
+  return /[",\r\n]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
+}
