@@ -1,0 +1,125 @@
+/** The wire JSON of the operator API (`/api/admin/*`, admin key), as in `src/http/routes/admin.ts`. */
+import type { BalanceResponse, EntryKind, LedgerEntryJson, TimeInput } from './types.ts';
+
+export interface ListAccountsRequest {
+  query?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface AccountRowJson {
+  account: string;
+  plan: string;
+  balance: number;
+  available: number;
+  held: number;
+  updated_at: string;
+}
+
+export interface ListAccountsResponse {
+  success: true;
+  accounts: AccountRowJson[];
+  next_cursor: string | null;
+}
+
+export interface HoldRowJson {
+  hold_id: number;
+  amount: number;
+  feature: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface AccountResponse extends BalanceResponse {
+  /** False for an account tokenmeter has not seen yet (its figures are the plan's defaults). */
+  exists: boolean;
+  holds: HoldRowJson[];
+}
+
+interface AdjustCommon {
+  reason: string;
+  /** Refused with 409 balance_changed unless the balance is still this. */
+  expected_balance?: number;
+}
+
+/** Adjust by an amount or to a balance: exactly one of the two. */
+export type AdjustRequest =
+  | (AdjustCommon & { amount: number; balance?: undefined })
+  | (AdjustCommon & { balance: number; amount?: undefined });
+
+export interface AdjustResponse {
+  success: true;
+  account: string;
+  delta: number;
+  balance_before: number;
+  balance: number;
+  available: number;
+  /** Null when the balance already was the one asked for, so nothing was written. */
+  entry_id: number | null;
+  replayed: boolean;
+}
+
+export interface SetPlanRequest {
+  plan: string;
+  reason: string;
+}
+
+export interface SetPlanResponse {
+  success: true;
+  account: string;
+  previous_plan: string | null;
+  plan: string;
+  package: string;
+  balance: number;
+  available: number;
+  tokens_rollover: number;
+  entry_id: number | null;
+}
+
+export interface TimeRange {
+  from?: TimeInput;
+  to?: TimeInput;
+}
+
+export interface BalanceSeriesResponse {
+  success: true;
+  account: string;
+  from: string;
+  to: string;
+  points: { at: string; balance: number }[];
+}
+
+export interface LedgerRequest extends TimeRange {
+  account?: string;
+  kind?: EntryKind;
+  limit?: number;
+  cursor?: string;
+}
+
+export interface LedgerResponse {
+  success: true;
+  entries: LedgerEntryJson[];
+  next_cursor: string | null;
+}
+
+export interface DriftJson {
+  account: string;
+  check: string;
+  expected: number;
+  actual: number;
+  entry_id: number | null;
+  balance: number | null;
+  ledger_sum: number | null;
+}
+
+export interface ReconcileResponse {
+  success: true;
+  accounts_checked: number;
+  /** Empty when every account matches its ledger. */
+  drift: DriftJson[];
+}
+
+export interface StatsResponse {
+  success: true;
+  usage: { day: string; feature: string; tokens: number; uses: number }[];
+}

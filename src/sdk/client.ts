@@ -1,0 +1,296 @@
+import type {
+  AccountResponse,
+  AdjustRequest,
+  AdjustResponse,
+  BalanceSeriesResponse,
+  LedgerRequest,
+  LedgerResponse,
+  ListAccountsRequest,
+  ListAccountsResponse,
+  ReconcileResponse,
+  SetPlanRequest,
+  SetPlanResponse,
+  StatsResponse,
+  TimeRange,
+} from './admin-types.ts';
+import { type ApiErrorCode, TokenMeterApiError } from './errors.ts';
+import { type ApiAnswer, type ApiRequest, HttpTransport, type QueryValue } from './http-transport.ts';
+import type {
+  CheckoutRequest,
+  CheckoutResponse,
+  PackagesResponse,
+  PaymentHistoryResponse,
+  PortalResponse,
+} from './payment-types.ts';
+import type {
+  BalanceResponse,
+  CheckRequest,
+  CheckResponse,
+  DeductOutcome,
+  DeductRequest,
+  DeductResponse,
+  FeatureRunReplayedResponse,
+  FeatureRunResponse,
+  HistoryRequest,
+  HistoryResponse,
+  HoldResponse,
+  InsufficientTokens,
+  ReserveOutcome,
+  ReserveRequest,
+  ReserveResponse,
+  RunFeatureOutcome,
+  RunFeatureRequest,
+  SessionResponse,
+  TimeInput,
+} from './types.ts';
+
+export interface TokenMeterClientOptions {
+  /** Where tokenmeter listens, e.g. `http://127.0.0.1:3000` (a path prefix is kept). */
+  baseUrl: string;
+  /** A secret app or admin key, for backends. Give this or `token`, not both. */
+  apiKey?: string;
+  /** A user token from `POST /api/sessions`, scoped to one account. */
+  token?: string;
+  /** Defaults to the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Extra attempts after a network error or a 503; default 3. Never after another 4xx or 5xx. */
+  retries?: number;
+  /** Per attempt; default 10 000 ms. A timed-out attempt counts as a network error. */
+  timeoutMs?: number;
+  /** First backoff delay, doubled on each retry, with jitter; default 100 ms. */
+  retryDelayMs?: number;
+}
+
+function time(t: TimeInput | undefined): string | undefined {
+  return t instanceof Date ? t.toISOString() : t;
+}
+
+function range(r: TimeRange): Record<string, QueryValue> {
+  return { from: time(r.from), to: time(r.to) };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A typed client for every tokenmeter endpoint, over the global `fetch`.
+ *
+ * Error convention: a method resolves with the service's JSON on 2xx and throws
+ * TokenMeterApiError on any other status, with one exception: the expected refusal, 402
+ * insufficient_tokens, is a value from `deduct`, `reserve` and `runFeature` (`ok: false`
+ * with the service's body), so callers branch on `ok` instead of catching. No answer at all
+ * throws TokenMeterConnectionError.
+ *
+ * Retries: network errors, timeouts and 503 are retried with backoff; every attempt of a
+ * write carries the same `Idempotency-Key` (the caller's, or one generated per call), so a
+ * retried deduction charges once. Other 4xx and 5xx are never retried.
+ *
+ * @example
+ * const tm = new TokenMeterClient({ baseUrl: 'http://127.0.0.1:3000', apiKey: process.env.TOKENMETER_API_KEY });
+ * const r = await tm.deduct({ account: 'user-7', feature: 'outbound_call_single' });
+ * if (!r.ok) return showBuyTokens(r.error, r.balance);
+ */
+export class TokenMeterClient {
+  readonly baseUrl: string;
+  readonly #transport: HttpTransport;
+
+  constructor(options: TokenMeterClientOptions) {
+    if (typeof options.baseUrl !== 'string' || !URL.canParse(options.baseUrl)) {
+      throw new TypeError(`TokenMeterClient: baseUrl must be an absolute URL, got ${String(options.baseUrl)}`);
+    }
+    if (options.apiKey !== undefined && options.token !== undefined) {
+      throw new TypeError('TokenMeterClient: give apiKey or token, not both');
+    }
+    const retries = options.retries ?? 3;
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new TypeError('TokenMeterClient: retries must be an integer >= 0');
+    this.baseUrl = options.baseUrl;
+    this.#transport = new HttpTransport({
+      baseUrl: options.baseUrl,
+      credential: options.apiKey ?? options.token,
+      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+      retries,
+      timeoutMs: options.timeoutMs ?? 10_000,
+      retryDelayMs: options.retryDelayMs ?? 100,
+    });
+  }
+
+  // ---- token API ----------------------------------------------------------------------
+
+  /** An account's balance, features and whether they are disabled. `account` is required with an API key. */
+  getBalance(account?: string): Promise<BalanceResponse> {
+    return this.#call({ method: 'GET', path: '/api/tokens/balance', query: { account }, retry: 'safe' });
+  }
+
+  /** Whether a feature use would be allowed now; writes nothing. */
+  check(request: CheckRequest): Promise<CheckResponse> {
+    return this.#call({ method: 'POST', path: '/api/tokens/check', body: request, retry: 'safe' });
+  }
+
+  /** Charges a feature use; an insufficient balance is `{ ok: false, ... }`, not an exception. */
+  deduct(request: DeductRequest): Promise<DeductOutcome> {
+    return this.#refusable<DeductResponse>(this.#keyed('/api/tokens/deduct', request));
+  }
+
+  /** Reserves a feature's cost (or an amount) for work in progress; settle it with commitHold or releaseHold. */
+  reserve(request: ReserveRequest): Promise<ReserveOutcome> {
+    return this.#refusable<ReserveResponse>(this.#keyed('/api/tokens/reserve', request));
+  }
+
+  /** Charges `amount` of a hold (usually its whole amount) and frees the rest. */
+  commitHold(holdId: number, amount: number): Promise<HoldResponse> {
+    return this.#call({ method: 'POST', path: `/api/tokens/holds/${holdId}/commit`, body: { amount }, retry: 'safe' });
+  }
+
+  /** Gives a hold's reservation back; nothing is charged. */
+  releaseHold(holdId: number): Promise<HoldResponse> {
+    return this.#call({ method: 'POST', path: `/api/tokens/holds/${holdId}/release`, retry: 'safe' });
+  }
+
+  /** Ledger entries, newest first; pass `next_cursor` back as `cursor` for the next page. */
+  history(request: HistoryRequest = {}): Promise<HistoryResponse> {
+    return this.#call({ method: 'GET', path: '/api/tokens/history', query: { ...request }, retry: 'safe' });
+  }
+
+  /** Runs a feature behind the service's token gate; charged only when its handler succeeds. */
+  runFeature(feature: string, request: RunFeatureRequest = {}): Promise<RunFeatureOutcome> {
+    return this.#refusable<FeatureRunResponse | FeatureRunReplayedResponse>(
+      this.#keyed(`/api/features/${encodeURIComponent(feature)}/run`, request),
+    );
+  }
+
+  /** A short-lived user token for one account, for that user's browser (app key only). */
+  createSession(account: string): Promise<SessionResponse> {
+    return this.#call({ method: 'POST', path: '/api/sessions', body: { account }, retry: 'safe' });
+  }
+
+  // ---- admin API (admin key) ----------------------------------------------------------
+
+  listAccounts(request: ListAccountsRequest = {}): Promise<ListAccountsResponse> {
+    return this.#call({ method: 'GET', path: '/api/admin/accounts', query: { ...request }, retry: 'safe' });
+  }
+
+  /** Figures, plan, cycle and active holds of one account. */
+  getAccount(account: string): Promise<AccountResponse> {
+    return this.#call({ method: 'GET', path: `/api/admin/accounts/${encodeURIComponent(account)}`, retry: 'safe' });
+  }
+
+  /**
+   * Corrects a balance by `amount` or to `balance`, with a reason. Not retried once sent (it has
+   * no idempotency key); pass `expected_balance` to make a repeat safe (409 balance_changed).
+   */
+  adjust(account: string, request: AdjustRequest): Promise<AdjustResponse> {
+    const path = `/api/admin/accounts/${encodeURIComponent(account)}/adjust`;
+    return this.#call({ method: 'POST', path, body: request, retry: 'unsent-only' });
+  }
+
+  /** Changes the plan now (a new cycle starts). Not retried once sent. */
+  setPlan(account: string, request: SetPlanRequest): Promise<SetPlanResponse> {
+    const path = `/api/admin/accounts/${encodeURIComponent(account)}/plan`;
+    return this.#call({ method: 'PUT', path, body: request, retry: 'unsent-only' });
+  }
+
+  balanceSeries(account: string, request: TimeRange = {}): Promise<BalanceSeriesResponse> {
+    const path = `/api/admin/accounts/${encodeURIComponent(account)}/balance-series`;
+    return this.#call({ method: 'GET', path, query: range(request), retry: 'safe' });
+  }
+
+  /** Ledger entries across accounts, newest first. */
+  ledger(request: LedgerRequest = {}): Promise<LedgerResponse> {
+    const { from, to, ...rest } = request;
+    return this.#call({
+      method: 'GET',
+      path: '/api/admin/ledger',
+      query: { ...rest, ...range({ from, to }) },
+      retry: 'safe',
+    });
+  }
+
+  /** Checks every account against its ledger; an empty `drift` means consistent. */
+  reconcile(): Promise<ReconcileResponse> {
+    return this.#call({ method: 'GET', path: '/api/admin/reconcile', retry: 'safe' });
+  }
+
+  /** Tokens used per feature per day. */
+  stats(request: TimeRange = {}): Promise<StatsResponse> {
+    return this.#call({ method: 'GET', path: '/api/admin/stats', query: range(request), retry: 'safe' });
+  }
+
+  // ---- payments (served by the payments issue) ----------------------------------------
+
+  listPackages(): Promise<PackagesResponse> {
+    return this.#call({ method: 'GET', path: '/api/payment/packages', retry: 'safe' });
+  }
+
+  /** Starts a checkout; send the buyer's browser to `url`. A retry may open a second, unpaid checkout. */
+  checkout(request: CheckoutRequest): Promise<CheckoutResponse> {
+    return this.#call({ method: 'POST', path: '/api/payment/checkout', body: request, retry: 'safe' });
+  }
+
+  paymentHistory(account?: string): Promise<PaymentHistoryResponse> {
+    return this.#call({ method: 'GET', path: '/api/payment/history', query: { account }, retry: 'safe' });
+  }
+
+  /** The provider's customer portal (payment methods, invoices). */
+  paymentPortal(account?: string): Promise<PortalResponse> {
+    return this.#call({
+      method: 'POST',
+      path: '/api/payment/portal',
+      body: account === undefined ? {} : { account },
+      retry: 'safe',
+    });
+  }
+
+  // ---- plumbing -----------------------------------------------------------------------
+
+  /** A write with an idempotency key: the caller's, or a fresh one reused by every retry. */
+  #keyed(path: string, request: { idempotency_key?: string | undefined }): ApiRequest {
+    const { idempotency_key, ...body } = request;
+    return { method: 'POST', path, body, idempotencyKey: idempotency_key ?? crypto.randomUUID(), retry: 'safe' };
+  }
+
+  async #call<T>(request: ApiRequest): Promise<T> {
+    const answer = await this.#transport.send(request);
+    if (
+      answer.status >= 200 &&
+      answer.status < 300 &&
+      answer.json &&
+      isObject(answer.body) &&
+      answer.body.success === true
+    ) {
+      return answer.body as T;
+    }
+    throw apiError(answer);
+  }
+
+  async #refusable<T extends { success: true }>(request: ApiRequest): Promise<({ ok: true } & T) | InsufficientTokens> {
+    const answer = await this.#transport.send(request);
+    if (answer.status === 402 && isObject(answer.body) && answer.body.code === 'insufficient_tokens') {
+      return { ...(answer.body as unknown as Omit<InsufficientTokens, 'ok'>), ok: false };
+    }
+    if (
+      answer.status >= 200 &&
+      answer.status < 300 &&
+      answer.json &&
+      isObject(answer.body) &&
+      answer.body.success === true
+    ) {
+      return { ...(answer.body as T), ok: true };
+    }
+    throw apiError(answer);
+  }
+}
+
+/** The error for an answer that is not a success: the service's code and message when it sent them. */
+function apiError(answer: ApiAnswer): TokenMeterApiError {
+  const { status, body } = answer;
+  if (answer.json && isObject(body) && typeof body.code === 'string' && typeof body.error === 'string') {
+    return new TokenMeterApiError(status, body.code as ApiErrorCode, body.error, body);
+  }
+  // A 503 without tokenmeter's body (Fastify's answer while the service shuts down, a proxy's
+  // page) still means "unavailable, try again".
+  if (status === 503) return new TokenMeterApiError(503, 'unavailable', 'tokenmeter is unavailable (503)', body);
+  const what = status >= 200 && status < 300 ? 'an answer that is not tokenmeter JSON' : 'no tokenmeter error body';
+  return new TokenMeterApiError(status, 'invalid_response', `tokenmeter answered ${status} with ${what}`, body);
+}
