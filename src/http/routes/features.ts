@@ -35,7 +35,6 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
       const feature = findFeature(ledger.catalog, request.params.feature);
       const account = actingAccount(request, body.account);
       const key = idempotencyKeyOf(body.idempotency_key, request.headers['idempotency-key']);
-      const before = await ledger.getBalance(account);
       const hold = await ledger.reserve({
         account,
         feature: feature.id,
@@ -83,7 +82,8 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
         feature: feature.id,
         quantity: 1,
         cost: committed.charged,
-        balance_before: before.balance,
+        // From the commit's own transaction, so concurrent writes cannot make it wrong.
+        balance_before: committed.balance + committed.charged,
         balance: committed.balance,
         available: committed.available,
         entry_id: committed.entryId,
