@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
 import { accepted, catalog } from '../helpers/ledger.ts';
 import { createTestDatabase, pgSuiteSkip, type TestDatabase } from '../helpers/pg-server.ts';
+import { raceWorkers } from '../helpers/race-workers.ts';
 
 const worker = join(import.meta.dirname, '../helpers/pg-ledger-worker.ts');
 
@@ -19,56 +18,9 @@ interface Summary {
   perAccount: Record<string, number>;
 }
 
-/**
- * Starts workers on an empty database (they migrate it all at once), waits until every one is
- * ready, runs `setUp`, then releases them all at once.
- */
-async function race(
-  url: string,
-  mode: string,
-  perWorker: number,
-  workers: number,
-  setUp: () => Promise<void>,
-): Promise<Summary[]> {
-  const children: ChildProcessWithoutNullStreams[] = [];
-  const ready: Promise<void>[] = [];
-  const done: Promise<Summary>[] = [];
-  for (let i = 0; i < workers; i++) {
-    const child = spawn(process.execPath, [worker, url, mode, String(perWorker), String(1000 + i)]);
-    children.push(child);
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const lines = createInterface({ input: child.stdout });
-    const iterator = lines[Symbol.asyncIterator]();
-    ready.push(
-      iterator.next().then((l) => {
-        if (l.value !== 'ready') throw new Error(`worker ${i} did not start: ${stderr}`);
-      }),
-    );
-    done.push(
-      new Promise((resolve, reject) => {
-        let last = '';
-        lines.on('line', (l) => {
-          last = l;
-        });
-        child.on('close', (code) => {
-          if (code === 0) resolve(JSON.parse(last) as Summary);
-          else reject(new Error(`worker ${i} exited ${code}: ${stderr}`));
-        });
-      }),
-    );
-  }
-  try {
-    await Promise.all(ready);
-    await setUp();
-  } catch (err) {
-    for (const c of children) c.kill();
-    throw err;
-  }
-  for (const c of children) c.stdin.end('go\n');
-  return Promise.all(done);
+/** Starts workers on an empty database (they migrate it all at once), runs `setUp`, then releases them. */
+function race(url: string, mode: string, perWorker: number, workers: number, setUp: () => Promise<void>) {
+  return raceWorkers<Summary>({ script: worker, target: url, mode, perWorker, workers, setUp });
 }
 
 describe('four processes, each with its own pool, on one PostgreSQL database', { skip: await pgSuiteSkip() }, () => {

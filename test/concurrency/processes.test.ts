@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
+import { raceWorkers } from '../helpers/race-workers.ts';
 
 const worker = join(import.meta.dirname, '../helpers/ledger-worker.ts');
 
@@ -18,41 +17,8 @@ interface Summary {
   errors: string[];
 }
 
-/** Starts workers, waits until every one is ready, then releases them all at once. */
-async function race(path: string, mode: string, perWorker: number, workers: number): Promise<Summary[]> {
-  const children: ChildProcessWithoutNullStreams[] = [];
-  const ready: Promise<void>[] = [];
-  const done: Promise<Summary>[] = [];
-  for (let i = 0; i < workers; i++) {
-    const child = spawn(process.execPath, [worker, path, mode, String(perWorker), String(1000 + i)]);
-    children.push(child);
-    let stderr = '';
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    const lines = createInterface({ input: child.stdout });
-    const iterator = lines[Symbol.asyncIterator]();
-    ready.push(
-      iterator.next().then((l) => {
-        if (l.value !== 'ready') throw new Error(`worker ${i} did not start: ${stderr}`);
-      }),
-    );
-    done.push(
-      new Promise((resolve, reject) => {
-        let last = '';
-        lines.on('line', (l) => {
-          last = l;
-        });
-        child.on('close', (code) => {
-          if (code === 0) resolve(JSON.parse(last) as Summary);
-          else reject(new Error(`worker ${i} exited ${code}: ${stderr}`));
-        });
-      }),
-    );
-  }
-  await Promise.all(ready);
-  for (const c of children) c.stdin.end('go\n');
-  return Promise.all(done);
+function race(path: string, mode: string, perWorker: number, workers: number): Promise<Summary[]> {
+  return raceWorkers<Summary>({ script: worker, target: path, mode, perWorker, workers });
 }
 
 describe('four processes on one SQLite file', () => {

@@ -21,7 +21,9 @@ const random = (n: number) => {
   return Math.abs(seed) % n;
 };
 
-const store = openPgStore({ url, poolSize: Number(poolText ?? 8) });
+// Each worker queues hundreds of operations on a small pool at once: let them wait their turn
+// (this test is about correctness, and a loaded CI machine is slow).
+const store = openPgStore({ url, poolSize: Number(poolText ?? 8), connectTimeoutMs: 120_000 });
 await store.migrate();
 const ledger = new TokenLedger({ store, catalog: parseConfig(defaultConfig(), 'default') });
 

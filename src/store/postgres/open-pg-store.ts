@@ -9,6 +9,8 @@ export interface OpenPgStoreOptions {
   poolSize?: number;
   /** Server-side limit per statement (ms); 0 disables it. Default 30,000. */
   statementTimeoutMs?: number;
+  /** How long an operation waits for a free pooled connection before `unavailable` (ms). Default 15,000. */
+  connectTimeoutMs?: number;
   /** Let the process exit while idle connections remain (tests, one-shot CLIs). */
   allowExitOnIdle?: boolean;
 }
@@ -20,6 +22,7 @@ export function openPgStore(options: OpenPgStoreOptions): PgStore {
     poolSize: options.poolSize,
     statementTimeoutMs: options.statementTimeoutMs,
     allowExitOnIdle: options.allowExitOnIdle,
+    connectTimeoutMs: options.connectTimeoutMs,
   });
   return new PgStore({ client, location: redactPgUrl(options.url) });
 }

@@ -2,9 +2,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
+import { chainDrift, figureDrift } from '../reconcile-rows.ts';
 import { decodeCursor, encodeCursor, int, type Row, str, toAccount, toEntry, toHold } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
-import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { applyMigrations } from './migrations.ts';
 import type { PgClient } from './pg-client.ts';
 import { isRetryable, translatePgError } from './pg-errors.ts';
@@ -126,20 +127,7 @@ export class PgStore implements Store {
       // One snapshot, so the sums and the rows they are compared with agree in time.
       return await this.client.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (q) => {
         const figures = await q.query(FIGURES);
-        const drift = figures.flatMap(compareFigures);
-        const seen = new Set<string>();
-        for (const r of await q.query(BROKEN_CHAIN)) {
-          const account = str(r, 'account_id');
-          if (seen.has(account)) continue; // the first break explains the rest
-          seen.add(account);
-          drift.push({
-            account,
-            check: 'chain',
-            expected: int(r, 'expected'),
-            actual: int(r, 'balance_after'),
-            entryId: int(r, 'id'),
-          });
-        }
+        const drift = [...figures.flatMap(figureDrift), ...chainDrift(await q.query(BROKEN_CHAIN))];
         return { accountsChecked: figures.length, drift };
       });
     } catch (err) {
@@ -174,25 +162,4 @@ export class PgStore implements Store {
       throw translatePgError(err, 'read');
     }
   }
-}
-
-function compareFigures(r: Row): Drift[] {
-  const account = str(r, 'id');
-  const out: Drift[] = [];
-  const stored = { allocation: int(r, 'allocation'), purchased: int(r, 'purchased'), held: int(r, 'held') };
-  const ledger = { allocation: int(r, 'ledger_allocation'), purchased: int(r, 'ledger_purchased') };
-  const balance = stored.allocation + stored.purchased;
-  const ledgerSum = ledger.allocation + ledger.purchased;
-  if (balance !== ledgerSum)
-    out.push({ account, check: 'balance', expected: ledgerSum, actual: balance, entryId: null });
-  for (const bucket of ['allocation', 'purchased'] as const) {
-    if (stored[bucket] !== ledger[bucket]) {
-      out.push({ account, check: bucket, expected: ledger[bucket], actual: stored[bucket], entryId: null });
-    }
-  }
-  const holdsHeld = int(r, 'holds_held');
-  if (stored.held !== holdsHeld) {
-    out.push({ account, check: 'held', expected: holdsHeld, actual: stored.held, entryId: null });
-  }
-  return out;
 }

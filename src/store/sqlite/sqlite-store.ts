@@ -5,6 +5,7 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import { Mutex } from '../mutex.ts';
+import { chainDrift, figureDrift } from '../reconcile-rows.ts';
 import { decodeCursor, encodeCursor, int, str, toAccount, toEntry, toHold } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
@@ -152,7 +153,7 @@ export class SqliteStore implements Store {
         ORDER BY a.id`);
       for (const r of figures) {
         accountsChecked++;
-        drift.push(...compareFigures(r));
+        drift.push(...figureDrift(r));
       }
       const broken = this.reader.all(`
         SELECT account_id, id, balance_after, expected FROM (
@@ -160,19 +161,7 @@ export class SqliteStore implements Store {
             amount + lag(balance_after, 1, 0) OVER (PARTITION BY account_id ORDER BY id) AS expected
           FROM ledger_entries)
         WHERE balance_after <> expected ORDER BY account_id, id`);
-      const seen = new Set<string>();
-      for (const r of broken) {
-        const account = str(r, 'account_id');
-        if (seen.has(account)) continue; // the first break explains the rest
-        seen.add(account);
-        drift.push({
-          account,
-          check: 'chain',
-          expected: int(r, 'expected'),
-          actual: int(r, 'balance_after'),
-          entryId: int(r, 'id'),
-        });
-      }
+      drift.push(...chainDrift(broken));
       return { accountsChecked, drift };
     } finally {
       this.reader.exec('COMMIT');
@@ -218,26 +207,6 @@ export class SqliteStore implements Store {
   private rollback(): void {
     if (this.writer.db.isTransaction) this.writer.exec('ROLLBACK');
   }
-}
-
-function compareFigures(r: Record<string, unknown>): Drift[] {
-  const account = str(r, 'id');
-  const out: Drift[] = [];
-  const stored = { allocation: int(r, 'allocation'), purchased: int(r, 'purchased'), held: int(r, 'held') };
-  const ledger = { allocation: int(r, 'ledger_allocation'), purchased: int(r, 'ledger_purchased') };
-  const balance = stored.allocation + stored.purchased;
-  const ledgerSum = ledger.allocation + ledger.purchased;
-  if (balance !== ledgerSum)
-    out.push({ account, check: 'balance', expected: ledgerSum, actual: balance, entryId: null });
-  for (const bucket of ['allocation', 'purchased'] as const) {
-    if (stored[bucket] !== ledger[bucket]) {
-      out.push({ account, check: bucket, expected: ledger[bucket], actual: stored[bucket], entryId: null });
-    }
-  }
-  const holdsHeld = int(r, 'holds_held');
-  if (stored.held !== holdsHeld)
-    out.push({ account, check: 'held', expected: holdsHeld, actual: stored.held, entryId: null });
-  return out;
 }
 
 /** SQLite reports a busy database or a full disk as errors; callers see `unavailable`. */
