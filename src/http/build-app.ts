@@ -3,8 +3,8 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { installErrorHandling } from './errors.ts';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { errorBody, installErrorHandling } from './errors.ts';
 import { Metrics } from './metrics.ts';
 import type { AppContext, AppDeps } from './options.ts';
 import { authPlugin } from './plugins/auth.ts';
@@ -12,8 +12,12 @@ import { adminRoutes } from './routes/admin.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { featureRoutes } from './routes/features.ts';
 import { healthRoutes } from './routes/health.ts';
+import { paymentRoutes } from './routes/payments.ts';
 import { sessionRoutes } from './routes/sessions.ts';
+import { stripeWebhookRoutes } from './routes/stripe-webhook.ts';
+import { testPayRoutes } from './routes/test-pay.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { webRoutes } from './routes/web.ts';
 import { installStrictValidation } from './validation.ts';
 
 /**
@@ -27,6 +31,16 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit,
     trustProxy: options.trustProxy,
     logController: new LogController({ disableRequestLogging: true }),
+    // Account ids run to 128 characters, 4 UTF-8 bytes each, percent-encoded in a path: room for
+    // all of them, so the route's own schema (not the router) decides what is too long.
+    routerOptions: { maxParamLength: 2048 },
+    // Errors the router raises before any route runs (a malformed URL) keep the JSON error shape.
+    frameworkErrors: (err, _request, reply) => {
+      const r = reply as unknown as FastifyReply;
+      r.status(err.statusCode === 414 ? 414 : 400).send(
+        errorBody('invalid_request', `url: ${err.message.split("'")[0]?.trim() || 'is not valid'}`),
+      );
+    },
     // In-flight and keep-alive requests finish normally while closing; the store closes after.
     return503OnClosing: false,
   });
@@ -102,6 +116,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => featureRoutes(scope, ctx));
   await app.register(async (scope) => sessionRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx));
+  await app.register(async (scope) => paymentRoutes(scope, ctx));
+  const stripe = deps.payments?.stripe;
+  if (stripe) await app.register(async (scope) => stripeWebhookRoutes(scope, ctx, stripe));
+  if (deps.payments?.testProvider) await app.register(async (scope) => testPayRoutes(scope, ctx));
+  await app.register(async (scope) => webRoutes(scope, ctx));
   if (options.demo) await app.register(async (scope) => demoRoutes(scope, ctx));
   return app;
 }

@@ -3,6 +3,7 @@ import type { SessionService } from '../auth/session-service.ts';
 import type { Clock } from '../core/clock.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { Logger } from '../log/logger.ts';
+import type { Payments } from '../payments/payments.ts';
 import type { FeatureHandlers } from './feature-handlers.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -25,6 +26,8 @@ export interface HttpOptions {
   rateLimits: RateLimitOptions;
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
+  /** The built web front end (default: the package's `dist/web`). */
+  webRoot?: string;
 }
 
 /** Everything the HTTP app is built from; `buildApp(deps)` creates no connections of its own. */
@@ -36,6 +39,8 @@ export interface AppDeps {
   logger: Logger;
   options: HttpOptions;
   features?: FeatureHandlers;
+  /** Payment providers; without them packages and history still answer, checkout is 503. */
+  payments?: Payments;
 }
 
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = {

@@ -6,6 +6,7 @@ import { TokenmeterError } from '../core/errors.ts';
 import { openLedger } from '../ledger/open-ledger.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { Logger } from '../log/logger.ts';
+import { paymentsFromEnv } from '../payments/payments.ts';
 import { buildApp } from './build-app.ts';
 import { httpOptionsFromEnv, isLoopback } from './http-env.ts';
 
@@ -45,6 +46,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       clock: systemClock,
       logger,
       options: httpOptionsFromEnv(env, options.demo),
+      payments: paymentsFromEnv(env, ledger, options.demo),
     });
     await app.listen({ port: options.port, host: options.host });
     const address = app.server.address();

@@ -18,6 +18,7 @@ import { importAccount, importAccounts } from './ops/import-accounts.ts';
 import { reserve } from './ops/reserve.ts';
 import { setPlan } from './ops/set-plan.ts';
 import { commitHold, releaseHold } from './ops/settle-hold.ts';
+import { PaymentLedger } from './payments/payment-ledger.ts';
 import type {
   AdjustInput,
   AdjustResult,
@@ -60,6 +61,8 @@ export class TokenLedger {
   readonly store: Store;
   /** Read-only queries for the admin console and operators. */
   readonly operator: OperatorQueries;
+  /** Checkouts, provider events (exactly once), billing history. */
+  readonly payments: PaymentLedger;
   private readonly ctx: LedgerContext;
 
   constructor(options: TokenLedgerOptions) {
@@ -72,6 +75,7 @@ export class TokenLedger {
       logger: options.logger ?? silentLogger,
     };
     this.operator = new OperatorQueries(this.ctx);
+    this.payments = new PaymentLedger(this.ctx);
   }
 
   /** Charges a feature use; refused (a value, not an exception) when tokens are short. */

@@ -217,7 +217,7 @@ export class TokenMeterClient {
     return this.#call({ method: 'GET', path: '/api/admin/stats', query: range(request), retry: 'safe' });
   }
 
-  // ---- payments (served by the payments issue) ----------------------------------------
+  // ---- payments ---------------------------------------------------------------------
 
   listPackages(): Promise<PackagesResponse> {
     return this.#call({ method: 'GET', path: '/api/payment/packages', retry: 'safe' });

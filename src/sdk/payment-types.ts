@@ -1,7 +1,4 @@
-/**
- * The wire JSON of `/api/payment/*`, typed from the payments issue's text (issue 5): those
- * routes are not served yet, so these shapes are unverified against the service.
- */
+/** The wire JSON of `/api/payment/*` (see the README's Payments section). */
 
 export interface PackageJson {
   id: string;
@@ -31,16 +28,23 @@ export interface CheckoutResponse {
 }
 
 export interface PaymentJson {
-  id: string | number;
+  id: number;
+  /** The provider's checkout id. */
+  checkout_id: string;
   package: string;
   package_name: string;
+  kind: 'topup' | 'plan';
   tokens: number;
+  /** Minor units (cents). */
   amount: number;
   currency: string;
-  status: string;
+  status: 'pending' | 'paid' | 'canceled' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
+  tokens_taken_back: number;
+  amount_refunded: number;
   provider: string;
+  /** ISO 8601. */
   created: string;
-  receipt_url?: string | null;
+  receipt_url: string | null;
 }
 
 export interface PaymentHistoryResponse {

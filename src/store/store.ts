@@ -1,6 +1,7 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
+import type { PaymentTx } from './payment-tx.ts';
 import type { ServiceStore } from './service-store.ts';
 
 /** A stored idempotent response: the first successful result of (account, operation, key). */
@@ -24,6 +25,8 @@ export type OverdraftGuard = 'no_overdraft' | 'exempt';
 
 /** The operations of one write transaction. Every write of an operation goes through one of these. */
 export interface WriteTx {
+  /** Payments, provider events, customers and subscriptions, in this same transaction. */
+  readonly payments: PaymentTx;
   /** Reads an account and locks it against other writers until the transaction ends. */
   lockAccount(id: string): Promise<AccountState | undefined>;
   findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined>;

@@ -1,15 +1,23 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../options.ts';
+import { SESSION_COOKIE } from '../plugins/auth.ts';
+import { actingAccount } from '../principal.ts';
 import * as s from '../schemas.ts';
-import { demoPage } from './demo-page.ts';
 import { setSessionCookie } from './sessions.ts';
 
-/** Demo mode only: sign the browser in as any account. Never registered outside --demo. */
+/**
+ * Demo mode only: sign the browser in as any account, and the demo app's own per-account
+ * prerequisite ("CRM connected", as the seed's copilot required). The page itself is the web
+ * front end's copilot, served at `/` by the web routes. Never registered outside --demo.
+ */
 export async function demoRoutes(app: FastifyInstance, deps: AppContext): Promise<void> {
-  const page = demoPage([...deps.ledger.catalog.features.values()]);
-  app.get('/', { schema: { hide: true } }, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(page),
-  );
+  // Demo state, not billing state: kept in memory, so a restart connects every CRM again.
+  const crmConnected = new Map<string, boolean>();
+  const settingsOf = (account: string) => ({
+    success: true,
+    account,
+    crm_connected: crmConnected.get(account) ?? true,
+  });
 
   app.get<{ Querystring: { account: string } }>(
     '/demo/login',
@@ -24,6 +32,43 @@ export async function demoRoutes(app: FastifyInstance, deps: AppContext): Promis
       const issued = await deps.sessions.issue(request.query.account);
       setSessionCookie(reply, issued.token, issued.expiresAt, deps.clock.now());
       return reply.redirect('/', 303);
+    },
+  );
+
+  // Lets the page know whether to ask for a balance, so a signed-out visit logs no 401.
+  app.get(
+    '/demo/session',
+    { schema: { tags: ['demo'], summary: 'Demo mode: who the session cookie signs in' } },
+    async (request) => {
+      const cookie = request.cookies?.[SESSION_COOKIE];
+      const claims = cookie ? await deps.sessions.verify(cookie) : null;
+      return { success: true, signed_in: claims !== null, account: claims?.account ?? null };
+    },
+  );
+
+  app.get(
+    '/demo/settings',
+    {
+      config: { access: ['user'] },
+      schema: { tags: ['demo'], summary: 'Demo mode: the demo app’s own settings for the signed-in account' },
+    },
+    async (request) => settingsOf(actingAccount(request, undefined)),
+  );
+
+  app.put<{ Body: { crm_connected: boolean } }>(
+    '/demo/settings',
+    {
+      config: { access: ['user'] },
+      schema: {
+        tags: ['demo'],
+        summary: 'Demo mode: turn the demo app’s own prerequisite (CRM connected) on or off',
+        body: s.closed({ crm_connected: { type: 'boolean' } }, ['crm_connected']),
+      },
+    },
+    async (request) => {
+      const account = actingAccount(request, undefined);
+      crmConnected.set(account, request.body.crm_connected);
+      return settingsOf(account);
     },
   );
 }

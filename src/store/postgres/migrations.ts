@@ -127,6 +127,68 @@ CREATE TABLE used_nonces (
 CREATE INDEX used_nonces_expiry ON used_nonces (expires_at);
 `,
   },
+  {
+    version: 3,
+    name: 'payments',
+    sql: `
+CREATE TABLE payments (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  provider text NOT NULL CHECK (length(provider) BETWEEN 1 AND 32),
+  reference text NOT NULL CHECK (length(reference) BETWEEN 1 AND 255),
+  account_id text NOT NULL CHECK (length(account_id) BETWEEN 1 AND 128),
+  package_id text NOT NULL CHECK (length(package_id) BETWEEN 1 AND 64),
+  kind text NOT NULL CHECK (kind IN ('topup', 'plan')),
+  tokens bigint NOT NULL CHECK (tokens >= 0),
+  amount bigint NOT NULL CHECK (amount >= 0),
+  currency text NOT NULL CHECK (length(currency) = 3),
+  status text NOT NULL CHECK (status IN ('pending', 'paid', 'canceled', 'failed', 'refunded', 'partially_refunded', 'disputed')),
+  payment_intent text,
+  subscription_id text,
+  tokens_taken_back bigint NOT NULL DEFAULT 0 CHECK (tokens_taken_back >= 0 AND tokens_taken_back <= tokens),
+  amount_refunded bigint NOT NULL DEFAULT 0 CHECK (amount_refunded >= 0),
+  receipt_url text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  UNIQUE (provider, reference)
+);
+CREATE UNIQUE INDEX payments_intent ON payments (provider, payment_intent) WHERE payment_intent IS NOT NULL;
+CREATE INDEX payments_account ON payments (account_id, created_at);
+
+CREATE TABLE payment_events (
+  provider text NOT NULL,
+  event_id text NOT NULL CHECK (length(event_id) BETWEEN 1 AND 255),
+  type text NOT NULL,
+  status text NOT NULL CHECK (status IN ('applied', 'pending', 'ignored', 'unmatched')),
+  match_key text,
+  received_at bigint NOT NULL,
+  payload text NOT NULL,
+  PRIMARY KEY (provider, event_id)
+);
+CREATE INDEX payment_events_pending ON payment_events (provider, match_key) WHERE status = 'pending';
+
+CREATE TABLE payment_customers (
+  account_id text NOT NULL,
+  provider text NOT NULL,
+  customer_id text NOT NULL CHECK (length(customer_id) BETWEEN 1 AND 255),
+  created_at bigint NOT NULL,
+  PRIMARY KEY (account_id, provider),
+  UNIQUE (provider, customer_id)
+);
+
+CREATE TABLE subscriptions (
+  provider text NOT NULL,
+  subscription_id text NOT NULL,
+  account_id text NOT NULL,
+  plan text NOT NULL,
+  status text NOT NULL,
+  period_end bigint,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (provider, subscription_id)
+);
+CREATE INDEX subscriptions_account ON subscriptions (account_id);
+`,
+  },
 ];
 
 // Any constant works as long as every tokenmeter process uses the same one.

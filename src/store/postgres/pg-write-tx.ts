@@ -1,10 +1,12 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
+import type { PaymentTx } from '../payment-tx.ts';
 import { int, str, toAccount, toEntry, toHold } from '../rows.ts';
 import type { IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import type { PgQueryable } from './pg-client.ts';
+import { pgPaymentTx } from './pg-payment-tx.ts';
 import { RetryableConflictError } from './retryable-conflict.ts';
 
 const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
@@ -42,9 +44,11 @@ RETURNING id`;
  */
 export class PgWriteTx implements WriteTx {
   private readonly q: PgQueryable;
+  readonly payments: PaymentTx;
 
   constructor(q: PgQueryable) {
     this.q = q;
+    this.payments = pgPaymentTx(q);
   }
 
   async lockAccount(id: string): Promise<AccountState | undefined> {

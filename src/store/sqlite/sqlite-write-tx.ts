@@ -1,10 +1,12 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
+import type { PaymentTx } from '../payment-tx.ts';
 import { int, toAccount, toEntry, toHold } from '../rows.ts';
 import type { IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
+import { sqlitePaymentTx } from './sqlite-payment-tx.ts';
 
 const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
   cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
@@ -29,9 +31,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
 /** The write operations of one SQLite transaction (the caller holds BEGIN IMMEDIATE). */
 export class SqliteWriteTx implements WriteTx {
   private readonly conn: SqliteConnection;
+  readonly payments: PaymentTx;
 
   constructor(conn: SqliteConnection) {
     this.conn = conn;
+    this.payments = sqlitePaymentTx(conn);
   }
 
   async lockAccount(id: string): Promise<AccountState | undefined> {

@@ -1,0 +1,47 @@
+import type { Catalog } from '../../core/catalog.ts';
+import type { WriteTx } from '../../store/store.ts';
+import { WorkingAccount } from '../working-account.ts';
+
+/**
+ * The state one provider event works on inside its transaction: each account is loaded (and
+ * locked) once, however many effects touch it (an event plus the pending ones it releases),
+ * and all are written once at the end.
+ */
+export class PaymentSession {
+  readonly tx: WriteTx;
+  readonly catalog: Catalog;
+  readonly provider: string;
+  readonly now: number;
+  private readonly accounts = new Map<string, WorkingAccount>();
+
+  constructor(tx: WriteTx, catalog: Catalog, provider: string, now: number) {
+    this.tx = tx;
+    this.catalog = catalog;
+    this.provider = provider;
+    this.now = now;
+  }
+
+  async account(id: string): Promise<WorkingAccount> {
+    const cached = this.accounts.get(id);
+    if (cached) return cached;
+    const working = await WorkingAccount.load(this.tx, id, this.catalog, this.now);
+    this.accounts.set(id, working);
+    return working;
+  }
+
+  /** True when the account is stored (or already loaded here); locks it when it exists. */
+  async exists(id: string): Promise<boolean> {
+    if (this.accounts.has(id)) return true;
+    return (await this.tx.lockAccount(id)) !== undefined;
+  }
+
+  /**
+   * Writes every touched account. Payment effects are exempt from the overdraft guard: a
+   * refund or dispute may leave a balance negative, and a purchase or grant only adds.
+   */
+  async flush(): Promise<void> {
+    for (const working of this.accounts.values()) {
+      if (working.entries.length > 0 || working.state !== working.stored) await working.flush(this.tx, 'exempt');
+    }
+  }
+}

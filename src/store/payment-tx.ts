@@ -1,0 +1,107 @@
+/** What a payment is for, and where it stands with its provider. */
+export type PaymentStatus = 'pending' | 'paid' | 'canceled' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
+
+export const PAYMENT_STATUSES: readonly PaymentStatus[] = [
+  'pending',
+  'paid',
+  'canceled',
+  'failed',
+  'refunded',
+  'partially_refunded',
+  'disputed',
+];
+
+/** How a provider event ended: applied, kept until its payment arrives, ignored, or about nothing tokenmeter knows. */
+export type PaymentEventStatus = 'applied' | 'pending' | 'ignored' | 'unmatched';
+
+export interface PaymentRow {
+  id: number;
+  provider: string;
+  /** The provider's checkout (session) id: unique per provider, the purchase entry's reference. */
+  reference: string;
+  account: string;
+  packageId: string;
+  kind: 'topup' | 'plan';
+  tokens: number;
+  /** Minor units (cents). */
+  amount: number;
+  currency: string;
+  status: PaymentStatus;
+  paymentIntent: string | null;
+  subscriptionId: string | null;
+  tokensTakenBack: number;
+  amountRefunded: number;
+  receiptUrl: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type NewPayment = Omit<PaymentRow, 'id' | 'tokensTakenBack' | 'amountRefunded' | 'updatedAt'>;
+
+/** The fields an applied event may move; the rest never change after creation. */
+export interface PaymentUpdate {
+  status: PaymentStatus;
+  paymentIntent: string | null;
+  subscriptionId: string | null;
+  tokensTakenBack: number;
+  amountRefunded: number;
+  receiptUrl: string | null;
+  updatedAt: number;
+}
+
+export interface PaymentEventRecord {
+  provider: string;
+  eventId: string;
+  type: string;
+  receivedAt: number;
+}
+
+export interface StoredPaymentEvent {
+  eventId: string;
+  type: string;
+  /** The normalized command, as JSON. */
+  payload: string;
+}
+
+export interface SubscriptionRow {
+  provider: string;
+  subscriptionId: string;
+  account: string;
+  plan: string;
+  status: string;
+  periodEnd: number | null;
+}
+
+/**
+ * The payment statements of one write transaction (`tx.payments`): an event id is recorded
+ * under the UNIQUE (provider, event_id) key in the same transaction as its ledger effect.
+ */
+export interface PaymentTx {
+  /**
+   * Serializes transactions about one payment intent or subscription until commit, so an event
+   * kept pending for a payment and the transaction applying that payment cannot miss each other.
+   */
+  lockKey(provider: string, key: string): Promise<void>;
+  /** Records an event id; false when it was already recorded (a repeat delivery). */
+  insertEvent(event: PaymentEventRecord): Promise<boolean>;
+  finishEvent(
+    provider: string,
+    eventId: string,
+    status: PaymentEventStatus,
+    matchKey: string | null,
+    payload: string,
+  ): Promise<void>;
+  /** Events kept until a payment or subscription with this key arrives, oldest first. */
+  pendingEvents(provider: string, matchKeys: readonly string[]): Promise<StoredPaymentEvent[]>;
+  /** Inserts a payment; throws (a retryable conflict on PostgreSQL) when the reference exists. */
+  insertPayment(payment: NewPayment): Promise<number>;
+  findPayment(provider: string, reference: string): Promise<PaymentRow | undefined>;
+  findPaymentByIntent(provider: string, paymentIntent: string): Promise<PaymentRow | undefined>;
+  updatePayment(id: number, update: PaymentUpdate): Promise<void>;
+  listPayments(account: string, limit: number): Promise<PaymentRow[]>;
+  findCustomer(account: string, provider: string): Promise<string | undefined>;
+  /** Remembers an account's customer; returns the one stored (an earlier one wins a race). */
+  saveCustomer(account: string, provider: string, customerId: string, now: number): Promise<string>;
+  findSubscription(provider: string, subscriptionId: string): Promise<SubscriptionRow | undefined>;
+  upsertSubscription(row: SubscriptionRow, now: number): Promise<void>;
+}

@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import { paymentsFromEnv } from '../../src/payments/payments.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { catalog } from '../helpers/ledger.ts';
+
+describe('payment providers from the environment', () => {
+  const ledger = new TokenLedger({ store: new SqliteStore({ path: ':memory:' }), catalog });
+  after(() => ledger.close());
+
+  it('Stripe only when both STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are set', () => {
+    assert.equal(paymentsFromEnv({ STRIPE_SECRET_KEY: 'sk_test_1' }, ledger, false).stripe, null);
+    assert.equal(paymentsFromEnv({ STRIPE_WEBHOOK_SECRET: 'whsec_1' }, ledger, false).stripe, null);
+    const both = paymentsFromEnv({ STRIPE_SECRET_KEY: 'sk_test_1', STRIPE_WEBHOOK_SECRET: 'whsec_1' }, ledger, true);
+    assert.equal(both.stripe?.name, 'stripe');
+    assert.equal(both.checkout?.name, 'stripe');
+  });
+
+  it('the test provider in demo mode or when turned on explicitly, never by default', () => {
+    assert.equal(paymentsFromEnv({}, ledger, false).testProvider, false);
+    assert.equal(paymentsFromEnv({}, ledger, false).checkout, null);
+    assert.equal(paymentsFromEnv({}, ledger, true).checkout?.name, 'test');
+    assert.equal(paymentsFromEnv({ TOKENMETER_TEST_PAYMENTS: 'true' }, ledger, false).testProvider, true);
+  });
+
+  it('TOKENMETER_PUBLIC_URL loses its trailing slash', () => {
+    assert.equal(
+      paymentsFromEnv({ TOKENMETER_PUBLIC_URL: 'https://x.example/' }, ledger, false).publicUrl,
+      'https://x.example',
+    );
+  });
+});
