@@ -1,0 +1,136 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { buildWeb } from '../../scripts/build-web.ts';
+import { KeyService } from '../../src/auth/key-service.ts';
+import { SessionService } from '../../src/auth/session-service.ts';
+import { ManualClock } from '../../src/core/clock.ts';
+import { buildApp } from '../../src/http/build-app.ts';
+import { DEFAULT_HTTP_OPTIONS } from '../../src/http/options.ts';
+import { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { paymentsFromEnv } from '../../src/payments/payments.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { catalog } from '../helpers/ledger.ts';
+import { ADMIN_KEY, APP_KEY } from '../http/http-helpers.ts';
+
+/** Debian's chromium (`.ci/run` installs it); no test tool downloads a browser. */
+export const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const ARTIFACTS = join(import.meta.dirname, '../../.artifacts/web');
+
+/** Builds the web front end once for this test file, into a fresh folder (never a stale dist/web). */
+export async function buildAssets(): Promise<{ root: string; remove(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-web-'));
+  const root = join(dir, 'web');
+  await buildWeb(root);
+  return { root, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Playwright gives every launch its own fresh, temporary profile (user data dir). */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+}
+
+export interface Service {
+  url: string;
+  ledger: TokenLedger;
+  /** inject() with JSON; `as` picks the credentials (default: the app key). */
+  call(options: InjectOptions & { as?: 'app' | 'admin' | { token: string } }): Promise<LightMyRequestResponse>;
+  userToken(account: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * The service as `serve --demo` builds it (the offline test payment provider included), over
+ * a fresh SQLite file, on a real loopback port, serving the assets built for this run.
+ */
+export async function startService(webRoot: string, corsOrigins: string[] = []): Promise<Service> {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-web-svc-'));
+  const store = new SqliteStore({ path: join(dir, 'tokens.db') });
+  await store.migrate();
+  const clock = new ManualClock('2026-03-10T12:00:00Z');
+  const ledger = new TokenLedger({ store, catalog, clock });
+  const sessions = new SessionService({ store: store.service, clock });
+  const app = await buildApp({
+    ledger,
+    keys: new KeyService({ store: store.service, bootstrap: { app: APP_KEY, admin: ADMIN_KEY } }),
+    sessions,
+    clock,
+    logger: silentLogger,
+    options: { ...DEFAULT_HTTP_OPTIONS, demo: true, corsOrigins, webRoot },
+    payments: paymentsFromEnv({}, ledger, true),
+  });
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url,
+    ledger,
+    call({ as = 'app', ...options }) {
+      const headers: Record<string, string> = { ...(options.headers as Record<string, string> | undefined) };
+      const credential = as === 'app' ? APP_KEY : as === 'admin' ? ADMIN_KEY : as.token;
+      headers.authorization = `Bearer ${credential}`;
+      return app.inject({ ...options, headers });
+    },
+    async userToken(account) {
+      return (await sessions.issue(account)).token;
+    },
+    async close() {
+      await app.close();
+      await ledger.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PageWatch {
+  errors: string[];
+  foreign: string[];
+}
+
+/** Records console errors, uncaught exceptions and any request to an origin not in `origins`. */
+export function watch(page: Page, origins: string[]): PageWatch {
+  const w: PageWatch = { errors: [], foreign: [] };
+  page.on('console', (m) => {
+    if (m.type() === 'error') w.errors.push(`${m.text()} @ ${m.location().url}`);
+  });
+  page.on('pageerror', (e) => w.errors.push(String(e)));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol === 'data:') return;
+    if (!origins.includes(u.origin)) w.foreign.push(r.url());
+  });
+  return w;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const path = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
+
+/** Waits until the element's trimmed text is exactly `text` (polled in the page, no sleeps). */
+export async function waitForText(page: Page, selector: string, text: string): Promise<void> {
+  await page.waitForFunction(
+    `document.querySelector(${JSON.stringify(selector)})?.textContent?.trim() === ${JSON.stringify(text)}`,
+  );
+}
+
+/** Waits until every match of `selector` is disabled (true) or enabled (false); at least one must match. */
+export async function waitForDisabled(page: Page, selector: string, disabled: boolean): Promise<void> {
+  await page.waitForFunction(
+    `(() => { const all = [...document.querySelectorAll(${JSON.stringify(selector)})];
+      return all.length > 0 && all.every((b) => b.disabled === ${disabled}); })()`,
+  );
+}

@@ -1,0 +1,51 @@
+/** JSON over fetch, the service's way: every answer has `success`; failures carry `code` and `error`. */
+export type Json = Record<string, unknown>;
+
+export interface ApiAnswer<T = Json> {
+  status: number;
+  ok: boolean;
+  body: T & { success?: boolean; code?: string; error?: string };
+}
+
+export interface ApiOptions {
+  method?: string;
+  body?: unknown;
+  /** A bearer credential; without one the same-origin session cookie is used. */
+  bearer?: string | null;
+  base?: string;
+}
+
+export async function api<T = Json>(path: string, options: ApiOptions = {}): Promise<ApiAnswer<T>> {
+  const headers: Record<string, string> = {};
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.bearer) headers.authorization = `Bearer ${options.bearer}`;
+  const res = await fetch(`${options.base ?? ''}${path}`, {
+    method: options.method ?? 'GET',
+    headers,
+    credentials: options.bearer ? 'omit' : 'same-origin',
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  let body: ApiAnswer<T>['body'];
+  try {
+    body = (await res.json()) as ApiAnswer<T>['body'];
+  } catch {
+    body = {
+      success: false,
+      code: 'bad_answer',
+      error: `The server answered ${res.status} without JSON`,
+    } as ApiAnswer<T>['body'];
+  }
+  return { status: res.status, ok: res.ok, body };
+}
+
+/** The fields of `GET /api/tokens/balance` the pages use (the seed's names plus tokenmeter's). */
+export interface BalanceJson {
+  account: string;
+  balance: number;
+  available: number;
+  held: number;
+  usedThisMonth: number;
+  package: string;
+  features_disabled: boolean;
+  features: Record<string, { name: string; cost: number; allowed: boolean }>;
+}

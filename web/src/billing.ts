@@ -1,0 +1,180 @@
+import './style.css';
+import { api } from './api.ts';
+import { BalanceHeader, headerMarkup } from './balance-header.ts';
+import { byId, el, money, replace, when } from './dom.ts';
+
+/**
+ * Billing: packages, checkout, purchase history and the payment-methods link. It only calls
+ * `/api/payment/*` and the balance, so it works at zero and negative balances.
+ */
+interface PackageJson {
+  id: string;
+  name: string;
+  kind: string;
+  tokens: number;
+  price_cents: number;
+  currency: string;
+}
+interface PaymentJson {
+  id: string | number;
+  package: string;
+  package_name?: string;
+  tokens: number;
+  amount: number;
+  currency: string;
+  status: string;
+  provider: string;
+  created: string;
+  receipt_url?: string | null;
+}
+
+const demo = await api<{ demo?: boolean }>('/web-config.json').then((r) => r.body.demo === true);
+byId('app').append(
+  headerMarkup('billing', demo),
+  el(
+    'main',
+    {},
+    el('h1', {}, 'Billing'),
+    el('p', { id: 'status', role: 'status', class: 'notice', hidden: true }),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'packages-title' },
+      el('h2', { id: 'packages-title' }, 'Buy tokens'),
+      el('div', { id: 'packages', class: 'packages' }, el('p', { class: 'muted' }, 'Loading packages…')),
+    ),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'methods-title' },
+      el('h2', { id: 'methods-title' }, 'Payment methods'),
+      el('button', { type: 'button', class: 'secondary', id: 'portal' }, 'Manage payment methods and invoices'),
+    ),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'history-title' },
+      el('h2', { id: 'history-title' }, 'Purchase history'),
+      el('div', { id: 'history', class: 'table-wrap' }, el('p', { class: 'muted' }, 'Loading history…')),
+    ),
+  ),
+);
+
+const header = new BalanceHeader();
+const status = byId('status');
+
+function say(text: string, error = false): void {
+  status.hidden = false;
+  status.className = error ? 'notice error' : 'notice';
+  replace(status, text);
+}
+
+function unavailable(what: string, s: number, error: string | undefined): string {
+  if (s === 404) return `Payments are not available on this server yet (${what}).`;
+  if (s === 401) return 'Sign in to buy tokens.';
+  return `${what} could not be loaded: ${error ?? `status ${s}`}`;
+}
+
+async function loadPackages(): Promise<void> {
+  const r = await api<{ packages?: PackageJson[] }>('/api/payment/packages');
+  const box = byId('packages');
+  if (!r.ok || !r.body.packages) {
+    replace(box, el('p', { class: 'error' }, unavailable('packages', r.status, r.body.error)));
+    return;
+  }
+  replace(
+    box,
+    ...r.body.packages.map((p) =>
+      el(
+        'div',
+        { class: 'package', 'data-package': p.id },
+        el('strong', {}, p.name),
+        el('span', { class: 'price' }, money(p.price_cents, p.currency)),
+        el(
+          'span',
+          { class: 'muted' },
+          p.kind === 'plan' ? `${p.tokens} tokens every month` : `${p.tokens} tokens, never expire`,
+        ),
+        el(
+          'button',
+          {
+            type: 'button',
+            'aria-label': `Buy ${p.name} for ${money(p.price_cents, p.currency)}`,
+            onclick: () => void buy(p),
+          },
+          'Buy',
+        ),
+      ),
+    ),
+  );
+}
+
+async function buy(p: PackageJson): Promise<void> {
+  say(`Starting checkout for ${p.name}…`);
+  const r = await api<{ url?: string; checkout_id?: string }>('/api/payment/checkout', {
+    method: 'POST',
+    body: { package: p.id },
+  });
+  if (!r.ok || !r.body.url) {
+    say(`Checkout could not start: ${r.body.error ?? `status ${r.status}`}`, true);
+    return;
+  }
+  // The test provider's page completes in the browser; Stripe's is a redirect to Checkout.
+  window.location.assign(r.body.url);
+}
+
+async function loadHistory(): Promise<void> {
+  const r = await api<{ payments?: PaymentJson[] }>('/api/payment/history');
+  const box = byId('history');
+  if (!r.ok || !r.body.payments) {
+    replace(box, el('p', { class: 'error' }, unavailable('history', r.status, r.body.error)));
+    return;
+  }
+  if (r.body.payments.length === 0) {
+    replace(box, el('p', { class: 'muted' }, 'No purchases yet.'));
+    return;
+  }
+  replace(
+    box,
+    el(
+      'table',
+      {},
+      el(
+        'thead',
+        {},
+        el(
+          'tr',
+          {},
+          el('th', { scope: 'col' }, 'Date'),
+          el('th', { scope: 'col' }, 'Package'),
+          el('th', { scope: 'col', class: 'num' }, 'Tokens'),
+          el('th', { scope: 'col', class: 'num' }, 'Amount'),
+          el('th', { scope: 'col' }, 'Status'),
+          el('th', { scope: 'col' }, 'Receipt'),
+        ),
+      ),
+      el(
+        'tbody',
+        {},
+        ...r.body.payments.map((p) =>
+          el(
+            'tr',
+            {},
+            el('td', {}, when(p.created)),
+            el('td', {}, p.package_name ?? p.package),
+            el('td', { class: 'num' }, p.tokens),
+            el('td', { class: 'num' }, money(p.amount, p.currency)),
+            el('td', {}, p.status),
+            el('td', {}, p.receipt_url ? el('a', { href: p.receipt_url }, 'Receipt') : '—'),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+byId('portal').addEventListener('click', async () => {
+  const r = await api<{ url?: string }>('/api/payment/portal', { method: 'POST', body: {} });
+  if (r.ok && r.body.url) window.location.assign(r.body.url);
+  else say(unavailable('payment methods', r.status, r.body.error), true);
+});
+
+await header.refresh();
+await Promise.all([loadPackages(), loadHistory()]);

@@ -1,0 +1,197 @@
+import './style.css';
+import { api, type BalanceJson, type Json } from './api.ts';
+import { BalanceHeader, type BalanceState, headerMarkup } from './balance-header.ts';
+import { byId, el, replace } from './dom.ts';
+
+/**
+ * The seed's copilot, demo mode: a button per feature, enabled only when the feature is
+ * affordable, features are not disabled, and the app's own prerequisite (CRM connected) holds.
+ */
+const root = byId('app');
+root.append(
+  headerMarkup('copilot', true),
+  el(
+    'main',
+    {},
+    el('h1', {}, 'Copilot'),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'signin-title' },
+      el('h2', { id: 'signin-title' }, 'Demo sign-in'),
+      el(
+        'form',
+        { class: 'row', action: '/demo/login', method: 'get' },
+        el(
+          'label',
+          {},
+          'Account',
+          el('input', { name: 'account', id: 'account-input', required: true, maxlength: 128, list: 'accounts' }),
+        ),
+        el(
+          'datalist',
+          { id: 'accounts' },
+          ...['7', 'alice', 'bob', 'zero-balance'].map((a) => el('option', { value: a })),
+        ),
+        el('button', { type: 'submit' }, 'Sign in'),
+      ),
+    ),
+    el('p', { id: 'banner', class: 'banner', role: 'status', hidden: true }),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'features-title' },
+      el('h2', { id: 'features-title' }, 'Features'),
+      el(
+        'p',
+        {},
+        el(
+          'label',
+          { class: 'inline' },
+          el('input', { type: 'checkbox', id: 'crm-connected', disabled: true }),
+          'CRM connected',
+        ),
+        ' ',
+        el('span', { id: 'crm-note', class: 'muted' }),
+      ),
+      el('div', { id: 'features', class: 'features', role: 'group', 'aria-label': 'Features' }),
+    ),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'result-title' },
+      el('h2', { id: 'result-title' }, 'Result'),
+      el('p', { id: 'result', 'aria-live': 'polite', class: 'muted' }, 'Run a feature to see its result.'),
+    ),
+    el('p', {}, el('a', { href: '/docs' }, 'API reference')),
+  ),
+  el(
+    'dialog',
+    { id: 'refused', role: 'alertdialog', 'aria-labelledby': 'refused-title', 'aria-describedby': 'refused-text' },
+    el('h2', { id: 'refused-title' }, 'Insufficient tokens'),
+    el('p', { id: 'refused-text' }),
+    el(
+      'div',
+      { class: 'row' },
+      el('a', { class: 'button', href: '/billing' }, 'Buy tokens'),
+      el('button', { type: 'button', class: 'secondary', id: 'refused-close' }, 'Close'),
+    ),
+  ),
+);
+
+const header = new BalanceHeader();
+const crm = byId<HTMLInputElement>('crm-connected');
+const dialog = byId<HTMLDialogElement>('refused');
+let crmConnected = true;
+let running = false;
+
+byId('refused-close').addEventListener('click', () => dialog.close());
+
+function render(s: BalanceState): void {
+  const box = byId('features');
+  const banner = byId('banner');
+  if (s.kind !== 'ready') {
+    if (s.kind === 'signed-out')
+      replace(box, el('p', { class: 'muted' }, 'Sign in as an account to use the features.'));
+    if (s.kind === 'unavailable')
+      replace(box, el('p', { class: 'error' }, `The balance cannot be read (${s.message}).`));
+    for (const b of box.querySelectorAll('button')) b.disabled = true;
+    banner.hidden = true;
+    crm.disabled = true;
+    return;
+  }
+  const b = s.balance;
+  crm.disabled = false;
+  ensureButtons(b);
+  const disabled = b.features_disabled || b.available <= 0;
+  banner.hidden = !disabled;
+  replace(
+    banner,
+    el('strong', {}, 'Features are disabled: '),
+    `your available balance is ${b.available}. Billing still works: `,
+    el('a', { href: '/billing' }, 'buy tokens'),
+    '.',
+  );
+  for (const button of box.querySelectorAll<HTMLButtonElement>('button[data-feature]')) {
+    const f = b.features[button.dataset.feature ?? ''];
+    button.disabled = running || disabled || !crmConnected || !f || !f.allowed;
+  }
+  replace(byId('crm-note'), crmConnected ? '' : 'Connect the CRM to use the features.');
+}
+
+function ensureButtons(b: BalanceJson): void {
+  const box = byId('features');
+  if (box.querySelector('button[data-feature]')) return;
+  replace(
+    box,
+    ...Object.entries(b.features).map(([id, f]) =>
+      el(
+        'button',
+        { type: 'button', 'data-feature': id, onclick: () => void run(id, f.name) },
+        f.name,
+        el('span', { class: 'cost' }, `${f.cost} ${f.cost === 1 ? 'token' : 'tokens'}`),
+      ),
+    ),
+  );
+}
+
+async function run(feature: string, name: string): Promise<void> {
+  running = true;
+  render(header.state);
+  const result = byId('result');
+  try {
+    const r = await api<Json & { result?: { message?: string }; cost?: number }>(
+      `/api/features/${encodeURIComponent(feature)}/run`,
+      { method: 'POST', body: {} },
+    );
+    if (r.ok) {
+      result.className = 'ok';
+      replace(result, `${name}: ${r.body.result?.message ?? 'done'} (${r.body.cost ?? 0} charged)`);
+    } else if (r.status === 402) {
+      result.className = 'error';
+      replace(result, `${name} was refused.`);
+      replace(byId('refused-text'), r.body.error ?? 'Insufficient tokens. Please purchase more tokens.');
+      dialog.showModal();
+    } else {
+      result.className = 'error';
+      replace(result, `${name} failed: ${r.body.error ?? `status ${r.status}`}`);
+    }
+  } catch {
+    result.className = 'error';
+    replace(result, `${name} failed: the service cannot be reached.`);
+  } finally {
+    running = false;
+    await header.refresh();
+  }
+}
+
+crm.addEventListener('change', async () => {
+  const wanted = crm.checked;
+  const r = await api<{ crm_connected?: boolean }>('/demo/settings', {
+    method: 'PUT',
+    body: { crm_connected: wanted },
+  });
+  if (r.ok && typeof r.body.crm_connected === 'boolean') crmConnected = r.body.crm_connected;
+  crm.checked = crmConnected;
+  render(header.state);
+});
+
+async function loadSettings(): Promise<void> {
+  const r = await api<{ crm_connected?: boolean }>('/demo/settings');
+  if (r.ok && typeof r.body.crm_connected === 'boolean') crmConnected = r.body.crm_connected;
+  crm.checked = crmConnected;
+}
+
+header.onChange(render);
+const session = await api<{ signed_in?: boolean }>('/demo/session');
+if (session.body.signed_in) {
+  const s = await header.refresh();
+  if (s.kind === 'ready') {
+    await loadSettings();
+    byId<HTMLInputElement>('account-input').value = s.balance.account;
+    render(header.state);
+  }
+} else {
+  header.active = false;
+  header.state = { kind: 'signed-out' };
+  header.rerender();
+  render(header.state);
+  byId<HTMLInputElement>('account-input').focus();
+}
