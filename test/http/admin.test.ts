@@ -158,6 +158,22 @@ describe('admin API', () => {
     assert.equal(badTime.statusCode, 400);
   });
 
+  it('regression (router param limit): a 128-character unicode account id works in admin paths', async () => {
+    const id = 'ü'.repeat(128);
+    const res = await t.call({
+      as: 'admin',
+      method: 'POST',
+      url: `/api/admin/accounts/${encodeURIComponent(id)}/adjust`,
+      payload: { amount: 5, reason: 'r' },
+    });
+    assert.equal(res.statusCode, 200);
+    const detail = await t.call({ as: 'admin', method: 'GET', url: `/api/admin/accounts/${encodeURIComponent(id)}` });
+    assert.equal(detail.json().balance, 105);
+    const tooLong = await t.call({ as: 'admin', method: 'GET', url: `/api/admin/accounts/${'x'.repeat(3000)}` });
+    assert.ok([400, 414].includes(tooLong.statusCode));
+    assert.equal(tooLong.json().success, false);
+  });
+
   it('reconcile answers accounts_checked and an empty drift list when the invariant holds', async () => {
     await t.ledger.deduct({ account: 'a', feature: 'social_post' });
     const res = (await t.call({ as: 'admin', method: 'GET', url: '/api/admin/reconcile' })).json();
