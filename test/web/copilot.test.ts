@@ -128,6 +128,18 @@ describe('copilot demo in a real browser', () => {
     await context.close();
   });
 
+  it('a signed-out visit to billing asks for nothing it cannot have (no 401 in the console)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const w = watch(page, [svc.url]);
+    await page.goto(`${svc.url}/billing`);
+    await waitForText(page, BALANCE, 'Not signed in');
+    await page.getByText('Sign in to buy tokens.').waitFor();
+    await screenshot(page, 'billing-signed-out');
+    clean(w);
+    await context.close();
+  });
+
   it('a refused attempt (the balance changed elsewhere) opens an alertdialog with the server message and a Buy tokens link', async () => {
     const { context, page, w } = await signIn('refused-1');
     await waitForDisabled(page, FEATURES, false);

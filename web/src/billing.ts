@@ -176,5 +176,17 @@ byId('portal').addEventListener('click', async () => {
   else say(unavailable('payment methods', r.status, r.body.error), true);
 });
 
-await header.refresh();
-await Promise.all([loadPackages(), loadHistory()]);
+const session = await api<{ signed_in?: boolean }>('/api/session');
+if (session.body.signed_in === true) {
+  await header.refresh();
+  await Promise.all([loadPackages(), loadHistory()]);
+} else {
+  // Nobody is signed in: ask for nothing that would only answer 401.
+  header.active = false;
+  header.state = { kind: 'signed-out' };
+  header.rerender();
+  say(demo ? 'Sign in on the demo page first.' : 'Open billing from your app: it signs you in with a one-time link.');
+  replace(byId('packages'), el('p', { class: 'muted' }, 'Sign in to buy tokens.'));
+  replace(byId('history'), el('p', { class: 'muted' }, 'Sign in to see your purchases.'));
+  byId<HTMLButtonElement>('portal').disabled = true;
+}

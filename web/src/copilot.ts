@@ -180,7 +180,7 @@ async function loadSettings(): Promise<void> {
 }
 
 header.onChange(render);
-const session = await api<{ signed_in?: boolean }>('/demo/session');
+const session = await api<{ signed_in?: boolean }>('/api/session');
 if (session.body.signed_in) {
   const s = await header.refresh();
   if (s.kind === 'ready') {

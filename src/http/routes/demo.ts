@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../options.ts';
-import { SESSION_COOKIE } from '../plugins/auth.ts';
 import { actingAccount } from '../principal.ts';
 import * as s from '../schemas.ts';
 import { setSessionCookie } from './sessions.ts';
@@ -32,17 +31,6 @@ export async function demoRoutes(app: FastifyInstance, deps: AppContext): Promis
       const issued = await deps.sessions.issue(request.query.account);
       setSessionCookie(reply, issued.token, issued.expiresAt, deps.clock.now());
       return reply.redirect('/', 303);
-    },
-  );
-
-  // Lets the page know whether to ask for a balance, so a signed-out visit logs no 401.
-  app.get(
-    '/demo/session',
-    { schema: { tags: ['demo'], summary: 'Demo mode: who the session cookie signs in' } },
-    async (request) => {
-      const cookie = request.cookies?.[SESSION_COOKIE];
-      const claims = cookie ? await deps.sessions.verify(cookie) : null;
-      return { success: true, signed_in: claims !== null, account: claims?.account ?? null };
     },
   );
 

@@ -30,6 +30,17 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
     },
   );
 
+  // Lets a page know whether to ask for a balance, so a signed-out visit logs no 401.
+  app.get(
+    '/api/session',
+    { schema: { tags: ['sessions'], summary: 'Who the tm_session cookie signs in, if anyone (never 401)' } },
+    async (request) => {
+      const cookie = request.cookies?.[SESSION_COOKIE];
+      const claims = cookie ? await deps.sessions.verify(cookie) : null;
+      return { success: true, signed_in: claims !== null, account: claims?.account ?? null };
+    },
+  );
+
   app.get<{ Querystring: { token: string; next?: string } }>(
     '/session/start',
     {
