@@ -7,7 +7,7 @@ import { accepted, catalog } from '../helpers/ledger.ts';
 import { createTestDatabase, pgSuiteSkip, type TestDatabase } from '../helpers/pg-server.ts';
 import { raceWorkers } from '../helpers/race-workers.ts';
 
-const worker = join(import.meta.dirname, '../helpers/pg-ledger-worker.ts');
+const worker = join(import.meta.dirname, '../helpers/ledger-worker.ts');
 
 interface Summary {
   accepted: number;
