@@ -154,7 +154,7 @@ describe('engine against an independent model (fast-check)', () => {
           }
         },
       ),
-      { numRuns: 40 },
+      { numRuns: Number(process.env.MODEL_RUNS ?? 40) },
     );
   });
 });
