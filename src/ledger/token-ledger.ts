@@ -16,6 +16,7 @@ import { getBalance } from './ops/get-balance.ts';
 import { balanceAt, history } from './ops/history.ts';
 import { importAccount, importAccounts } from './ops/import-accounts.ts';
 import { reserve } from './ops/reserve.ts';
+import { type Recalled, type ResponseScope, recallResponse, rememberResponse } from './ops/responses.ts';
 import { setPlan } from './ops/set-plan.ts';
 import { commitHold, releaseHold } from './ops/settle-hold.ts';
 import { PaymentLedger } from './payments/payment-ledger.ts';
@@ -151,6 +152,16 @@ export class TokenLedger {
   /** importAccount for up to 1000 accounts in one transaction; outcomes in input order. */
   importAccounts(inputs: readonly ImportAccountInput[], options?: ImportOptions): Promise<ImportOutcome[]> {
     return importAccounts(this.ctx, inputs, options);
+  }
+
+  /** The recorded final answer of a keyed multi-step operation (the token gate), if any. */
+  recallResponse(scope: ResponseScope): Promise<Recalled> {
+    return recallResponse(this.ctx, scope);
+  }
+
+  /** Records the final answer of a keyed multi-step operation, so a retry replays it. */
+  rememberResponse(scope: ResponseScope, response: unknown): Promise<void> {
+    return rememberResponse(this.ctx, scope, response);
   }
 
   /** The ledger of an account, newest first. */

@@ -104,19 +104,61 @@ describe('the token gate: POST /api/features/:feature/run', () => {
     assert.equal((await t.ledger.getBalance('bob')).exists, false);
   });
 
-  it('an idempotency key makes a retried run charge once', async () => {
+  it('an idempotency key makes a retried run charge once and replay the original answer', async () => {
     t = await testApp();
-    const run = () =>
+    const run = (feature = 'crm_ai_agent') =>
       t?.call({
         method: 'POST',
-        url: '/api/features/crm_ai_agent/run',
+        url: `/api/features/${feature}/run`,
         payload: { account: 'a', idempotency_key: 'run-1' },
       });
-    assert.equal((await run())?.statusCode, 200);
+    const first = await run();
+    assert.equal(first?.statusCode, 200);
+    assert.equal(first?.json().replayed, false);
     const again = await run();
     assert.equal(again?.statusCode, 200);
-    assert.equal(again?.json().replayed, true);
+    assert.deepEqual(again?.json(), { ...first?.json(), replayed: true });
     assert.equal((await t.ledger.getBalance('a')).balance, 98);
+    const other = await run('social_post');
+    assert.equal(other?.statusCode, 409);
+    assert.equal(other?.json().code, 'idempotency_conflict');
+  });
+
+  it('a retry while the first run with that key is still going is a 409, and the work runs once', async () => {
+    let runs = 0;
+    let finish!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    t = await testApp(
+      {},
+      {
+        social_post: async () => {
+          runs++;
+          started();
+          await gate;
+          return { done: true };
+        },
+      },
+    );
+    const req = {
+      method: 'POST' as const,
+      url: '/api/features/social_post/run',
+      payload: { account: 'a', idempotency_key: 'k' },
+    };
+    const first = t.call(req);
+    await running;
+    const second = await t.call(req);
+    assert.equal(second.statusCode, 409);
+    assert.match(second.json().error, /in progress/);
+    finish();
+    assert.equal((await first).statusCode, 200);
+    assert.equal(runs, 1);
+    assert.equal((await t.ledger.getBalance('a')).balance, 99);
   });
 
   it('an unknown feature is 404', async () => {

@@ -35,6 +35,14 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
       const feature = findFeature(ledger.catalog, request.params.feature);
       const account = actingAccount(request, body.account);
       const key = idempotencyKeyOf(body.idempotency_key, request.headers['idempotency-key']);
+      const scope = key === undefined ? null : { account, operation: 'run', key, fingerprint: feature.id };
+      if (scope) {
+        const prior = await ledger.recallResponse(scope);
+        if (prior.kind === 'replay') return { ...(prior.response as Record<string, unknown>), replayed: true };
+        if (prior.kind === 'conflict') {
+          throw new TokenmeterError('idempotency_conflict', 'That idempotency key was used to run another feature');
+        }
+      }
       const hold = await ledger.reserve({
         account,
         feature: feature.id,
@@ -46,6 +54,8 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
         return sendRefusal(reply, hold);
       }
       if (hold.replayed) {
+        // The key's hold exists but no final answer was recorded: the run is still going, or it
+        // ended without one (its answer was lost after the commit, or it failed).
         const settled = await ledger.getHold(hold.holdId);
         if (settled?.status === 'committed') {
           return {
@@ -57,12 +67,12 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
             hold_id: hold.holdId,
           };
         }
-        if (settled?.status !== 'active') {
-          throw new TokenmeterError(
-            'idempotency_conflict',
-            'That idempotency key belongs to a run that did not complete',
-          );
-        }
+        throw new TokenmeterError(
+          'idempotency_conflict',
+          settled?.status === 'active'
+            ? 'A run with this idempotency key is still in progress'
+            : 'That idempotency key belongs to a run that did not complete',
+        );
       }
       let output: unknown;
       try {
@@ -76,7 +86,7 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
       if (!committed.ok) return sendRefusal(reply, committed);
       deps.metrics.deductions.inc({ feature: feature.id, outcome: 'charged' });
       deps.metrics.tokensCharged.inc({ feature: feature.id }, committed.charged);
-      return {
+      const response = {
         success: true,
         account,
         feature: feature.id,
@@ -88,7 +98,10 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
         available: committed.available,
         entry_id: committed.entryId,
         result: output as never,
+        replayed: false,
       };
+      if (scope) await ledger.rememberResponse(scope, response);
+      return response;
     },
   );
 }
