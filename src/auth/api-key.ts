@@ -22,10 +22,6 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-export function displayPrefix(key: string): string {
-  return key.slice(0, PREFIX_LENGTH);
-}
-
 /** Compares two secrets in time that does not depend on where they differ. */
 export function sameSecret(a: string, b: string): boolean {
   const da = createHash('sha256').update(a).digest();

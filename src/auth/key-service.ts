@@ -1,6 +1,6 @@
 import { TokenmeterError } from '../core/errors.ts';
 import type { ApiKeyRecord, KeyScope, ServiceStore } from '../store/service-store.ts';
-import { displayPrefix, generateApiKey, hashApiKey, sameSecret } from './api-key.ts';
+import { generateApiKey, hashApiKey, sameSecret } from './api-key.ts';
 
 /** Who a secret key says the caller is. */
 export interface KeyPrincipal {
@@ -70,4 +70,3 @@ export class KeyService {
   }
 }
 
-export { displayPrefix };

@@ -1,4 +1,4 @@
-import { type AccountState, availableOf, balanceOf } from './account-state.ts';
+import { type AccountState, availableOf, balanceOf, featuresDisabled } from './account-state.ts';
 import type { Catalog, Plan } from './catalog.ts';
 import { nextBoundaryAfter } from './cycles.ts';
 import { refusalMessage } from './messages.ts';
@@ -52,7 +52,7 @@ export function balanceView(state: AccountState, plan: Plan, catalog: Catalog, e
     cycleStart: state.cycleStart,
     nextReset: state.cycleDriver === 'lazy' ? nextBoundaryAfter(state.cycleAnchor, state.cycleStart) : null,
     lastReset: state.lastReset,
-    featuresDisabled: available <= 0,
+    featuresDisabled: featuresDisabled(state),
     features,
   };
 }
