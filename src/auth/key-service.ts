@@ -69,4 +69,3 @@ export class KeyService {
     return { kind: record.scope, keyName: record.name };
   }
 }
-
