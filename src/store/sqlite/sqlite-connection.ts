@@ -3,17 +3,20 @@ import type { Row } from '../rows.ts';
 
 type Param = string | number | bigint | null;
 
+export type SqliteSynchronous = 'FULL' | 'NORMAL';
+
 /** One node:sqlite connection with its prepared statements cached by SQL text. */
 export class SqliteConnection {
   readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
 
-  constructor(path: string, busyTimeoutMs: number) {
+  constructor(path: string, busyTimeoutMs: number, synchronous: SqliteSynchronous = 'FULL') {
     this.db = new DatabaseSync(path, { timeout: busyTimeoutMs });
     // WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so an
-    // acknowledged deduction survives power loss, not only a process crash.
+    // acknowledged deduction survives power loss, not only a process crash. NORMAL (for
+    // benchmarks and tests only) survives a process crash but not power loss.
     this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = FULL');
+    this.db.exec(`PRAGMA synchronous = ${synchronous}`);
     this.db.exec('PRAGMA foreign_keys = ON');
   }
 

@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor, int, str, toAccount, toEntry, toHold } from
 import type { ServiceStore } from '../service-store.ts';
 import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
-import { SqliteConnection } from './sqlite-connection.ts';
+import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
 import { SqliteServiceQueries } from './sqlite-service-queries.ts';
 import { SqliteWriteTx } from './sqlite-write-tx.ts';
 
@@ -19,6 +19,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** How long a writer waits for another process's transaction (ms). */
   busyTimeoutMs?: number;
+  /** Default FULL: every commit is on disk before it is acknowledged. NORMAL is for reference benchmarks. */
+  synchronous?: SqliteSynchronous;
 }
 
 /**
@@ -38,7 +40,7 @@ export class SqliteStore implements Store {
     const busy = options.busyTimeoutMs ?? 15_000;
     this.location = `sqlite:${options.path}`;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
-    this.writer = new SqliteConnection(options.path, busy);
+    this.writer = new SqliteConnection(options.path, busy, options.synchronous ?? 'FULL');
     this.reader = options.path === ':memory:' ? this.writer : new SqliteConnection(options.path, busy);
     // Single statements in autocommit mode, but never inside another caller's open transaction.
     this.service = new SqliteServiceQueries(this.writer, this.reader, (fn) =>
