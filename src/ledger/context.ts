@@ -2,6 +2,7 @@ import type { Catalog } from '../core/catalog.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
+import type { BatchJob } from './batch/group-committer.ts';
 
 /** What every ledger operation works with. */
 export interface LedgerContext {
@@ -9,4 +10,9 @@ export interface LedgerContext {
   catalog: Catalog;
   clock: Clock;
   logger: Logger;
+  /**
+   * Runs a hot-path write (deduct, reserve, credit): in a group-commit batch when group commit
+   * is on, else in a transaction of its own. Either way the body sees an ordinary `WriteTx`.
+   */
+  commit<T>(job: BatchJob<T>): Promise<T>;
 }

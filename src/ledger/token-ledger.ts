@@ -5,6 +5,8 @@ import { type Clock, systemClock } from '../core/clock.ts';
 import { type Hold, isLive } from '../core/hold.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
+import { DEFAULT_GROUP_COMMIT, type GroupCommitOptions, type GroupCommitStats } from './batch/group-commit-options.ts';
+import { GroupCommitter } from './batch/group-committer.ts';
 import type { LedgerContext } from './context.ts';
 import { OperatorQueries } from './operator-queries.ts';
 import { adjust } from './ops/adjust.ts';
@@ -47,6 +49,8 @@ export interface TokenLedgerOptions {
   catalog: Catalog;
   clock?: Clock;
   logger?: Logger;
+  /** Group commit of deductions, holds and credits (default on); `false`: one transaction per operation. */
+  groupCommit?: GroupCommitOptions | false;
 }
 
 /**
@@ -65,15 +69,21 @@ export class TokenLedger {
   /** Checkouts, provider events (exactly once), billing history. */
   readonly payments: PaymentLedger;
   private readonly ctx: LedgerContext;
+  private readonly committer: GroupCommitter | null;
 
   constructor(options: TokenLedgerOptions) {
     this.catalog = options.catalog;
     this.store = options.store;
+    const clock = options.clock ?? systemClock;
+    const groupCommit = options.groupCommit ?? DEFAULT_GROUP_COMMIT;
+    const committer = groupCommit ? new GroupCommitter(options.store, clock, groupCommit) : null;
+    this.committer = committer;
     this.ctx = {
       store: options.store,
       catalog: options.catalog,
-      clock: options.clock ?? systemClock,
+      clock,
       logger: options.logger ?? silentLogger,
+      commit: committer ? (job) => committer.submit(job) : (job) => options.store.write(job.run),
     };
     this.operator = new OperatorQueries(this.ctx);
     this.payments = new PaymentLedger(this.ctx);
@@ -179,7 +189,14 @@ export class TokenLedger {
     return this.store.reconcile();
   }
 
-  close(): Promise<void> {
-    return this.store.close();
+  /** What group commit has done so far (all zero when it is off). */
+  groupCommitStats(): GroupCommitStats {
+    return this.committer?.stats() ?? { batches: 0, operations: 0, largestBatch: 0, rejected: 0, splits: 0 };
+  }
+
+  /** Answers what is queued, then closes the store. */
+  async close(): Promise<void> {
+    await this.committer?.idle();
+    await this.store.close();
   }
 }

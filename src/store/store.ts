@@ -48,6 +48,35 @@ export interface WriteTx {
   /** Closes active holds; throws if any of them was not active any more. */
   closeHolds(closures: readonly HoldClosure[]): Promise<void>;
   saveIdempotency(record: IdempotencyRecord): Promise<void>;
+
+  // Many-row forms, for group commit: one statement for many accounts or rows.
+
+  /** Reads and locks accounts in the order given (callers sort the ids, so lockers never deadlock). */
+  lockAccounts(ids: readonly string[]): Promise<AccountState[]>;
+  /** Active holds of these accounts whose expiry is at or before `until`. */
+  holdsExpiringBy(accounts: readonly string[], until: number): Promise<Hold[]>;
+  findIdempotencies(refs: readonly IdempotencyRef[]): Promise<IdempotencyRecord[]>;
+  /** Reserves `count` new ids for rows this transaction will insert with `insertEntriesWithIds`/`insertHoldsWithIds`. */
+  allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]>;
+  /** `updateAccount` for many accounts in one statement; throws if any row did not match. */
+  updateAccounts(changes: readonly AccountChange[]): Promise<void>;
+  insertEntriesWithIds(entries: readonly LedgerEntry[]): Promise<void>;
+  insertHoldsWithIds(holds: readonly Hold[]): Promise<void>;
+  /** Throws (so the transaction re-runs or fails) if another transaction saved one of these keys first. */
+  saveIdempotencies(records: readonly IdempotencyRecord[]): Promise<void>;
+}
+
+export interface IdempotencyRef {
+  account: string;
+  operation: string;
+  key: string;
+}
+
+/** One account moved from `before` (as stored) to `after`, under `guard`. */
+export interface AccountChange {
+  before: AccountState;
+  after: AccountState;
+  guard: OverdraftGuard;
 }
 
 export interface HistoryPage {

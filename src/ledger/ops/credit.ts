@@ -23,43 +23,47 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
 
   const provisioning = new ProvisioningLog();
 
-  const outcome = await ctx.store.write(async (tx): Promise<CreditResult> => {
-    const now = ctx.clock.now();
-    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
-    const prior = await tx.findEntryByReference(kind, source, reference);
-    if (prior) {
-      if (prior.account !== account || prior.amount !== tokens) {
+  const outcome = await ctx.commit({
+    account,
+    key: null,
+    run: async (tx): Promise<CreditResult> => {
+      const now = ctx.clock.now();
+      const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+      const prior = await tx.findEntryByReference(kind, source, reference);
+      if (prior) {
+        if (prior.account !== account || prior.amount !== tokens) {
+          return {
+            ok: false,
+            code: 'idempotency_conflict',
+            message: `${source} reference "${reference}" was already credited with different parameters`,
+            account,
+            balance: balanceOf(working.state),
+            available: availableOf(working.state),
+          };
+        }
         return {
-          ok: false,
-          code: 'idempotency_conflict',
-          message: `${source} reference "${reference}" was already credited with different parameters`,
+          ok: true,
           account,
+          tokens,
           balance: balanceOf(working.state),
           available: availableOf(working.state),
+          entryId: prior.id,
+          replayed: true,
         };
       }
+      working.apply(decideCredit(working.state, tokens, kind, { source, reference, reason, actor }, now));
+      const ids = await working.flush(tx, 'no_overdraft');
+      provisioning.note(working);
       return {
         ok: true,
         account,
         tokens,
         balance: balanceOf(working.state),
         available: availableOf(working.state),
-        entryId: prior.id,
-        replayed: true,
-      };
-    }
-    working.apply(decideCredit(working.state, tokens, kind, { source, reference, reason, actor }, now));
-    const ids = await working.flush(tx, 'no_overdraft');
-    provisioning.note(working);
-    return {
-      ok: true,
-      account,
-      tokens,
-      balance: balanceOf(working.state),
-      available: availableOf(working.state),
-      entryId: ids.at(-1) ?? 0,
-      replayed: false,
-    } satisfies Credited;
+        entryId: ids.at(-1) ?? 0,
+        replayed: false,
+      } satisfies Credited;
+    },
   });
   provisioning.flush(ctx.logger);
   if (outcome.ok && !outcome.replayed) {

@@ -20,32 +20,36 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
 
   const provisioning = new ProvisioningLog();
 
-  const outcome = await ctx.store.write(async (tx) => {
-    const now = ctx.clock.now();
-    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
-    const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
-    const prior = await findPrior<Deducted>(tx, scope, figures);
-    if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
+  const outcome = await ctx.commit({
+    account,
+    key: key === null ? null : { account, operation: scope.operation, key },
+    run: async (tx): Promise<DeductResult> => {
+      const now = ctx.clock.now();
+      const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+      const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
+      const prior = await findPrior<Deducted>(tx, scope, figures);
+      if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
 
-    const decision = decideDeduct(working.state, feature, quantity, key, now);
-    if (!decision.ok) return { ...decision, account } satisfies DeductResult;
-    working.apply(decision);
-    const ids = await working.flush(tx, 'no_overdraft');
-    provisioning.note(working);
-    const result: Deducted = {
-      ok: true,
-      account,
-      feature: feature.id,
-      quantity,
-      cost: decision.cost,
-      balanceBefore: decision.balanceBefore,
-      balance: balanceOf(working.state),
-      available: availableOf(working.state),
-      entryId: ids.at(-1) ?? 0,
-      replayed: false,
-    };
-    await remember(tx, scope, result, now);
-    return result;
+      const decision = decideDeduct(working.state, feature, quantity, key, now);
+      if (!decision.ok) return { ...decision, account } satisfies DeductResult;
+      working.apply(decision);
+      const ids = await working.flush(tx, 'no_overdraft');
+      provisioning.note(working);
+      const result: Deducted = {
+        ok: true,
+        account,
+        feature: feature.id,
+        quantity,
+        cost: decision.cost,
+        balanceBefore: decision.balanceBefore,
+        balance: balanceOf(working.state),
+        available: availableOf(working.state),
+        entryId: ids.at(-1) ?? 0,
+        replayed: false,
+      };
+      await remember(tx, scope, result, now);
+      return result;
+    },
   });
   provisioning.flush(ctx.logger);
 

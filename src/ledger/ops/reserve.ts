@@ -30,39 +30,43 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
 
   const provisioning = new ProvisioningLog();
 
-  const outcome = await ctx.store.write(async (tx): Promise<ReserveResult> => {
-    const now = ctx.clock.now();
-    const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
-    const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
-    const prior = await findPrior<Reserved>(tx, scope, figures);
-    if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
+  const outcome = await ctx.commit({
+    account,
+    key: key === null ? null : { account, operation: scope.operation, key },
+    run: async (tx): Promise<ReserveResult> => {
+      const now = ctx.clock.now();
+      const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+      const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
+      const prior = await findPrior<Reserved>(tx, scope, figures);
+      if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
 
-    const decision = decideReserve(working.state, amount, now);
-    if (!decision.ok) return { ...decision, account };
-    working.state = decision.state;
-    await working.flush(tx, 'no_overdraft');
-    provisioning.note(working);
-    const expiresAt = now + ttl * 1000;
-    const holdId = await tx.insertHold({
-      account,
-      amount,
-      feature: feature?.id ?? null,
-      createdAt: now,
-      expiresAt,
-      idempotencyKey: key,
-    });
-    const result: Reserved = {
-      ok: true,
-      account,
-      holdId,
-      amount,
-      expiresAt,
-      balance: balanceOf(working.state),
-      available: availableOf(working.state),
-      replayed: false,
-    };
-    await remember(tx, scope, result, now);
-    return result;
+      const decision = decideReserve(working.state, amount, now);
+      if (!decision.ok) return { ...decision, account };
+      working.state = decision.state;
+      await working.flush(tx, 'no_overdraft');
+      provisioning.note(working);
+      const expiresAt = now + ttl * 1000;
+      const holdId = await tx.insertHold({
+        account,
+        amount,
+        feature: feature?.id ?? null,
+        createdAt: now,
+        expiresAt,
+        idempotencyKey: key,
+      });
+      const result: Reserved = {
+        ok: true,
+        account,
+        holdId,
+        amount,
+        expiresAt,
+        balance: balanceOf(working.state),
+        available: availableOf(working.state),
+        replayed: false,
+      };
+      await remember(tx, scope, result, now);
+      return result;
+    },
   });
   provisioning.flush(ctx.logger);
   return outcome;

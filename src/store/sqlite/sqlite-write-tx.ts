@@ -3,13 +3,12 @@ import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import { int, toAccount, toEntry, toHold } from '../rows.ts';
-import type { IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
+import type { AccountChange, IdempotencyRecord, IdempotencyRef, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
+import * as batch from './sqlite-batch-writes.ts';
+import { ACCOUNT_COLUMNS } from './sqlite-batch-writes.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { sqlitePaymentTx } from './sqlite-payment-tx.ts';
-
-const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
-  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
 
 // The guard is evaluated by the database on the row as it is, not on what JavaScript believed:
 // a guarded write may not leave `available` below zero, nor lower than it was when already below.
@@ -32,6 +31,8 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
 export class SqliteWriteTx implements WriteTx {
   private readonly conn: SqliteConnection;
   readonly payments: PaymentTx;
+  /** Ids handed out by `allocateIds` in this transaction, per table (the last one given). */
+  private readonly allocated = new Map<'ledger_entries' | 'holds', number>();
 
   constructor(conn: SqliteConnection) {
     this.conn = conn;
@@ -203,5 +204,46 @@ export class SqliteWriteTx implements WriteTx {
       r.response,
       r.createdAt,
     );
+  }
+
+  async lockAccounts(ids: readonly string[]): Promise<AccountState[]> {
+    return batch.lockAccounts(this.conn, ids);
+  }
+
+  async holdsExpiringBy(accounts: readonly string[], until: number): Promise<Hold[]> {
+    return batch.holdsExpiringBy(this.conn, accounts, until);
+  }
+
+  async findIdempotencies(refs: readonly IdempotencyRef[]): Promise<IdempotencyRecord[]> {
+    return refs.length === 0 ? [] : batch.findIdempotencies(this.conn, refs);
+  }
+
+  async allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
+    // Under the write lock nobody else inserts: ids follow the table's last one, counted here.
+    const last = this.allocated.get(table) ?? batch.lastId(this.conn, table);
+    this.allocated.set(table, last + count);
+    return Array.from({ length: count }, (_, i) => last + 1 + i);
+  }
+
+  async updateAccounts(changes: readonly AccountChange[]): Promise<void> {
+    for (const c of changes) await this.updateAccount(c.before, c.after, c.guard);
+  }
+
+  async insertEntriesWithIds(entries: readonly LedgerEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const changes = batch.insertEntries(this.conn, entries);
+    if (changes !== entries.length) throw new WriteConflictError(`inserted ${changes} of ${entries.length} entries`);
+  }
+
+  async insertHoldsWithIds(holds: readonly Hold[]): Promise<void> {
+    if (holds.length === 0) return;
+    const changes = batch.insertHolds(this.conn, holds);
+    if (changes !== holds.length) throw new WriteConflictError(`inserted ${changes} of ${holds.length} holds`);
+  }
+
+  async saveIdempotencies(records: readonly IdempotencyRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const changes = batch.saveIdempotencies(this.conn, records);
+    if (changes !== records.length) throw new WriteConflictError(`saved ${changes} of ${records.length} keys`);
   }
 }

@@ -1,0 +1,249 @@
+import { type AccountState, availableOf } from '../../core/account-state.ts';
+import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
+import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
+import type { PaymentTx } from '../../store/payment-tx.ts';
+import type { AccountChange, IdempotencyRecord, IdempotencyRef, OverdraftGuard, WriteTx } from '../../store/store.ts';
+import { WriteConflictError } from '../../store/write-conflict.ts';
+
+/** What a batch will touch, known before it runs: its accounts and idempotency keys. */
+export interface BatchPlan {
+  accounts: readonly string[];
+  keys: readonly IdempotencyRef[];
+  /** The engine's clock when the batch starts. */
+  now: number;
+}
+
+/** Holds expiring this far past the batch's start are read up front (ms). */
+const HOLD_HORIZON_MS = 60_000;
+
+/** Ids reserved per round trip beyond what is needed at once (PostgreSQL leaves the rest as gaps). */
+const ID_BLOCK = 64;
+
+interface AccountSlot {
+  /** As stored when the batch locked it; null when the batch provisions it. */
+  stored: AccountState | null;
+  current: AccountState | null;
+  /** The strictest guard any operation asked for (null: not written): a batch is exempt only if every step was. */
+  guard: OverdraftGuard | null;
+}
+
+const keyOf = (account: string, operation: string, key: string) => `${account}\u0000${operation}\u0000${key}`;
+const refOf = (kind: EntryKind, source: string, reference: string) => `${kind}\u0000${source}\u0000${reference}`;
+
+/**
+ * One transaction shared by a batch of operations. Each operation runs its ordinary code
+ * against this `WriteTx`: reads come from rows locked and read once for the whole batch,
+ * overlaid with what earlier operations of the batch changed; writes are checked here as the
+ * database would check them (version, overdraft guard, active holds, unique keys) and kept in
+ * memory; `flush` then writes one update per account and each table's new rows in one
+ * statement, under the same guards in the database.
+ */
+export class BatchTx implements WriteTx {
+  private readonly tx: WriteTx;
+  private readonly accounts = new Map<string, AccountSlot>();
+  private readonly holds = new Map<number, Hold>();
+  /** Holds read from the database, by account (active, expiring within the horizon). */
+  private readonly dueHolds = new Map<string, Hold[]>();
+  private readonly horizon: number;
+  private readonly newHolds = new Map<number, Hold>();
+  private readonly closures = new Map<number, HoldClosure>();
+  private readonly entries: LedgerEntry[] = [];
+  private readonly references = new Map<string, LedgerEntry>();
+  private readonly storedKeys = new Map<string, IdempotencyRecord | null>();
+  private readonly newKeys = new Map<string, IdempotencyRecord>();
+  private readonly idPools: Record<'ledger_entries' | 'holds', number[]> = { ledger_entries: [], holds: [] };
+
+  private constructor(tx: WriteTx, horizon: number) {
+    this.tx = tx;
+    this.horizon = horizon;
+  }
+
+  /** Locks the batch's accounts (in id order) and reads their due holds and keys, in three statements. */
+  static async open(tx: WriteTx, plan: BatchPlan): Promise<BatchTx> {
+    const batch = new BatchTx(tx, plan.now + HOLD_HORIZON_MS);
+    const ids = [...new Set(plan.accounts)].sort();
+    for (const state of await tx.lockAccounts(ids)) {
+      batch.accounts.set(state.id, { stored: state, current: state, guard: null });
+    }
+    for (const id of ids) {
+      if (!batch.accounts.has(id)) batch.accounts.set(id, { stored: null, current: null, guard: null });
+      batch.dueHolds.set(id, []);
+    }
+    for (const hold of await tx.holdsExpiringBy(ids, batch.horizon)) {
+      batch.holds.set(hold.id, hold);
+      batch.dueHolds.get(hold.account)?.push(hold);
+    }
+    for (const ref of plan.keys) batch.storedKeys.set(keyOf(ref.account, ref.operation, ref.key), null);
+    for (const record of await tx.findIdempotencies(plan.keys)) {
+      batch.storedKeys.set(keyOf(record.account, record.operation, record.key), record);
+    }
+    return batch;
+  }
+
+  get payments(): PaymentTx {
+    return this.tx.payments;
+  }
+
+  async lockAccount(id: string): Promise<AccountState | undefined> {
+    let slot = this.accounts.get(id);
+    if (!slot) {
+      // An account the plan did not name: lock it now (correct, only out of id order).
+      const stored = (await this.tx.lockAccount(id)) ?? null;
+      slot = { stored, current: stored, guard: null };
+      this.accounts.set(id, slot);
+    }
+    return slot.current ?? undefined;
+  }
+
+  async findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const k = keyOf(account, operation, key);
+    const pending = this.newKeys.get(k);
+    if (pending) return pending;
+    if (this.storedKeys.has(k)) return this.storedKeys.get(k) ?? undefined;
+    const record = await this.tx.findIdempotency(account, operation, key);
+    this.storedKeys.set(k, record ?? null);
+    return record;
+  }
+
+  async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
+    return this.references.get(refOf(kind, source, reference)) ?? this.tx.findEntryByReference(kind, source, reference);
+  }
+
+  async getHold(id: number): Promise<Hold | undefined> {
+    const hold = this.newHolds.get(id) ?? this.holds.get(id) ?? (await this.tx.getHold(id));
+    if (!hold) return undefined;
+    const closure = this.closures.get(id);
+    return closure ? { ...hold, ...closure } : hold;
+  }
+
+  async expiredHolds(account: string, now: number): Promise<Hold[]> {
+    const due = this.dueHolds.get(account);
+    const read = due && now <= this.horizon ? due : await this.tx.expiredHolds(account, now);
+    const fresh = [...this.newHolds.values()].filter((h) => h.account === account);
+    return [...read, ...fresh]
+      .filter((h) => h.status === 'active' && h.expiresAt <= now && !this.closures.has(h.id))
+      .sort((a, b) => a.id - b.id);
+  }
+
+  async insertAccount(state: AccountState, guard: OverdraftGuard): Promise<void> {
+    const slot = this.accounts.get(state.id);
+    if (slot?.current) throw new WriteConflictError(`account ${state.id} already exists`);
+    if (guard === 'no_overdraft' && availableOf(state) < 0) {
+      throw new WriteConflictError(`account ${state.id} would open below zero`);
+    }
+    const current = { ...state, version: 1 };
+    this.accounts.set(state.id, { stored: null, current, guard: strictest(slot?.guard ?? null, guard) });
+  }
+
+  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void> {
+    const slot = this.accounts.get(before.id);
+    const current = slot?.current;
+    if (!slot || !current || current.version !== before.version) {
+      throw new WriteConflictError(`account ${before.id} changed since version ${before.version}`);
+    }
+    // The database's guard, step by step: each step keeps available >= min(0, available before
+    // it), so the whole batch keeps it too and the one UPDATE at the end passes the same check.
+    if (guard === 'no_overdraft' && availableOf(after) < Math.min(0, availableOf(current))) {
+      throw new WriteConflictError(`account ${before.id} would overdraw`);
+    }
+    slot.current = { ...after, version: before.version + 1 };
+    slot.guard = strictest(slot.guard, guard);
+  }
+
+  async insertEntries(drafts: readonly EntryDraft[]): Promise<number[]> {
+    const ids = await this.takeIds('ledger_entries', drafts.length);
+    drafts.forEach((draft, i) => {
+      const entry: LedgerEntry = { ...draft, id: ids[i] as number };
+      if (entry.reference !== null && entry.source !== null) {
+        const ref = refOf(entry.kind, entry.source, entry.reference);
+        if (this.references.has(ref)) throw new WriteConflictError(`${entry.kind} ${ref} recorded twice`);
+        this.references.set(ref, entry);
+      }
+      this.entries.push(entry);
+    });
+    return ids;
+  }
+
+  async insertHold(hold: NewHold): Promise<number> {
+    const [id] = await this.takeIds('holds', 1);
+    if (id === undefined) throw new Error('no hold id reserved');
+    this.newHolds.set(id, { ...hold, id, status: 'active', charged: 0, closedAt: null });
+    return id;
+  }
+
+  async closeHolds(closures: readonly HoldClosure[]): Promise<void> {
+    for (const c of closures) {
+      const hold = this.newHolds.get(c.id) ?? this.holds.get(c.id) ?? (await this.tx.getHold(c.id));
+      if (hold?.status !== 'active' || this.closures.has(c.id)) {
+        throw new WriteConflictError(`hold ${c.id} is no longer active`);
+      }
+      this.closures.set(c.id, c);
+    }
+  }
+
+  async saveIdempotency(record: IdempotencyRecord): Promise<void> {
+    const k = keyOf(record.account, record.operation, record.key);
+    if (this.newKeys.has(k) || this.storedKeys.get(k)) {
+      throw new WriteConflictError(`idempotency key ${record.key} saved twice`);
+    }
+    this.newKeys.set(k, record);
+  }
+
+  /** Writes everything the batch decided: accounts, holds, entries, keys, a statement each. */
+  async flush(): Promise<void> {
+    const changes: AccountChange[] = [];
+    for (const slot of this.accounts.values()) {
+      if (!slot.current || slot.guard === null) continue;
+      if (slot.stored) changes.push({ before: slot.stored, after: slot.current, guard: slot.guard });
+      else await this.tx.insertAccount(slot.current, slot.guard);
+    }
+    await this.tx.updateAccounts(changes);
+    const closeStored = [...this.closures.values()].filter((c) => !this.newHolds.has(c.id));
+    if (closeStored.length > 0) await this.tx.closeHolds(closeStored);
+    await this.tx.insertHoldsWithIds(
+      [...this.newHolds.values()].map((h) => {
+        const closure = this.closures.get(h.id);
+        return closure ? { ...h, ...closure } : h;
+      }),
+    );
+    await this.tx.insertEntriesWithIds(this.entries);
+    await this.tx.saveIdempotencies([...this.newKeys.values()]);
+  }
+
+  private async takeIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
+    const pool = this.idPools[table];
+    if (pool.length < count) pool.push(...(await this.tx.allocateIds(table, count - pool.length + ID_BLOCK)));
+    return pool.splice(0, count);
+  }
+
+  // Operations of a batch never call these: they are the batch's own statements.
+  allocateIds(): Promise<number[]> {
+    throw new Error('not available inside a batch');
+  }
+  lockAccounts(): Promise<AccountState[]> {
+    throw new Error('not available inside a batch');
+  }
+  holdsExpiringBy(): Promise<Hold[]> {
+    throw new Error('not available inside a batch');
+  }
+  findIdempotencies(): Promise<IdempotencyRecord[]> {
+    throw new Error('not available inside a batch');
+  }
+  updateAccounts(): Promise<void> {
+    throw new Error('not available inside a batch');
+  }
+  insertEntriesWithIds(): Promise<void> {
+    throw new Error('not available inside a batch');
+  }
+  insertHoldsWithIds(): Promise<void> {
+    throw new Error('not available inside a batch');
+  }
+  saveIdempotencies(): Promise<void> {
+    throw new Error('not available inside a batch');
+  }
+}
+
+/** `exempt` only when every step was exempt; one guarded step makes the whole write guarded. */
+function strictest(a: OverdraftGuard | null, b: OverdraftGuard): OverdraftGuard {
+  return a === null ? b : a === 'exempt' && b === 'exempt' ? 'exempt' : 'no_overdraft';
+}

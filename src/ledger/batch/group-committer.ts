@@ -1,0 +1,126 @@
+import type { Clock } from '../../core/clock.ts';
+import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
+import type { IdempotencyRef, Store, WriteTx } from '../../store/store.ts';
+import { BatchTx } from './batch-tx.ts';
+import type { GroupCommitOptions, GroupCommitStats } from './group-commit-options.ts';
+
+/** What one queued operation will touch, and its ordinary transaction body. */
+export interface BatchJob<T> {
+  account: string;
+  key: IdempotencyRef | null;
+  run: (tx: WriteTx) => Promise<T>;
+}
+
+interface Queued {
+  job: BatchJob<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Group commit. Operations queue here; a batch takes up to `maxBatch` of them in arrival
+ * order, runs each one's ordinary transaction body against one shared `BatchTx` (so each is
+ * decided, in order, against the running balance and gets its own answer), writes once and
+ * commits once. Nobody is answered before that commit. A batch that fails is rolled back and
+ * its operations re-run one transaction each, so one bad operation fails alone; a failure whose
+ * outcome is unknown (`unavailable`: the connection dropped, perhaps mid-commit) is not re-run.
+ */
+export class GroupCommitter {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly options: GroupCommitOptions;
+  private queue: Queued[] = [];
+  private draining = false;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counters: GroupCommitStats = { batches: 0, operations: 0, largestBatch: 0, rejected: 0, splits: 0 };
+
+  constructor(store: Store, clock: Clock, options: GroupCommitOptions) {
+    this.store = store;
+    this.clock = clock;
+    this.options = options;
+  }
+
+  submit<T>(job: BatchJob<T>): Promise<T> {
+    if (this.queue.length >= this.options.maxQueue) {
+      this.counters.rejected++;
+      return Promise.reject(
+        new TokenmeterError('unavailable', `Too many operations waiting (${this.options.maxQueue}); try again shortly`),
+      );
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ job: job as BatchJob<unknown>, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = true;
+        this.schedule();
+      }
+    });
+  }
+
+  stats(): GroupCommitStats {
+    return { ...this.counters };
+  }
+
+  /** Operations queued and not yet answered. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves once every queued operation has been answered. */
+  idle(): Promise<void> {
+    if (!this.draining) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    // setImmediate (or the configured wait) lets everything that arrives in this turn of the
+    // event loop, including callers answered by the previous batch, join the next batch.
+    if (this.options.maxWaitMs > 0) setTimeout(() => void this.drain(), this.options.maxWaitMs);
+    else setImmediate(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    const batch = this.queue.splice(0, this.options.maxBatch);
+    await this.execute(batch);
+    if (this.queue.length > 0) {
+      this.schedule();
+      return;
+    }
+    this.draining = false;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private async execute(batch: Queued[]): Promise<void> {
+    try {
+      const results = await this.store.write(async (tx) => {
+        const keys = batch.flatMap((q) => (q.job.key ? [q.job.key] : []));
+        const shared = await BatchTx.open(tx, {
+          accounts: batch.map((q) => q.job.account),
+          keys,
+          now: this.clock.now(),
+        });
+        const out: unknown[] = [];
+        for (const q of batch) out.push(await q.job.run(shared));
+        await shared.flush();
+        return out;
+      });
+      this.counters.batches++;
+      this.counters.operations += batch.length;
+      this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
+      batch.forEach((q, i) => {
+        q.resolve(results[i]);
+      });
+    } catch (err) {
+      if (batch.length === 1 || outcomeUnknown(err)) {
+        for (const q of batch) q.reject(err);
+        return;
+      }
+      // Nothing of this batch was written. Run each operation alone: it fails alone.
+      this.counters.splits++;
+      for (const q of batch) await this.execute([q]);
+    }
+  }
+}
+
+function outcomeUnknown(err: unknown): boolean {
+  return isTokenmeterError(err) && err.code === 'unavailable';
+}

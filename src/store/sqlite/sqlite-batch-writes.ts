@@ -1,0 +1,109 @@
+import type { AccountState } from '../../core/account-state.ts';
+import type { LedgerEntry } from '../../core/entry.ts';
+import type { Hold } from '../../core/hold.ts';
+import { int, str, toAccount, toHold } from '../rows.ts';
+import type { IdempotencyRecord, IdempotencyRef } from '../store.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+
+// The many-row statements of group commit. Each takes its rows as one JSON array, so one
+// prepared statement serves every batch size; `->>` yields SQL integers, text and NULL, which
+// the STRICT tables check as they would check bound parameters.
+
+export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
+  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
+
+const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id IN (SELECT value FROM json_each(?))`;
+
+const HOLDS_EXPIRING = `SELECT * FROM holds
+WHERE status = 'active' AND expires_at <= ? AND account_id IN (SELECT value FROM json_each(?)) ORDER BY id`;
+
+const FIND_KEYS = `SELECT k.account_id, k.operation, k.key, k.fingerprint, k.response, k.created_at
+FROM json_each(?) AS j
+JOIN idempotency_keys AS k ON k.account_id = j.value ->> 0 AND k.operation = j.value ->> 1 AND k.key = j.value ->> 2`;
+
+const LAST_ID = `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
+  coalesce((SELECT max(id) FROM %TABLE%), 0)) AS last`;
+
+const INSERT_ENTRIES = `INSERT INTO ledger_entries (id, account_id, kind, amount, allocation_delta, purchased_delta,
+  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+  value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14
+FROM json_each(?)`;
+
+const INSERT_HOLDS = `INSERT INTO holds (id, account_id, amount, feature, status, charged, created_at, expires_at,
+  closed_at, idempotency_key)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
+  value ->> 8, value ->> 9
+FROM json_each(?)`;
+
+const INSERT_KEYS = `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
+SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)`;
+
+export function lockAccounts(conn: SqliteConnection, ids: readonly string[]): AccountState[] {
+  // The transaction holds the database's write lock: none of these rows can change under us.
+  return conn.all(LOCK_ACCOUNTS, JSON.stringify(ids)).map(toAccount);
+}
+
+export function holdsExpiringBy(conn: SqliteConnection, accounts: readonly string[], until: number): Hold[] {
+  return conn.all(HOLDS_EXPIRING, until, JSON.stringify(accounts)).map(toHold);
+}
+
+export function findIdempotencies(conn: SqliteConnection, refs: readonly IdempotencyRef[]): IdempotencyRecord[] {
+  const rows = conn.all(FIND_KEYS, JSON.stringify(refs.map((r) => [r.account, r.operation, r.key])));
+  return rows.map((row) => ({
+    account: str(row, 'account_id'),
+    operation: str(row, 'operation'),
+    key: str(row, 'key'),
+    fingerprint: str(row, 'fingerprint'),
+    response: str(row, 'response'),
+    createdAt: int(row, 'created_at'),
+  }));
+}
+
+/** The highest id a table has used (AUTOINCREMENT never reuses one, even after a rollback of its row). */
+export function lastId(conn: SqliteConnection, table: 'ledger_entries' | 'holds'): number {
+  const row = conn.get(LAST_ID.replace('%TABLE%', table), table);
+  return row ? int(row, 'last') : 0;
+}
+
+export function insertEntries(conn: SqliteConnection, entries: readonly LedgerEntry[]): number {
+  const rows = entries.map((e) => [
+    e.id,
+    e.account,
+    e.kind,
+    e.amount,
+    e.allocationDelta,
+    e.purchasedDelta,
+    e.balanceAfter,
+    e.feature,
+    e.quantity,
+    e.idempotencyKey,
+    e.source,
+    e.reference,
+    e.reason,
+    e.actor,
+    e.at,
+  ]);
+  return conn.run(INSERT_ENTRIES, JSON.stringify(rows));
+}
+
+export function insertHolds(conn: SqliteConnection, holds: readonly Hold[]): number {
+  const rows = holds.map((h) => [
+    h.id,
+    h.account,
+    h.amount,
+    h.feature,
+    h.status,
+    h.charged,
+    h.createdAt,
+    h.expiresAt,
+    h.closedAt,
+    h.idempotencyKey,
+  ]);
+  return conn.run(INSERT_HOLDS, JSON.stringify(rows));
+}
+
+export function saveIdempotencies(conn: SqliteConnection, records: readonly IdempotencyRecord[]): number {
+  const rows = records.map((r) => [r.account, r.operation, r.key, r.fingerprint, r.response, r.createdAt]);
+  return conn.run(INSERT_KEYS, JSON.stringify(rows));
+}

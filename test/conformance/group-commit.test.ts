@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ManualClock } from '../../src/core/clock.ts';
+import { isTokenmeterError } from '../../src/core/errors.ts';
+import { GroupCommitter } from '../../src/ledger/batch/group-committer.ts';
+import type { LedgerContext } from '../../src/ledger/context.ts';
+import { deduct } from '../../src/ledger/ops/deduct.ts';
+import { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import { silentLogger } from '../../src/log/logger.ts';
+import { backends, type TestStore } from '../helpers/backends.ts';
+import { accepted, catalog, refused } from '../helpers/ledger.ts';
+
+const options = { maxBatch: 1024, maxWaitMs: 0, maxQueue: 10_000 };
+
+// Every call below is started in the same turn of the event loop, so they queue together and
+// are decided in one batch (the stats prove it): each must still get its own exact answer.
+for (const backend of backends()) {
+  describe(`group commit [${backend.name}]`, () => {
+    let db: TestStore;
+    let clock: ManualClock;
+    let ledger: TokenLedger;
+    beforeEach(async () => {
+      db = await backend.open();
+      clock = new ManualClock('2026-01-15T10:00:00Z');
+      ledger = new TokenLedger({ store: db.store, catalog, clock, groupCommit: options });
+    });
+    afterEach(async () => {
+      await ledger.close();
+      await db.cleanup();
+    });
+
+    it('decides a batch in order against the running balance: 100 tokens, 150 callers → exactly 100 charged', async () => {
+      await ledger.createAccount({ account: 'hot' });
+      const results = await Promise.all(
+        Array.from({ length: 150 }, () => ledger.deduct({ account: 'hot', feature: 'outbound_call_single' })),
+      );
+      const ok = results.filter((r) => r.ok);
+      assert.equal(ok.length, 100);
+      for (const r of results.filter((x) => !x.ok)) assert.equal(refused(r).code, 'insufficient_tokens');
+      // Each accepted caller saw its own step of the running balance, once.
+      assert.deepEqual(
+        ok.map((r) => accepted(r).balance).sort((a, b) => a - b),
+        Array.from({ length: 100 }, (_, i) => i),
+      );
+      assert.equal(new Set(ok.map((r) => accepted(r).entryId)).size, 100);
+      const stats = ledger.groupCommitStats();
+      assert.ok(stats.largestBatch >= 100, `largest batch ${stats.largestBatch}`);
+      assert.ok(stats.batches < 150, `${stats.batches} batches for 150 operations`);
+      assert.equal((await ledger.getBalance('hot')).balance, 0);
+      assert.deepEqual((await ledger.reconcile()).drift, []);
+    });
+
+    it('a repeated key in one batch charges once and replays; the same key with other parameters conflicts', async () => {
+      const same = Array.from({ length: 10 }, () =>
+        ledger.deduct({ account: 'a', feature: 'crm_ai_agent', idempotencyKey: 'k1' }),
+      );
+      const other = ledger.deduct({ account: 'a', feature: 'social_post', idempotencyKey: 'k1' });
+      const bystander = ledger.deduct({ account: 'a', feature: 'social_post', idempotencyKey: 'k2' });
+      const results = (await Promise.all(same)).map(accepted);
+      assert.equal(results.filter((r) => !r.replayed).length, 1);
+      assert.equal(new Set(results.map((r) => r.entryId)).size, 1);
+      assert.equal(refused(await other).code, 'idempotency_conflict');
+      assert.equal(accepted(await bystander).balance, 97);
+      assert.equal((await ledger.getBalance('a')).balance, 97);
+      const debits = (await ledger.history('a')).entries.filter((e) => e.kind === 'debit');
+      assert.equal(debits.length, 2);
+    });
+
+    it('provisions a new account once and renews a due cycle once for a whole batch', async () => {
+      const first = await Promise.all(
+        Array.from({ length: 20 }, () => ledger.deduct({ account: 'fresh', feature: 'outbound_call_single' })),
+      );
+      assert.equal(first.filter((r) => r.ok).length, 20);
+      clock.advance(40 * 24 * 3600 * 1000);
+      const second = await Promise.all(
+        Array.from({ length: 20 }, () => ledger.deduct({ account: 'fresh', feature: 'outbound_call_single' })),
+      );
+      assert.equal(second.filter((r) => r.ok).length, 20);
+      const kinds = (await ledger.history('fresh', { limit: 100 })).entries.map((e) => e.kind);
+      assert.equal(kinds.filter((k) => k === 'opening_balance').length, 1);
+      assert.equal(kinds.filter((k) => k === 'cycle_grant').length, 1);
+      assert.deepEqual((await ledger.reconcile()).drift, []);
+    });
+
+    it('holds in a batch: reservations refused past available, expired holds freed once', async () => {
+      const holds = await Promise.all(Array.from({ length: 5 }, () => ledger.reserve({ account: 'h', amount: 30 })));
+      assert.equal(holds.filter((r) => r.ok).length, 3);
+      assert.equal((await ledger.getBalance('h')).held, 90);
+      clock.advance(301_000);
+      const after = await Promise.all(
+        Array.from({ length: 5 }, () => ledger.deduct({ account: 'h', feature: 'business_collector' })),
+      );
+      assert.equal(after.filter((r) => r.ok).length, 5);
+      const view = await ledger.getBalance('h');
+      assert.equal(view.held, 0);
+      assert.equal(view.balance, 75);
+      assert.equal((await ledger.activeHolds('h')).length, 0);
+      assert.deepEqual((await ledger.reconcile()).drift, []);
+    });
+
+    it('one operation the database refuses fails alone; the rest of its batch commits', async () => {
+      const committer = new GroupCommitter(db.store, clock, options);
+      const ctx: LedgerContext = {
+        store: db.store,
+        catalog,
+        clock,
+        logger: silentLogger,
+        commit: (job) => committer.submit(job),
+      };
+      await ledger.createAccount({ account: 'b' });
+      // A ledger row for an account that does not exist: only the foreign key, at the batch's
+      // one INSERT, refuses it.
+      const bad = committer.submit({
+        account: 'ghost',
+        key: null,
+        run: (tx) =>
+          tx.insertEntries([
+            {
+              account: 'ghost',
+              kind: 'credit',
+              amount: 5,
+              allocationDelta: 0,
+              purchasedDelta: 5,
+              balanceAfter: 5,
+              feature: null,
+              quantity: null,
+              idempotencyKey: null,
+              source: null,
+              reference: null,
+              reason: null,
+              actor: null,
+              at: clock.now(),
+            },
+          ]),
+      });
+      const good = Array.from({ length: 5 }, () => deduct(ctx, { account: 'b', feature: 'crm_ai_agent' }));
+      await assert.rejects(bad);
+      const results = (await Promise.all(good)).map(accepted);
+      assert.deepEqual(
+        results.map((r) => r.balance).sort((x, y) => x - y),
+        [90, 92, 94, 96, 98],
+      );
+      assert.equal(committer.stats().splits, 1);
+      assert.equal((await ledger.getBalance('b')).balance, 90);
+      assert.equal((await ledger.history('ghost')).entries.length, 0);
+    });
+
+    it('past its bound the queue answers unavailable and charges nothing', async () => {
+      const small = new TokenLedger({ store: db.store, catalog, clock, groupCommit: { ...options, maxQueue: 10 } });
+      const results = await Promise.allSettled(
+        Array.from({ length: 25 }, () => small.deduct({ account: 'q', feature: 'outbound_call_single' })),
+      );
+      const refusedAll = results.filter((r) => r.status === 'rejected');
+      assert.equal(refusedAll.length, 15);
+      for (const r of refusedAll) assert.ok(isTokenmeterError(r.reason) && r.reason.code === 'unavailable');
+      assert.equal((await small.getBalance('q')).balance, 90);
+      assert.equal(small.groupCommitStats().rejected, 15);
+    });
+
+    it('two ledgers (as two processes) batching overlapping accounts in opposite orders: no deadlock, exact totals', async () => {
+      const other = new TokenLedger({ store: await db.reopen(), catalog, clock, groupCommit: options });
+      const ids = Array.from({ length: 20 }, (_, i) => `acct-${String(i).padStart(2, '0')}`);
+      for (const id of ids) await ledger.createAccount({ account: id });
+      const rounds = 5;
+      const calls: Promise<{ ok: boolean }>[] = [];
+      for (let round = 0; round < rounds; round++) {
+        for (const id of ids) calls.push(ledger.deduct({ account: id, feature: 'business_collector' }));
+        for (const id of [...ids].reverse()) calls.push(other.deduct({ account: id, feature: 'business_collector' }));
+      }
+      const results = await Promise.all(calls);
+      assert.equal(results.filter((r) => r.ok).length, ids.length * rounds * 2);
+      for (const id of ids) assert.equal((await ledger.getBalance(id)).balance, 100 - 5 * rounds * 2);
+      assert.deepEqual((await ledger.reconcile()).drift, []);
+    });
+  });
+}
