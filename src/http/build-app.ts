@@ -18,6 +18,7 @@ import { stripeWebhookRoutes } from './routes/stripe-webhook.ts';
 import { testPayRoutes } from './routes/test-pay.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
+import { installSlowClientLimits, slowClientServerOptions } from './slow-clients.ts';
 import { installStrictValidation } from './validation.ts';
 
 /**
@@ -29,6 +30,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit,
+    ...slowClientServerOptions(options),
     trustProxy: options.trustProxy,
     logController: new LogController({ disableRequestLogging: true }),
     // Account ids run to 128 characters, 4 UTF-8 bytes each, percent-encoded in a path: room for
@@ -44,7 +46,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // In-flight and keep-alive requests finish normally while closing; the store closes after.
     return503OnClosing: false,
   });
-  const ctx: AppContext = { ...deps, metrics: new Metrics() };
+  installSlowClientLimits(app, options);
+  const ctx: AppContext = { ...deps, metrics: new Metrics(() => deps.ledger.groupCommitStats()) };
 
   // JSON only: a text body is not a silently accepted alternative. An empty JSON body (many
   // clients send the header without one) counts as no body, not as malformed JSON.

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { GroupCommitStats } from '../ledger/batch/group-commit-options.ts';
 
 /** The service's Prometheus metrics, on a registry of its own (one per app, so tests do not collide). */
 export class Metrics {
@@ -28,7 +29,24 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor() {
+  constructor(groupCommit: () => GroupCommitStats) {
     collectDefaultMetrics({ register: this.registry });
+    const figures: [keyof GroupCommitStats, string, string][] = [
+      ['batches', 'tokenmeter_group_commit_batches', 'Group-commit batches committed since start'],
+      ['operations', 'tokenmeter_group_commit_operations', 'Operations committed in group-commit batches since start'],
+      ['largestBatch', 'tokenmeter_group_commit_largest_batch', 'Largest group-commit batch since start'],
+      ['rejected', 'tokenmeter_group_commit_rejected', 'Operations refused unavailable because the queue was full'],
+      ['splits', 'tokenmeter_group_commit_splits', 'Batches rolled back and re-run one operation at a time'],
+    ];
+    for (const [field, name, help] of figures) {
+      new Gauge({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          this.set(groupCommit()[field]);
+        },
+      });
+    }
   }
 }

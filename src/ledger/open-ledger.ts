@@ -2,6 +2,7 @@ import { checkConfigCovers, loadConfig } from '../config/index.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../log/logger.ts';
 import { DEFAULT_DATABASE_URL, openStore } from '../store/open-store.ts';
+import { type GroupCommitOptions, groupCommitFromEnv } from './batch/group-commit-options.ts';
 import { TokenLedger } from './token-ledger.ts';
 
 export interface OpenLedgerOptions {
@@ -12,6 +13,8 @@ export interface OpenLedgerOptions {
   env?: Record<string, string | undefined>;
   clock?: Clock;
   logger?: Logger;
+  /** Default: from TOKENMETER_GROUP_COMMIT and friends (on unless set to off). */
+  groupCommit?: GroupCommitOptions | false;
 }
 
 /**
@@ -20,6 +23,7 @@ export interface OpenLedgerOptions {
  */
 export async function openLedger(options: OpenLedgerOptions = {}): Promise<TokenLedger> {
   const env = options.env ?? process.env;
+  const groupCommit = options.groupCommit ?? groupCommitFromEnv(env);
   const { catalog, source } = await loadConfig({ ...(options.configPath ? { path: options.configPath } : {}), env });
   const store = openStore(options.databaseUrl ?? env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
   try {
@@ -34,5 +38,6 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Token
     catalog,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
+    groupCommit,
   });
 }

