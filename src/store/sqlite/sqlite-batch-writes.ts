@@ -26,7 +26,8 @@ const LAST_ID = `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name
 
 const ENTRY_COLUMNS = `id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature,
   quantity, idempotency_key, source, reference, reason, actor, at`;
-const HOLD_COLUMNS = 'id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key';
+const HOLD_COLUMNS =
+  'id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key';
 const KEY_COLUMNS = 'account_id, operation, key, fingerprint, response, created_at';
 
 /** Rows per INSERT, largest first; a batch is cut into these so only a few statements are ever prepared. */
