@@ -9,6 +9,8 @@ import { WriteConflictError } from '../../store/write-conflict.ts';
 export interface BatchPlan {
   accounts: readonly string[];
   keys: readonly IdempotencyRef[];
+  /** How many operations the batch holds (most write one ledger row each): the first id block's size. */
+  operations: number;
   /** The engine's clock when the batch starts. */
   now: number;
 }
@@ -16,7 +18,7 @@ export interface BatchPlan {
 /** Holds expiring this far past the batch's start are read up front (ms). */
 const HOLD_HORIZON_MS = 60_000;
 
-/** Ids reserved per round trip beyond what is needed at once (PostgreSQL leaves the rest as gaps). */
+/** Ids reserved per round trip beyond what is needed at once (SQLite counts exactly; PostgreSQL leaves unused ones as gaps). */
 const ID_BLOCK = 64;
 
 interface AccountSlot {
@@ -52,15 +54,17 @@ export class BatchTx implements WriteTx {
   private readonly storedKeys = new Map<string, IdempotencyRecord | null>();
   private readonly newKeys = new Map<string, IdempotencyRecord>();
   private readonly idPools: Record<'ledger_entries' | 'holds', number[]> = { ledger_entries: [], holds: [] };
+  private readonly operations: number;
 
-  private constructor(tx: WriteTx, horizon: number) {
+  private constructor(tx: WriteTx, horizon: number, operations: number) {
     this.tx = tx;
     this.horizon = horizon;
+    this.operations = operations;
   }
 
   /** Locks the batch's accounts (in id order) and reads their due holds and keys, in three statements. */
   static async open(tx: WriteTx, plan: BatchPlan): Promise<BatchTx> {
-    const batch = new BatchTx(tx, plan.now + HOLD_HORIZON_MS);
+    const batch = new BatchTx(tx, plan.now + HOLD_HORIZON_MS, plan.operations);
     const ids = [...new Set(plan.accounts)].sort();
     for (const state of await tx.lockAccounts(ids)) {
       batch.accounts.set(state.id, { stored: state, current: state, guard: null });
@@ -212,7 +216,11 @@ export class BatchTx implements WriteTx {
 
   private async takeIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
     const pool = this.idPools[table];
-    if (pool.length < count) pool.push(...(await this.tx.allocateIds(table, count - pool.length + ID_BLOCK)));
+    if (pool.length < count) {
+      // One round trip for the whole batch in the common case: an id per operation, plus slack.
+      const block = Math.max(ID_BLOCK, table === 'ledger_entries' ? this.operations : 0);
+      pool.push(...(await this.tx.allocateIds(table, count - pool.length + block)));
+    }
     return pool.splice(0, count);
   }
 

@@ -30,7 +30,10 @@ export class GroupCommitter {
   private readonly clock: Clock;
   private readonly options: GroupCommitOptions;
   private queue: Queued[] = [];
-  private draining = false;
+  /** Batches in their transaction now; more than one only where the store has several writers. */
+  private inFlight = 0;
+  private readonly maxInFlight: number;
+  private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly counters: GroupCommitStats = { batches: 0, operations: 0, largestBatch: 0, rejected: 0, splits: 0 };
 
@@ -38,6 +41,10 @@ export class GroupCommitter {
     this.store = store;
     this.clock = clock;
     this.options = options;
+    // SQLite has one writer: a second batch would only wait for the first. On PostgreSQL, when
+    // more than a full batch is waiting, further batches start on other connections (batches
+    // are never split smaller for this: measured, smaller batches lose more than they overlap).
+    this.maxInFlight = store.backend === 'sqlite' ? 1 : 4;
   }
 
   submit<T>(job: BatchJob<T>): Promise<T> {
@@ -49,10 +56,7 @@ export class GroupCommitter {
     }
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ job: job as BatchJob<unknown>, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.draining) {
-        this.draining = true;
-        this.schedule();
-      }
+      this.schedule();
     });
   }
 
@@ -67,26 +71,37 @@ export class GroupCommitter {
 
   /** Resolves once every queued operation has been answered. */
   idle(): Promise<void> {
-    if (!this.draining) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private schedule(): void {
-    // setImmediate (or the configured wait) lets everything that arrives in this turn of the
-    // event loop, including callers answered by the previous batch, join the next batch.
-    if (this.options.maxWaitMs > 0) setTimeout(() => void this.drain(), this.options.maxWaitMs);
-    else setImmediate(() => void this.drain());
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.inFlight === 0 && !this.scheduled;
   }
 
-  private async drain(): Promise<void> {
-    const batch = this.queue.splice(0, this.options.maxBatch);
-    await this.execute(batch);
-    if (this.queue.length > 0) {
-      this.schedule();
-      return;
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight || this.queue.length === 0) return;
+    this.scheduled = true;
+    // setImmediate (or the configured wait) lets everything that arrives in this turn of the
+    // event loop, including callers answered by the previous batch, join the next batch.
+    const start = () => {
+      this.scheduled = false;
+      this.launch();
+    };
+    if (this.options.maxWaitMs > 0) setTimeout(start, this.options.maxWaitMs);
+    else setImmediate(start);
+  }
+
+  private launch(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight++;
+      void this.execute(batch).finally(() => {
+        this.inFlight--;
+        this.schedule();
+        if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
+      });
     }
-    this.draining = false;
-    for (const wake of this.idleWaiters.splice(0)) wake();
   }
 
   private async execute(batch: Queued[]): Promise<void> {
@@ -96,6 +111,7 @@ export class GroupCommitter {
         const shared = await BatchTx.open(tx, {
           accounts: batch.map((q) => q.job.account),
           keys,
+          operations: batch.length,
           now: this.clock.now(),
         });
         const out: unknown[] = [];
