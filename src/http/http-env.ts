@@ -4,7 +4,11 @@ import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './options.ts';
 
 type Env = Record<string, string | undefined>;
 
-/** HTTP options from the environment (TOKENMETER_CORS_ORIGINS, TOKENMETER_TRUST_PROXY, TOKENMETER_RATE_LIMIT_*). */
+/**
+ * HTTP options from the environment (TOKENMETER_CORS_ORIGINS, TOKENMETER_TRUST_PROXY,
+ * TOKENMETER_RATE_LIMIT_*, TOKENMETER_REQUEST_TIMEOUT_MS, TOKENMETER_IDLE_TIMEOUT_MS,
+ * TOKENMETER_MAX_CONNECTIONS).
+ */
 export function httpOptionsFromEnv(env: Env, demo: boolean): HttpOptions {
   const origins = (env.TOKENMETER_CORS_ORIGINS ?? '')
     .split(',')
@@ -21,8 +25,17 @@ export function httpOptionsFromEnv(env: Env, demo: boolean): HttpOptions {
     const text = env[name]?.trim();
     return text ? parseIntStrict(name, text) : fallback;
   };
+  const positive = (name: string, fallback: number) => {
+    const text = env[name]?.trim();
+    const value = text ? parseIntStrict(name, text) : fallback;
+    if (value < 1) throw invalid(name, `must be a positive integer (got ${value})`);
+    return value;
+  };
   return {
     ...DEFAULT_HTTP_OPTIONS,
+    requestTimeoutMs: positive('TOKENMETER_REQUEST_TIMEOUT_MS', DEFAULT_HTTP_OPTIONS.requestTimeoutMs),
+    idleTimeoutMs: positive('TOKENMETER_IDLE_TIMEOUT_MS', DEFAULT_HTTP_OPTIONS.idleTimeoutMs),
+    maxConnections: positive('TOKENMETER_MAX_CONNECTIONS', DEFAULT_HTTP_OPTIONS.maxConnections),
     demo,
     corsOrigins: origins,
     trustProxy: trust === undefined || trust === '' || trust === 'false' ? false : trust === 'true' ? true : trust,

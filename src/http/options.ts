@@ -26,6 +26,24 @@ export interface HttpOptions {
   rateLimits: RateLimitOptions;
   /** Largest accepted request body, bytes. */
   bodyLimit: number;
+  /**
+   * A request must arrive whole, headers and body, within this many ms, or it is answered 408
+   * and closed: a client that sends slowly cannot hold a connection (and its partial body) forever.
+   */
+  requestTimeoutMs: number;
+  /**
+   * A connection on which nothing moves for this many ms is closed, whether it waits between
+   * requests (keep-alive) or its client stops reading an answer. Above the 60 s idle timeout of
+   * common load balancers, so that they close first.
+   */
+  idleTimeoutMs: number;
+  /**
+   * Connections open at once; more are closed as they arrive. With bodyLimit, this bounds the
+   * memory that slow clients can hold.
+   */
+  maxConnections: number;
+  /** Requests a connection may have unanswered at once (HTTP pipelining); a connection with more is closed. */
+  maxPipelined: number;
   /** The built web front end (default: the package's `dist/web`). */
   webRoot?: string;
 }
@@ -49,6 +67,10 @@ export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
   trustProxy: false,
   rateLimits: { authFailuresPerMinute: 30, userPerMinute: 600, appKeyPerMinute: null },
   bodyLimit: 64 * 1024,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 72_000,
+  maxConnections: 2048,
+  maxPipelined: 1,
 };
 
 /** What routes receive: the deps plus the app's metrics. */
