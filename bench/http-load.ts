@@ -1,0 +1,128 @@
+// The HTTP load generator, in a process of its own: autocannon sending
+// `POST /api/tokens/deduct` with the workload's deductions, one op per request.
+//   node bench/http-load.ts '<HttpLoadSpec as JSON>'
+// prints an HttpLoadReport as the last line of stdout.
+//
+// autocannon builds a request (setupRequest) only right before it sends it, and with one request
+// in flight per connection the context it passes to onResponse is the one that request was built
+// with; so every op drawn is an op sent, and every answer is matched to its op. Run by `amount`
+// (not duration), every request sent is answered, so the model of what was sent is exact.
+import { performance } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import { Latencies, type LatencySummary } from './stats.ts';
+import { compareWithModel, type Outcome, Tally } from './tally.ts';
+import { type Op, type WorkloadName, WorkloadStream } from './workloads.ts';
+
+export interface HttpLoadSpec {
+  url: string;
+  key: string;
+  workload: WorkloadName;
+  seed: number;
+  connections: number;
+  /** bare: by duration, answers not checked; service: by amount, every answer tallied. */
+  mode: 'bare' | 'service';
+  /** Warm-up requests (service) or seconds (bare). */
+  warmup: number;
+  /** Seconds the measured part should last; for the service its amount is set from the warm-up's rate. */
+  durationSec: number;
+}
+
+export interface PhaseReport {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  latency: LatencySummary;
+  errors: number;
+  timeouts: number;
+  statusCounts: Record<string, number>;
+}
+
+export interface HttpLoadReport {
+  warmup: PhaseReport;
+  measured: PhaseReport;
+  /** Ops drawn from the stream (= requests sent). */
+  issued: number;
+  tally: ReturnType<Tally['toJSON']>;
+  /** Where the answers differ from the model of the ops sent (service only; empty: exact). */
+  problems: string[];
+}
+
+const spec = JSON.parse(process.argv[2] ?? '') as HttpLoadSpec;
+const stream = new WorkloadStream(spec.workload, spec.seed);
+const tally = new Tally();
+const inFlight = new WeakMap<object, { op: Op; sent: number }>();
+
+function outcomeOf(status: number, body: string): Outcome {
+  if (status === 402) return 'refused';
+  if (status !== 200) throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
+  return (JSON.parse(body) as { replayed?: boolean }).replayed === true ? 'replayed' : 'charged';
+}
+
+async function phase(options: { amount?: number; duration?: number }): Promise<PhaseReport> {
+  const latencies = new Latencies();
+  const result = await autocannon({
+    url: spec.url,
+    connections: spec.connections,
+    ...options,
+    requests: [
+      {
+        method: 'POST',
+        path: '/api/tokens/deduct',
+        headers: { authorization: `Bearer ${spec.key}`, 'content-type': 'application/json' },
+        setupRequest(request, context) {
+          const op = stream.next();
+          if (!op) throw new Error('bench: the workload stream ran out');
+          inFlight.set(context, { op, sent: performance.now() });
+          request.body = JSON.stringify({
+            account: op.account,
+            feature: op.feature,
+            quantity: op.quantity,
+            ...(op.key === null ? {} : { idempotency_key: op.key }),
+          });
+          return request;
+        },
+        onResponse(status, body, context) {
+          const entry = inFlight.get(context);
+          if (!entry) return;
+          latencies.add(performance.now() - entry.sent);
+          if (spec.mode === 'bare') return;
+          try {
+            tally.add(entry.op, outcomeOf(status, body));
+          } catch (err) {
+            tally.addError(entry.op, err);
+          }
+        },
+      },
+    ],
+  });
+  const statusCounts: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = Number(stat.count);
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    perSecond: result.requests.total / result.duration,
+    latency: latencies.summary(),
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCounts,
+  };
+}
+
+let report: HttpLoadReport;
+if (spec.mode === 'bare') {
+  const warmup = await phase({ duration: spec.warmup });
+  const measured = await phase({ duration: spec.durationSec });
+  report = { warmup, measured, issued: stream.expectation.issued, tally: tally.toJSON(), problems: [] };
+} else {
+  const warmup = await phase({ amount: spec.warmup });
+  const amount = Math.max(spec.connections * 20, Math.round(warmup.perSecond * spec.durationSec));
+  const measured = await phase({ amount });
+  const problems = compareWithModel(tally, stream.expectation);
+  const sent = warmup.requests + measured.requests;
+  if (sent !== stream.expectation.issued) problems.push(`${stream.expectation.issued} ops drawn, ${sent} answered`);
+  for (const p of [warmup, measured]) {
+    if (p.errors + p.timeouts > 0) problems.push(`${p.errors} connection errors, ${p.timeouts} timeouts`);
+  }
+  report = { warmup, measured, issued: stream.expectation.issued, tally: tally.toJSON(), problems };
+}
+console.log(JSON.stringify(report));

@@ -1,0 +1,86 @@
+// The naive baseline on PostgreSQL: one transaction per deduction (BEGIN; SELECT ... FOR UPDATE;
+// UPDATE the account; INSERT the ledger row; COMMIT) on tokenmeter's own schema, through a
+// node-postgres pool used as the store uses it (one checked-out client per transaction).
+import pg from 'pg';
+import type { Outcome } from './tally.ts';
+import type { Op } from './workloads.ts';
+
+const LOCK = 'SELECT allocation, purchased, held FROM accounts WHERE id = $1 FOR UPDATE';
+const FIND_KEY =
+  "SELECT fingerprint, response FROM idempotency_keys WHERE account_id = $1 AND operation = 'deduct' AND key = $2";
+const UPDATE = `UPDATE accounts SET allocation = allocation - $2, purchased = purchased - $3,
+  used_this_cycle = used_this_cycle + $4, updated_at = $5, version = version + 1
+  WHERE id = $1 AND allocation + purchased - held >= $4`;
+const INSERT = `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after,
+  feature, quantity, idempotency_key, at) VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
+const SAVE_KEY = `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
+  VALUES ($1, 'deduct', $2, $3, $4, $5)`;
+
+export function naivePg(url: string, poolSize: number) {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize });
+  pool.on('error', () => {});
+
+  const deduct = async (op: Op): Promise<Outcome> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const row = (await client.query<{ allocation: string; purchased: string; held: string }>(LOCK, [op.account]))
+        .rows[0];
+      if (!row) throw new Error(`no account ${op.account}`);
+      const fingerprint = `${op.feature}x${op.quantity}`;
+      if (op.key !== null) {
+        const prior = (await client.query<{ fingerprint: string; response: string }>(FIND_KEY, [op.account, op.key]))
+          .rows[0];
+        if (prior) {
+          await client.query('COMMIT');
+          if (prior.fingerprint !== fingerprint) throw new Error(`idempotency conflict on ${op.key}`);
+          JSON.parse(prior.response);
+          return 'replayed';
+        }
+      }
+      const allocation = Number(row.allocation);
+      const purchased = Number(row.purchased);
+      if (op.cost > allocation + purchased - Number(row.held)) {
+        await client.query('COMMIT');
+        return 'refused';
+      }
+      const fromAllocation = Math.min(allocation, op.cost);
+      const fromPurchased = op.cost - fromAllocation;
+      const now = Date.now();
+      const updated = await client.query(UPDATE, [op.account, fromAllocation, fromPurchased, op.cost, now]);
+      if (updated.rowCount !== 1) throw new Error(`account ${op.account} would overdraw`);
+      const balance = allocation + purchased - op.cost;
+      const entry = await client.query<{ id: string }>(INSERT, [
+        op.account,
+        -op.cost,
+        -fromAllocation,
+        -fromPurchased,
+        balance,
+        op.feature,
+        op.quantity,
+        op.key,
+        now,
+      ]);
+      if (op.key !== null) {
+        const response = {
+          ok: true,
+          account: op.account,
+          cost: op.cost,
+          balance,
+          entryId: entry.rows[0]?.id,
+          replayed: false,
+        };
+        await client.query(SAVE_KEY, [op.account, op.key, fingerprint, JSON.stringify(response), now]);
+      }
+      await client.query('COMMIT');
+      return 'charged';
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  };
+
+  return { deduct, close: () => pool.end() };
+}

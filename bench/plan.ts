@@ -1,0 +1,96 @@
+// What a benchmark run measures: the full sweep, or (--quick) the headline points only.
+import type { HttpScenario } from './http.ts';
+import type { Impl, InProcessSpec, StoreKind } from './types.ts';
+import type { WorkloadName } from './workloads.ts';
+
+export const SWEEP = [1, 16, 256, 1024] as const;
+/** PostgreSQL connections per run at most (engine, naive and pgbench alike): max_connections is 100. */
+export const PG_MAX_POOL = 32;
+export const HTTP_CONNECTIONS = 100;
+
+const SEEDS: Record<WorkloadName, number> = { hot: 20_261_101, uniform: 20_261_102, zipf: 20_261_103 };
+
+export interface Plan {
+  quick: boolean;
+  warmupMs: number;
+  durationMs: number;
+  inProcess: Omit<InProcessSpec, 'dir' | 'pgUrl'>[];
+  pgbench: number[];
+  http: HttpScenario[];
+}
+
+type Point = [StoreKind, Impl, WorkloadName, number];
+
+function expand(stores: StoreKind[], impls: Impl[], workloads: WorkloadName[], sweep: readonly number[]): Point[] {
+  const points: Point[] = [];
+  for (const store of stores)
+    for (const workload of workloads)
+      for (const concurrency of sweep) for (const impl of impls) points.push([store, impl, workload, concurrency]);
+  return points;
+}
+
+export function buildPlan(quick: boolean): Plan {
+  const warmupMs = quick ? 300 : 1000;
+  const durationMs = quick ? 1500 : 5000;
+  const all: WorkloadName[] = ['hot', 'uniform', 'zipf'];
+  const points: Point[] = quick
+    ? [
+        ['sqlite-full', 'engine', 'hot', 1],
+        ['sqlite-full', 'naive', 'hot', 1],
+        ...expand(['sqlite-full'], ['engine', 'naive', 'engine-unbatched'], ['hot'], [256]),
+        ...expand(['sqlite-full'], ['engine', 'naive'], ['uniform'], [256]),
+        ['sqlite-full', 'engine', 'zipf', 256],
+        ...expand(['sqlite-normal'], ['engine', 'naive'], ['hot'], [256]),
+        ...expand(['pg'], ['engine', 'naive', 'engine-unbatched'], ['hot'], [256]),
+        ...expand(['pg'], ['engine', 'naive'], ['uniform'], [256]),
+        ['pg', 'engine', 'zipf', 256],
+      ]
+    : [
+        ...expand(['sqlite-full'], ['engine', 'naive'], all, SWEEP),
+        ...expand(['sqlite-normal'], ['engine', 'naive'], ['hot'], SWEEP),
+        ...expand(['pg'], ['engine', 'naive'], all, SWEEP),
+        ...expand(['sqlite-full', 'pg'], ['engine-unbatched'], ['hot', 'uniform'], [256]),
+      ];
+  const scenario = (
+    name: string,
+    target: HttpScenario['target'],
+    workload: WorkloadName,
+    groupCommit: boolean | null,
+  ): HttpScenario => ({
+    name,
+    target,
+    workload,
+    groupCommit,
+    connections: HTTP_CONNECTIONS,
+    warmup: target === 'bare' ? (quick ? 1 : 3) : quick ? 3000 : 10_000,
+    durationSec: quick ? 4 : 10,
+    seed: SEEDS[workload],
+  });
+  const http = [
+    scenario('bare', 'bare', 'uniform', null),
+    scenario('service-uniform', 'service', 'uniform', true),
+    ...(quick
+      ? []
+      : [
+          scenario('service-hot', 'service', 'hot', true),
+          scenario('service-uniform-unbatched', 'service', 'uniform', false),
+        ]),
+  ];
+  return {
+    quick,
+    warmupMs,
+    durationMs,
+    inProcess: points.map(([store, impl, workload, concurrency]) => ({
+      store,
+      impl,
+      workload,
+      concurrency,
+      warmupMs,
+      durationMs,
+      seed: SEEDS[workload],
+      ...(store === 'pg' ? { pgPool: Math.min(concurrency, PG_MAX_POOL) } : {}),
+    })),
+    pgbench: quick ? [256] : [...SWEEP],
+    http,
+  };
+}

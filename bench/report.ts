@@ -1,0 +1,253 @@
+// bench/RESULTS.md and bench/results.json from one run's figures. Nothing here is typed in by
+// hand: every number comes from the run; a run whose check failed shows FAILED, not a figure.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GroupCommitOptions } from '../src/ledger/batch/group-commit-options.ts';
+import { throughputSvg } from './chart.ts';
+import type { HttpResult, InProcessResult, MachineInfo, PgbenchResult, StoreKind } from './types.ts';
+import { IMPL_LABELS, STORE_LABELS } from './types.ts';
+import { WORKLOAD_LABELS } from './workloads.ts';
+
+export interface BenchResults {
+  mode: 'quick' | 'full';
+  command: string;
+  machine: MachineInfo;
+  loadAverage: { start: number; end: number };
+  postgres: { synchronousCommit: string; fsync: string } | null;
+  groupCommit: GroupCommitOptions;
+  settings: { warmupMs: number; durationMs: number; pgMaxPool: number; httpConnections: number };
+  inProcess: InProcessResult[];
+  pgbench: PgbenchResult[];
+  http: HttpResult[];
+  /** Runs whose correctness check failed (or that could not run). */
+  failed: string[];
+}
+
+const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+const times = (x: number) => `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
+
+function naiveFor(results: BenchResults, r: InProcessResult): InProcessResult | undefined {
+  return results.inProcess.find(
+    (x) =>
+      x.ok &&
+      x.spec.impl === 'naive' &&
+      x.spec.store === r.spec.store &&
+      x.spec.workload === r.spec.workload &&
+      x.spec.concurrency === r.spec.concurrency,
+  );
+}
+
+function find(results: BenchResults, store: StoreKind, impl: string, workload: string, concurrency: number) {
+  return results.inProcess.find(
+    (r) =>
+      r.spec.store === store &&
+      r.spec.impl === impl &&
+      r.spec.workload === workload &&
+      r.spec.concurrency === concurrency,
+  );
+}
+
+type Verdict = 'met' | 'missed' | 'FAILED' | 'not run';
+
+function targets(results: BenchResults): string[] {
+  const rows: string[] = ['| target (issue 7) | reached | verdict |', '|---|---|---|'];
+  const engineTarget = (
+    label: string,
+    store: StoreKind,
+    workload: string,
+    floor: number,
+    ratioFloor: number | null,
+  ) => {
+    const r = find(results, store, 'engine', workload, 256);
+    let reached = '—';
+    let verdict: Verdict = 'not run';
+    if (r && !r.ok) verdict = 'FAILED';
+    else if (r) {
+      const naive = naiveFor(results, r);
+      const ratio = naive ? r.perSecond / naive.perSecond : null;
+      reached = `${n0(r.perSecond)}/s${ratio === null ? '' : `, ${times(ratio)} the naive baseline (${n0(naive?.perSecond ?? 0)}/s)`}`;
+      const ratioOk = ratioFloor === null || (ratio !== null && ratio >= ratioFloor);
+      verdict = r.perSecond >= floor && ratioOk ? 'met' : 'missed';
+    }
+    rows.push(`| ${label} | ${reached} | ${verdict} |`);
+  };
+  engineTarget(
+    'In-process SQLite FULL, one hot account, 256 callers: ≥ 100,000/s and ≥ 12× naive',
+    'sqlite-full',
+    'hot',
+    100_000,
+    12,
+  );
+  engineTarget(
+    'In-process PostgreSQL, one hot account, 256 callers: ≥ 30,000/s and ≥ 10× naive',
+    'pg',
+    'hot',
+    30_000,
+    10,
+  );
+  engineTarget(
+    'In-process PostgreSQL, 10,000 uniform accounts, 256 callers: ≥ 30,000/s',
+    'pg',
+    'uniform',
+    30_000,
+    null,
+  );
+  const bare = results.http.find((h) => h.target === 'bare');
+  const service = results.http.find((h) => h.name === 'service-uniform');
+  let reached = '—';
+  let verdict: Verdict = 'not run';
+  if ((service && !service.ok) || (bare && !bare.ok)) verdict = 'FAILED';
+  else if (service && bare) {
+    const ratio = service.perSecond / bare.perSecond;
+    reached = `${n0(service.perSecond)} req/s = ${pct(ratio)} of bare Fastify (${n0(bare.perSecond)} req/s), p99 ${ms(service.latency.p99)} ms`;
+    verdict = ratio >= 0.4 && service.latency.p99 < 25 ? 'met' : 'missed';
+  }
+  rows.push(
+    `| HTTP deduct on embedded SQLite, 100 connections: ≥ 40% of bare Fastify, p99 < 25 ms | ${reached} | ${verdict} |`,
+  );
+  const services = results.http.filter((h) => h.target === 'service');
+  const peaks = services.map((h) => h.serverPeakRssMb).filter((x): x is number => x !== null);
+  const peak = peaks.length > 0 ? Math.max(...peaks) : null;
+  rows.push(
+    `| Server resident memory < 200 MB through the HTTP runs | ${peak === null ? '—' : `peak ${peak} MB (VmHWM)`} | ${peak === null ? 'not run' : peak < 200 ? 'met' : 'missed'} |`,
+  );
+  return rows;
+}
+
+function inProcessTable(results: BenchResults, store: StoreKind): string[] {
+  const runs = results.inProcess.filter((r) => r.spec.store === store);
+  if (runs.length === 0) return [];
+  const rows = [
+    `### ${STORE_LABELS[store]}`,
+    '',
+    '| workload | callers | implementation | deductions/s | × naive | p50 ms | p99 ms | p99.9 ms | batch avg / largest | refused | replayed | peak RSS MB | check |',
+    '|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+  ];
+  for (const r of runs) {
+    const s = r.spec;
+    const head = `| ${WORKLOAD_LABELS[s.workload]} | ${s.concurrency} | ${IMPL_LABELS[s.impl]}`;
+    if (!r.ok) {
+      rows.push(`${head} | FAILED | | | | | | | | | ${r.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`);
+      continue;
+    }
+    const naive = s.impl === 'naive' ? undefined : naiveFor(results, r);
+    const batch = r.batch ? `${r.batch.average} / ${r.batch.largest}` : '—';
+    rows.push(
+      `${head} | ${n0(r.perSecond)} | ${naive ? times(r.perSecond / naive.perSecond) : '—'} | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ${ms(r.latency.p999)} | ${batch} | ${pct(r.refusedShare)} | ${pct(r.replayedShare)} | ${r.peakRssMb ?? '—'} | ok${r.exhausted ? ' (stream ran out)' : ''} |`,
+    );
+  }
+  rows.push('');
+  return rows;
+}
+
+function pgbenchTable(results: BenchResults): string[] {
+  if (results.pgbench.length === 0) return [];
+  const rows = [
+    '## PostgreSQL baseline cross-check: pgbench',
+    '',
+    'The naive transaction on one hot account, run by pgbench (`-M prepared`, custom script, `-c`/`-j` below) on the same database, with no Node in the loop.',
+    '',
+    '| callers | pgbench clients / threads | tx/s (measured part) | pgbench tps (whole run) | p50 ms | p99 ms | p99.9 ms | naive harness at the same point | check |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+  ];
+  for (const p of results.pgbench) {
+    const harness = find(results, 'pg', 'naive', 'hot', p.concurrency);
+    const h = harness?.ok ? `${n0(harness.perSecond)}/s` : '—';
+    if (!p.ok) {
+      rows.push(
+        `| ${p.concurrency} | ${p.clients} / ${p.threads} | FAILED | | | | | ${h} | ${p.problems.join('; ')} |`,
+      );
+      continue;
+    }
+    rows.push(
+      `| ${p.concurrency} | ${p.clients} / ${p.threads} | ${n0(p.perSecond)} | ${n0(p.reportedTps)} | ${ms(p.latency.p50)} | ${ms(p.latency.p99)} | ${ms(p.latency.p999)} | ${h} | ok |`,
+    );
+  }
+  rows.push('');
+  return rows;
+}
+
+function httpTable(results: BenchResults): string[] {
+  if (results.http.length === 0) return [];
+  const bare = results.http.find((h) => h.target === 'bare' && h.ok);
+  const rows = [
+    '## HTTP',
+    '',
+    '`POST /api/tokens/deduct` with an app key, 100 connections, autocannon in its own process; the service is `tokenmeter serve` (embedded SQLite FULL, default log level) in its own process. The baseline is a bare Fastify route that parses the same body and does nothing.',
+    '',
+    '| run | workload | req/s | × bare Fastify | p50 ms | p99 ms | p99.9 ms | batch avg / largest | server peak RSS MB | answers | check |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|',
+  ];
+  for (const h of results.http) {
+    const name =
+      h.target === 'bare' ? 'bare Fastify route' : `service, group commit ${h.groupCommit === false ? 'off' : 'on'}`;
+    if (!h.ok) {
+      rows.push(
+        `| ${name} | ${WORKLOAD_LABELS[h.workload]} | FAILED | | | | | | | ${h.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`,
+      );
+      continue;
+    }
+    const statuses = Object.entries(h.statusCounts)
+      .map(([code, count]) => `${code}: ${n0(count)}`)
+      .join(', ');
+    rows.push(
+      `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${n0(h.perSecond)} | ${bare && h !== bare ? pct(h.perSecond / bare.perSecond) : '—'} | ${ms(h.latency.p50)} | ${ms(h.latency.p99)} | ${ms(h.latency.p999)} | ${h.batch ? `${h.batch.average} / ${h.batch.largest}` : '—'} | ${h.serverPeakRssMb ?? '—'} | ${statuses} | ok |`,
+    );
+  }
+  rows.push('');
+  return rows;
+}
+
+export function resultsMarkdown(results: BenchResults): string {
+  const m = results.machine;
+  const gc = results.groupCommit;
+  const s = results.settings;
+  const lines = [
+    `# Benchmark results${results.mode === 'quick' ? ' (QUICK RUN)' : ''}`,
+    '',
+    `Written by \`${results.command}\` on ${m.date}. Reproduce with \`npm run bench\` (full sweep, about 10 minutes) or \`npm run bench -- --quick\` (headline points, about 2 minutes).`,
+    '',
+    results.mode === 'quick'
+      ? `> **Quick run**: ${s.warmupMs} ms warm-up and ${s.durationMs} ms measured per point, headline points only. The full sweep is \`npm run bench\`.\n`
+      : '',
+    `**Machine**: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.platform}; Node ${m.node}; SQLite ${m.sqlite}; PostgreSQL ${m.postgres}${results.postgres ? ` (synchronous_commit=${results.postgres.synchronousCommit}, fsync=${results.postgres.fsync})` : ''}. Load average (1 min) ${results.loadAverage.start} at the start, ${results.loadAverage.end} at the end: anything else running on the machine lowers every figure.`,
+    '',
+    `**Engine settings**: group commit maxBatch ${gc.maxBatch}, maxWaitMs ${gc.maxWaitMs}, maxQueue ${gc.maxQueue} (the defaults); PostgreSQL pool = min(callers, ${s.pgMaxPool}) for the engine, the naive baseline and pgbench alike.`,
+    '',
+    '## Targets',
+    '',
+    ...targets(results),
+    '',
+    '![throughput against concurrency](throughput.svg)',
+    '',
+    '## In-process engine',
+    '',
+    `Callers in a closed loop (each sends its next deduction when the last is answered) for ${s.warmupMs} ms of warm-up and ${s.durationMs} ms measured; deductions/s counts deductions issued and answered in the measured part. Every point runs in a fresh process on a fresh database. "× naive" divides by the naive transaction at the same store, workload and callers. Refused and replayed are shares of all answers. Peak RSS is the run's whole process (VmHWM), harness included.`,
+    '',
+    ...inProcessTable(results, 'sqlite-full'),
+    ...inProcessTable(results, 'sqlite-normal'),
+    ...inProcessTable(results, 'pg'),
+    ...pgbenchTable(results),
+    ...httpTable(results),
+    '## How each run is checked',
+    '',
+    '- The workload is a seeded stream built so that what must be accepted does not depend on commit order: regular accounts hold more than the stream could ever charge them; "dry" accounts (2% of the 10,000) hold 1 token and are charged 1 at a time; 2% of deductions cost 5,000,000 tokens, more than any account holds; 3% reuse a recent idempotency key (same account, feature and quantity); 20% carry no key.',
+    "- After every run: charged (not replayed) deductions equal the model exactly (regular: every distinct charge; dry: min(balance, distinct charges)); replays equal the repeats sent to regular accounts; every too-big deduction refused; no errors. Then, read from the database itself: every account's balance equals the model, debit entries equal the charged count, no (account, idempotency key) with two ledger entries, no negative bucket or available figure, and `reconcile()` finds no drift. A run that fails any of this is FAILED and the benchmark exits non-zero.",
+    '- The naive baseline (bench/naive-sqlite.ts, bench/naive-pg.ts) is one transaction per deduction on the same schema: lock the account (BEGIN IMMEDIATE on its own node:sqlite connection; SELECT ... FOR UPDATE on PostgreSQL), look up the idempotency key, update the account, insert the ledger row (and the key), commit. It skips what the engine also does per operation (cycle renewal, expired holds), so it flatters the baseline slightly. pgbench runs the same transaction without the idempotency key.',
+    '',
+  ];
+  if (results.failed.length > 0) {
+    lines.push('## FAILED', '', ...results.failed.map((f) => `- ${f}`), '');
+  }
+  return lines.join('\n');
+}
+
+/** Writes RESULTS.md, results.json and throughput.svg into `dir`. */
+export function writeReports(results: BenchResults, dir: string): void {
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, 'RESULTS.md'), resultsMarkdown(results));
+  const title = `tokenmeter: durable deductions/s against concurrent callers${results.mode === 'quick' ? ' (quick run)' : ''}`;
+  writeFileSync(join(dir, 'throughput.svg'), throughputSvg(results.inProcess, results.pgbench, title));
+}

@@ -1,0 +1,105 @@
+import type { LatencySummary } from './stats.ts';
+import type { WorkloadName } from './workloads.ts';
+
+export type StoreKind = 'sqlite-full' | 'sqlite-normal' | 'pg';
+export type Impl = 'engine' | 'engine-unbatched' | 'naive';
+
+export const STORE_LABELS: Record<StoreKind, string> = {
+  'sqlite-full': 'SQLite FULL',
+  'sqlite-normal': 'SQLite NORMAL',
+  pg: 'PostgreSQL',
+};
+
+export const IMPL_LABELS: Record<Impl, string> = {
+  engine: 'engine, group commit',
+  'engine-unbatched': 'engine, group commit off',
+  naive: 'naive transaction',
+};
+
+/** One in-process run, as the orchestrator hands it to a child process. */
+export interface InProcessSpec {
+  store: StoreKind;
+  impl: Impl;
+  workload: WorkloadName;
+  concurrency: number;
+  warmupMs: number;
+  durationMs: number;
+  seed: number;
+  /** A scratch directory for SQLite files. */
+  dir: string;
+  /** PostgreSQL: the run's database and the pool size (the same for engine and naive). */
+  pgUrl?: string;
+  pgPool?: number;
+}
+
+export interface BatchFigures {
+  batches: number;
+  operations: number;
+  /** Operations per batch in the measured part. */
+  average: number;
+  largest: number;
+  rejected: number;
+  splits: number;
+}
+
+/** What a run produced; a run whose check failed has `ok: false` and no figures worth quoting. */
+export interface InProcessResult {
+  spec: InProcessSpec;
+  ok: boolean;
+  problems: string[];
+  measured: number;
+  seconds: number;
+  perSecond: number;
+  latency: LatencySummary;
+  /** Share of the measured run's answers that were refusals and replays (all answers, warm-up included). */
+  refusedShare: number;
+  replayedShare: number;
+  batch: BatchFigures | null;
+  /** The child process's peak resident memory (harness included). */
+  peakRssMb: number | null;
+  exhausted: boolean;
+  groupCommit: unknown;
+}
+
+export interface PgbenchResult {
+  concurrency: number;
+  clients: number;
+  threads: number;
+  ok: boolean;
+  problems: string[];
+  transactions: number;
+  seconds: number;
+  perSecond: number;
+  /** pgbench's own tps figure for the whole run (warm-up included). */
+  reportedTps: number;
+  latency: LatencySummary;
+}
+
+export interface HttpResult {
+  name: string;
+  target: 'bare' | 'service';
+  workload: WorkloadName;
+  groupCommit: boolean | null;
+  connections: number;
+  ok: boolean;
+  problems: string[];
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  latency: LatencySummary;
+  serverPeakRssMb: number | null;
+  /** Group-commit batch sizes from the service's /metrics, warm-up included. */
+  batch: { average: number; largest: number } | null;
+  statusCounts: Record<string, number>;
+}
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryGb: number;
+  node: string;
+  platform: string;
+  sqlite: string;
+  postgres: string;
+  date: string;
+}
