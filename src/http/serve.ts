@@ -46,7 +46,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       clock: systemClock,
       logger,
       options: httpOptionsFromEnv(env, options.demo),
-      payments: paymentsFromEnv(env, ledger, options.demo),
+      payments: await paymentsFromEnv(env, ledger, options.demo),
     });
     await app.listen({ port: options.port, host: options.host });
     const address = app.server.address();

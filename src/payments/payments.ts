@@ -1,6 +1,6 @@
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { PaymentProvider } from './payment-provider.ts';
-import { StripeProvider } from './stripe-provider.ts';
+import type { StripeProvider } from './stripe-provider.ts';
 import { TestProvider } from './test-provider.ts';
 
 /** The payment providers a service runs with. */
@@ -20,14 +20,18 @@ type Env = Record<string, string | undefined>;
 /**
  * Providers from the environment: Stripe when STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are
  * both set; the offline test provider in demo mode or with TOKENMETER_TEST_PAYMENTS=true, never
- * by default otherwise.
+ * by default otherwise. Stripe's SDK is loaded only when it is configured (it costs ~35 MB of memory).
  */
-export function paymentsFromEnv(env: Env, ledger: TokenLedger, demo: boolean): Payments {
+export async function paymentsFromEnv(env: Env, ledger: TokenLedger, demo: boolean): Promise<Payments> {
   const secretKey = env.STRIPE_SECRET_KEY?.trim();
   const webhookSecret = env.STRIPE_WEBHOOK_SECRET?.trim();
   const stripe =
     secretKey && webhookSecret
-      ? new StripeProvider({ secretKey, webhookSecret, customers: customerDirectory(ledger, 'stripe') })
+      ? new (await import('./stripe-provider.ts')).StripeProvider({
+          secretKey,
+          webhookSecret,
+          customers: customerDirectory(ledger, 'stripe'),
+        })
       : null;
   const testProvider = demo || env.TOKENMETER_TEST_PAYMENTS?.trim() === 'true';
   return {

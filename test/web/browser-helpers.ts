@@ -70,7 +70,7 @@ export async function startService(webRoot: string, corsOrigins: string[] = []):
     clock,
     logger: silentLogger,
     options: { ...DEFAULT_HTTP_OPTIONS, demo: true, corsOrigins, webRoot },
-    payments: paymentsFromEnv({}, ledger, true),
+    payments: await paymentsFromEnv({}, ledger, true),
   });
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
