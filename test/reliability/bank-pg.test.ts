@@ -1,0 +1,125 @@
+// The "bank" workload on PostgreSQL: two server processes on one database, 16 concurrent
+// clients (BANK_CLIENTS, up to 64) sending random deductions, replays, holds, commits, releases,
+// purchases, operator adjustments and reads to either server for a few seconds (BANK_SECONDS=60
+// in the long run). Every read must lie within what the acknowledged answers allow (and never
+// show available below zero unless an operator took it there); afterwards each account's
+// balance is exactly its opening plus its acknowledged effects, the ledger's credits, charges and
+// adjustments are exactly the acknowledged ones, and reconcile is clean.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import type { AccountBounds } from '../helpers/bank-model.ts';
+import { runBank } from '../helpers/bank-workload.ts';
+import { createTestDatabase, pgSuiteSkip, type TestDatabase } from '../helpers/pg-server.ts';
+import { call } from '../helpers/server-call.ts';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+
+const SECONDS = Number(process.env.BANK_SECONDS ?? 3);
+const CLIENTS = Number(process.env.BANK_CLIENTS ?? 16);
+const SEED = Number(process.env.BANK_SEED ?? Math.floor(Math.random() * 1e6));
+const ACCOUNTS = Array.from({ length: 8 }, (_, i) => `bank-${i}`);
+const OPENING = 60;
+
+describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSkip() }, () => {
+  let db: TestDatabase | undefined;
+  const servers: ServerProcess[] = [];
+  after(async () => {
+    for (const s of servers) await s.kill();
+    await db?.drop();
+  });
+
+  it(`${CLIENTS} clients for ${SECONDS} s: every read consistent, every token accounted for`, async (t) => {
+    t.diagnostic(`seed ${SEED} (repeat with BANK_SEED=${SEED})`);
+    db = await createTestDatabase();
+    const env = { TOKENMETER_TEST_PAYMENTS: 'true' };
+    // One after the other: the first applies the migrations.
+    for (let i = 0; i < 2; i++) servers.push(await startServerProcess({ databaseUrl: db.url, env }));
+    const urls = servers.map((s) => s.url);
+    const [first] = urls as [string];
+
+    const costs: Record<string, number> = {};
+    const features = (await call(first, 'GET', '/api/tokens/balance?account=probe')).body.features as Record<
+      string,
+      { cost: number }
+    >;
+    for (const id of ['outbound_call_single', 'crm_ai_agent', 'business_collector']) {
+      costs[id] = features[id]?.cost ?? Number.NaN;
+    }
+    const packages = (await call(first, 'GET', '/api/payment/packages')).body.packages as {
+      id: string;
+      tokens: number;
+    }[];
+    const creditPackage = packages.find((p) => p.id === 'tokens_100');
+    assert.ok(creditPackage, 'the default catalog sells tokens_100');
+    for (const account of ACCOUNTS) {
+      const r = await call(first, 'POST', `/api/admin/accounts/${account}/adjust`, {
+        as: 'admin',
+        body: { balance: OPENING, reason: 'bank opening' },
+      });
+      assert.equal(r.body.balance, OPENING, JSON.stringify(r.body));
+    }
+
+    const report = await runBank({
+      servers: urls,
+      accounts: ACCOUNTS,
+      opening: OPENING,
+      clients: CLIENTS,
+      seconds: SECONDS,
+      seed: SEED,
+      costs,
+      creditPackage,
+    });
+    const counts = Object.entries(report.counts)
+      .sort()
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+    t.diagnostic(counts);
+    assert.deepEqual(report.failures, [], 'every request answered with an acknowledgement or an expected refusal');
+    assert.deepEqual(report.violations, [], 'every read and answer within the invariants');
+    for (const what of ['read', 'deduct:charged', 'deduct:replayed', 'reserve:held', 'hold:committed']) {
+      assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
+    }
+    for (const what of ['hold:released', 'credit:purchased', 'adjust:applied']) {
+      assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
+    }
+
+    // Each account, on both servers: exactly its opening plus its acknowledged effects.
+    let sumOfBalances = 0;
+    for (const account of ACCOUNTS) {
+      const expected = (report.bounds.get(account) as AccountBounds).final();
+      for (const url of urls) {
+        const { body } = await call(url, 'GET', `/api/tokens/balance?account=${account}`);
+        assert.deepEqual({ balance: body.balance, held: body.held }, expected, `${account} on ${url}`);
+      }
+      const view = await call(first, 'GET', `/api/admin/accounts/${account}`, { as: 'admin' });
+      const holds = (view.body.holds as { hold_id: number; amount: number }[]).map((h) => [h.hold_id, h.amount]);
+      const open = [...report.openHolds].filter(([, h]) => h.account === account).map(([id, h]) => [id, h.amount]);
+      assert.deepEqual(holds.sort(), open.sort(), `${account}: the active holds are the ones never settled`);
+      sumOfBalances += expected.balance;
+    }
+    const { credited, deducted, committed, adjusted } = report.totals;
+    assert.equal(sumOfBalances, ACCOUNTS.length * OPENING + credited - deducted - committed + adjusted);
+
+    // The ledger holds exactly the acknowledged credits, charges and corrections.
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ kind: string; total: string }>(
+        'SELECT kind, sum(amount) AS total FROM ledger_entries GROUP BY kind',
+      );
+      const byKind = new Map(rows.map((r) => [r.kind, Number(r.total)]));
+      const total = [...byKind.values()].reduce((a, b) => a + b, 0);
+      t.diagnostic(`ledger sums by kind: ${JSON.stringify(Object.fromEntries(byKind))}`);
+      assert.equal(byKind.get('purchase') ?? 0, credited, 'purchases = acknowledged credits');
+      assert.equal(byKind.get('debit') ?? 0, -deducted, 'debits = acknowledged deductions');
+      assert.equal(byKind.get('hold_commit') ?? 0, -committed, 'hold commits = acknowledged commits');
+      assert.equal(total - credited + deducted + committed, ACCOUNTS.length * OPENING + adjusted, 'the rest');
+      assert.equal(total, sumOfBalances, 'total credited minus total charged = sum of balances');
+    } finally {
+      await client.end();
+    }
+    const reconcile = await call(urls[1] ?? first, 'GET', '/api/admin/reconcile', { as: 'admin' });
+    assert.deepEqual(reconcile.body.drift, []);
+    assert.equal(reconcile.body.accounts_checked, ACCOUNTS.length);
+  });
+});
