@@ -132,7 +132,8 @@ async function checkServiceDatabase(path: string, s: HttpScenario, issued: numbe
   }
 }
 
-export async function runHttp(s: HttpScenario, dir: string): Promise<HttpResult> {
+/** One scenario; `nodeFlags` go to the server process (e.g. --cpu-prof). */
+export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly string[] = []): Promise<HttpResult> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const dbPath = join(dir, `http-${s.name}.db`);
@@ -143,7 +144,7 @@ export async function runHttp(s: HttpScenario, dir: string): Promise<HttpResult>
     s.target === 'service'
       ? [join(ROOT, 'src', 'cli', 'main.ts'), 'serve', '--port', String(port), '--host', '127.0.0.1']
       : [join(ROOT, 'bench', 'bare-fastify.ts'), String(port)];
-  const server = spawn(process.execPath, args, {
+  const server = spawn(process.execPath, [...nodeFlags, ...args], {
     cwd: dir,
     stdio: ['ignore', logFd, logFd],
     env: {

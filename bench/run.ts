@@ -5,11 +5,12 @@
 // and makes the benchmark exit 1. Writes bench/RESULTS.md, bench/results.json, bench/throughput.svg.
 //
 // `--only sqlite|pg|pgbench|http` runs one part and prints it, writing no files; `--rewrite`
-// writes RESULTS.md and throughput.svg again from results.json.
+// writes RESULTS.md and throughput.svg again from results.json; `--profile DIR` runs every
+// in-process child and the HTTP service with --cpu-prof, writing .cpuprofile files into DIR.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_GROUP_COMMIT } from '../src/ledger/batch/group-commit-options.ts';
 import { runHttp } from './http.ts';
 import { describeMachine, loadAverage } from './machine.ts';
@@ -31,6 +32,9 @@ const quick = process.argv.includes('--quick');
 const onlyIndex = process.argv.indexOf('--only');
 const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '') : '';
 const wants = (part: string) => only === '' || only === part;
+const profileIndex = process.argv.indexOf('--profile');
+const profileDir = profileIndex >= 0 ? resolve(process.argv[profileIndex + 1] ?? 'bench/profiles') : null;
+const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
 const plan = buildPlan(quick);
 const dir = mkdtempSync(join(tmpdir(), 'tm-bench-'));
 const loadAtStart = loadAverage();
@@ -61,7 +65,7 @@ function runChild(spec: InProcessSpec): Promise<InProcessResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(import.meta.dirname, 'in-process.ts'), JSON.stringify(spec)],
+      [...profileFlags, join(import.meta.dirname, 'in-process.ts'), JSON.stringify(spec)],
       { maxBuffer: 16 << 20, timeout: 10 * 60_000 },
       (err, stdout, stderr) => {
         const last = stdout.trim().split('\n').at(-1) ?? '';
@@ -159,7 +163,7 @@ try {
     for (const scenario of plan.http) {
       let result: HttpResult;
       try {
-        result = await runHttp(scenario, dir);
+        result = await runHttp(scenario, dir, profileFlags);
       } catch (err) {
         result = {
           name: scenario.name,
