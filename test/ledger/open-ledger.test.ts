@@ -42,4 +42,36 @@ describe('openLedger', () => {
   it('rejects a DATABASE_URL it cannot serve with a clear message', async () => {
     await assert.rejects(openLedger({ databaseUrl: 'mysql://x', env: {} }), /DATABASE_URL must start with sqlite:/);
   });
+
+  it('group commit is on by default and TOKENMETER_GROUP_COMMIT=off turns it off', async () => {
+    const on = await openLedger({ databaseUrl: `sqlite:${join(dir, 'gc-on.db')}`, env: {} });
+    await Promise.all(Array.from({ length: 20 }, () => on.deduct({ account: 'a', feature: 'social_post' })));
+    assert.ok(on.groupCommitStats().largestBatch > 1);
+    await on.close();
+    const off = await openLedger({
+      databaseUrl: `sqlite:${join(dir, 'gc-off.db')}`,
+      env: { TOKENMETER_GROUP_COMMIT: 'off' },
+    });
+    await Promise.all(Array.from({ length: 20 }, () => off.deduct({ account: 'a', feature: 'social_post' })));
+    assert.equal(off.groupCommitStats().batches, 0);
+    assert.equal((await off.getBalance('a')).balance, 80);
+    await off.close();
+  });
+
+  it('refuses group-commit settings out of range, naming the variable', async () => {
+    for (const env of [
+      { TOKENMETER_GROUP_COMMIT: 'sometimes' },
+      { TOKENMETER_BATCH_MAX: '0' },
+      { TOKENMETER_BATCH_WAIT_MS: '-1' },
+      { TOKENMETER_QUEUE_MAX: '100' },
+      { TOKENMETER_BATCH_MAX: '1e3' },
+    ]) {
+      await assert.rejects(openLedger({ databaseUrl: `sqlite:${join(dir, 'gc-bad.db')}`, env }), (err: unknown) => {
+        assert.ok(err instanceof TokenmeterError);
+        assert.equal(err.code, 'invalid_request');
+        assert.match(err.message, new RegExp(Object.keys(env)[0] as string));
+        return true;
+      });
+    }
+  });
 });
