@@ -9,7 +9,7 @@ import { WriteConflictError } from '../../store/write-conflict.ts';
 export interface BatchPlan {
   accounts: readonly string[];
   keys: readonly IdempotencyRef[];
-  /** How many operations the batch holds (most write one ledger row each): the first id block's size. */
+  /** How many operations the batch holds (most write one row each): sizes the first id reservation. */
   operations: number;
   /** The engine's clock when the batch starts. */
   now: number;
@@ -18,8 +18,8 @@ export interface BatchPlan {
 /** Holds expiring this far past the batch's start are read up front (ms). */
 const HOLD_HORIZON_MS = 60_000;
 
-/** Ids reserved per round trip beyond what is needed at once (SQLite counts exactly; PostgreSQL leaves unused ones as gaps). */
-const ID_BLOCK = 64;
+/** Ids reserved beyond what is needed at once, after a batch's first reservation ran short. */
+const ID_BLOCK = 16;
 
 interface AccountSlot {
   /** As stored when the batch locked it; null when the batch provisions it. */
@@ -55,6 +55,7 @@ export class BatchTx implements WriteTx {
   private readonly newKeys = new Map<string, IdempotencyRecord>();
   private readonly idPools: Record<'ledger_entries' | 'holds', number[]> = { ledger_entries: [], holds: [] };
   private readonly operations: number;
+  private readonly reserved = new Set<'ledger_entries' | 'holds'>();
 
   private constructor(tx: WriteTx, horizon: number, operations: number) {
     this.tx = tx;
@@ -217,9 +218,13 @@ export class BatchTx implements WriteTx {
   private async takeIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
     const pool = this.idPools[table];
     if (pool.length < count) {
-      // One round trip for the whole batch in the common case: an id per operation, plus slack.
-      const block = Math.max(ID_BLOCK, table === 'ledger_entries' ? this.operations : 0);
-      pool.push(...(await this.tx.allocateIds(table, count - pool.length + block)));
+      // One round trip per table in the common case: the first request reserves one more id
+      // for each later operation of the batch (most write one row); later ones take a block.
+      // Ids reserved and not used are never written: SQLite's next batch starts after the last
+      // written one; on PostgreSQL they are gaps, as after any rollback.
+      const extra = this.reserved.has(table) ? ID_BLOCK : this.operations - 1;
+      this.reserved.add(table);
+      pool.push(...(await this.tx.allocateIds(table, count - pool.length + extra)));
     }
     return pool.splice(0, count);
   }
