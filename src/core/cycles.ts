@@ -54,6 +54,9 @@ export function nextBoundaryAfter(anchorMs: number, t: number): number {
 /** Every boundary b (n >= 1) with cycleStart < b <= now, ascending: the renewals a lazy account has missed. */
 export function dueBoundaries(anchorMs: number, cycleStartMs: number, nowMs: number): number[] {
   assertTime('nowMs', nowMs);
+  // The common case on the hot path: nothing due. The first boundary depends only on the
+  // anchor and the cycle start, so it is remembered (a bounded memo of a pure function).
+  if (firstBoundaryAfter(anchorMs, cycleStartMs) > nowMs) return [];
   const due: number[] = [];
   // Each boundary is computed from the anchor, never from the previous one, so clamping
   // in a short month does not drag every later boundary to an earlier day.
@@ -63,4 +66,18 @@ export function dueBoundaries(anchorMs: number, cycleStartMs: number, nowMs: num
     due.push(boundary);
   }
   return due;
+}
+
+const FIRST_BOUNDARY_MEMO_SIZE = 10_000;
+const firstBoundaryMemo = new Map<string, number>();
+
+function firstBoundaryAfter(anchorMs: number, cycleStartMs: number): number {
+  const key = `${anchorMs}/${cycleStartMs}`;
+  let boundary = firstBoundaryMemo.get(key);
+  if (boundary === undefined) {
+    boundary = addMonthsUtc(anchorMs, cycleIndexAt(anchorMs, cycleStartMs) + 1);
+    if (firstBoundaryMemo.size >= FIRST_BOUNDARY_MEMO_SIZE) firstBoundaryMemo.clear();
+    firstBoundaryMemo.set(key, boundary);
+  }
+  return boundary;
 }
