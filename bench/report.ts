@@ -12,7 +12,8 @@ export interface BenchResults {
   mode: 'quick' | 'full';
   command: string;
   machine: MachineInfo;
-  loadAverage: { start: number; end: number };
+  /** 1-minute load average at the start, at the end and the highest seen in between (sampled every 5 s). */
+  loadAverage: { start: number; end: number; max: number };
   postgres: { synchronousCommit: string; fsync: string } | null;
   groupCommit: GroupCommitOptions;
   settings: { warmupMs: number; durationMs: number; pgMaxPool: number; httpConnections: number };
@@ -204,6 +205,13 @@ function httpTable(results: BenchResults): string[] {
   return rows;
 }
 
+/** A warning when the machine had other work: the figures are then lower than on an idle one. */
+function busy(results: BenchResults): string {
+  const load = results.loadAverage.max;
+  if (load < results.machine.cores) return '';
+  return `> **The machine was busy** (load average up to ${load} on ${results.machine.cores} cores): other processes competed for the CPU and the disk during this run, so every figure here is lower, and noisier, than on an idle machine.\n`;
+}
+
 export function resultsMarkdown(results: BenchResults): string {
   const m = results.machine;
   const gc = results.groupCommit;
@@ -211,12 +219,13 @@ export function resultsMarkdown(results: BenchResults): string {
   const lines = [
     `# Benchmark results${results.mode === 'quick' ? ' (QUICK RUN)' : ''}`,
     '',
-    `Written by \`${results.command}\` on ${m.date}. Reproduce with \`npm run bench\` (full sweep, about 10 minutes) or \`npm run bench -- --quick\` (headline points, about 2 minutes).`,
+    `Written by \`${results.command}\` on ${m.date}. Reproduce with \`npm run bench\` (full sweep, 10 to 15 minutes) or \`npm run bench -- --quick\` (headline points, about 2 minutes).`,
     '',
     results.mode === 'quick'
-      ? `> **Quick run**: ${s.warmupMs} ms warm-up and ${s.durationMs} ms measured per point, headline points only. The full sweep is \`npm run bench\`.\n`
-      : '',
-    `**Machine**: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.platform}; Node ${m.node}; SQLite ${m.sqlite}; PostgreSQL ${m.postgres}${results.postgres ? ` (synchronous_commit=${results.postgres.synchronousCommit}, fsync=${results.postgres.fsync})` : ''}. Load average (1 min) ${results.loadAverage.start} at the start, ${results.loadAverage.end} at the end: anything else running on the machine lowers every figure.`,
+      ? `> **Quick run**: ${s.warmupMs} ms warm-up and ${s.durationMs} ms measured per point, headline points only. The full sweep (\`npm run bench\`) writes RESULTS.md, results.json and throughput.svg.\n`
+      : '> Full sweep. `npm run bench -- --quick` writes its figures to RESULTS-quick.md, results-quick.json and throughput-quick.svg instead.\n',
+    busy(results),
+    `**Machine**: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GB RAM, ${m.platform}; Node ${m.node}; SQLite ${m.sqlite}; PostgreSQL ${m.postgres}${results.postgres ? ` (synchronous_commit=${results.postgres.synchronousCommit}, fsync=${results.postgres.fsync})` : ''}. Load average (1 min) ${results.loadAverage.start} at the start, ${results.loadAverage.end} at the end, ${results.loadAverage.max} at most: anything else running on the machine lowers every figure.`,
     '',
     `**Engine settings**: group commit maxBatch ${gc.maxBatch}, maxWaitMs ${gc.maxWaitMs}, maxQueue ${gc.maxQueue} (the defaults); PostgreSQL pool = min(callers, ${s.pgMaxPool}) for the engine, the naive baseline and pgbench alike.`,
     '',
@@ -224,7 +233,7 @@ export function resultsMarkdown(results: BenchResults): string {
     '',
     ...targets(results),
     '',
-    '![throughput against concurrency](throughput.svg)',
+    `![throughput against concurrency](${reportFiles(results.mode).svg})`,
     '',
     '## In-process engine',
     '',
@@ -248,10 +257,18 @@ export function resultsMarkdown(results: BenchResults): string {
   return lines.join('\n');
 }
 
-/** Writes RESULTS.md, results.json and throughput.svg into `dir`. */
-export function writeReports(results: BenchResults, dir: string): void {
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(dir, 'RESULTS.md'), resultsMarkdown(results));
+/** The files a run writes: a quick run its own, so it never overwrites the full sweep. */
+export function reportFiles(mode: BenchResults['mode']): { markdown: string; json: string; svg: string } {
+  const suffix = mode === 'quick' ? '-quick' : '';
+  return { markdown: `RESULTS${suffix}.md`, json: `results${suffix}.json`, svg: `throughput${suffix}.svg` };
+}
+
+/** Writes the markdown, JSON and SVG chart of a run into `dir`; returns their names. */
+export function writeReports(results: BenchResults, dir: string): string[] {
+  const files = reportFiles(results.mode);
+  writeFileSync(join(dir, files.json), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, files.markdown), resultsMarkdown(results));
   const title = `tokenmeter: durable deductions/s against concurrent callers${results.mode === 'quick' ? ' (quick run)' : ''}`;
-  writeFileSync(join(dir, 'throughput.svg'), throughputSvg(results.inProcess, results.pgbench, title));
+  writeFileSync(join(dir, files.svg), throughputSvg(results.inProcess, results.pgbench, title));
+  return [files.markdown, files.json, files.svg];
 }

@@ -2,10 +2,11 @@
 // in-process on SQLite FULL and NORMAL and on PostgreSQL against the naive per-request
 // transaction, pgbench as an independent check of that baseline, and the HTTP service against a
 // bare Fastify route. Every run is checked for correctness; a failed check is reported as FAILED
-// and makes the benchmark exit 1. Writes bench/RESULTS.md, bench/results.json, bench/throughput.svg.
+// and makes the benchmark exit 1. Writes bench/RESULTS.md, bench/results.json, bench/throughput.svg
+// (a quick run: RESULTS-quick.md, results-quick.json, throughput-quick.svg, marked quick).
 //
 // `--only sqlite|pg|pgbench|http` runs one part and prints it, writing no files; `--rewrite`
-// writes RESULTS.md and throughput.svg again from results.json; `--profile DIR` runs every
+// (with --quick: the quick run's) writes the markdown and chart again from the JSON; `--profile DIR` runs every
 // in-process child and the HTTP service with --cpu-prof, writing .cpuprofile files into DIR.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,14 +18,15 @@ import { describeMachine, loadAverage } from './machine.ts';
 import { type BenchDatabase, createBenchDatabase } from './pg-database.ts';
 import { runPgbench } from './pgbench.ts';
 import { buildPlan, HTTP_CONNECTIONS, PG_MAX_POOL } from './plan.ts';
-import { type BenchResults, writeReports } from './report.ts';
+import { type BenchResults, reportFiles, writeReports } from './report.ts';
 import type { HttpResult, InProcessResult, InProcessSpec, PgbenchResult } from './types.ts';
 import { IMPL_LABELS, STORE_LABELS } from './types.ts';
 
-// `--rewrite`: RESULTS.md and throughput.svg again from results.json (after a change to the report).
+// `--rewrite`: the markdown and chart again from the JSON (after a change to the report).
 if (process.argv.includes('--rewrite')) {
   const here = import.meta.dirname;
-  writeReports(JSON.parse(readFileSync(join(here, 'results.json'), 'utf8')) as BenchResults, here);
+  const json = reportFiles(process.argv.includes('--quick') ? 'quick' : 'full').json;
+  writeReports(JSON.parse(readFileSync(join(here, json), 'utf8')) as BenchResults, here);
   process.exit(0);
 }
 
@@ -38,6 +40,10 @@ const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
 const plan = buildPlan(quick);
 const dir = mkdtempSync(join(tmpdir(), 'tm-bench-'));
 const loadAtStart = loadAverage();
+let loadMax = loadAtStart;
+setInterval(() => {
+  loadMax = Math.max(loadMax, loadAverage());
+}, 5000).unref();
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US').padStart(9);
 const say = (line: string) => console.log(line);
@@ -204,7 +210,7 @@ try {
       mode: quick ? 'quick' : 'full',
       command: quick ? 'npm run bench -- --quick' : 'npm run bench',
       machine: describeMachine(settings?.version ?? 'not used'),
-      loadAverage: { start: loadAtStart, end: loadAverage() },
+      loadAverage: { start: loadAtStart, end: loadAverage(), max: Math.max(loadMax, loadAverage()) },
       postgres: settings ? { synchronousCommit: settings.synchronousCommit, fsync: settings.fsync } : null,
       groupCommit: DEFAULT_GROUP_COMMIT,
       settings: {
@@ -218,8 +224,8 @@ try {
       http,
       failed,
     };
-    writeReports(results, import.meta.dirname);
-    say('wrote bench/RESULTS.md, bench/results.json, bench/throughput.svg');
+    const written = writeReports(results, import.meta.dirname);
+    say(`wrote ${written.map((f) => `bench/${f}`).join(', ')}`);
   }
   if (failed.length > 0) {
     say(`\n${failed.length} run(s) FAILED their check:`);
