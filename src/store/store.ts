@@ -121,6 +121,11 @@ export interface Store {
   migrate(): Promise<void>;
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
   getAccount(id: string): Promise<AccountState | undefined>;
+  /**
+   * An account and its active holds as of one instant (one snapshot): never a row from before
+   * a write and holds from after it.
+   */
+  getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined>;
   activeHolds(account: string): Promise<Hold[]>;
   getHold(id: number): Promise<Hold | undefined>;
   history(account: string, options: { limit: number; cursor: string | null }): Promise<HistoryPage>;

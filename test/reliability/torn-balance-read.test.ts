@@ -2,9 +2,10 @@
 // an account that was never taken below zero showed `balance 41, available -8, held 49`.
 // getBalance reads the account row and then, in a second statement, the active holds: a credit
 // and a reservation that land between the two give a balance from before them and holds from
-// after, a state that never existed (and features_disabled true). Here the gap is made
-// deterministic by pausing the reader between its two statements. The fix belongs in
-// src/ledger/ops/get-balance.ts (read both in one snapshot); until then this test is a todo.
+// after, a state that never existed (and features_disabled true). Fixed: getBalance reads the
+// row and its holds in one snapshot (Store.getAccountWithHolds). Here the gap is made
+// deterministic: the credit and the reservation run right after the reader's first read
+// returns, whichever read that is; a getBalance that reads twice again fails this test.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,15 +16,21 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { accepted, catalog } from '../helpers/ledger.ts';
 
-/** The store, except that `getAccount` runs `between` after it has read the row. */
-function pausingAfterAccountRead(store: Store, between: () => Promise<void>): Store {
+const READS = new Set(['getAccount', 'getAccountWithHolds', 'activeHolds']);
+
+/** The store, except that the first account read runs `between` once it has returned its rows. */
+function pausingAfterFirstRead(store: Store, between: () => Promise<void>): Store {
+  let paused = false;
   return new Proxy(store, {
     get(target, prop) {
-      if (prop === 'getAccount') {
+      if (typeof prop === 'string' && READS.has(prop)) {
         return async (id: string) => {
-          const row = await target.getAccount(id);
-          await between();
-          return row;
+          const rows: unknown = await (Reflect.get(target, prop) as (id: string) => Promise<unknown>).call(target, id);
+          if (!paused) {
+            paused = true;
+            await between();
+          }
+          return rows;
         };
       }
       const value: unknown = Reflect.get(target, prop);
@@ -40,23 +47,25 @@ describe('a balance read concurrent with a credit and a reservation', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('shows one state that existed, never available below zero', {
-    todo: 'getBalance reads the account and its holds in two statements (src/ledger/ops/get-balance.ts)',
-  }, async () => {
+  it('regression (torn balance read): shows one state that existed, never available below zero', async () => {
     await store.migrate();
     const writer = new TokenLedger({ store, catalog, groupCommit: false });
     accepted(await writer.adjust({ account: 'a', setBalance: 41, reason: 'setup', actor: 'test' }));
     // A hold already there, so that the read goes on to read the holds.
     accepted(await writer.reserve({ account: 'a', amount: 1 }));
+    let wroteBetween = false;
     const reader = new TokenLedger({
-      store: pausingAfterAccountRead(store, async () => {
+      store: pausingAfterFirstRead(store, async () => {
         accepted(await writer.credit({ account: 'a', tokens: 100, source: 'test', reference: 'r-1' }));
         accepted(await writer.reserve({ account: 'a', amount: 49 }));
+        wroteBetween = true;
       }),
       catalog,
       groupCommit: false,
     });
     const view = await reader.getBalance('a');
+    assert.ok(wroteBetween, 'the writes ran while the read was in progress');
+    assert.ok(view.available >= 0, `available ${view.available}`);
     const seen = { balance: view.balance, held: view.held, available: view.available };
     const existed = [
       { balance: 41, held: 1 },

@@ -14,13 +14,15 @@ import type { LedgerContext } from '../context.ts';
 export async function getBalance(ctx: LedgerContext, accountId: string): Promise<BalanceView> {
   const account = requireAccountId(accountId);
   const now = ctx.clock.now();
-  const stored = await ctx.store.getAccount(account);
-  if (!stored) {
+  // The row and its holds from one snapshot: read apart, a credit and a reservation landing
+  // between the two reads would show a state that never existed (found by the bank workload).
+  const snapshot = await ctx.store.getAccountWithHolds(account);
+  if (!snapshot) {
     const plan = findPlan(ctx.catalog, ctx.catalog.defaultPlan);
     return balanceView(provision(account, plan, now).state, plan, ctx.catalog, false);
   }
+  const { account: stored, holds } = snapshot;
   const plan = findPlan(ctx.catalog, stored.plan);
-  const holds = stored.held > 0 ? await ctx.store.activeHolds(account) : [];
   const held = holds.filter((h) => isLive(h, now)).reduce((sum, h) => sum + h.amount, 0);
   return balanceView({ ...currentView(stored, plan, now), held }, plan, ctx.catalog, true);
 }

@@ -88,6 +88,19 @@ export class PgStore implements Store {
     return row ? toAccount(row) : undefined;
   }
 
+  async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+    // One statement, so one snapshot: the row and its holds as of the same instant.
+    const [row] = await this.read(
+      `SELECT a.*, coalesce((SELECT json_agg(h ORDER BY h.id) FROM holds h
+                             WHERE h.account_id = a.id AND h.status = 'active'), '[]'::json) AS active_holds
+       FROM accounts a WHERE a.id = $1`,
+      [id],
+    );
+    if (!row) return undefined;
+    const holds = (typeof row.active_holds === 'string' ? JSON.parse(row.active_holds) : row.active_holds) as Row[];
+    return { account: toAccount(row), holds: holds.map(toHold) };
+  }
+
   async activeHolds(account: string): Promise<Hold[]> {
     const rows = await this.read("SELECT * FROM holds WHERE account_id = $1 AND status = 'active' ORDER BY id", [
       account,

@@ -100,6 +100,24 @@ export class SqliteStore implements Store {
     return row ? toAccount(row) : undefined;
   }
 
+  async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+    // One read transaction: in WAL mode both statements see the same committed state, whatever
+    // another process commits between them. (`:memory:` shares one connection with the writer,
+    // which may be inside a transaction already; there nothing else can write in between.)
+    const own = !this.reader.db.isTransaction;
+    if (own) this.reader.exec('BEGIN');
+    try {
+      const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
+      if (!row) return undefined;
+      const holds = this.reader
+        .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", id)
+        .map(toHold);
+      return { account: toAccount(row), holds };
+    } finally {
+      if (own) this.reader.exec('COMMIT');
+    }
+  }
+
   async activeHolds(account: string): Promise<Hold[]> {
     return this.reader
       .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", account)
