@@ -1,7 +1,8 @@
 import type { AccountState, CycleDriver } from '../core/account-state.ts';
-import type { EntryKind, LedgerEntry } from '../core/entry.ts';
+import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
 import { TokenmeterError } from '../core/errors.ts';
 import type { Hold, HoldStatus } from '../core/hold.ts';
+import type { IdempotencyRecord } from './store.ts';
 
 /** A row as a driver returns it: column name to value. */
 export type Row = Record<string, unknown>;
@@ -123,4 +124,42 @@ export function requireCursor(cursor: string): number {
 export function decodeCursor(cursor: string): number | null {
   const match = /^e:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
   return match?.[1] ? Number(match[1]) : null;
+}
+
+/** A value bound to a placeholder by either store. */
+export type Cell = string | number | null;
+
+/**
+ * An entry's values in the order of the stores' INSERT column lists: account_id, kind, amount,
+ * allocation_delta, purchased_delta, balance_after, feature, quantity, idempotency_key, source,
+ * reference, reason, actor, at.
+ */
+export function entryCells(e: EntryDraft): Cell[] {
+  return [
+    e.account,
+    e.kind,
+    e.amount,
+    e.allocationDelta,
+    e.purchasedDelta,
+    e.balanceAfter,
+    e.feature,
+    e.quantity,
+    e.idempotencyKey,
+    e.source,
+    e.reference,
+    e.reason,
+    e.actor,
+    e.at,
+  ];
+}
+
+export function toIdempotency(row: Row): IdempotencyRecord {
+  return {
+    account: str(row, 'account_id'),
+    operation: str(row, 'operation'),
+    key: str(row, 'key'),
+    fingerprint: str(row, 'fingerprint'),
+    response: str(row, 'response'),
+    createdAt: int(row, 'created_at'),
+  };
 }

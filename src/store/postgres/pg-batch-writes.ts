@@ -1,7 +1,7 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { LedgerEntry } from '../../core/entry.ts';
 import type { Hold } from '../../core/hold.ts';
-import { int, str, toAccount, toHold } from '../rows.ts';
+import { int, toAccount, toHold, toIdempotency } from '../rows.ts';
 import type { AccountChange, IdempotencyRecord, IdempotencyRef } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import type { PgQueryable } from './pg-client.ts';
@@ -71,14 +71,7 @@ export async function findIdempotencies(q: PgQueryable, refs: readonly Idempoten
   const rows = await q.query(FIND_KEYS, [
     JSON.stringify(refs.map((r) => ({ a: r.account, o: r.operation, k: r.key }))),
   ]);
-  return rows.map((row) => ({
-    account: str(row, 'account_id'),
-    operation: str(row, 'operation'),
-    key: str(row, 'key'),
-    fingerprint: str(row, 'fingerprint'),
-    response: str(row, 'response'),
-    createdAt: int(row, 'created_at'),
-  }));
+  return rows.map(toIdempotency);
 }
 
 export async function allocateIds(q: PgQueryable, table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {

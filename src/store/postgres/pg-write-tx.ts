@@ -2,7 +2,7 @@ import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
-import { int, str, toAccount, toEntry, toHold } from '../rows.ts';
+import { entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
 import type { AccountChange, IdempotencyRecord, IdempotencyRef, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './pg-batch-writes.ts';
@@ -59,18 +59,10 @@ export class PgWriteTx implements WriteTx {
 
   async findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined> {
     const [row] = await this.q.query(
-      'SELECT fingerprint, response, created_at FROM idempotency_keys WHERE account_id = $1 AND operation = $2 AND key = $3',
+      'SELECT * FROM idempotency_keys WHERE account_id = $1 AND operation = $2 AND key = $3',
       [account, operation, key],
     );
-    if (!row) return undefined;
-    return {
-      account,
-      operation,
-      key,
-      fingerprint: str(row, 'fingerprint'),
-      response: str(row, 'response'),
-      createdAt: int(row, 'created_at'),
-    };
+    return row ? toIdempotency(row) : undefined;
   }
 
   async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
@@ -153,22 +145,7 @@ export class PgWriteTx implements WriteTx {
   async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {
     const ids: number[] = [];
     for (const e of entries) {
-      const [row] = await this.q.query(INSERT_ENTRY, [
-        e.account,
-        e.kind,
-        e.amount,
-        e.allocationDelta,
-        e.purchasedDelta,
-        e.balanceAfter,
-        e.feature,
-        e.quantity,
-        e.idempotencyKey,
-        e.source,
-        e.reference,
-        e.reason,
-        e.actor,
-        e.at,
-      ]);
+      const [row] = await this.q.query(INSERT_ENTRY, entryCells(e));
       if (!row) {
         throw new RetryableConflictError(`${e.kind} ${e.source}/${e.reference} was recorded by another transaction`);
       }

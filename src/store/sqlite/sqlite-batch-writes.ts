@@ -1,7 +1,7 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { LedgerEntry } from '../../core/entry.ts';
 import type { Hold } from '../../core/hold.ts';
-import { int, str, toAccount, toHold } from '../rows.ts';
+import { type Cell, entryCells, int, toAccount, toHold, toIdempotency } from '../rows.ts';
 import type { IdempotencyRecord, IdempotencyRef } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
@@ -32,8 +32,6 @@ const KEY_COLUMNS = 'account_id, operation, key, fingerprint, response, created_
 
 /** Rows per INSERT, largest first; a batch is cut into these so only a few statements are ever prepared. */
 const CHUNKS = [256, 64, 16, 4, 1];
-
-type Cell = string | number | null;
 
 /** One INSERT per chunk size: `size` rows of `width` placeholders. */
 function insertStatements(table: string, columns: string, width: number): [number, string][] {
@@ -68,14 +66,7 @@ export function holdsExpiringBy(conn: SqliteConnection, accounts: readonly strin
 
 export function findIdempotencies(conn: SqliteConnection, refs: readonly IdempotencyRef[]): IdempotencyRecord[] {
   const rows = conn.all(FIND_KEYS, JSON.stringify(refs.map((r) => [r.account, r.operation, r.key])));
-  return rows.map((row) => ({
-    account: str(row, 'account_id'),
-    operation: str(row, 'operation'),
-    key: str(row, 'key'),
-    fingerprint: str(row, 'fingerprint'),
-    response: str(row, 'response'),
-    createdAt: int(row, 'created_at'),
-  }));
+  return rows.map(toIdempotency);
 }
 
 /** The highest id a table has used (AUTOINCREMENT never reuses one, even after a rollback of its row). */
@@ -85,23 +76,7 @@ export function lastId(conn: SqliteConnection, table: 'ledger_entries' | 'holds'
 }
 
 export function insertEntries(conn: SqliteConnection, entries: readonly LedgerEntry[]): number {
-  const rows = entries.map((e): Cell[] => [
-    e.id,
-    e.account,
-    e.kind,
-    e.amount,
-    e.allocationDelta,
-    e.purchasedDelta,
-    e.balanceAfter,
-    e.feature,
-    e.quantity,
-    e.idempotencyKey,
-    e.source,
-    e.reference,
-    e.reason,
-    e.actor,
-    e.at,
-  ]);
+  const rows = entries.map((e): Cell[] => [e.id, ...entryCells(e)]);
   return insertRows(conn, INSERT_ENTRIES, rows);
 }
 

@@ -2,7 +2,7 @@ import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
-import { int, toAccount, toEntry, toHold } from '../rows.ts';
+import { entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
 import type { AccountChange, IdempotencyRecord, IdempotencyRef, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './sqlite-batch-writes.ts';
@@ -47,20 +47,12 @@ export class SqliteWriteTx implements WriteTx {
 
   async findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined> {
     const row = this.conn.get(
-      'SELECT fingerprint, response, created_at FROM idempotency_keys WHERE account_id = ? AND operation = ? AND key = ?',
+      'SELECT * FROM idempotency_keys WHERE account_id = ? AND operation = ? AND key = ?',
       account,
       operation,
       key,
     );
-    if (!row) return undefined;
-    return {
-      account,
-      operation,
-      key,
-      fingerprint: String(row.fingerprint),
-      response: String(row.response),
-      createdAt: int(row, 'created_at'),
-    };
+    return row ? toIdempotency(row) : undefined;
   }
 
   async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
@@ -143,23 +135,7 @@ export class SqliteWriteTx implements WriteTx {
 
   async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {
     return entries.map((e) => {
-      const row = this.conn.get(
-        INSERT_ENTRY,
-        e.account,
-        e.kind,
-        e.amount,
-        e.allocationDelta,
-        e.purchasedDelta,
-        e.balanceAfter,
-        e.feature,
-        e.quantity,
-        e.idempotencyKey,
-        e.source,
-        e.reference,
-        e.reason,
-        e.actor,
-        e.at,
-      );
+      const row = this.conn.get(INSERT_ENTRY, ...entryCells(e));
       if (!row) throw new Error('ledger insert returned no id');
       return int(row, 'id');
     });
