@@ -49,21 +49,47 @@ export interface WriteTx {
   closeHolds(closures: readonly HoldClosure[]): Promise<void>;
   saveIdempotency(record: IdempotencyRecord): Promise<void>;
 
-  // Many-row forms, for group commit: one statement for many accounts or rows.
+  // Group commit: a batch of operations reads once, decides in memory, and writes once.
 
-  /** Reads and locks accounts in the order given (callers sort the ids, so lockers never deadlock). */
-  lockAccounts(ids: readonly string[]): Promise<AccountState[]>;
-  /** Active holds of these accounts whose expiry is at or before `until`. */
-  holdsExpiringBy(accounts: readonly string[], until: number): Promise<Hold[]>;
-  findIdempotencies(refs: readonly IdempotencyRef[]): Promise<IdempotencyRecord[]>;
-  /** Reserves `count` new ids for rows this transaction will insert with `insertEntriesWithIds`/`insertHoldsWithIds`. */
+  /**
+   * Locks the batch's accounts (in id order, so batches never deadlock), then reads their
+   * active holds expiring by `holdsUntil`, the stored idempotency keys among `keys`, and
+   * reserves `entryIds` ledger ids. Accounts that do not exist are simply absent.
+   */
+  openBatch(read: BatchRead): Promise<BatchSnapshot>;
+  /** Reserves more ids for rows this transaction will insert with explicit ids. */
   allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]>;
-  /** `updateAccount` for many accounts in one statement; throws if any row did not match. */
-  updateAccounts(changes: readonly AccountChange[]): Promise<void>;
-  insertEntriesWithIds(entries: readonly LedgerEntry[]): Promise<void>;
-  insertHoldsWithIds(holds: readonly Hold[]): Promise<void>;
-  /** Throws (so the transaction re-runs or fails) if another transaction saved one of these keys first. */
-  saveIdempotencies(records: readonly IdempotencyRecord[]): Promise<void>;
+  /**
+   * Writes everything a batch decided (one statement on PostgreSQL). Throws, so the whole
+   * transaction rolls back, if any guarded update, hold closure or unique row did not apply.
+   */
+  writeBatch(write: BatchWrite): Promise<void>;
+}
+
+export interface BatchRead {
+  /** Sorted, distinct. */
+  accounts: readonly string[];
+  keys: readonly IdempotencyRef[];
+  holdsUntil: number;
+  entryIds: number;
+}
+
+export interface BatchSnapshot {
+  accounts: AccountState[];
+  holds: Hold[];
+  keys: IdempotencyRecord[];
+  /** Ascending. */
+  entryIds: number[];
+}
+
+export interface BatchWrite {
+  created: { state: AccountState; guard: OverdraftGuard }[];
+  changes: AccountChange[];
+  closures: HoldClosure[];
+  /** New holds with their ids, already in their final status. */
+  holds: Hold[];
+  entries: LedgerEntry[];
+  keys: IdempotencyRecord[];
 }
 
 export interface IdempotencyRef {

@@ -2,14 +2,21 @@ import { type AccountState, availableOf } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../../store/payment-tx.ts';
-import type { AccountChange, IdempotencyRecord, IdempotencyRef, OverdraftGuard, WriteTx } from '../../store/store.ts';
+import type {
+  BatchSnapshot,
+  BatchWrite,
+  IdempotencyRecord,
+  IdempotencyRef,
+  OverdraftGuard,
+  WriteTx,
+} from '../../store/store.ts';
 import { WriteConflictError } from '../../store/write-conflict.ts';
 
 /** What a batch will touch, known before it runs: its accounts and idempotency keys. */
 export interface BatchPlan {
   accounts: readonly string[];
   keys: readonly IdempotencyRef[];
-  /** How many operations the batch holds (most write one row each): sizes the first id reservation. */
+  /** How many operations the batch holds (most write one row each): sizes the id reservations. */
   operations: number;
   /** The engine's clock when the batch starts. */
   now: number;
@@ -63,25 +70,31 @@ export class BatchTx implements WriteTx {
     this.operations = operations;
   }
 
-  /** Locks the batch's accounts (in id order) and reads their due holds and keys, in three statements. */
+  /** Locks the batch's accounts (in id order), reads their due holds and keys, reserves ledger ids. */
   static async open(tx: WriteTx, plan: BatchPlan): Promise<BatchTx> {
     const batch = new BatchTx(tx, plan.now + HOLD_HORIZON_MS, plan.operations);
     const ids = [...new Set(plan.accounts)].sort();
-    for (const state of await tx.lockAccounts(ids)) {
+    const read = await tx.openBatch({
+      accounts: ids,
+      keys: plan.keys,
+      holdsUntil: batch.horizon,
+      // Most operations write one ledger row: one id each, drawn in the same round trip.
+      entryIds: plan.operations,
+    });
+    for (const state of read.accounts) {
       batch.accounts.set(state.id, { stored: state, current: state, guard: null });
     }
     for (const id of ids) {
       if (!batch.accounts.has(id)) batch.accounts.set(id, { stored: null, current: null, guard: null });
       batch.dueHolds.set(id, []);
     }
-    for (const hold of await tx.holdsExpiringBy(ids, batch.horizon)) {
+    for (const hold of read.holds) {
       batch.holds.set(hold.id, hold);
       batch.dueHolds.get(hold.account)?.push(hold);
     }
     for (const ref of plan.keys) batch.storedKeys.set(keyOf(ref.account, ref.operation, ref.key), null);
-    for (const record of await tx.findIdempotencies(plan.keys)) {
-      batch.storedKeys.set(keyOf(record.account, record.operation, record.key), record);
-    }
+    for (const record of read.keys) batch.storedKeys.set(keyOf(record.account, record.operation, record.key), record);
+    batch.idPools.ledger_entries.push(...read.entryIds);
     return batch;
   }
 
@@ -194,35 +207,31 @@ export class BatchTx implements WriteTx {
     this.newKeys.set(k, record);
   }
 
-  /** Writes everything the batch decided: accounts, holds, entries, keys, a statement each. */
+  /** Writes everything the batch decided, at once. */
   async flush(): Promise<void> {
-    const changes: AccountChange[] = [];
+    const write: BatchWrite = { created: [], changes: [], closures: [], holds: [], entries: this.entries, keys: [] };
     for (const slot of this.accounts.values()) {
       if (!slot.current || slot.guard === null) continue;
-      if (slot.stored) changes.push({ before: slot.stored, after: slot.current, guard: slot.guard });
-      else await this.tx.insertAccount(slot.current, slot.guard);
+      if (slot.stored) write.changes.push({ before: slot.stored, after: slot.current, guard: slot.guard });
+      else write.created.push({ state: slot.current, guard: slot.guard });
     }
-    await this.tx.updateAccounts(changes);
-    const closeStored = [...this.closures.values()].filter((c) => !this.newHolds.has(c.id));
-    if (closeStored.length > 0) await this.tx.closeHolds(closeStored);
-    await this.tx.insertHoldsWithIds(
-      [...this.newHolds.values()].map((h) => {
-        const closure = this.closures.get(h.id);
-        return closure ? { ...h, ...closure } : h;
-      }),
-    );
-    await this.tx.insertEntriesWithIds(this.entries);
-    await this.tx.saveIdempotencies([...this.newKeys.values()]);
+    for (const closure of this.closures.values()) if (!this.newHolds.has(closure.id)) write.closures.push(closure);
+    for (const hold of this.newHolds.values()) {
+      const closure = this.closures.get(hold.id);
+      write.holds.push(closure ? { ...hold, ...closure } : hold);
+    }
+    write.keys.push(...this.newKeys.values());
+    await this.tx.writeBatch(write);
   }
 
   private async takeIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
     const pool = this.idPools[table];
     if (pool.length < count) {
-      // One round trip per table in the common case: the first request reserves one more id
-      // for each later operation of the batch (most write one row); later ones take a block.
+      // Ledger ids for the whole batch come with `open`; holds' on first need, one for each
+      // operation of the batch; past those, a block at a time.
       // Ids reserved and not used are never written: SQLite's next batch starts after the last
       // written one; on PostgreSQL they are gaps, as after any rollback.
-      const extra = this.reserved.has(table) ? ID_BLOCK : this.operations - 1;
+      const extra = this.reserved.has(table) || table === 'ledger_entries' ? ID_BLOCK : this.operations - 1;
       this.reserved.add(table);
       pool.push(...(await this.tx.allocateIds(table, count - pool.length + extra)));
     }
@@ -233,25 +242,10 @@ export class BatchTx implements WriteTx {
   allocateIds(): Promise<number[]> {
     throw new Error('not available inside a batch');
   }
-  lockAccounts(): Promise<AccountState[]> {
+  openBatch(): Promise<BatchSnapshot> {
     throw new Error('not available inside a batch');
   }
-  holdsExpiringBy(): Promise<Hold[]> {
-    throw new Error('not available inside a batch');
-  }
-  findIdempotencies(): Promise<IdempotencyRecord[]> {
-    throw new Error('not available inside a batch');
-  }
-  updateAccounts(): Promise<void> {
-    throw new Error('not available inside a batch');
-  }
-  insertEntriesWithIds(): Promise<void> {
-    throw new Error('not available inside a batch');
-  }
-  insertHoldsWithIds(): Promise<void> {
-    throw new Error('not available inside a batch');
-  }
-  saveIdempotencies(): Promise<void> {
+  writeBatch(): Promise<void> {
     throw new Error('not available inside a batch');
   }
 }

@@ -3,7 +3,7 @@ import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import { entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
-import type { AccountChange, IdempotencyRecord, IdempotencyRef, OverdraftGuard, WriteTx } from '../store.ts';
+import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './pg-batch-writes.ts';
 import type { PgQueryable } from './pg-client.ts';
@@ -188,35 +188,15 @@ export class PgWriteTx implements WriteTx {
     if (rows.length !== 1) throw new RetryableConflictError(`idempotency key ${r.key} was used concurrently`);
   }
 
-  lockAccounts(ids: readonly string[]): Promise<AccountState[]> {
-    return ids.length === 0 ? Promise.resolve([]) : batch.lockAccounts(this.q, ids);
-  }
-
-  holdsExpiringBy(accounts: readonly string[], until: number): Promise<Hold[]> {
-    return accounts.length === 0 ? Promise.resolve([]) : batch.holdsExpiringBy(this.q, accounts, until);
-  }
-
-  findIdempotencies(refs: readonly IdempotencyRef[]): Promise<IdempotencyRecord[]> {
-    return refs.length === 0 ? Promise.resolve([]) : batch.findIdempotencies(this.q, refs);
+  openBatch(read: BatchRead): Promise<BatchSnapshot> {
+    return batch.openBatch(this.q, read);
   }
 
   allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
     return count === 0 ? Promise.resolve([]) : batch.allocateIds(this.q, table, count);
   }
 
-  async updateAccounts(changes: readonly AccountChange[]): Promise<void> {
-    if (changes.length > 0) await batch.updateAccounts(this.q, changes);
-  }
-
-  async insertEntriesWithIds(entries: readonly LedgerEntry[]): Promise<void> {
-    if (entries.length > 0) await batch.insertEntries(this.q, entries);
-  }
-
-  async insertHoldsWithIds(holds: readonly Hold[]): Promise<void> {
-    if (holds.length > 0) await batch.insertHolds(this.q, holds);
-  }
-
-  async saveIdempotencies(records: readonly IdempotencyRecord[]): Promise<void> {
-    if (records.length > 0) await batch.saveIdempotencies(this.q, records);
+  writeBatch(write: BatchWrite): Promise<void> {
+    return batch.writeBatch(this.q, write);
   }
 }

@@ -3,7 +3,7 @@ import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import { entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
-import type { AccountChange, IdempotencyRecord, IdempotencyRef, OverdraftGuard, WriteTx } from '../store.ts';
+import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './sqlite-batch-writes.ts';
 import { ACCOUNT_COLUMNS } from './sqlite-batch-writes.ts';
@@ -182,16 +182,14 @@ export class SqliteWriteTx implements WriteTx {
     );
   }
 
-  async lockAccounts(ids: readonly string[]): Promise<AccountState[]> {
-    return batch.lockAccounts(this.conn, ids);
-  }
-
-  async holdsExpiringBy(accounts: readonly string[], until: number): Promise<Hold[]> {
-    return batch.holdsExpiringBy(this.conn, accounts, until);
-  }
-
-  async findIdempotencies(refs: readonly IdempotencyRef[]): Promise<IdempotencyRecord[]> {
-    return refs.length === 0 ? [] : batch.findIdempotencies(this.conn, refs);
+  async openBatch(read: BatchRead): Promise<BatchSnapshot> {
+    // BEGIN IMMEDIATE holds the database's write lock: none of these rows can change under us.
+    return {
+      accounts: batch.lockAccounts(this.conn, read.accounts),
+      holds: batch.holdsExpiringBy(this.conn, read.accounts, read.holdsUntil),
+      keys: read.keys.length === 0 ? [] : batch.findIdempotencies(this.conn, read.keys),
+      entryIds: await this.allocateIds('ledger_entries', read.entryIds),
+    };
   }
 
   async allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
@@ -201,25 +199,16 @@ export class SqliteWriteTx implements WriteTx {
     return Array.from({ length: count }, (_, i) => last + 1 + i);
   }
 
-  async updateAccounts(changes: readonly AccountChange[]): Promise<void> {
-    for (const c of changes) await this.updateAccount(c.before, c.after, c.guard);
+  async writeBatch(write: BatchWrite): Promise<void> {
+    for (const { state, guard } of write.created) await this.insertAccount(state, guard);
+    for (const c of write.changes) await this.updateAccount(c.before, c.after, c.guard);
+    if (write.closures.length > 0) await this.closeHolds(write.closures);
+    expectRows('holds', batch.insertHolds(this.conn, write.holds), write.holds.length);
+    expectRows('ledger entries', batch.insertEntries(this.conn, write.entries), write.entries.length);
+    expectRows('idempotency keys', batch.saveIdempotencies(this.conn, write.keys), write.keys.length);
   }
+}
 
-  async insertEntriesWithIds(entries: readonly LedgerEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    const changes = batch.insertEntries(this.conn, entries);
-    if (changes !== entries.length) throw new WriteConflictError(`inserted ${changes} of ${entries.length} entries`);
-  }
-
-  async insertHoldsWithIds(holds: readonly Hold[]): Promise<void> {
-    if (holds.length === 0) return;
-    const changes = batch.insertHolds(this.conn, holds);
-    if (changes !== holds.length) throw new WriteConflictError(`inserted ${changes} of ${holds.length} holds`);
-  }
-
-  async saveIdempotencies(records: readonly IdempotencyRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    const changes = batch.saveIdempotencies(this.conn, records);
-    if (changes !== records.length) throw new WriteConflictError(`saved ${changes} of ${records.length} keys`);
-  }
+function expectRows(what: string, inserted: number, expected: number): void {
+  if (inserted !== expected) throw new WriteConflictError(`inserted ${inserted} of ${expected} ${what}`);
 }
