@@ -102,6 +102,6 @@ const result: InProcessResult = {
   batch,
   peakRssMb: peakRssMb(),
   exhausted: run.exhausted,
-  groupCommit,
+  groupCommit: spec.impl === 'naive' ? null : groupCommit,
 };
 console.log(JSON.stringify(result));

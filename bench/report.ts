@@ -11,6 +11,8 @@ import { WORKLOAD_LABELS } from './workloads.ts';
 export interface BenchResults {
   mode: 'quick' | 'full';
   command: string;
+  /** The commit measured (at the start of the run). */
+  revision: string;
   machine: MachineInfo;
   /** 1-minute load average at the start, at the end and the highest seen in between (sampled every 5 s). */
   loadAverage: { start: number; end: number; max: number };
@@ -219,7 +221,7 @@ export function resultsMarkdown(results: BenchResults): string {
   const lines = [
     `# Benchmark results${results.mode === 'quick' ? ' (QUICK RUN)' : ''}`,
     '',
-    `Written by \`${results.command}\` on ${m.date}. Reproduce with \`npm run bench\` (full sweep, 10 to 15 minutes) or \`npm run bench -- --quick\` (headline points, about 2 minutes).`,
+    `Written by \`${results.command}\` on ${m.date}, measuring commit ${results.revision}. Reproduce with \`npm run bench\` (full sweep, 10 to 15 minutes) or \`npm run bench -- --quick\` (headline points, about 2 minutes).`,
     '',
     results.mode === 'quick'
       ? `> **Quick run**: ${s.warmupMs} ms warm-up and ${s.durationMs} ms measured per point, headline points only. The full sweep (\`npm run bench\`) writes RESULTS.md, results.json and throughput.svg.\n`

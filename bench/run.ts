@@ -14,7 +14,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_GROUP_COMMIT } from '../src/ledger/batch/group-commit-options.ts';
 import { runHttp } from './http.ts';
-import { describeMachine, loadAverage } from './machine.ts';
+import { describeMachine, describeRevision, loadAverage } from './machine.ts';
 import { type BenchDatabase, createBenchDatabase } from './pg-database.ts';
 import { runPgbench } from './pgbench.ts';
 import { buildPlan, HTTP_CONNECTIONS, PG_MAX_POOL } from './plan.ts';
@@ -40,6 +40,7 @@ const profileFlags = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]
 const plan = buildPlan(quick);
 const dir = mkdtempSync(join(tmpdir(), 'tm-bench-'));
 const loadAtStart = loadAverage();
+const revision = describeRevision();
 let loadMax = loadAtStart;
 setInterval(() => {
   loadMax = Math.max(loadMax, loadAverage());
@@ -209,6 +210,7 @@ try {
     const results: BenchResults = {
       mode: quick ? 'quick' : 'full',
       command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+      revision,
       machine: describeMachine(settings?.version ?? 'not used'),
       loadAverage: { start: loadAtStart, end: loadAverage(), max: Math.max(loadMax, loadAverage()) },
       postgres: settings ? { synchronousCommit: settings.synchronousCommit, fsync: settings.fsync } : null,

@@ -1,3 +1,4 @@
+import type { GroupCommitOptions } from '../src/ledger/batch/group-commit-options.ts';
 import type { LatencySummary } from './stats.ts';
 import type { WorkloadName } from './workloads.ts';
 
@@ -58,7 +59,8 @@ export interface InProcessResult {
   /** The child process's peak resident memory (harness included). */
   peakRssMb: number | null;
   exhausted: boolean;
-  groupCommit: unknown;
+  /** The engine's group-commit options (false: off); null for the naive baseline or a crashed run. */
+  groupCommit: GroupCommitOptions | false | null;
 }
 
 export interface PgbenchResult {
