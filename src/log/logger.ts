@@ -6,7 +6,7 @@ export type { Logger };
  * JSON logs to stderr (stdout belongs to command output), readable on a terminal through
  * pino-pretty. Secrets never reach a log line: the known fields that carry them are redacted.
  */
-export function createLogger(options: { level?: string; pretty?: boolean } = {}): Logger {
+export function createLogger(options: { level?: string; pretty?: boolean; background?: boolean } = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
   const redact = {
     paths: ['key', 'apiKey', 'secret', 'token', '*.authorization', 'req.headers.authorization'],
@@ -20,7 +20,11 @@ export function createLogger(options: { level?: string; pretty?: boolean } = {})
       transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } },
     });
   }
-  return pino({ level, redact }, pino.destination(2));
+  // `background` (the server): lines are written asynchronously, and the lines logged while a
+  // write is in flight go out together in the next one, so a busy server does not make one
+  // blocking write per request. Pino flushes what is pending when the process exits; a
+  // `kill -9` can lose the last lines (never a ledger entry: the ledger is the record).
+  return pino({ level, redact }, pino.destination({ dest: 2, sync: options.background !== true }));
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

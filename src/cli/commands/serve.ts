@@ -14,7 +14,7 @@ export function addServeCommand(program: Command): void {
     .option('--demo', 'demo mode: demo pages, /demo/login, the offline payment provider; loopback only')
     .option('--config <path>', 'config file (default: $TOKENMETER_CONFIG, else the built-in one)')
     .action(async (options: { port?: string; host?: string; demo?: boolean; config?: string }) => {
-      const logger = createLogger();
+      const logger = createLogger({ background: true });
       try {
         const port = parseIntStrict('port', options.port ?? process.env.PORT ?? '3000');
         const server = await startServer({
