@@ -62,6 +62,10 @@ function outcomeOf(status: number, body: string): Outcome {
 
 async function phase(options: { amount?: number; duration?: number }): Promise<PhaseReport> {
   const latencies = new Latencies();
+  // autocannon's own duration ends on its once-a-second sampling tick, so it is whole seconds:
+  // the phase is timed here, from the first request built to the last answer.
+  let firstSent = Number.POSITIVE_INFINITY;
+  let lastAnswer = 0;
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -75,7 +79,9 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
         setupRequest(request, context) {
           const op = stream.next();
           if (!op) throw new Error('bench: the workload stream ran out');
-          inFlight.set(context, { op, sent: performance.now() });
+          const sent = performance.now();
+          if (sent < firstSent) firstSent = sent;
+          inFlight.set(context, { op, sent });
           request.body = JSON.stringify({
             account: op.account,
             feature: op.feature,
@@ -87,7 +93,8 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
         onResponse(status, body, context) {
           const entry = inFlight.get(context);
           if (!entry) return;
-          latencies.add(performance.now() - entry.sent);
+          lastAnswer = performance.now();
+          latencies.add(lastAnswer - entry.sent);
           if (spec.mode === 'bare') return;
           try {
             tally.add(entry.op, outcomeOf(status, body));
@@ -100,10 +107,11 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
   });
   const statusCounts: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = Number(stat.count);
+  const seconds = Math.max(1e-6, (lastAnswer - firstSent) / 1000);
   return {
-    requests: result.requests.total,
-    seconds: result.duration,
-    perSecond: result.requests.total / result.duration,
+    requests: latencies.count,
+    seconds,
+    perSecond: latencies.count / seconds,
     latency: latencies.summary(),
     errors: result.errors,
     timeouts: result.timeouts,
