@@ -95,13 +95,19 @@ SELECT (SELECT count(*) FROM new_accounts) AS new_accounts, (SELECT count(*) FRO
 
 export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchSnapshot> {
   const accounts: AccountState[] =
-    read.accounts.length === 0 ? [] : (await q.query(LOCK_ACCOUNTS, [JSON.stringify(read.accounts)])).map(toAccount);
-  const [row] = await q.query(READ_BATCH, [
-    JSON.stringify(read.accounts),
-    read.holdsUntil,
-    JSON.stringify(read.keys.map((r) => ({ a: r.account, o: r.operation, k: r.key }))),
-    read.entryIds,
-  ]);
+    read.accounts.length === 0
+      ? []
+      : (await q.query(LOCK_ACCOUNTS, [JSON.stringify(read.accounts)], 'tokenmeter_lock_accounts')).map(toAccount);
+  const [row] = await q.query(
+    READ_BATCH,
+    [
+      JSON.stringify(read.accounts),
+      read.holdsUntil,
+      JSON.stringify(read.keys.map((r) => ({ a: r.account, o: r.operation, k: r.key }))),
+      read.entryIds,
+    ],
+    'tokenmeter_read_batch',
+  );
   if (!row) throw new Error('batch read returned no row');
   return {
     accounts,
@@ -123,88 +129,94 @@ export async function allocateIds(q: PgQueryable, table: 'ledger_entries' | 'hol
 }
 
 export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
-  const [row] = await q.query(WRITE_BATCH, [
-    JSON.stringify(
-      w.created.map(({ state: s, guard }) => ({
-        id: s.id,
-        plan: s.plan,
-        allocation: s.allocation,
-        purchased: s.purchased,
-        held: s.held,
-        used: s.usedThisCycle,
-        rolled: s.rolledOver,
-        anchor: s.cycleAnchor,
-        cstart: s.cycleStart,
-        lreset: s.lastReset,
-        driver: s.cycleDriver,
-        created: s.createdAt,
-        updated: s.updatedAt,
-        exempt: guard === 'exempt',
-      })),
-    ),
-    JSON.stringify(
-      w.changes.map(({ before, after, guard }) => ({
-        id: before.id,
-        plan: after.plan,
-        da: after.allocation - before.allocation,
-        dp: after.purchased - before.purchased,
-        dh: after.held - before.held,
-        used: after.usedThisCycle,
-        rolled: after.rolledOver,
-        anchor: after.cycleAnchor,
-        cstart: after.cycleStart,
-        lreset: after.lastReset,
-        driver: after.cycleDriver,
-        updated: after.updatedAt,
-        version: before.version,
-        exempt: guard === 'exempt',
-      })),
-    ),
-    JSON.stringify(w.closures.map((c) => ({ id: c.id, status: c.status, charged: c.charged, closed_at: c.closedAt }))),
-    JSON.stringify(
-      w.holds.map((h) => ({
-        id: h.id,
-        account_id: h.account,
-        amount: h.amount,
-        feature: h.feature,
-        status: h.status,
-        charged: h.charged,
-        created_at: h.createdAt,
-        expires_at: h.expiresAt,
-        closed_at: h.closedAt,
-        idempotency_key: h.idempotencyKey,
-      })),
-    ),
-    JSON.stringify(
-      w.entries.map((e) => ({
-        id: e.id,
-        account_id: e.account,
-        kind: e.kind,
-        amount: e.amount,
-        allocation_delta: e.allocationDelta,
-        purchased_delta: e.purchasedDelta,
-        balance_after: e.balanceAfter,
-        feature: e.feature,
-        quantity: e.quantity,
-        idempotency_key: e.idempotencyKey,
-        source: e.source,
-        reference: e.reference,
-        reason: e.reason,
-        actor: e.actor,
-        at: e.at,
-      })),
-    ),
-    JSON.stringify(
-      w.keys.map((r) => ({
-        account_id: r.account,
-        operation: r.operation,
-        key: r.key,
-        fingerprint: r.fingerprint,
-        response: r.response,
-        created_at: r.createdAt,
-      })),
-    ),
-  ]);
+  const [row] = await q.query(
+    WRITE_BATCH,
+    [
+      JSON.stringify(
+        w.created.map(({ state: s, guard }) => ({
+          id: s.id,
+          plan: s.plan,
+          allocation: s.allocation,
+          purchased: s.purchased,
+          held: s.held,
+          used: s.usedThisCycle,
+          rolled: s.rolledOver,
+          anchor: s.cycleAnchor,
+          cstart: s.cycleStart,
+          lreset: s.lastReset,
+          driver: s.cycleDriver,
+          created: s.createdAt,
+          updated: s.updatedAt,
+          exempt: guard === 'exempt',
+        })),
+      ),
+      JSON.stringify(
+        w.changes.map(({ before, after, guard }) => ({
+          id: before.id,
+          plan: after.plan,
+          da: after.allocation - before.allocation,
+          dp: after.purchased - before.purchased,
+          dh: after.held - before.held,
+          used: after.usedThisCycle,
+          rolled: after.rolledOver,
+          anchor: after.cycleAnchor,
+          cstart: after.cycleStart,
+          lreset: after.lastReset,
+          driver: after.cycleDriver,
+          updated: after.updatedAt,
+          version: before.version,
+          exempt: guard === 'exempt',
+        })),
+      ),
+      JSON.stringify(
+        w.closures.map((c) => ({ id: c.id, status: c.status, charged: c.charged, closed_at: c.closedAt })),
+      ),
+      JSON.stringify(
+        w.holds.map((h) => ({
+          id: h.id,
+          account_id: h.account,
+          amount: h.amount,
+          feature: h.feature,
+          status: h.status,
+          charged: h.charged,
+          created_at: h.createdAt,
+          expires_at: h.expiresAt,
+          closed_at: h.closedAt,
+          idempotency_key: h.idempotencyKey,
+        })),
+      ),
+      JSON.stringify(
+        w.entries.map((e) => ({
+          id: e.id,
+          account_id: e.account,
+          kind: e.kind,
+          amount: e.amount,
+          allocation_delta: e.allocationDelta,
+          purchased_delta: e.purchasedDelta,
+          balance_after: e.balanceAfter,
+          feature: e.feature,
+          quantity: e.quantity,
+          idempotency_key: e.idempotencyKey,
+          source: e.source,
+          reference: e.reference,
+          reason: e.reason,
+          actor: e.actor,
+          at: e.at,
+        })),
+      ),
+      JSON.stringify(
+        w.keys.map((r) => ({
+          account_id: r.account,
+          operation: r.operation,
+          key: r.key,
+          fingerprint: r.fingerprint,
+          response: r.response,
+          created_at: r.createdAt,
+        })),
+      ),
+    ],
+    'tokenmeter_write_batch',
+  );
   if (!row) throw new Error('batch write returned no row');
   if (int(row, 'updated') !== w.changes.length) {
     throw new WriteConflictError('an account changed under the batch or would overdraw');

@@ -5,8 +5,12 @@ export type PgParam = string | number | bigint | boolean | null;
 
 /** Statements on one connection. */
 export interface PgQueryable {
-  /** One statement with `$n` parameters; resolves to its rows (use RETURNING to see what a write touched). */
-  query(sql: string, params?: readonly PgParam[]): Promise<Row[]>;
+  /**
+   * One statement with `$n` parameters; resolves to its rows (use RETURNING to see what a write
+   * touched). `prepared` names a server-side prepared statement, parsed and planned once per
+   * connection: only for fixed SQL on hot paths (the names must be unique per SQL text).
+   */
+  query(sql: string, params?: readonly PgParam[], prepared?: string): Promise<Row[]>;
   /** Several statements without parameters (schema scripts). */
   exec(sql: string): Promise<void>;
 }

@@ -60,8 +60,10 @@ export class PgPoolClient implements PgClient {
     try {
       await client.query(begin);
       const result = await fn({
-        async query(sql, params = []) {
-          return (await client.query<Row>(sql, [...params])).rows;
+        async query(sql, params = [], prepared) {
+          const values = [...params];
+          return (await client.query<Row>(prepared ? { name: prepared, text: sql, values } : { text: sql, values }))
+            .rows;
         },
         async exec(sql) {
           await client.query(sql);
