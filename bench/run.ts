@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEFAULT_GROUP_COMMIT } from '../src/ledger/batch/group-commit-options.ts';
-import { runHttp } from './http.ts';
+import { buildService, runHttp } from './http.ts';
 import { describeMachine, describeRevision, loadAverage } from './machine.ts';
 import { type BenchDatabase, createBenchDatabase } from './pg-database.ts';
 import { runPgbench } from './pgbench.ts';
@@ -167,6 +167,8 @@ try {
     }
   }
   if (wants('http')) {
+    say('building dist/ (the service runs as `npm start` runs it)');
+    await buildService();
     for (const scenario of plan.http) {
       let result: HttpResult;
       try {
