@@ -7,6 +7,17 @@ import type { IdempotencyRecord } from './store.ts';
 /** A row as a driver returns it: column name to value. */
 export type Row = Record<string, unknown>;
 
+/** The accounts table's columns, in the order both stores select and insert them. */
+export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
+  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
+
+/** A PostgreSQL json column holding an array of rows, as node-postgres (parsed) or PGlite (text) returns it. */
+export function jsonRows(value: unknown): Row[] {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (!Array.isArray(parsed)) throw new TypeError('expected a JSON array');
+  return parsed as Row[];
+}
+
 /**
  * Reads an integer column. Drivers return 64-bit integers as numbers, bigints or strings;
  * each is accepted only when it is an exact safe integer, never truncated by accident.

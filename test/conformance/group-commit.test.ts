@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { AccountState } from '../../src/core/account-state.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { isTokenmeterError } from '../../src/core/errors.ts';
 import { GroupCommitter } from '../../src/ledger/batch/group-committer.ts';
@@ -143,6 +144,37 @@ for (const backend of backends()) {
       assert.equal(committer.stats().splits, 1);
       assert.equal((await ledger.getBalance('b')).balance, 90);
       assert.equal((await ledger.history('ghost')).entries.length, 0);
+    });
+
+    it('the database itself refuses a batch write that would overdraw or that was decided on a stale version', async () => {
+      await ledger.createAccount({ account: 'g' });
+      const attempt = (change: (stored: AccountState) => { before: AccountState; after: AccountState }) =>
+        db.store.write(async (tx) => {
+          const [stored] = (await tx.openBatch({ accounts: ['g'], keys: [], holdsUntil: clock.now(), entryIds: 0 }))
+            .accounts;
+          assert.ok(stored);
+          await tx.writeBatch({
+            created: [],
+            changes: [{ ...change(stored), guard: 'no_overdraft' }],
+            closures: [],
+            holds: [],
+            entries: [],
+            keys: [],
+          });
+        });
+      // Whatever the JavaScript decided, the guarded UPDATE is the last word.
+      await assert.rejects(attempt((stored) => ({ before: stored, after: { ...stored, held: stored.held + 101 } })));
+      await assert.rejects(
+        attempt((stored) => ({
+          before: { ...stored, version: stored.version - 1 },
+          after: { ...stored, allocation: 1 },
+        })),
+      );
+      const view = await ledger.getBalance('g');
+      assert.deepEqual([view.balance, view.held, view.available], [100, 0, 100]);
+      // The same write, in bounds and on the current version, goes through.
+      await attempt((stored) => ({ before: stored, after: { ...stored, held: stored.held + 100 } }));
+      assert.equal((await db.store.getAccount('g'))?.held, 100);
     });
 
     it('past its bound the queue answers unavailable and charges nothing', async () => {

@@ -64,11 +64,6 @@ export class GroupCommitter {
     return { ...this.counters };
   }
 
-  /** Operations queued and not yet answered. */
-  get waiting(): number {
-    return this.queue.length;
-  }
-
   /** Resolves once every queued operation has been answered. */
   idle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();

@@ -1,5 +1,5 @@
 import type { AccountState } from '../../core/account-state.ts';
-import { int, type Row, toAccount, toHold, toIdempotency } from '../rows.ts';
+import { ACCOUNT_COLUMNS, int, jsonRows, toAccount, toHold, toIdempotency } from '../rows.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import type { PgQueryable } from './pg-client.ts';
@@ -8,9 +8,6 @@ import { RetryableConflictError } from './retryable-conflict.ts';
 // Group commit on PostgreSQL: three statements a batch (lock; read holds, keys and ids; write
 // everything), whatever its size. Rows travel as one JSON parameter each (`json_to_recordset`),
 // the same on node-postgres and PGlite.
-
-const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
-  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
 
 // Key lists are matched with `= ANY(ARRAY(...))` or LATERAL lookups, never a join against the
 // JSON rows: a join is planned as a hash join over a scan of the whole table (measured: the
@@ -111,9 +108,9 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
   if (!row) throw new Error('batch read returned no row');
   return {
     accounts,
-    holds: json(row.holds).map(toHold),
-    keys: json(row.keys).map(toIdempotency),
-    entryIds: json(row.ids)
+    holds: jsonRows(row.holds).map(toHold),
+    keys: jsonRows(row.keys).map(toIdempotency),
+    entryIds: jsonRows(row.ids)
       .map((id) => Number(id))
       .sort((a, b) => a - b),
   };
@@ -230,11 +227,4 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
     int(row, 'new_entries') !== w.entries.length ||
     int(row, 'new_keys') !== w.keys.length;
   if (raced) throw new RetryableConflictError('another transaction wrote first');
-}
-
-/** A json column as node-postgres (parsed) or PGlite (parsed or text) returns it. */
-function json(value: unknown): Row[] {
-  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-  if (!Array.isArray(parsed)) throw new TypeError('expected a JSON array');
-  return parsed as Row[];
 }

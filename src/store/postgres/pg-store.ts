@@ -3,7 +3,7 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import { chainDrift, figureDrift } from '../reconcile-rows.ts';
-import { decodeCursor, encodeCursor, int, type Row, str, toAccount, toEntry, toHold } from '../rows.ts';
+import { decodeCursor, encodeCursor, int, jsonRows, type Row, str, toAccount, toEntry, toHold } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { applyMigrations } from './migrations.ts';
@@ -97,8 +97,7 @@ export class PgStore implements Store {
       [id],
     );
     if (!row) return undefined;
-    const holds = (typeof row.active_holds === 'string' ? JSON.parse(row.active_holds) : row.active_holds) as Row[];
-    return { account: toAccount(row), holds: holds.map(toHold) };
+    return { account: toAccount(row), holds: jsonRows(row.active_holds).map(toHold) };
   }
 
   async activeHolds(account: string): Promise<Hold[]> {

@@ -2,16 +2,13 @@ import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
-import { entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
+import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './pg-batch-writes.ts';
 import type { PgQueryable } from './pg-client.ts';
 import { pgPaymentTx } from './pg-payment-tx.ts';
 import { RetryableConflictError } from './retryable-conflict.ts';
-
-const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
-  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
 
 // The guard is evaluated by the database on the row as it is, not on what JavaScript believed:
 // a guarded write may not leave `available` below zero, nor lower than it was when already below.

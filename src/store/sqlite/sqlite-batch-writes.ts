@@ -1,16 +1,13 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { LedgerEntry } from '../../core/entry.ts';
 import type { Hold } from '../../core/hold.ts';
-import { type Cell, entryCells, int, toAccount, toHold, toIdempotency } from '../rows.ts';
+import { ACCOUNT_COLUMNS, type Cell, entryCells, int, toAccount, toHold, toIdempotency } from '../rows.ts';
 import type { IdempotencyRecord, IdempotencyRef } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 // The many-row statements of group commit. Reads take their keys as one JSON array (one
 // prepared statement for every batch size); inserts bind rows into multi-row VALUES lists of a
 // few fixed sizes (measured faster than unpacking JSON in SQL: ~4 µs a ledger row against ~9).
-
-export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
-  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
 
 const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id IN (SELECT value FROM json_each(?))`;
 

@@ -2,11 +2,10 @@ import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
-import { entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
+import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './sqlite-batch-writes.ts';
-import { ACCOUNT_COLUMNS } from './sqlite-batch-writes.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { sqlitePaymentTx } from './sqlite-payment-tx.ts';
 
