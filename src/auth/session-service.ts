@@ -35,22 +35,30 @@ export class SessionService {
     return this.secret;
   }
 
-  /** Issues a token for one account. */
-  async issue(accountId: string): Promise<{ token: string; expiresAt: number }> {
+  /** Issues a token for one account, valid for the TTL or until `expiresAt` when given. */
+  async issue(accountId: string, expiresAt?: number): Promise<{ token: string; expiresAt: number }> {
     const account = requireAccountId(accountId);
-    const expiresAt = this.clock.now() + this.ttlMs;
-    const { token } = signSession({ account, expiresAt }, await this.signingSecret());
-    return { token, expiresAt };
+    const until = expiresAt ?? this.clock.now() + this.ttlMs;
+    const { token } = signSession({ account, expiresAt: until }, await this.signingSecret());
+    return { token, expiresAt: until };
   }
 
-  /** The claims of a genuine, unexpired token, or null. */
+  /**
+   * The claims of a genuine, unexpired token that `/session/start` has not spent, or null.
+   * Spent tokens are looked up in the store, so every process refuses them at once.
+   */
   async verify(token: string): Promise<SessionClaims | null> {
-    return verifySession(token, await this.signingSecret(), this.clock.now());
+    const claims = verifySession(token, await this.signingSecret(), this.clock.now());
+    if (!claims) return null;
+    return (await this.store.nonceUsed(claims.nonce)) ? null : claims;
   }
 
-  /** Verifies and burns a token, so a link that carries it works once. */
+  /**
+   * Spends a token, so a link that carries it works once and it is no bearer token afterwards.
+   * The store's unique nonce decides between concurrent spenders: exactly one wins.
+   */
   async consume(token: string): Promise<SessionClaims | null> {
-    const claims = await this.verify(token);
+    const claims = verifySession(token, await this.signingSecret(), this.clock.now());
     if (!claims) return null;
     return (await this.store.consumeNonce(claims.nonce, claims.expiresAt, this.clock.now())) ? claims : null;
   }

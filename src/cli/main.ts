@@ -1,85 +1,22 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from 'commander';
-import { TokenmeterError } from '../core/errors.ts';
-import { errorJson } from '../ledger/wire.ts';
-import { addAdjustCommand } from './commands/adjust.ts';
-import { addBackupCommand } from './commands/backup.ts';
-import { addBalanceCommand } from './commands/balance.ts';
-import { addCreditCommand } from './commands/credit.ts';
-import { addDeductCommand } from './commands/deduct.ts';
-import { addDemoCommand } from './commands/demo.ts';
-import { addExportCommand } from './commands/export.ts';
-import { addHistoryCommand } from './commands/history.ts';
-import { addImportLegacyCommand } from './commands/import-legacy.ts';
-import { addKeysCommand } from './commands/keys.ts';
-import { addMigrateCommand } from './commands/migrate.ts';
-import { addReconcileCommand } from './commands/reconcile.ts';
-import { addRecoverCommand } from './commands/recover.ts';
-import { addServeCommand } from './commands/serve.ts';
-import { addSetPlanCommand } from './commands/set-plan.ts';
-import { EXIT_CODES_HELP, EXIT_FAILURE, writeJson } from './run-command.ts';
+// Kept tiny and free of static imports that reach node:sqlite: static imports are evaluated
+// before any line here runs, so an old Node would die on the import instead of being told why.
+import { nodeSupportProblem } from './node-support.ts';
 
-/** The `tokenmeter` command line, ready to parse. */
-function buildProgram(): Command {
-  const program = new Command('tokenmeter')
-    .description('tokenmeter: a prepaid token ledger. Output on stdout, logs (JSON) on stderr.')
-    .version(packageVersion(), '-V, --version')
-    .exitOverride()
-    .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP);
-  addMigrateCommand(program);
-  addDemoCommand(program);
-  addBackupCommand(program);
-  addBalanceCommand(program);
-  addDeductCommand(program);
-  addAdjustCommand(program);
-  addCreditCommand(program);
-  addSetPlanCommand(program);
-  addHistoryCommand(program);
-  addReconcileCommand(program);
-  addImportLegacyCommand(program);
-  addRecoverCommand(program);
-  addExportCommand(program);
-  addServeCommand(program);
-  addKeysCommand(program);
-  for (const command of program.commands) command.addHelpText('after', EXIT_CODES_HELP);
-  return program;
-}
-
-/** Runs the CLI and sets process.exitCode; it never calls process.exit, so logs flush. */
-async function main(argv: readonly string[] = process.argv): Promise<void> {
+async function hasSqlite(): Promise<boolean> {
   try {
-    await buildProgram().parseAsync([...argv]);
-  } catch (err) {
-    if (!(err instanceof CommanderError)) throw err;
-    // Commander has already printed its message (or the help/version) on the right stream.
-    process.exitCode = err.exitCode;
-    if (err.exitCode !== 0 && argv.includes('--json')) {
-      writeJson(errorJson(new TokenmeterError('invalid_request', err.message.replace(/^error: /, ''))));
-    }
-  }
-}
-
-function packageVersion(): string {
-  try {
-    const json: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-    if (typeof json === 'object' && json !== null && 'version' in json && typeof json.version === 'string') {
-      return json.version;
-    }
+    await import('node:sqlite');
+    return true;
   } catch {
-    // Fall through: a missing package.json must not stop the CLI.
+    return false;
   }
-  return '0.0.0';
 }
 
-// `tokenmeter history 7 | head` closes stdout early: that is the reader's choice, not an error.
-process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-  throw err;
-});
-
-main().catch((err: unknown) => {
-  process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exitCode = EXIT_FAILURE;
-});
+const problem = nodeSupportProblem(process.versions.node, await hasSqlite());
+if (problem === null) {
+  const { start } = await import('./program.ts');
+  start();
+} else {
+  process.stderr.write(`error: ${problem}\n`);
+  process.exitCode = 1;
+}

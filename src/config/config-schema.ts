@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_HOLD_TTL_SECONDS } from '../core/amounts.ts';
 import { defaultConfig } from './default-config.ts';
 
 /** Ids are used in URLs, CLI arguments and log lines, so they stay short and shell-safe. */
@@ -18,10 +19,21 @@ const planSchema = z.strictObject({
   rollover_cap: tokenCount,
 });
 
+/** A feature's handler for the service's token gate: an http(s) URL the service POSTs each run to. */
+const handlerUrl = z
+  .string()
+  .max(2048)
+  .refine((value) => /^https?:\/\/[^\s]+$/.test(value) && URL.canParse(value), {
+    error: 'must be an http:// or https:// URL',
+  });
+
 const featureSchema = z.strictObject({
   id: configId,
   name: displayName,
   cost: z.int().min(1).max(1_000_000),
+  /** How long the gate's hold lives while the handler runs (default 120 s); work done later is still charged. */
+  hold_ttl_seconds: z.int().min(1).max(MAX_HOLD_TTL_SECONDS).optional(),
+  handler_url: handlerUrl.optional(),
 });
 
 const packageFields = {

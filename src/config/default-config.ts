@@ -1,5 +1,8 @@
 import type { CompleteConfigFile } from './config-schema.ts';
 
+/** How long the service's token gate holds a feature's cost while its handler runs, unless configured. */
+export const DEFAULT_GATE_HOLD_TTL_SECONDS = 120;
+
 /** The `source` reported for the built-in configuration. */
 export const BUILT_IN_CONFIG_SOURCE = 'built-in default';
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Catalog, Feature, Plan, TokenPackage } from '../core/catalog.ts';
 import { TokenmeterError } from '../core/errors.ts';
 import { type ConfigProblem, formatConfigPath, validateConfigFile } from './config-schema.ts';
-import { BUILT_IN_CONFIG_SOURCE, defaultConfig } from './default-config.ts';
+import { BUILT_IN_CONFIG_SOURCE, DEFAULT_GATE_HOLD_TTL_SECONDS, defaultConfig } from './default-config.ts';
 
 /** The environment variable naming the config file when no path is passed. */
 export const CONFIG_ENV_VAR = 'TOKENMETER_CONFIG';
@@ -36,7 +36,13 @@ export function parseConfig(json: unknown, source: string): Catalog {
   }
   const features = new Map<string, Feature>();
   for (const feature of config.features) {
-    features.set(feature.id, { id: feature.id, name: feature.name, cost: feature.cost });
+    features.set(feature.id, {
+      id: feature.id,
+      name: feature.name,
+      cost: feature.cost,
+      holdTtlSeconds: feature.hold_ttl_seconds ?? DEFAULT_GATE_HOLD_TTL_SECONDS,
+      handlerUrl: feature.handler_url ?? null,
+    });
   }
   const packages = new Map<string, TokenPackage>();
   for (const pkg of config.packages) {

@@ -30,3 +30,17 @@ export function decideAdjust(
     now,
   );
 }
+
+/**
+ * What an adjustment's idempotency key is bound to: the change asked for, the balance it was
+ * expected against, and the reason. The same key with any of these different is a conflict, not
+ * a silent replay. The actor is left out: a retry through another operator key is the same request.
+ */
+export function adjustFingerprint(request: {
+  amount: number | null;
+  setBalance: number | null;
+  expectedBalance: number | null;
+  reason: string;
+}): string {
+  return JSON.stringify([request.amount, request.setBalance, request.expectedBalance, request.reason]);
+}

@@ -13,6 +13,10 @@ export interface Feature {
   id: string;
   name: string;
   cost: number;
+  /** How long the service's token gate holds the cost while the feature's handler runs. */
+  holdTtlSeconds: number;
+  /** Where the service's token gate sends a run (config `handler_url`); null: no configured handler. */
+  handlerUrl: string | null;
 }
 
 /** Something a user can buy: a top-up of tokens, or a plan subscription. */

@@ -17,9 +17,14 @@ export interface Hold {
 
 export type NewHold = Omit<Hold, 'id' | 'status' | 'charged' | 'closedAt'>;
 
-/** Closing an active hold; the store refuses to close one that is no longer active. */
+/**
+ * Moving a hold out of `from`; the store refuses (a conditional update) when the hold is no
+ * longer in `from`, so two settlements of one hold cannot both apply. Only an expired hold's
+ * completed work moves it on again (`expired` to `committed`).
+ */
 export interface HoldClosure {
   id: number;
+  from: 'active' | 'expired';
   status: Exclude<HoldStatus, 'active'>;
   charged: number;
   closedAt: number;
@@ -28,4 +33,9 @@ export interface HoldClosure {
 /** A hold counts against the available balance until it expires by the engine's clock. */
 export function isLive(hold: Hold, now: number): boolean {
   return hold.status === 'active' && hold.expiresAt > now;
+}
+
+/** Work done under a hold may still be charged: while it is live, and after it expired uncharged. */
+export function isCommittable(hold: Hold): boolean {
+  return hold.status === 'active' || hold.status === 'expired';
 }

@@ -24,26 +24,48 @@ export function expireHolds(
   const freed = expired.reduce((sum, h) => sum + h.amount, 0);
   return {
     state: { ...state, held: state.held - freed, updatedAt: now },
-    closures: expired.map((h) => ({ id: h.id, status: 'expired', charged: 0, closedAt: now })),
+    closures: expired.map((h) => ({ id: h.id, from: 'active', status: 'expired', charged: 0, closedAt: now })),
   };
 }
 
 export interface CommitDecision extends Posted {
   charged: number;
-  /** What `actual` asked for beyond what the account could pay. */
+  /** What `actual` asked for beyond what the rule lets the account pay. */
   shortfall: number;
   closure: HoldClosure;
 }
 
 /**
- * Charges the actual cost of held work. The reservation covers it up to its amount; any
- * excess is charged only as far as the available balance goes, never below zero.
+ * The most a commit of `hold` may charge `state` (its account, expired holds already freed).
+ * A live hold's reservation was set aside for the work, so it is payable even when an exempt
+ * take-back (a refund, an operator correction) has since pushed available below zero: the
+ * take-back made that debt, not the work. Beyond the reservation, and for an expired hold whose
+ * tokens went back to the balance, only what is available now, never below zero.
+ *
+ * This is exactly what the store's overdraft guard admits (available after >= min(0, available
+ * before)), so the database refuses any write charging more.
+ */
+export function commitLimit(state: AccountState, hold: Hold): number {
+  const available = Math.max(0, availableOf(state));
+  return hold.status === 'active' ? hold.amount + available : available;
+}
+
+/**
+ * Charges the actual cost of work done under a hold (live or expired; the caller checked it is
+ * committable) up to `commitLimit`, frees a live hold's reservation, and reports the rest as
+ * shortfall.
  */
 export function decideCommit(state: AccountState, hold: Hold, actual: number, now: number): CommitDecision {
-  const released: AccountState = { ...state, held: state.held - hold.amount, updatedAt: now };
-  const payable = Math.max(0, availableOf(released));
-  const charged = Math.min(actual, payable);
-  const closure: HoldClosure = { id: hold.id, status: 'committed', charged, closedAt: now };
+  const charged = Math.min(actual, commitLimit(state, hold));
+  const live = hold.status === 'active';
+  const released: AccountState = { ...state, held: live ? state.held - hold.amount : state.held, updatedAt: now };
+  const closure: HoldClosure = {
+    id: hold.id,
+    from: live ? 'active' : 'expired',
+    status: 'committed',
+    charged,
+    closedAt: now,
+  };
   if (charged === 0) return { state: released, entries: [], charged, shortfall: actual, closure };
   const { fromAllocation, fromPurchased } = splitCharge(released, charged);
   const posted = post(
@@ -62,7 +84,7 @@ export function decideCommit(state: AccountState, hold: Hold, actual: number, no
   return { ...posted, charged, shortfall: actual - charged, closure };
 }
 
-/** Gives a hold's reservation back to the available balance. */
+/** Gives a live hold's reservation back to the available balance. */
 export function decideRelease(
   state: AccountState,
   hold: Hold,
@@ -70,6 +92,6 @@ export function decideRelease(
 ): { state: AccountState; closure: HoldClosure } {
   return {
     state: { ...state, held: state.held - hold.amount, updatedAt: now },
-    closure: { id: hold.id, status: 'released', charged: 0, closedAt: now },
+    closure: { id: hold.id, from: 'active', status: 'released', charged: 0, closedAt: now },
   };
 }

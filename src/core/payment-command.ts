@@ -1,3 +1,5 @@
+import type { DisputeStatus } from './dispute-status.ts';
+
 /**
  * A provider event, normalized: what the ledger applies. Providers (Stripe, the test provider)
  * translate their objects into these, so the money rules never read a provider's payload.
@@ -26,14 +28,28 @@ export type PaymentCommand =
       amountRefunded: number;
       receiptUrl: string | null;
     }
-  | { type: 'dispute_opened'; paymentIntent: string; disputeId: string; amount: number }
-  | { type: 'dispute_closed'; paymentIntent: string; disputeId: string; won: boolean }
+  | {
+      /** Any fact about a dispute: opened, updated, closed. Merged with what is known by status rank. */
+      type: 'dispute_changed';
+      paymentIntent: string;
+      disputeId: string;
+      status: DisputeStatus;
+      /** Minor units. */
+      amount: number;
+    }
   | {
       type: 'invoice_paid';
       invoiceId: string;
       subscriptionId: string;
       periodStart: number;
       periodEnd: number;
+      /** The provider's reason for the invoice; only a subscription's start and renewals grant. */
+      billingReason: string | null;
+      /** The charge's payment intent, so its refunds and disputes find the period's grant. */
+      paymentIntent: string | null;
+      /** What was paid, minor units; null when the provider did not say. */
+      amount: number | null;
+      currency: string | null;
     }
   | { type: 'invoice_failed'; invoiceId: string; subscriptionId: string }
   | {
@@ -42,6 +58,8 @@ export type PaymentCommand =
       status: string;
       /** A plan package named in the subscription's metadata, if any. */
       packageId: string | null;
+      /** The current period's start: with the plan, it names a plan switch's grant (null: not sent). */
+      periodStart: number | null;
       periodEnd: number | null;
     }
   | { type: 'subscription_deleted'; subscriptionId: string }

@@ -1,34 +1,33 @@
 import type { AccountState } from './account-state.ts';
+import { decideCredit } from './credit.ts';
 import { type Posted, post } from './posting.ts';
 
-/** The figures of a purchase that its refunds and disputes are measured against. */
-export interface RefundBasis {
-  tokens: number;
-  /** What was paid, minor units. */
-  amount: number;
-  tokensTakenBack: number;
-}
+/**
+ * Where a payment's tokens went: purchased tokens for a top-up; the allocation bucket for a
+ * subscription period's grant (taken from it as far as it goes, the rest from purchased).
+ */
+export type TakeBackFrom = 'purchased' | 'allocation';
 
 /**
- * Tokens a refund takes back: the refunded share of the purchase's tokens, less what earlier
- * refunds took. `amountRefunded` is cumulative, so a late, smaller report takes nothing and
- * partial refunds add up to exactly the refunded share whatever order they arrive in.
+ * Moves an account from what was taken back for a payment to its new target: a positive step
+ * is a `payment_refund`, a negative one (a dispute won) gives tokens back as a
+ * `debit_reversal` into purchased tokens. The balance may go negative: the tokens were spent
+ * before the money went back, and a negative balance disables features.
  */
-export function tokensToTakeBack(basis: RefundBasis, amountRefunded: number): number {
-  if (basis.amount <= 0) return basis.tokens - basis.tokensTakenBack;
-  const share = Math.floor((basis.tokens * Math.min(amountRefunded, basis.amount)) / basis.amount);
-  return Math.max(0, Math.min(share, basis.tokens) - basis.tokensTakenBack);
-}
-
-/**
- * Takes purchased tokens back for a refund or dispute. The balance may go negative: the
- * tokens were spent before the money went back, and a negative balance disables features.
- */
-export function decidePaymentTakeBack(
+export function decideTakeBackStep(
   state: AccountState,
-  tokens: number,
+  step: number,
+  from: TakeBackFrom,
   link: { source: string; reference: string; reason: string },
   now: number,
 ): Posted {
-  return post(state, { kind: 'payment_refund', allocationDelta: 0, purchasedDelta: -tokens, ...link }, now);
+  if (step === 0) return { state, entries: [] };
+  if (step < 0) return decideCredit(state, -step, 'debit_reversal', { ...link, actor: null }, now);
+  // The allocation bucket may never go negative (a CHECK): what it lacks comes from purchased.
+  const fromAllocation = from === 'allocation' ? Math.min(Math.max(state.allocation, 0), step) : 0;
+  return post(
+    state,
+    { kind: 'payment_refund', allocationDelta: -fromAllocation, purchasedDelta: -(step - fromAllocation), ...link },
+    now,
+  );
 }

@@ -3,27 +3,67 @@ import type { Plan } from './catalog.ts';
 import { type Posted, post } from './posting.ts';
 
 /**
- * Switches plan at once: a new cycle starts now with the new plan's allocation, and unused
- * allocation of the old plan rolls over up to the new plan's cap; the rest expires. One
- * `plan_change` entry records the net change of the allocation bucket.
+ * Who changes the plan and why. A provider's switch also names its grant (`source`,
+ * `reference`): the ledger's UNIQUE (kind, source, reference) lets that grant happen once, and
+ * `alreadyGranted` says the reference is already in the ledger, so this switch grants nothing.
  */
-export function decidePlanChange(state: AccountState, plan: Plan, reason: string, actor: string, now: number): Posted {
-  const unused = Math.max(state.allocation, 0);
-  const rolledOver = Math.min(unused, plan.rolloverCap);
-  const allocation = plan.monthlyAllocation + rolledOver;
+export interface PlanChangeRecord {
+  reason: string;
+  actor: string;
+  source?: string | null;
+  reference?: string | null;
+  alreadyGranted?: boolean;
+}
+
+/** The reference of a subscription's plan-switch grant: once per (subscription, period, plan). */
+export function planSwitchReference(subscriptionId: string, periodStart: number, plan: string): string {
+  return `${subscriptionId}:${periodStart}:${plan}`;
+}
+
+/**
+ * Allocation an upgrade from `from` to `to` adds: the difference of the two monthly
+ * allocations, cut so that everything granted in the cycle stays within the highest allocation
+ * held in it. `grantedInCycle` (the cycle's opening or renewal grant plus earlier upgrade
+ * differences) is itself within the highest allocation held, and so is `to`, so the cut is
+ * taken against the larger of the two: toggling plans can never grant more than once.
+ * A downgrade adds nothing.
+ */
+export function upgradeGrant(from: Plan, to: Plan, grantedInCycle: number): number {
+  const difference = to.monthlyAllocation - from.monthlyAllocation;
+  if (difference <= 0) return 0;
+  const highestHeld = Math.max(to.monthlyAllocation, from.monthlyAllocation, grantedInCycle);
+  return Math.max(0, Math.min(difference, highestHeld - grantedInCycle));
+}
+
+/**
+ * Switches plan at once without starting a cycle: the anchor, the cycle start, the tokens used
+ * this cycle and what rolled over stay. An upgrade adds `upgradeGrant` to the allocation bucket;
+ * a downgrade adds and removes nothing (the plan held at the next boundary decides the renewal
+ * and the rollover cap). One `plan_change` entry records the change, even of zero tokens, so the
+ * reason and actor are on record.
+ */
+export function decidePlanChange(
+  state: AccountState,
+  from: Plan,
+  to: Plan,
+  grantedInCycle: number,
+  record: PlanChangeRecord,
+  now: number,
+): Posted {
+  const grant = record.alreadyGranted === true ? 0 : upgradeGrant(from, to, grantedInCycle);
   const posted = post(
     state,
-    { kind: 'plan_change', allocationDelta: allocation - state.allocation, purchasedDelta: 0, reason, actor },
+    {
+      kind: 'plan_change',
+      allocationDelta: grant,
+      purchasedDelta: 0,
+      reason: record.reason,
+      actor: record.actor,
+      source: record.source ?? null,
+      // Only a grant claims the reference: a switch granting nothing may repeat within a period.
+      reference: grant > 0 ? (record.reference ?? null) : null,
+    },
     now,
   );
-  posted.state = {
-    ...posted.state,
-    plan: plan.id,
-    cycleAnchor: now,
-    cycleStart: now,
-    usedThisCycle: 0,
-    rolledOver,
-    lastReset: now,
-  };
-  return posted;
+  return { state: { ...posted.state, plan: to.id }, entries: posted.entries };
 }

@@ -66,21 +66,6 @@ export function spendingIn(lines: readonly EvidenceLine[], window: RecoveryWindo
   return { spent, deductions, untimed, outsideWindow, firstBalance, repeats, counted };
 }
 
-/**
- * The recovery arithmetic. The logs say the account should have had `opening − spent` when
- * tokenmeter took it over; tokenmeter opened it with `openedWith` and earlier recoveries
- * moved it by `recovered`, so the correction is what is still missing. It is measured against
- * the opening, not today's balance, so spending recorded in tokenmeter's own ledger since
- * then is neither counted again nor undone.
- */
-export function planCorrection(input: { opening: number; spent: number; openedWith: number; recovered: number }): {
-  expected: number;
-  correction: number;
-} {
-  const expected = input.opening - input.spent;
-  return { expected, correction: expected - input.openedWith - input.recovered };
-}
-
 /** Timestamped lines by time; lines without one keep the logs' order, after them. */
 function chronological(a: EvidenceLine, b: EvidenceLine): number {
   const ta = a.deduction.at;
@@ -89,4 +74,152 @@ function chronological(a: EvidenceLine, b: EvidenceLine): number {
   if (ta !== null && tb === null) return -1;
   if (ta === null && tb !== null) return 1;
   return a.seq - b.seq;
+}
+
+/** The adjustments' source that marks a recovery. */
+export const RECOVER_SOURCE = 'recover';
+
+/** The key under which a recovery records the opening it settled (the lines' keys are hashes). */
+export const OPENING_KEY = 'opening';
+
+/** One deduction a recovery may count: a log line (one occurrence of it, for untimed repeats). */
+export interface EvidenceItem {
+  /** The deduction's identity: the same line met again has the same key. */
+  key: string;
+  tokens: number;
+  at: number | null;
+}
+
+/**
+ * What an applied recovery recorded, one row per key: each deduction it counted, and under
+ * `OPENING_KEY` the opening it settled (`tokens` is then the opening balance, `at` the time it
+ * applies from, null for the account's start). The database keeps one row per (account, key).
+ */
+export interface RecoveredLine {
+  account: string;
+  key: string;
+  tokens: number;
+  at: number | null;
+  /** The adjustment that carried it; null when the recovery it belonged to corrected nothing. */
+  entryId: number | null;
+  recoveredAt: number;
+}
+
+export interface Tally {
+  deductions: number;
+  spent: number;
+}
+
+/** Why a correction waits for the operator instead of being written. */
+export type RecoveryReview =
+  /** The logs start from another balance than the default opening. */
+  | 'logs_start_elsewhere'
+  /** An earlier recovery settled another opening than the --opening given now. */
+  | 'opening_settled'
+  /** Recovery adjustments exist from before tokenmeter recorded the lines it counted. */
+  | 'unrecorded_recovery';
+
+export interface RecoveryClaim {
+  account: string;
+  /** The balance the evidence starts from: the operator's --opening, else the plan allocation. */
+  opening: number;
+  openingGiven: boolean;
+  /** When the operator's opening applies (its --since); null: the account's start. */
+  openingAt: number | null;
+  /** What tokenmeter opened the account with. */
+  openedWith: number;
+  /** The balance the window's earliest line started from. */
+  firstBalance: number | null;
+  /** The window's deductions. */
+  items: readonly EvidenceItem[];
+  /** Recovery adjustments with no recorded lines: `matches` when this very evidence made one. */
+  unrecorded: 'none' | 'matches' | 'other';
+}
+
+export interface RecoveryPlan {
+  status: 'correction_pending' | 'already_applied' | 'no_correction' | 'needs_review';
+  review: RecoveryReview | null;
+  /** The opening earlier recoveries settled, or null. */
+  settled: { opening: number; at: number | null } | null;
+  /** The opening the arithmetic uses: the settled one, else the claim's. */
+  opening: number;
+  /** Everything earlier recoveries counted for the account. */
+  countedBefore: Tally;
+  /** Of the window's deductions, those earlier recoveries counted (skipped now). */
+  alreadyCounted: Tally;
+  /** Of the window's deductions, those before the settled opening's time (it accounts for them). */
+  coveredByOpening: Tally;
+  /** Deductions counted for the first time now. */
+  fresh: Tally;
+  /** The opening less everything counted, earlier and now: the balance at the takeover. */
+  expected: number;
+  correction: number;
+  /** What an --apply records with the correction (empty: nothing to write). */
+  record: Omit<RecoveredLine, 'entryId' | 'recoveredAt'>[];
+}
+
+/**
+ * The cumulative rule: a deduction is counted by at most one applied recovery, and the
+ * opening is settled by the first. A run corrects only for what no earlier recovery counted
+ * (plus the opening's difference from what tokenmeter opened with, the first time), so a
+ * narrower run never gives back what a wider one took, and any order of runs over the same
+ * evidence ends where one full run would.
+ */
+export function planRecovery(claim: RecoveryClaim, recorded: readonly RecoveredLine[]): RecoveryPlan {
+  const counted = new Set<string>();
+  const countedBefore: Tally = { deductions: 0, spent: 0 };
+  let settled: RecoveryPlan['settled'] = null;
+  for (const row of recorded) {
+    if (row.key === OPENING_KEY) {
+      settled = { opening: row.tokens, at: row.at };
+      continue;
+    }
+    counted.add(row.key);
+    countedBefore.deductions += 1;
+    countedBefore.spent += row.tokens;
+  }
+  const alreadyCounted: Tally = { deductions: 0, spent: 0 };
+  const coveredByOpening: Tally = { deductions: 0, spent: 0 };
+  const fresh: Tally = { deductions: 0, spent: 0 };
+  const record: RecoveryPlan['record'] = [];
+  const seen = new Set<string>();
+  for (const item of claim.items) {
+    if (seen.has(item.key)) continue;
+    seen.add(item.key);
+    const tally =
+      settled !== null && settled.at !== null && item.at !== null && item.at < settled.at
+        ? coveredByOpening
+        : counted.has(item.key)
+          ? alreadyCounted
+          : fresh;
+    tally.deductions += 1;
+    tally.spent += item.tokens;
+    if (tally === fresh) record.push({ account: claim.account, key: item.key, tokens: item.tokens, at: item.at });
+  }
+  const opening = settled?.opening ?? claim.opening;
+  const openingTerm = settled === null ? opening - claim.openedWith : 0;
+  const correction = openingTerm - fresh.spent;
+  const expected = opening - countedBefore.spent - fresh.spent;
+  const base = { settled, opening, countedBefore, alreadyCounted, coveredByOpening, fresh, expected, correction };
+
+  const review = reviewOf(claim, settled);
+  if (claim.unrecorded === 'matches' && settled === null) {
+    return { ...base, status: 'already_applied', review: null, correction: 0, record: [] };
+  }
+  if (review !== null) return { ...base, status: 'needs_review', review, record: [] };
+  if (record.length === 0) return { ...base, status: 'already_applied', review: null, correction: 0, record: [] };
+  if (settled === null) record.push({ account: claim.account, key: OPENING_KEY, tokens: opening, at: claim.openingAt });
+  return { ...base, status: correction === 0 ? 'no_correction' : 'correction_pending', review: null, record };
+}
+
+function reviewOf(claim: RecoveryClaim, settled: RecoveryPlan['settled']): RecoveryReview | null {
+  if (settled !== null) {
+    return claim.openingGiven && claim.opening !== settled.opening ? 'opening_settled' : null;
+  }
+  if (claim.unrecorded === 'other') return 'unrecorded_recovery';
+  // Only the operator's own --opening may override what the logs say the account started from.
+  if (!claim.openingGiven && claim.firstBalance !== null && claim.firstBalance !== claim.opening) {
+    return 'logs_start_elsewhere';
+  }
+  return null;
 }

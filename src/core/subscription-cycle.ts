@@ -1,6 +1,6 @@
 import type { AccountState } from './account-state.ts';
 import type { Plan } from './catalog.ts';
-import { decidePlanChange } from './plan-change.ts';
+import { restartCycleOnPlan } from './cycle-restart.ts';
 import { type Posted, post } from './posting.ts';
 
 /**
@@ -56,6 +56,6 @@ export function decideSubscriptionGrant(
 
 /** A subscription that ended: back to the default plan, renewed lazily again from now. */
 export function decideSubscriptionEnd(state: AccountState, plan: Plan, reason: string, now: number): Posted {
-  const changed = decidePlanChange(state, plan, reason, 'payments', now);
+  const changed = restartCycleOnPlan(state, plan, reason, 'payments', now);
   return { state: { ...changed.state, cycleDriver: 'lazy' }, entries: changed.entries };
 }

@@ -8,6 +8,8 @@ import { errorBody, installErrorHandling } from './errors.ts';
 import { Metrics } from './metrics.ts';
 import type { AppContext, AppDeps } from './options.ts';
 import { authPlugin } from './plugins/auth.ts';
+import { sharedRateLimitStore } from './plugins/rate-limit-store.ts';
+import { RedisFailureCounter } from './plugins/redis-failure-counter.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { featureRoutes } from './routes/features.ts';
@@ -19,6 +21,7 @@ import { testPayRoutes } from './routes/test-pay.ts';
 import { tokenRoutes } from './routes/tokens.ts';
 import { webRoutes } from './routes/web.ts';
 import { installSlowClientLimits, slowClientServerOptions } from './slow-clients.ts';
+import { proxyTrust } from './trusted-proxies.ts';
 import { installStrictValidation } from './validation.ts';
 
 /**
@@ -27,11 +30,13 @@ import { installStrictValidation } from './validation.ts';
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { options } = deps;
+  const trusted = proxyTrust(options.trustProxy);
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit,
     ...slowClientServerOptions(options),
-    trustProxy: options.trustProxy,
+    // Our own trust function, shared with the per-address connection cap; `true` is loopback only.
+    trustProxy: options.trustProxy === false ? false : (address: string) => trusted(address),
     logController: new LogController({ disableRequestLogging: true }),
     // Account ids run to 128 characters, 4 UTF-8 bytes each, percent-encoded in a path: room for
     // all of them, so the route's own schema (not the router) decides what is too long.
@@ -46,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // In-flight and keep-alive requests finish normally while closing; the store closes after.
     return503OnClosing: false,
   });
-  installSlowClientLimits(app, options);
+  installSlowClientLimits(app, options, trusted);
   const ctx: AppContext = { ...deps, metrics: new Metrics(() => deps.ledger.groupCommitStats()) };
 
   // JSON only: a text body is not a silently accepted alternative. An empty JSON body (many
@@ -91,9 +96,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keys: deps.keys,
     sessions: deps.sessions,
     authFailuresPerMinute: options.rateLimits.authFailuresPerMinute,
+    ...(deps.redis ? { failures: new RedisFailureCounter(deps.redis) } : {}),
   });
   const limits = options.rateLimits;
   await app.register(rateLimit, {
+    // With Redis every process counts the same requests; without it, each counts its own.
+    ...(deps.redis ? { store: sharedRateLimitStore(deps.redis) } : {}),
     hook: 'preHandler',
     timeWindow: 60_000,
     // Backends with secret keys run at full speed unless a per-key limit is configured.

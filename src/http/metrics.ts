@@ -1,12 +1,21 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { GroupCommitStats } from '../ledger/batch/group-commit-options.ts';
+import type { DeductResult } from '../ledger/types.ts';
+
+export type DeductionOutcome = 'charged' | 'replayed' | 'refused' | 'conflict';
+
+/** The `outcome` label of tokenmeter_deductions_total: a replay is not a charge, a conflict not a refusal. */
+export function deductionOutcome(r: DeductResult): DeductionOutcome {
+  if (r.ok) return r.replayed ? 'replayed' : 'charged';
+  return r.code === 'idempotency_conflict' ? 'conflict' : 'refused';
+}
 
 /** The service's Prometheus metrics, on a registry of its own (one per app, so tests do not collide). */
 export class Metrics {
   readonly registry = new Registry();
   readonly deductions = new Counter({
     name: 'tokenmeter_deductions_total',
-    help: 'Deductions by feature and outcome (charged, refused)',
+    help: 'Deductions by feature and outcome: charged, replayed (an idempotency key answered again, nothing charged), refused (insufficient tokens), conflict (a key reused with other parameters)',
     labelNames: ['feature', 'outcome'] as const,
     registers: [this.registry],
   });

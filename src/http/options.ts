@@ -6,6 +6,7 @@ import type { Logger } from '../log/logger.ts';
 import type { Payments } from '../payments/payments.ts';
 import type { FeatureHandlers } from './feature-handlers.ts';
 import type { Metrics } from './metrics.ts';
+import type { RedisLink } from './redis-link.ts';
 
 export interface RateLimitOptions {
   /** Failed authentications per client address per minute before 429. */
@@ -21,7 +22,11 @@ export interface HttpOptions {
   demo: boolean;
   /** Origins whose pages may call the API with a user token (CORS). Empty: CORS off. */
   corsOrigins: string[];
-  /** Trust X-Forwarded-* from a proxy (TOKENMETER_TRUST_PROXY): false, true, or the proxy addresses, comma-separated. */
+  /**
+   * Peers whose X-Forwarded-* headers are believed (TOKENMETER_TRUST_PROXY): false; the proxy
+   * addresses, CIDR ranges or the names loopback, linklocal, uniquelocal, comma-separated; or
+   * true, which means loopback (a proxy on this host), never "every peer".
+   */
   trustProxy: boolean | string;
   rateLimits: RateLimitOptions;
   /** Largest accepted request body, bytes. */
@@ -42,6 +47,11 @@ export interface HttpOptions {
    * memory that slow clients can hold.
    */
   maxConnections: number;
+  /**
+   * Connections one client address may hold at once (TOKENMETER_MAX_CONNECTIONS_PER_ADDRESS);
+   * default 10% of maxConnections. Trusted proxies are exempt: they carry many clients.
+   */
+  maxConnectionsPerAddress?: number;
   /** Requests a connection may have unanswered at once (HTTP pipelining); a connection with more is closed. */
   maxPipelined: number;
   /** The built web front end (default: the package's `dist/web`). */
@@ -59,6 +69,8 @@ export interface AppDeps {
   features?: FeatureHandlers;
   /** Payment providers; without them packages and history still answer, checkout is 503. */
   payments?: Payments;
+  /** Where rate limits are counted across processes (REDIS_URL); without it, per process. */
+  redis?: RedisLink;
 }
 
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = {

@@ -1,10 +1,17 @@
 /** JSON Schemas shared by the routes; they validate requests and generate the OpenAPI document. */
-export const accountId = { type: 'string', minLength: 1, maxLength: 128 } as const;
+
+/**
+ * The engine's text rule (`src/core/well-formed-text.ts`) as a schema keyword: no lone
+ * surrogates, no control characters. An `x-` name, so the OpenAPI document stays valid.
+ */
+export const WELL_FORMED = 'x-well-formed';
+
+export const accountId = { type: 'string', minLength: 1, maxLength: 128, [WELL_FORMED]: true } as const;
 export const featureId = { type: 'string', minLength: 1, maxLength: 64 } as const;
-export const idempotencyKey = { type: 'string', minLength: 1, maxLength: 255 } as const;
+export const idempotencyKey = { type: 'string', minLength: 1, maxLength: 255, [WELL_FORMED]: true } as const;
 export const quantity = { type: 'integer', minimum: 1, maximum: 1_000_000 } as const;
 export const tokenAmount = { type: 'integer', minimum: 1, maximum: 1_000_000_000 } as const;
-export const reason = { type: 'string', minLength: 1, maxLength: 500 } as const;
+export const reason = { type: 'string', minLength: 1, maxLength: 500, [WELL_FORMED]: true } as const;
 export const limit = { type: 'integer', minimum: 1, maximum: 1000 } as const;
 export const cursor = { type: 'string', minLength: 1, maxLength: 64 } as const;
 

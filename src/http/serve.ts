@@ -7,8 +7,10 @@ import { openLedger } from '../ledger/open-ledger.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { Logger } from '../log/logger.ts';
 import { paymentsFromEnv } from '../payments/payments.ts';
+import { bootstrapSecretsFromEnv } from './bootstrap-secrets.ts';
 import { buildApp } from './build-app.ts';
 import { httpOptionsFromEnv, isLoopback } from './http-env.ts';
+import { type RedisLink, redisFromEnv } from './redis-link.ts';
 
 export interface ServeOptions {
   port: number;
@@ -36,17 +38,23 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     );
   }
   const { env, logger } = options;
+  // Refused before anything opens: a key that could never match is a typo, not a choice.
+  const secrets = bootstrapSecretsFromEnv(env);
+  const httpOptions = httpOptionsFromEnv(env, options.demo);
   const ledger = await openLedger({ env, logger, ...(options.configPath ? { configPath: options.configPath } : {}) });
+  let redis: RedisLink | undefined;
   try {
+    redis = await redisFromEnv(env, logger);
     const store = ledger.store.service;
     const app = await buildApp({
       ledger,
-      keys: new KeyService({ store, bootstrap: { app: env.TOKENMETER_API_KEY, admin: env.TOKENMETER_ADMIN_KEY } }),
-      sessions: new SessionService({ store, clock: systemClock, secret: env.TOKENMETER_SESSION_SECRET }),
+      keys: new KeyService({ store, bootstrap: { app: secrets.app, admin: secrets.admin } }),
+      sessions: new SessionService({ store, clock: systemClock, secret: secrets.sessionSecret }),
       clock: systemClock,
       logger,
-      options: httpOptionsFromEnv(env, options.demo),
+      options: httpOptions,
       payments: await paymentsFromEnv(env, ledger, options.demo),
+      ...(redis ? { redis } : {}),
     });
     await app.listen({ port: options.port, host: options.host });
     const address = app.server.address();
@@ -54,6 +62,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
     const url = `http://${host}:${port}`;
     logger.info({ url, store: ledger.store.location, demo: options.demo }, `tokenmeter serving ${url}`);
+    if (env.TOKENMETER_TRUST_PROXY?.trim() === 'true') {
+      logger.info(
+        'TOKENMETER_TRUST_PROXY=true trusts a proxy on this host only (loopback); list the addresses of a proxy elsewhere',
+      );
+    }
     logger.info(`API docs: ${url}/docs, metrics: ${url}/metrics${options.demo ? `, demo: ${url}/` : ''}`);
     let closing: Promise<void> | null = null;
     return {
@@ -61,11 +74,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ledger,
       url,
       close() {
-        closing ??= app.close().then(() => ledger.close());
+        closing ??= app.close().then(() => {
+          redis?.close();
+          return ledger.close();
+        });
         return closing;
       },
     };
   } catch (err) {
+    redis?.close();
     await ledger.close();
     throw err;
   }

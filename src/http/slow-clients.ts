@@ -3,12 +3,16 @@ import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance } from 'fastify';
 import { errorBody } from './errors.ts';
 import type { HttpOptions } from './options.ts';
+import { type ProxyTrust, unmapped } from './trusted-proxies.ts';
 
 // Slow clients hold memory: a partial body, a queue of answers nobody reads. Each limit below
 // bounds one way; together they bound the memory slow clients can make the server hold to
 // about maxConnections × (bodyLimit + one answer's buffers), each for a limited time.
 
-type SlowClientOptions = Pick<HttpOptions, 'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'maxPipelined'>;
+type SlowClientOptions = Pick<
+  HttpOptions,
+  'requestTimeoutMs' | 'idleTimeoutMs' | 'maxConnections' | 'maxConnectionsPerAddress' | 'maxPipelined'
+>;
 
 /** The Fastify options that time slow clients out. */
 export function slowClientServerOptions(options: SlowClientOptions): FastifyHttpOptions<Server> {
@@ -29,13 +33,19 @@ const unanswered = Symbol('tokenmeter.unanswered');
 type CountedSocket = Socket & { [unanswered]?: number };
 
 /**
- * Caps connections, and closes a connection that has more than `maxPipelined` requests
- * unanswered: Node answers pipelined requests in order, buffering each later answer in full
- * until the earlier ones are read, so a client that sends many and reads none would make the
- * server hold them all.
+ * Caps connections, in all and per client address (so one client cannot take every slot), and
+ * closes a connection that has more than `maxPipelined` requests unanswered: Node answers
+ * pipelined requests in order, buffering each later answer in full until the earlier ones are
+ * read, so a client that sends many and reads none would make the server hold them all.
  */
-export function installSlowClientLimits(app: FastifyInstance, options: SlowClientOptions): void {
+export function installSlowClientLimits(app: FastifyInstance, options: SlowClientOptions, trusted: ProxyTrust): void {
   app.server.maxConnections = options.maxConnections;
+  capPerAddress(
+    app.server,
+    options.maxConnectionsPerAddress ?? Math.max(1, Math.floor(options.maxConnections / 10)),
+    trusted,
+    app.log,
+  );
   app.addHook('onRequest', (request, reply, done) => {
     const socket = request.raw.socket as CountedSocket;
     const depth = (socket[unanswered] ?? 0) + 1;
@@ -46,6 +56,32 @@ export function installSlowClientLimits(app: FastifyInstance, options: SlowClien
     if (depth <= options.maxPipelined) return done();
     request.log.warn({ depth }, 'closing a connection with too many pipelined requests unanswered');
     socket.destroy();
+  });
+}
+
+/**
+ * Closes, as it arrives and unanswered, a connection from an address that already holds `cap`.
+ * A trusted proxy is exempt: its connections carry many clients.
+ */
+function capPerAddress(server: Server, cap: number, trusted: ProxyTrust, log: FastifyBaseLogger): void {
+  const open = new Map<string, number>();
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress;
+    if (address === undefined || trusted(address)) return;
+    const key = unmapped(address);
+    const count = (open.get(key) ?? 0) + 1;
+    if (count > cap) {
+      // debug, not warn: a flood from one address would otherwise write a line per connection.
+      log.debug({ address: key, cap }, 'closing a connection: this address holds its cap');
+      socket.destroy();
+      return;
+    }
+    open.set(key, count);
+    socket.once('close', () => {
+      const left = (open.get(key) ?? 1) - 1;
+      if (left > 0) open.set(key, left);
+      else open.delete(key);
+    });
   });
 }
 

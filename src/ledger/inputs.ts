@@ -1,17 +1,25 @@
 import { invalid } from '../core/errors.ts';
+import { requireWellFormed, textLength } from '../core/well-formed-text.ts';
 
-/** Validates the optional idempotency key: 1 to 255 characters. */
+/** The longest idempotency key, in characters as the database's CHECK counts them. */
+export const MAX_KEY_LENGTH = 255;
+
+/**
+ * Validates the optional idempotency key: 1 to 255 characters, well-formed, no control
+ * characters. It runs before an operation is queued, so a malformed key never joins (and
+ * never rolls back) a group-commit batch.
+ */
 export function optionalKey(value: unknown, field = 'idempotencyKey'): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length === 0 || value.length > 255) {
-    throw invalid(field, 'must be a string of 1 to 255 characters');
+  if (typeof value !== 'string' || value.length === 0 || textLength(value) > MAX_KEY_LENGTH) {
+    throw invalid(field, `must be a string of 1 to ${MAX_KEY_LENGTH} characters`);
   }
-  return value;
+  return requireWellFormed(field, value);
 }
 
-/** A required, non-blank text such as a reason or an actor (the ledger records it). */
+/** A required, non-blank, well-formed text such as a reason or an actor (the ledger records it). */
 export function requireText(field: string, value: unknown, max: number): string {
   if (typeof value !== 'string' || value.trim().length === 0) throw invalid(field, 'is required');
-  if (value.length > max) throw invalid(field, `must be at most ${max} characters`);
-  return value.trim();
+  if (textLength(value) > max) throw invalid(field, `must be at most ${max} characters`);
+  return requireWellFormed(field, value).trim();
 }

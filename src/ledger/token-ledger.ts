@@ -17,6 +17,7 @@ import { deduct } from './ops/deduct.ts';
 import { getBalance } from './ops/get-balance.ts';
 import { balanceAt, history } from './ops/history.ts';
 import { importAccount, importAccounts } from './ops/import-accounts.ts';
+import { type RecoveryInput, type RecoveryOutcome, recordRecovery } from './ops/record-recovery.ts';
 import { reserve } from './ops/reserve.ts';
 import { type Recalled, type ResponseScope, recallResponse, rememberResponse } from './ops/responses.ts';
 import { setPlan } from './ops/set-plan.ts';
@@ -119,7 +120,7 @@ export class TokenLedger {
     return adjust(this.ctx, input);
   }
 
-  /** Switches plan now; a new cycle starts. */
+  /** Switches plan now, within the current cycle: an upgrade adds the allocation difference once, a downgrade nothing. */
   setPlan(input: SetPlanInput): Promise<PlanChanged> {
     return setPlan(this.ctx, input);
   }
@@ -162,6 +163,14 @@ export class TokenLedger {
   /** importAccount for up to 1000 accounts in one transaction; outcomes in input order. */
   importAccounts(inputs: readonly ImportAccountInput[], options?: ImportOptions): Promise<ImportOutcome[]> {
     return importAccounts(this.ctx, inputs, options);
+  }
+
+  /**
+   * One account's `recover` run: counts only the log lines no earlier recovery counted, and
+   * with `apply` writes the correction and records those lines in one transaction.
+   */
+  recordRecovery(input: RecoveryInput): Promise<RecoveryOutcome> {
+    return recordRecovery(this.ctx, input);
   }
 
   /** The recorded final answer of a keyed multi-step operation (the token gate), if any. */

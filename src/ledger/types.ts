@@ -88,6 +88,8 @@ export type AdjustInput = {
   /** Optional evidence link; with both set the adjustment happens at most once. */
   source?: string;
   reference?: string;
+  /** Scoped to (account, 'adjust'): a repeat replays the first result; other parameters are idempotency_conflict. */
+  idempotencyKey?: string;
 } & ({ amount: number; setBalance?: undefined } | { setBalance: number; amount?: undefined });
 
 export interface Adjusted {
@@ -132,6 +134,12 @@ export interface ReserveInput {
   /** Default 300 s. */
   ttlSeconds?: number;
   idempotencyKey?: string;
+  /**
+   * Whose keys `idempotencyKey` is unique among: `reserve` (the default) for callers of
+   * `reserve`, `run_hold` for the service's token gate, so a gate run and a direct reservation
+   * with the same key never answer for each other, and the key keeps its full 255 characters.
+   */
+  keyScope?: 'reserve' | 'run_hold';
 }
 
 export interface Reserved {

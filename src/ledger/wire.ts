@@ -205,8 +205,21 @@ export function entryJson(e: LedgerEntry): JsonObject {
   };
 }
 
-export function historyJson(h: History): JsonObject {
-  return { success: true, account: h.account, entries: h.entries.map(entryJson), next_cursor: h.nextCursor };
+/**
+ * An entry as the account's own user sees it. An entry an operator made (an adjustment, or any
+ * entry with an actor: plan changes, imports) shows its kind and figures, but not the operator's
+ * reason, name (the actor is the admin key's name) or evidence link; operators keep them.
+ */
+export function userEntryJson(e: LedgerEntry): JsonObject {
+  const json = entryJson(e);
+  if (e.kind !== 'adjustment' && e.actor === null) return json;
+  return { ...json, reason: null, actor: null, source: null, reference: null };
+}
+
+/** A history page; `audience: 'user'` for a user token or session (see userEntryJson). */
+export function historyJson(h: History, audience: 'operator' | 'user' = 'operator'): JsonObject {
+  const entry = audience === 'user' ? userEntryJson : entryJson;
+  return { success: true, account: h.account, entries: h.entries.map(entry), next_cursor: h.nextCursor };
 }
 
 /** `success` says the scan ran; an empty `drift` says the ledger is consistent. */

@@ -1,7 +1,5 @@
+import { RECOVER_SOURCE } from '../core/recovery.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
-
-/** The adjustments' source that marks a recovery. */
-export const RECOVER_SOURCE = 'recover';
 
 /** Where an account's tokenmeter ledger begins, and the recoveries already applied to it. */
 export interface AccountOrigin {

@@ -1,9 +1,16 @@
-import { MAX_ADJUSTMENT } from '../core/amounts.ts';
 import { findPlan } from '../core/catalog.ts';
-import { planCorrection, type RepeatedBalance, spendingIn } from '../core/recovery.ts';
+import {
+  type EvidenceItem,
+  type RecoveryClaim,
+  type RecoveryReview,
+  type RepeatedBalance,
+  type Spending,
+  spendingIn,
+  type Tally,
+} from '../core/recovery.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
-import { type AccountOrigin, RECOVER_SOURCE, readAccountOrigin } from './account-origin.ts';
-import { evidenceReference } from './evidence-reference.ts';
+import { type AccountOrigin, readAccountOrigin } from './account-origin.ts';
+import { evidenceReference, freshReference, lineKeys } from './evidence-reference.ts';
 import type { LogScan } from './scan-logs.ts';
 
 export type RecoveryStatus =
@@ -11,14 +18,14 @@ export type RecoveryStatus =
   | 'correction_pending'
   /** Written now (--apply). */
   | 'applied'
-  /** This very recovery (same evidence, same opening) was applied before: nothing to do. */
+  /** Every deduction in the window was counted by an earlier recovery: nothing to do. */
   | 'already_applied'
-  /** tokenmeter already holds what the logs say. */
+  /** tokenmeter already holds what the logs say (with --apply, the lines are recorded as counted). */
   | 'no_correction'
   /**
-   * The logs start from another balance than the default opening (the plan's allocation), so
-   * the arithmetic would be wrong: not written even with --apply; rerun for the account with
-   * its own --opening (and --since).
+   * Not written even with --apply, see `review`: the logs start from another balance than the
+   * default opening (rerun for the account with its own --opening and --since), an earlier
+   * recovery settled another opening, or recoveries from before lines were recorded exist.
    */
   | 'needs_review'
   /** No deduction lines in the window: nothing to recover from. */
@@ -33,20 +40,32 @@ export interface AccountRecovery {
   /** The window the lines were counted in: [since, until); null is open. */
   since: number | null;
   until: number | null;
+  /** The window's deductions, whether or not an earlier recovery counted them. */
   deductions: number;
   /** Deductions from lines without a timestamp (counted; their time could not be checked). */
   untimed: number;
   outsideWindow: number;
   spent: number;
   opening: number;
-  /** opening − spent: what the account should have held when tokenmeter took it over. */
+  /** opening − everything counted (earlier and now): what the account should have held when tokenmeter took it over. */
   expected: number;
   /** What tokenmeter opened the account with, and how (`import` or `provision`). */
   openedWith: number | null;
   openedBy: string | null;
   openedAt: number | null;
-  /** Earlier recovery adjustments (other evidence). */
+  /** Earlier recovery adjustments, summed. */
   recovered: number;
+  /** What earlier recoveries counted for the account, all evidence. */
+  countedBefore: Tally;
+  /** Of the window's deductions, those an earlier recovery counted: not counted again. */
+  alreadyCounted: Tally;
+  /** Of the window's deductions, those before the time of an opening an earlier recovery settled. */
+  coveredByOpening: Tally;
+  /** Counted for the first time by this run. */
+  fresh: Tally;
+  /** The opening an earlier recovery settled, or null. */
+  settledOpening: number | null;
+  review: RecoveryReview | null;
   /** tokenmeter's balance now. */
   balance: number | null;
   correction: number | null;
@@ -80,20 +99,21 @@ export interface RecoveryReport {
   tokensCorrected: number;
 }
 
+const NONE: Tally = { deductions: 0, spent: 0 };
+
 /**
  * Works out, for every account in the logs, what the logs prove it spent before tokenmeter
- * took it over and the correction that follows; with `apply`, writes each correction as an
- * adjustment (source `recover`, reference the evidence's hash), so it happens at most once.
+ * took it over and the correction that follows. Corrections are cumulative over the evidence:
+ * a deduction line an applied recovery counted is never counted again, nor given back by a
+ * run that does not include it; a run corrects only for lines not counted yet. With `apply`,
+ * each correction is an adjustment (source `recover`) written with the lines it counted.
  */
 export async function recover(ledger: TokenLedger, scan: LogScan, options: RecoverOptions): Promise<RecoveryReport> {
   const ids = options.account === null ? scan.evidence.accounts() : [options.account];
   const accounts: AccountRecovery[] = [];
   for (const account of ids) {
     const origin = await readAccountOrigin(ledger, account);
-    const planned = assess(ledger, scan, account, origin, options);
-    accounts.push(
-      options.apply && planned.status === 'correction_pending' ? await apply(ledger, planned, options.apply) : planned,
-    );
+    accounts.push(await recoverAccount(ledger, scan, account, origin, options));
   }
   return {
     applied: options.apply !== null,
@@ -105,13 +125,13 @@ export async function recover(ledger: TokenLedger, scan: LogScan, options: Recov
   };
 }
 
-function assess(
+async function recoverAccount(
   ledger: TokenLedger,
   scan: LogScan,
   account: string,
   origin: AccountOrigin | null,
   options: RecoverOptions,
-): AccountRecovery {
+): Promise<AccountRecovery> {
   // Spending tokenmeter recorded itself is never counted again: the window ends where its ledger begins.
   const until =
     origin === null
@@ -138,6 +158,12 @@ function assess(
     openedBy: origin?.openedBy ?? null,
     openedAt: origin?.openedAt ?? null,
     recovered: origin?.recovered ?? 0,
+    countedBefore: NONE,
+    alreadyCounted: NONE,
+    coveredByOpening: NONE,
+    fresh: NONE,
+    settledOpening: null,
+    review: null,
     balance: origin?.balance ?? null,
     correction: null,
     balanceAfter: null,
@@ -149,52 +175,61 @@ function assess(
   };
   if (origin === null) return { ...base, status: 'not_in_tokenmeter' };
   if (spending.deductions === 0) return base;
-  const reference = evidenceReference(account, opening, spending.counted);
-  const priorAmount = origin.recoveries.get(reference);
-  if (priorAmount !== undefined) {
-    return { ...base, status: 'already_applied', reference, correction: 0, balanceAfter: origin.balance };
-  }
-  const { correction } = planCorrection({
+
+  const claim: RecoveryClaim = {
+    account,
     opening,
-    spent: spending.spent,
+    openingGiven: options.opening !== null,
+    // An opening the operator states is the balance at --since; the plan's is the account's start.
+    openingAt: options.opening === null ? null : options.since,
     openedWith: origin.openedWith,
-    recovered: origin.recovered,
+    firstBalance: spending.firstBalance,
+    items: itemsOf(spending),
+    unrecorded: unrecorded(origin, account, opening, spending),
+  };
+  const outcome = await ledger.recordRecovery({
+    claim,
+    apply: options.apply,
+    reference: (keys) => freshReference(account, opening, keys),
   });
-  // Only the operator's own --opening may override what the logs say the account started from.
-  const doubtful = options.opening === null && spending.firstBalance !== null && spending.firstBalance !== opening;
+  const p = outcome.plan;
+  const applied = outcome.written && p.status === 'correction_pending';
   return {
     ...base,
-    status: correction === 0 ? 'no_correction' : doubtful ? 'needs_review' : 'correction_pending',
-    reference,
-    correction,
-    balanceAfter: origin.balance + correction,
+    status: applied ? 'applied' : p.status,
+    opening: p.opening,
+    expected: p.expected,
+    countedBefore: p.countedBefore,
+    alreadyCounted: p.alreadyCounted,
+    coveredByOpening: p.coveredByOpening,
+    fresh: p.fresh,
+    settledOpening: p.settled?.opening ?? null,
+    review: p.review,
+    balance: outcome.balance,
+    correction: p.correction,
+    balanceAfter: outcome.balanceAfter,
+    reference: outcome.reference,
+    entryId: outcome.entryId,
   };
 }
 
-async function apply(
-  ledger: TokenLedger,
-  planned: AccountRecovery,
-  how: { reason: string; actor: string },
-): Promise<AccountRecovery> {
-  const { correction, reference } = planned;
-  if (correction === null || correction === 0 || reference === null) return planned;
-  if (Math.abs(correction) > MAX_ADJUSTMENT) {
-    throw new RangeError(`account ${planned.account}: a correction of ${correction} is beyond one adjustment`);
-  }
-  const r = await ledger.adjust({
-    account: planned.account,
-    amount: correction,
-    reason: how.reason,
-    actor: how.actor,
-    source: RECOVER_SOURCE,
-    reference,
-  });
-  if (!r.ok) throw new Error(`account ${planned.account}: ${r.message}`);
-  return {
-    ...planned,
-    status: r.replayed ? 'already_applied' : 'applied',
-    balance: r.replayed ? r.balance : r.balanceBefore,
-    balanceAfter: r.balance,
-    entryId: r.entryId,
-  };
+/** One item per deduction the window's lines stand for. */
+function itemsOf(spending: Spending): EvidenceItem[] {
+  return spending.counted.flatMap((line) =>
+    lineKeys(line).map((key) => ({ key, tokens: line.deduction.tokens, at: line.deduction.at })),
+  );
+}
+
+/**
+ * Recovery adjustments written before tokenmeter recorded the lines each counted (they carry
+ * the v1 reference of their whole evidence): `matches` when this very evidence made one.
+ */
+function unrecorded(
+  origin: AccountOrigin,
+  account: string,
+  opening: number,
+  spending: Spending,
+): RecoveryClaim['unrecorded'] {
+  if (origin.recoveries.size === 0) return 'none';
+  return origin.recoveries.has(evidenceReference(account, opening, spending.counted)) ? 'matches' : 'other';
 }

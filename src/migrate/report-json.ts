@@ -1,3 +1,4 @@
+import type { Tally } from '../core/recovery.ts';
 import type { JsonObject } from '../ledger/wire.ts';
 import type { ImportReport } from './import-tally.ts';
 import type { RecoveryReport } from './recover.ts';
@@ -71,6 +72,13 @@ export function recoveryReportJson(
       opened_by: a.openedBy,
       opened_at: iso(a.openedAt),
       earlier_recoveries: a.recovered,
+      counted_before: tally(a.countedBefore),
+      already_counted: tally(a.alreadyCounted),
+      covered_by_opening: tally(a.coveredByOpening),
+      new_deductions: a.fresh.deductions,
+      new_spent: a.fresh.spent,
+      settled_opening: a.settledOpening,
+      review_reason: a.review,
       balance: a.balance,
       correction: a.correction,
       balance_after: a.balanceAfter,
@@ -90,6 +98,11 @@ export function recoveryReportJson(
     needs_review: r.needsReview,
     tokens_corrected: r.tokensCorrected,
   };
+}
+
+/** What a set of deductions took: how many, and their tokens. */
+function tally(t: Tally): JsonObject {
+  return { deductions: t.deductions, spent: t.spent };
 }
 
 function iso(ms: number | null): string | null {

@@ -38,10 +38,9 @@ export interface LogScan {
   evidence: DeductionEvidence;
 }
 
-/** Reads every file in order into one body of evidence, counting what it could not read. */
-export async function scanLogs(files: readonly string[], account: string | null): Promise<LogScan> {
-  const evidence = new DeductionEvidence(account);
-  const scan: LogScan = {
+/** A scan that has read nothing yet, gathering into `evidence`. */
+export function emptyScan(evidence: DeductionEvidence): LogScan {
+  return {
     files: [],
     lines: 0,
     deductionLines: 0,
@@ -52,6 +51,12 @@ export async function scanLogs(files: readonly string[], account: string | null)
     unreadable: [],
     evidence,
   };
+}
+
+/** Reads every file in order into one body of evidence, counting what it could not read. */
+export async function scanLogs(files: readonly string[], account: string | null): Promise<LogScan> {
+  const evidence = new DeductionEvidence(account);
+  const scan = emptyScan(evidence);
   for (const file of files) {
     const gzip = await isGzip(file);
     const stats: LogFileScan = { file, gzip, lines: 0, deductionLines: 0, unreadableLines: 0 };

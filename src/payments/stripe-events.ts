@@ -1,5 +1,6 @@
+import type { DisputeStatus } from '../core/dispute-status.ts';
 import type { PaymentCommand, PaymentEvent } from '../core/payment-command.ts';
-import { field, first, idOf, integer, type StripeObject, text } from './stripe-objects.ts';
+import { field, first, idOf, integer, isObject, type StripeObject, text } from './stripe-objects.ts';
 
 export const STRIPE_PROVIDER = 'stripe';
 
@@ -45,15 +46,46 @@ export function invoicePaymentIntent(invoice: StripeObject): string | null {
   return idOf(invoice, 'payment_intent') ?? idOf(field(first(invoice, 'payments'), 'payment'), 'payment_intent');
 }
 
+/** The subscription's own line (its period is the one paid for); else the first line. */
+function subscriptionLine(invoice: StripeObject): StripeObject {
+  const data = field(invoice, 'lines').data;
+  const lines = Array.isArray(data) ? data.filter(isObject) : [];
+  const own = lines.find(
+    (l) => text(l, 'type') === 'subscription' || text(field(l, 'parent'), 'type') === 'subscription_item_details',
+  );
+  return own ?? lines[0] ?? {};
+}
+
 function invoiceCommand(invoice: StripeObject, type: string): PaymentCommand {
   const invoiceId = text(invoice, 'id');
   const subscriptionId = invoiceSubscription(invoice);
   if (invoiceId === null || subscriptionId === null) return { type: 'ignored' };
   if (type === 'invoice.payment_failed') return { type: 'invoice_failed', invoiceId, subscriptionId };
-  const period = field(first(invoice, 'lines'), 'period');
+  const period = field(subscriptionLine(invoice), 'period');
   const start = integer(period, 'start') ?? integer(invoice, 'period_start') ?? 0;
   const end = integer(period, 'end') ?? integer(invoice, 'period_end') ?? start;
-  return { type: 'invoice_paid', invoiceId, subscriptionId, periodStart: start * 1000, periodEnd: end * 1000 };
+  return {
+    type: 'invoice_paid',
+    invoiceId,
+    subscriptionId,
+    periodStart: start * 1000,
+    periodEnd: end * 1000,
+    billingReason: text(invoice, 'billing_reason'),
+    paymentIntent: invoicePaymentIntent(invoice),
+    amount: integer(invoice, 'amount_paid'),
+    currency: text(invoice, 'currency'),
+  };
+}
+
+/**
+ * Stripe's dispute statuses as tokenmeter counts them: an inquiry closed without a chargeback
+ * (`warning_closed`) or one `prevented` cost the merchant nothing, like a won dispute; every
+ * status before a close is open.
+ */
+export function disputeStatusOf(status: string | null): DisputeStatus {
+  if (status === 'lost') return 'lost';
+  if (status === 'won' || status === 'warning_closed' || status === 'prevented') return 'won';
+  return 'open';
 }
 
 function subscriptionCommand(sub: StripeObject, type: string): PaymentCommand {
@@ -61,12 +93,14 @@ function subscriptionCommand(sub: StripeObject, type: string): PaymentCommand {
   if (subscriptionId === null) return { type: 'ignored' };
   if (type === 'customer.subscription.deleted') return { type: 'subscription_deleted', subscriptionId };
   // Newer API versions keep the period on the subscription item.
+  const periodStart = integer(sub, 'current_period_start') ?? integer(first(sub, 'items'), 'current_period_start');
   const periodEnd = integer(sub, 'current_period_end') ?? integer(first(sub, 'items'), 'current_period_end');
   return {
     type: 'subscription_updated',
     subscriptionId,
     status: text(sub, 'status') ?? 'active',
     packageId: metadataOf(sub).packageId,
+    periodStart: periodStart === null ? null : periodStart * 1000,
     periodEnd: periodEnd === null ? null : periodEnd * 1000,
   };
 }
@@ -86,14 +120,15 @@ function commandOf(type: string, o: StripeObject): PaymentCommand {
       return { type: 'charge_refunded', paymentIntent, chargeId, amountRefunded, receiptUrl: text(o, 'receipt_url') };
     }
     case 'charge.dispute.created':
-    case 'charge.dispute.closed': {
+    case 'charge.dispute.updated':
+    case 'charge.dispute.closed':
+    case 'charge.dispute.funds_withdrawn':
+    case 'charge.dispute.funds_reinstated': {
       const paymentIntent = idOf(o, 'payment_intent');
       const disputeId = text(o, 'id');
       const amount = integer(o, 'amount');
       if (paymentIntent === null || disputeId === null || amount === null) return { type: 'ignored' };
-      return type === 'charge.dispute.created'
-        ? { type: 'dispute_opened', paymentIntent, disputeId, amount }
-        : { type: 'dispute_closed', paymentIntent, disputeId, won: text(o, 'status') === 'won' };
+      return { type: 'dispute_changed', paymentIntent, disputeId, status: disputeStatusOf(text(o, 'status')), amount };
     }
     case 'invoice.paid':
     case 'invoice.payment_failed':

@@ -55,6 +55,11 @@ export function testCompletionEvents(payment: PaymentRow): PaymentEvent[] {
         subscriptionId,
         periodStart: payment.createdAt,
         periodEnd: payment.createdAt + 30 * 86_400_000,
+        billingReason: 'subscription_create',
+        // The test checkout already carries the payment intent; the test provider simulates no refunds.
+        paymentIntent: null,
+        amount: payment.amount,
+        currency: payment.currency,
       },
     });
   }

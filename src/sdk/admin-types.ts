@@ -40,6 +40,11 @@ interface AdjustCommon {
   reason: string;
   /** Refused with 409 balance_changed unless the balance is still this. */
   expected_balance?: number;
+  /**
+   * At most once per (account, key): a repeat replays the first answer; the same key with
+   * another amount, balance, reason or expected_balance is 409 idempotency_conflict.
+   */
+  idempotency_key?: string;
 }
 
 /** Adjust by an amount or to a balance: exactly one of the two. */

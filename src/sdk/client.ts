@@ -138,7 +138,13 @@ export class TokenMeterClient {
     return this.#refusable<ReserveResponse>(this.#keyed('/api/tokens/reserve', request));
   }
 
-  /** Charges `amount` of a hold (usually its whole amount) and frees the rest. */
+  /**
+   * Charges `amount` for the work done under a hold (usually its whole amount) and frees the
+   * rest. Up to the reservation it is charged even if a refund took the balance below zero
+   * meanwhile; beyond it, and for a hold that expired while the work ran, only as far as the
+   * available balance goes (the rest is `shortfall`). A hold commits once: a second commit, or
+   * one after a release, is 409 hold_not_active.
+   */
   commitHold(holdId: number, amount: number): Promise<HoldResponse> {
     return this.#call({ method: 'POST', path: `/api/tokens/holds/${holdId}/commit`, body: { amount }, retry: 'safe' });
   }
@@ -185,7 +191,7 @@ export class TokenMeterClient {
     return this.#call({ method: 'POST', path, body: request, retry: 'unsent-only' });
   }
 
-  /** Changes the plan now (a new cycle starts). Not retried once sent. */
+  /** Changes the plan now, within the cycle (an upgrade adds the difference once). Not retried once sent. */
   setPlan(account: string, request: SetPlanRequest): Promise<SetPlanResponse> {
     const path = `/api/admin/accounts/${encodeURIComponent(account)}/plan`;
     return this.#call({ method: 'PUT', path, body: request, retry: 'unsent-only' });

@@ -13,7 +13,6 @@ export interface ExpressLikeResponse {
   status(code: number): unknown;
   json(body: unknown): unknown;
   end(...args: unknown[]): unknown;
-  once(event: 'close', listener: () => void): unknown;
 }
 
 export type ExpressLikeNext = (err?: unknown) => void;
@@ -22,13 +21,17 @@ export type ExpressRequireTokensMiddleware<Req> = (req: Req, res: ExpressLikeRes
 
 /**
  * Express middleware that makes a route cost a feature's tokens: it reserves the cost before
- * the route runs; when the route ends its answer, the hold is committed (2xx) or released (any
- * other status) before the answer's last bytes go out, so a client that got a 2xx was charged
- * and a balance read right after it shows the charge. A refused account gets 402 with the
+ * the route runs; when the route ends its answer (it sent it, or passed an error on and Express
+ * answered it), the hold is committed (2xx) or released (any other status) before the answer's
+ * last bytes go out, so a client that got a 2xx was charged and a balance read right after it
+ * shows the charge. The route's work settles the hold, not the client: a client that hangs up
+ * while the route runs changes nothing, and work that then completes with 2xx is charged, even
+ * past the hold's expiry (as far as the balance goes). A refused account gets 402 with the
  * service's body (`{success: false, code: 'insufficient_tokens', error, account, balance,
- * available, cost}`) and the route does not run; no account gets 401; tokenmeter unreachable
- * gets 503. A client that goes away before the answer releases the hold. If the process dies
- * mid-route nothing settles the hold: it expires after `ttlSeconds` and nothing is charged.
+ * available, cost}`) and the route does not run; no account gets 401; an account id the
+ * service refuses (too long, malformed) gets 400 in JSON; tokenmeter unreachable gets 503. A
+ * route that never answers (or a process that dies mid-route) settles nothing: the hold
+ * expires after `ttlSeconds` and nothing is charged.
  *
  * @example
  * app.post('/api/calls', expressRequireTokens('outbound_call_single', { client, account: (req) => req.session.userId }), handler);
@@ -54,9 +57,6 @@ export function expressRequireTokens<Req extends object = ExpressLikeRequest>(
           void settle(res.statusCode).then(() => Reflect.apply(end, res, args));
           return res;
         };
-        res.once('close', () => {
-          if (!res.writableEnded) void settle(null);
-        });
         next();
       },
       (err: unknown) => next(err),

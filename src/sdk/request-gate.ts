@@ -17,7 +17,10 @@ export interface RequireTokensOptions<Req> {
   account?: (req: Req) => string | undefined | Promise<string | undefined>;
   /** Units of the feature one request uses (the cost is the feature's cost times this). Default 1. */
   quantity?: number | ((req: Req) => number | Promise<number>);
-  /** How long the hold lives if the route never answers (a crash); default the service's 300 s. */
+  /**
+   * How long the hold reserves the cost while the route runs; default the service's 300 s. A
+   * route that never answers (a crash) charges nothing; one that answers 2xx later is still charged.
+   */
   ttlSeconds?: number;
   /** Told how each hold was settled; settlement failures go to console.error when this is absent. */
   onSettled?: (event: SettleEvent) => void;
@@ -33,15 +36,15 @@ export interface GateHold {
 }
 
 /**
- * How a hold ended: committed (the route answered 2xx), released (any other status, or the
- * client went away before the answer was written), or failed (tokenmeter did not settle it;
- * the hold then expires by itself and nothing is charged).
+ * How a hold ended once the route's answer was final: committed (the route answered 2xx, even
+ * if its client had gone), released (any other status), or failed (tokenmeter did not settle
+ * it; the hold then expires by itself and nothing is charged).
  */
 export type SettleEvent =
-  | { outcome: 'committed' | 'released'; hold: GateHold; status: number | null; response: HoldResponse }
-  | { outcome: 'failed'; hold: GateHold; status: number | null; error: unknown };
+  | { outcome: 'committed' | 'released'; hold: GateHold; status: number; response: HoldResponse }
+  | { outcome: 'failed'; hold: GateHold; status: number; error: unknown };
 
-/** Either the request may go on under a hold, or it gets this answer (401, 402, 503). */
+/** Either the request may go on under a hold, or it gets this answer (400, 401, 402, 503). */
 export type Admission =
   | { ok: true; hold: GateHold }
   | { ok: false; status: number; body: ErrorBody | InsufficientTokensBody };
@@ -108,6 +111,11 @@ export class RequestGate<Req extends object> {
         ...(ttl === undefined ? {} : { ttl_seconds: ttl }),
       });
     } catch (err) {
+      // An account id the service refuses is the request's fault: answered like any bad request,
+      // in JSON, rather than as an error the framework turns into its own (HTML) page.
+      if (err instanceof TokenMeterApiError && err.code === 'invalid_request') {
+        return { ok: false, status: 400, body: { success: false, code: 'invalid_request', error: err.message } };
+      }
       // Fail closed: without a hold the route does not run, so nothing is given away.
       if (!unavailable(err)) throw err;
       const error = 'The token service cannot be reached; nothing was charged. Try again shortly.';
@@ -133,12 +141,13 @@ export class RequestGate<Req extends object> {
   }
 
   /**
-   * The one settlement of a request's hold: commit for a 2xx status, release for any other
-   * status or for null (the client went away before an answer was written). Calling it again
-   * returns the first settlement. It never rejects: a failure is reported to `onSettled` (or
-   * logged) and the hold then expires by itself, charging nothing.
+   * The one settlement of a request's hold, by the status of the route's final answer: commit
+   * for 2xx, release for any other. Whether the client is still there does not matter: the work
+   * was done or not either way. Calling it again returns the first settlement. It never
+   * rejects: a failure is reported to `onSettled` (or logged) and the hold then expires by
+   * itself, charging nothing.
    */
-  settler(hold: GateHold): (status: number | null) => Promise<void> {
+  settler(hold: GateHold): (status: number) => Promise<void> {
     let settling: Promise<void> | undefined;
     return (status) => {
       settling ??= this.#settle(hold, status);
@@ -146,8 +155,8 @@ export class RequestGate<Req extends object> {
     };
   }
 
-  async #settle(hold: GateHold, status: number | null): Promise<void> {
-    const commit = status !== null && status >= 200 && status < 300;
+  async #settle(hold: GateHold, status: number): Promise<void> {
+    const commit = status >= 200 && status < 300;
     try {
       const response = commit
         ? await this.#client.commitHold(hold.hold_id, hold.amount)

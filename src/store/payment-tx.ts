@@ -1,3 +1,5 @@
+import type { DisputeFact, DisputeStatus } from '../core/dispute-status.ts';
+
 /** What a payment is for, and where it stands with its provider. */
 export type PaymentStatus = 'pending' | 'paid' | 'canceled' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
 
@@ -63,6 +65,33 @@ export interface StoredPaymentEvent {
   payload: string;
 }
 
+/** A dispute fact to merge into what is stored about it. */
+export interface DisputeRecord {
+  provider: string;
+  disputeId: string;
+  paymentIntent: string;
+  status: DisputeStatus;
+  amount: number;
+  now: number;
+}
+
+/** A step of what a payment has taken back: written only if nothing moved it since it was read. */
+export interface TakeBackUpdate {
+  from: number;
+  to: number;
+  status: PaymentStatus;
+  updatedAt: number;
+}
+
+/** An event recorded `unmatched`, for an operator. */
+export interface UnmatchedEvent {
+  provider: string;
+  eventId: string;
+  type: string;
+  reason: string | null;
+  receivedAt: number;
+}
+
 export interface SubscriptionRow {
   provider: string;
   subscriptionId: string;
@@ -90,7 +119,11 @@ export interface PaymentTx {
     status: PaymentEventStatus,
     matchKey: string | null,
     payload: string,
+    /** Why an `unmatched` event matched nothing. */
+    reason?: string | null,
   ): Promise<void>;
+  /** Events recorded `unmatched`, newest first, with their reasons. */
+  unmatchedEvents(limit: number): Promise<UnmatchedEvent[]>;
   /** Events kept until a payment or subscription with this key arrives, oldest first. */
   pendingEvents(provider: string, matchKeys: readonly string[]): Promise<StoredPaymentEvent[]>;
   /** Inserts a payment; throws (a retryable conflict on PostgreSQL) when the reference exists. */
@@ -98,6 +131,17 @@ export interface PaymentTx {
   findPayment(provider: string, reference: string): Promise<PaymentRow | undefined>;
   findPaymentByIntent(provider: string, paymentIntent: string): Promise<PaymentRow | undefined>;
   updatePayment(id: number, update: PaymentUpdate): Promise<void>;
+  /**
+   * Raises a payment's cumulative refunded figure to `amountRefunded` (a smaller, late report
+   * leaves it) and returns the figure stored.
+   */
+  recordRefund(id: number, amountRefunded: number, receiptUrl: string | null, now: number): Promise<number>;
+  /** Merges a dispute fact by status rank (a closed dispute never reopens) and the larger amount. */
+  recordDispute(dispute: DisputeRecord): Promise<void>;
+  /** The disputes of a payment intent, each with its latest known status and amount. */
+  disputesOf(provider: string, paymentIntent: string): Promise<DisputeFact[]>;
+  /** Moves what a payment has taken back from `from` to `to`; throws if another write moved it first. */
+  settleTakeBack(id: number, update: TakeBackUpdate): Promise<void>;
   listPayments(account: string, limit: number): Promise<PaymentRow[]>;
   findCustomer(account: string, provider: string): Promise<string | undefined>;
   /** Remembers an account's customer; returns the one stored (an earlier one wins a race). */

@@ -48,6 +48,8 @@ export interface ServiceStore {
   settingOrInit(key: string, initial: string): Promise<string>;
   /** Records a one-time token's nonce; false when it was used before. Forgets expired ones. */
   consumeNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Whether a one-time token's nonce has been recorded (its token is spent). */
+  nonceUsed(nonce: string): Promise<boolean>;
   /** Accounts whose id contains `query`, in id order. */
   listAccounts(options: { query: string | null; limit: number; cursor: string | null }): Promise<AccountPage>;
   /** Ledger entries matching the filters, newest first. */

@@ -1,4 +1,7 @@
+import type { DisputeFact } from '../core/dispute-status.ts';
+import { DISPUTE_RANK, DISPUTE_STATUSES } from '../core/dispute-status.ts';
 import type {
+  DisputeRecord,
   NewPayment,
   PaymentEventRecord,
   PaymentEventStatus,
@@ -8,6 +11,8 @@ import type {
   PaymentUpdate,
   StoredPaymentEvent,
   SubscriptionRow,
+  TakeBackUpdate,
+  UnmatchedEvent,
 } from './payment-tx.ts';
 import { int, intOrNull, type Row, str, strOrNull } from './rows.ts';
 
@@ -23,6 +28,12 @@ export interface PaymentSql {
   conflict(message: string): Error;
   /** A transaction-scoped lock on a key; a no-op where writers are already serialized. */
   lockKey(key: string): Promise<void>;
+}
+
+/** The dispute status order of `core/dispute-status.ts`, as SQL over a column. */
+function disputeRank(column: string): string {
+  const cases = DISPUTE_STATUSES.map((st) => `WHEN '${st}' THEN ${DISPUTE_RANK[st]}`).join(' ');
+  return `CASE ${column} ${cases} END`;
 }
 
 const PAYMENT_COLUMNS = `id, provider, reference, account_id, package_id, kind, tokens, amount, currency, status,
@@ -84,11 +95,27 @@ export class SqlPaymentTx implements PaymentTx {
     status: PaymentEventStatus,
     matchKey: string | null,
     payload: string,
+    reason: string | null = null,
   ): Promise<void> {
     await this.sql.query(
-      'UPDATE payment_events SET status = ?, match_key = ?, payload = ? WHERE provider = ? AND event_id = ?',
-      [status, matchKey, payload, provider, eventId],
+      'UPDATE payment_events SET status = ?, match_key = ?, payload = ?, reason = ? WHERE provider = ? AND event_id = ?',
+      [status, matchKey, payload, reason, provider, eventId],
     );
+  }
+
+  async unmatchedEvents(limit: number): Promise<UnmatchedEvent[]> {
+    const rows = await this.sql.query(
+      `SELECT provider, event_id, type, reason, received_at FROM payment_events WHERE status = 'unmatched'
+       ORDER BY received_at DESC, event_id DESC LIMIT ?`,
+      [limit],
+    );
+    return rows.map((r) => ({
+      provider: str(r, 'provider'),
+      eventId: str(r, 'event_id'),
+      type: str(r, 'type'),
+      reason: strOrNull(r, 'reason'),
+      receivedAt: int(r, 'received_at'),
+    }));
   }
 
   async pendingEvents(provider: string, matchKeys: readonly string[]): Promise<StoredPaymentEvent[]> {
@@ -153,6 +180,57 @@ export class SqlPaymentTx implements PaymentTx {
       [u.status, u.paymentIntent, u.subscriptionId, u.tokensTakenBack, u.amountRefunded, u.receiptUrl, u.updatedAt, id],
     );
     if (rows.length !== 1) throw new Error(`payment ${id} not found`);
+  }
+
+  async recordRefund(id: number, amountRefunded: number, receiptUrl: string | null, now: number): Promise<number> {
+    const [row] = await this.sql.query(
+      `UPDATE payments SET
+         amount_refunded = CASE WHEN amount_refunded >= ? THEN amount_refunded ELSE ? END,
+         receipt_url = coalesce(?, receipt_url), updated_at = ?
+       WHERE id = ? RETURNING amount_refunded`,
+      [amountRefunded, amountRefunded, receiptUrl, now, id],
+    );
+    if (!row) throw new Error(`payment ${id} not found`);
+    return int(row, 'amount_refunded');
+  }
+
+  async recordDispute(d: DisputeRecord): Promise<void> {
+    // The merge is the write itself: a status of lower rank or a smaller amount never replaces
+    // a stored one, whichever transaction or delivery order brings it.
+    await this.sql.query(
+      `INSERT INTO payment_disputes (provider, dispute_id, payment_intent, status, amount, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (provider, dispute_id) DO UPDATE SET
+         status = CASE WHEN ${disputeRank('excluded.status')} > ${disputeRank('payment_disputes.status')}
+           THEN excluded.status ELSE payment_disputes.status END,
+         amount = CASE WHEN excluded.amount > payment_disputes.amount
+           THEN excluded.amount ELSE payment_disputes.amount END,
+         updated_at = excluded.updated_at`,
+      [d.provider, d.disputeId, d.paymentIntent, d.status, d.amount, d.now, d.now],
+    );
+  }
+
+  async disputesOf(provider: string, paymentIntent: string): Promise<DisputeFact[]> {
+    const rows = await this.sql.query(
+      `SELECT status, amount FROM payment_disputes WHERE provider = ? AND payment_intent = ? ORDER BY dispute_id`,
+      [provider, paymentIntent],
+    );
+    return rows.map((r) => {
+      const status = DISPUTE_STATUSES.find((st) => st === str(r, 'status'));
+      if (status === undefined) throw new Error(`unknown dispute status ${str(r, 'status')}`);
+      return { status, amount: int(r, 'amount') };
+    });
+  }
+
+  async settleTakeBack(id: number, u: TakeBackUpdate): Promise<void> {
+    const rows = await this.sql.query(
+      `UPDATE payments SET tokens_taken_back = ?, status = ?, updated_at = ?
+       WHERE id = ? AND tokens_taken_back = ? RETURNING id`,
+      [u.to, u.status, u.updatedAt, id, u.from],
+    );
+    if (rows.length !== 1) {
+      throw this.sql.conflict(`payment ${id}: what it took back changed while this event was applied`);
+    }
   }
 
   async listPayments(account: string, limit: number): Promise<PaymentRow[]> {

@@ -2,6 +2,7 @@ import type { AccountState } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
 import type { PaymentTx } from './payment-tx.ts';
+import type { RecoveryTx } from './recovery-tx.ts';
 import type { ServiceStore } from './service-store.ts';
 
 /** A stored idempotent response: the first successful result of (account, operation, key). */
@@ -27,10 +28,18 @@ export type OverdraftGuard = 'no_overdraft' | 'exempt';
 export interface WriteTx {
   /** Payments, provider events, customers and subscriptions, in this same transaction. */
   readonly payments: PaymentTx;
+  /** What `recover` counted (recovered_lines), in this same transaction. */
+  readonly recovery: RecoveryTx;
   /** Reads an account and locks it against other writers until the transaction ends. */
   lockAccount(id: string): Promise<AccountState | undefined>;
   findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined>;
   findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined>;
+  /**
+   * The account's entries of `kinds` at or after `since`, oldest first (what its current cycle
+   * has granted is decided from them). Read after `lockAccount`, so no concurrent writer of the
+   * account can add one before this transaction ends.
+   */
+  entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]>;
   getHold(id: number): Promise<Hold | undefined>;
   /** Active holds of an account whose expiry is at or before `now`. */
   expiredHolds(account: string, now: number): Promise<Hold[]>;

@@ -243,3 +243,81 @@ describe('recover: what it cannot do exits 1', () => {
     });
   }
 });
+
+describe('item 15: a narrower recover run never undoes an earlier one', () => {
+  const LATER = '2025-11-04T09:30:00Z';
+
+  it('full (−58 → 42), then --since later --account 7 --apply writes nothing new, then full again: already applied at 42', () => {
+    const db = importedSeed();
+    const log = writeLog(dir, seedIncidentLines(58));
+    const full = account(runJson(['recover', '--logs', log, '--apply', '--reason', REASON], db), '7');
+    assert.deepEqual([full.status, full.correction, full.balance_after], ['applied', -58, 42]);
+    assert.deepEqual(full.counted_before, { deductions: 0, spent: 0 });
+    assert.deepEqual(full.already_counted, { deductions: 0, spent: 0 });
+    assert.deepEqual([full.new_deductions, full.new_spent], [58, 58]);
+
+    const narrowRun = runJson(
+      ['recover', '--logs', log, '--since', LATER, '--account', '7', '--apply', '--reason', REASON],
+      db,
+    );
+    const narrow = account(narrowRun, '7');
+    assert.equal(narrow.status, 'already_applied', 'its 28 lines were counted by the full run');
+    assert.equal(narrow.spent, 28);
+    assert.deepEqual(narrow.already_counted, { deductions: 28, spent: 28 });
+    assert.deepEqual(narrow.counted_before, { deductions: 58, spent: 58 });
+    assert.deepEqual([narrow.new_deductions, narrow.new_spent, narrow.correction], [0, 0, 0]);
+    assert.equal(narrow.expected_balance, 42, 'what all the evidence counted so far says');
+    assert.equal(narrowRun.corrections_applied, 0);
+    assert.equal(runJson(['balance', '7'], db).balance, 42);
+
+    const again = account(runJson(['recover', '--logs', log, '--apply', '--reason', REASON], db), '7');
+    assert.deepEqual([again.status, again.balance, again.balance_after], ['already_applied', 42, 42]);
+    assert.equal(runJson(['balance', '7'], db).balance, 42);
+    assert.equal(adjustments(db, '7').length, 1);
+    const human = runCli(['recover', '--logs', log, '--since', LATER], { databaseUrl: db });
+    assert.match(human.stdout, /earlier recoveries counted 58 deductions \(58 tokens\)/);
+    assert.equal(runCli(['reconcile'], { databaseUrl: db }).status, 0);
+  });
+
+  it('narrow first, then full: the full run adds only the rest, ending at 42', () => {
+    const db = importedSeed();
+    const log = writeLog(dir, seedIncidentLines(58));
+    const narrow = account(
+      runJson(['recover', '--logs', log, '--since', LATER, '--account', '7', '--apply', '--reason', REASON], db),
+      '7',
+    );
+    assert.deepEqual([narrow.status, narrow.correction, narrow.balance_after], ['applied', -28, 72]);
+    const full = account(runJson(['recover', '--logs', log, '--apply', '--reason', REASON], db), '7');
+    assert.deepEqual([full.status, full.correction, full.balance_after], ['applied', -30, 42]);
+    assert.deepEqual(full.already_counted, { deductions: 28, spent: 28 });
+    assert.deepEqual(full.counted_before, { deductions: 28, spent: 28 });
+    const again = account(runJson(['recover', '--logs', log, '--apply', '--reason', REASON], db), '7');
+    assert.deepEqual([again.status, again.balance_after], ['already_applied', 42]);
+    assert.equal(runJson(['balance', '7'], db).balance, 42);
+    assert.deepEqual(
+      adjustments(db, '7').map((e) => e.amount),
+      [-30, -28],
+    );
+  });
+
+  it('an --opening other than the one an earlier recovery settled is held for review, not applied', () => {
+    const db = importedSeed();
+    const log = writeLog(dir, [...seedIncidentLines(58), seedLogLine(new Date('2025-11-04T11:00:00Z'))]);
+    const first = writeLog(dir, seedIncidentLines(58));
+    assert.equal(
+      account(runJson(['recover', '--logs', first, '--apply', '--reason', REASON], db), '7').status,
+      'applied',
+    );
+    const other = account(
+      runJson(['recover', '--logs', log, '--opening', '90', '--apply', '--reason', REASON], db),
+      '7',
+    );
+    assert.deepEqual(
+      [other.status, other.review_reason, other.settled_opening],
+      ['needs_review', 'opening_settled', 100],
+    );
+    assert.equal(runJson(['balance', '7'], db).balance, 42);
+    const same = account(runJson(['recover', '--logs', log, '--apply', '--reason', REASON], db), '7');
+    assert.deepEqual([same.status, same.correction, same.new_deductions, same.balance_after], ['applied', -1, 1, 41]);
+  });
+});

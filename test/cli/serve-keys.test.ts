@@ -6,6 +6,29 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { freshDb, MAIN, ROOT, runCli, runJson, tempDir } from './cli-helpers.ts';
 
+/** Runs `serve` until it exits, or until it listens (then stops it and reports that it served). */
+async function serveOrExit(
+  databaseUrl: string,
+  env: Record<string, string>,
+): Promise<{ served: boolean; status: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', NODE_TEST_CONTEXT: '', ...env },
+  });
+  const exited = once(child, 'exit');
+  let stderr = '';
+  let served = false;
+  for await (const line of createInterface({ input: child.stderr })) {
+    stderr += `${line}\n`;
+    if (line.includes('tokenmeter serving')) {
+      served = true;
+      child.kill('SIGTERM');
+    }
+  }
+  const [status] = await exited;
+  return { served, status: status as number | null, stderr };
+}
+
 describe('keys and serve', () => {
   const dir = tempDir();
 
@@ -58,6 +81,24 @@ describe('keys and serve', () => {
     const [code] = await once(child, 'exit');
     assert.equal(code, 0);
     assert.equal(runJson(['balance', '7'], db).balance, 99);
+  });
+
+  it('regression (short bootstrap secrets were silently ignored): serve refuses them at start, naming the variable and its minimum', async () => {
+    const cases: [string, string, RegExp][] = [
+      ['TOKENMETER_API_KEY', 'tm_app_short', /TOKENMETER_API_KEY.*at least 16 characters/],
+      ['TOKENMETER_ADMIN_KEY', 'short-admin', /TOKENMETER_ADMIN_KEY.*at least 16 characters/],
+      ['TOKENMETER_SESSION_SECRET', 'too-short-secret', /TOKENMETER_SESSION_SECRET.*at least 32 characters/],
+      ['TOKENMETER_API_KEY', 'tm_app_has a space_0123456789', /TOKENMETER_API_KEY.*printable/],
+    ];
+    for (const [name, value, message] of cases) {
+      const run = await serveOrExit(freshDb(dir), { [name]: value });
+      assert.equal(run.served, false, `${name}=${value}: the server started anyway`);
+      assert.equal(run.status, 1, `${name}=${value}: exit ${run.status}\n${run.stderr}`);
+      const lines = run.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line: ${run.stderr}`);
+      assert.match(lines[0] ?? '', message);
+      assert.equal(run.stderr.includes(value), false, 'the secret itself is not printed');
+    }
   });
 
   it('serve --demo refuses a non-loopback host', () => {

@@ -117,13 +117,35 @@ describe('loadConfig: partial files', () => {
   it('overrides only the sections the file has', async () => {
     const file = writeConfig({ features: [{ id: 'summarise', name: 'Summarise', cost: 3 }] });
     const { catalog } = await loadFile(file);
-    assert.deepEqual([...catalog.features.values()], [{ id: 'summarise', name: 'Summarise', cost: 3 }]);
+    assert.deepEqual(
+      [...catalog.features.values()],
+      [{ id: 'summarise', name: 'Summarise', cost: 3, holdTtlSeconds: 120, handlerUrl: null }],
+    );
     assert.deepEqual([...catalog.plans.keys()], ['free', 'starter', 'pro']);
     assert.deepEqual(
       [...catalog.packages.keys()],
       ['tokens_100', 'tokens_500', 'tokens_2000', 'plan_starter', 'plan_pro'],
     );
     assert.equal(catalog.defaultPlan, 'free');
+  });
+
+  it('reads a feature’s hold_ttl_seconds and handler_url for the token gate', async () => {
+    const file = writeConfig({
+      features: [
+        { id: 'slow', name: 'Slow', cost: 2, hold_ttl_seconds: 900, handler_url: 'https://work.example/run?x=1' },
+        { id: 'plain', name: 'Plain', cost: 1 },
+      ],
+    });
+    const { catalog } = await loadFile(file);
+    assert.deepEqual(catalog.features.get('slow'), {
+      id: 'slow',
+      name: 'Slow',
+      cost: 2,
+      holdTtlSeconds: 900,
+      handlerUrl: 'https://work.example/run?x=1',
+    });
+    assert.equal(catalog.features.get('plain')?.holdTtlSeconds, 120);
+    assert.equal(catalog.features.get('plain')?.handlerUrl, null);
   });
 
   it('converts to camelCase, keeps file order and lets a plan package name a plan from the file', async () => {
@@ -258,6 +280,16 @@ describe('loadConfig: invalid files', () => {
       name: 'empty plans',
       config: { plans: [] },
       expect: ['plans: must not be empty'],
+    },
+    {
+      name: 'a hold_ttl_seconds of zero',
+      config: { features: [{ id: 'f', name: 'F', cost: 1, hold_ttl_seconds: 0 }] },
+      expect: ['features[0].hold_ttl_seconds', 'at least 1'],
+    },
+    {
+      name: 'a handler_url that is not an http(s) URL',
+      config: { features: [{ id: 'f', name: 'F', cost: 1, handler_url: 'file:///etc/passwd' }] },
+      expect: ['features[0].handler_url', 'http:// or https:// URL'],
     },
     {
       name: 'a bad id',

@@ -55,4 +55,51 @@ conformance('billing cycles', (get) => {
     assert.equal(view.purchased, 7);
     assert.equal(view.allocation, 99);
   });
+
+  it('after an upgrade, the next boundary (still on the old anchor) renews on the new plan and its cap', async () => {
+    const { ledger, clock } = get();
+    clock.set('2026-01-15T10:00:00Z');
+    accepted(await ledger.deduct({ account: 'a', feature: 'business_collector' }));
+    clock.set('2026-01-20T10:00:00Z');
+    await ledger.setPlan({ account: 'a', plan: 'pro', reason: 'upgrade', actor: 't' });
+    accepted(await ledger.deduct({ account: 'a', feature: 'social_post', quantity: 1000 }));
+    assert.equal((await ledger.getBalance('a')).allocation, 3995);
+    clock.set('2026-02-15T10:00:00Z');
+    accepted(await ledger.deduct({ account: 'a', feature: 'social_post' }));
+    const [grant] = (await ledger.history('a')).entries.filter((e) => e.kind === 'cycle_grant');
+    assert.equal(grant?.at, Date.parse('2026-02-15T10:00:00Z'));
+    assert.equal(grant?.amount, 5000);
+    const view = await ledger.getBalance('a');
+    assert.equal(view.rolledOver, 2500); // pro's cap, not free's 0
+    assert.equal(view.allocation, 2500 + 5000 - 1);
+    assert.equal(view.usedThisCycle, 1);
+    assert.deepEqual(await ledger.reconcile(), { accountsChecked: 1, drift: [] });
+  });
+
+  it('after a downgrade, the next boundary (still on the old anchor) renews on the plan held then and its cap', async () => {
+    const { ledger, clock } = get();
+    clock.set('2026-01-15T10:00:00Z');
+    await ledger.setPlan({ account: 'a', plan: 'pro', reason: 'signup', actor: 't' });
+    clock.set('2026-01-25T10:00:00Z');
+    await ledger.setPlan({ account: 'a', plan: 'starter', reason: 'downgrade', actor: 't' });
+    accepted(await ledger.deduct({ account: 'a', feature: 'social_post', quantity: 100 }));
+    assert.equal((await ledger.getBalance('a')).allocation, 4900); // the downgrade took nothing
+    clock.set('2026-02-15T10:00:00Z');
+    const renewed = await ledger.getBalance('a');
+    assert.equal(renewed.plan, 'starter');
+    assert.equal(renewed.rolledOver, 500); // starter's cap
+    assert.equal(renewed.allocation, 500 + 1000);
+    assert.equal(renewed.lastReset, Date.parse('2026-02-15T10:00:00Z'));
+    accepted(await ledger.deduct({ account: 'a', feature: 'social_post' }));
+    const kinds = (await ledger.history('a')).entries.map((e) => [e.kind, e.amount]).reverse();
+    assert.deepEqual(kinds, [
+      ['opening_balance', 5000],
+      ['plan_change', 0],
+      ['debit', -100],
+      ['cycle_expiry', -4400],
+      ['cycle_grant', 1000],
+      ['debit', -1],
+    ]);
+    assert.deepEqual(await ledger.reconcile(), { accountsChecked: 1, drift: [] });
+  });
 });

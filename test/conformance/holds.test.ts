@@ -82,10 +82,114 @@ conformance('holds', (get) => {
     assert.equal((await ledger.getBalance('a')).available, 60);
     clock.advance(1);
     assert.equal((await ledger.getBalance('a')).available, 100);
-    assert.equal(refused(await ledger.commitHold(h.holdId, 40)).code, 'hold_not_active');
+    assert.equal(refused(await ledger.releaseHold(h.holdId)).code, 'hold_not_active');
     accepted(await ledger.deduct({ account: 'a', feature: 'social_post' }));
     assert.equal((await db.store.getHold(h.holdId))?.status, 'expired');
     assert.equal((await db.store.getAccount('a'))?.held, 0);
+  });
+
+  it('a refund during an active hold does not void the reservation: commit charges up to it', async () => {
+    const { ledger } = get();
+    // Buy 100, reserve 100, refund in full: the refund, not the held work, put the balance below zero.
+    accepted(await ledger.adjust({ account: 'a', setBalance: 0, reason: 'start empty', actor: 't' }));
+    accepted(await ledger.credit({ account: 'a', tokens: 100, source: 'test', reference: 'buy-1' }));
+    const h = accepted(await ledger.reserve({ account: 'a', amount: 100 }));
+    accepted(await ledger.adjust({ account: 'a', amount: -100, reason: 'refund', actor: 't' }));
+    assert.equal((await ledger.getBalance('a')).available, -100);
+    const c = accepted(await ledger.commitHold(h.holdId, 100));
+    assert.equal(c.charged, 100);
+    assert.equal(c.shortfall, 0);
+    const view = await ledger.getBalance('a');
+    assert.equal(view.balance, -100);
+    assert.equal(view.held, 0);
+    assert.deepEqual((await ledger.reconcile()).drift, []);
+  });
+
+  it('after a take-back the excess over the reservation is still limited by available', async () => {
+    const { ledger } = get();
+    const h = accepted(await ledger.reserve({ account: 'a', amount: 10 }));
+    accepted(await ledger.adjust({ account: 'a', amount: -95, reason: 'refund', actor: 't' }));
+    const c = accepted(await ledger.commitHold(h.holdId, 15));
+    assert.equal(c.charged, 10);
+    assert.equal(c.shortfall, 5);
+    assert.equal((await ledger.getBalance('a')).balance, -5);
+    assert.deepEqual((await ledger.reconcile()).drift, []);
+  });
+
+  it('a slow handler is not free: an expired hold is committed at min(actual, available), the rest shortfall', async () => {
+    const { ledger, clock, db } = get();
+    const h = accepted(await ledger.reserve({ account: 'a', amount: 40, ttlSeconds: 60 }));
+    clock.advance(61_000);
+    accepted(await ledger.adjust({ account: 'a', setBalance: 25, reason: 'spent elsewhere', actor: 't' }));
+    assert.equal((await db.store.getHold(h.holdId))?.status, 'expired');
+    const c = accepted(await ledger.commitHold(h.holdId, 40));
+    assert.equal(c.status, 'committed');
+    assert.equal(c.charged, 25);
+    assert.equal(c.shortfall, 15);
+    assert.equal(c.balance, 0);
+    const stored = await db.store.getHold(h.holdId);
+    assert.equal(stored?.status, 'committed');
+    assert.equal(stored?.charged, 25);
+    assert.equal((await ledger.getBalance('a')).held, 0);
+    assert.deepEqual((await ledger.reconcile()).drift, []);
+  });
+
+  it('a hold that expires in the commit’s own transaction is charged in full when available covers it', async () => {
+    const { ledger, clock } = get();
+    const h = accepted(await ledger.reserve({ account: 'a', amount: 40, ttlSeconds: 60 }));
+    clock.advance(61_000);
+    const c = accepted(await ledger.commitHold(h.holdId, 40));
+    assert.equal(c.charged, 40);
+    assert.equal(c.shortfall, 0);
+    const view = await ledger.getBalance('a');
+    assert.equal(view.balance, 60);
+    assert.equal(view.held, 0);
+    assert.equal(view.usedThisCycle, 40);
+    assert.deepEqual((await ledger.reconcile()).drift, []);
+  });
+
+  it('an expired hold is committed once: a second commit is hold_not_active, and a release never applies', async () => {
+    const { ledger, clock } = get();
+    const h = accepted(await ledger.reserve({ account: 'a', amount: 10, ttlSeconds: 60 }));
+    const other = accepted(await ledger.reserve({ account: 'a', amount: 10, ttlSeconds: 60 }));
+    clock.advance(60_000);
+    assert.equal(refused(await ledger.releaseHold(other.holdId)).code, 'hold_not_active');
+    const results = await Promise.all([ledger.commitHold(h.holdId, 10), ledger.commitHold(h.holdId, 10)]);
+    assert.equal(results.filter((r) => r.ok).length, 1);
+    assert.equal(results.filter((r) => !r.ok && r.code === 'hold_not_active').length, 1);
+    assert.equal(refused(await ledger.commitHold(h.holdId, 10)).code, 'hold_not_active');
+    assert.equal((await ledger.getBalance('a')).balance, 90);
+    assert.equal((await ledger.history('a')).entries.filter((e) => e.kind === 'hold_commit').length, 1);
+  });
+
+  it('a released or committed hold cannot be committed after its expiry time either', async () => {
+    const { ledger, clock } = get();
+    const released = accepted(await ledger.reserve({ account: 'a', amount: 10, ttlSeconds: 60 }));
+    const committed = accepted(await ledger.reserve({ account: 'a', amount: 10, ttlSeconds: 60 }));
+    accepted(await ledger.releaseHold(released.holdId));
+    accepted(await ledger.commitHold(committed.holdId, 3));
+    clock.advance(120_000);
+    assert.equal(refused(await ledger.commitHold(released.holdId, 10)).code, 'hold_not_active');
+    assert.equal(refused(await ledger.commitHold(committed.holdId, 10)).code, 'hold_not_active');
+    assert.equal((await ledger.getBalance('a')).balance, 97);
+  });
+
+  it('the database refuses a commit write that charges beyond the rule', async () => {
+    const { ledger, db } = get();
+    const h = accepted(await ledger.reserve({ account: 'a', amount: 100 }));
+    accepted(await ledger.adjust({ account: 'a', amount: -100, reason: 'refund', actor: 't' }));
+    // Charging 101 against a 100-token reservation at available -100 would take available to -101.
+    await assert.rejects(
+      db.store.write(async (tx) => {
+        const before = await tx.lockAccount('a');
+        assert.ok(before);
+        const after = { ...before, allocation: before.allocation - 101, held: before.held - 100 };
+        await tx.updateAccount(before, after, 'no_overdraft');
+      }),
+    );
+    const c = accepted(await ledger.commitHold(h.holdId, 101));
+    assert.equal(c.charged, 100);
+    assert.equal(c.shortfall, 1);
   });
 
   it('an unknown hold is not_found', async () => {

@@ -160,6 +160,10 @@ conformance('payments', (get) => {
       subscriptionId: 'sub_1',
       periodStart: clock.now(),
       periodEnd: clock.now() + 30 * 86_400_000,
+      billingReason: 'subscription_create',
+      paymentIntent: null,
+      amount: 4900,
+      currency: 'usd',
     });
     await send(ledger, invoice('in_1'));
     await send(ledger, invoice('in_1'), 'evt_other_delivery_of_in_1');
@@ -170,7 +174,7 @@ conformance('payments', (get) => {
     clock.advance(40 * 86_400_000);
     assert.equal((await ledger.getBalance('u1')).allocation, 1100);
     accepted(await ledger.deduct({ account: 'u1', feature: 'business_collector' }));
-    await send(ledger, invoice('in_2'));
+    await send(ledger, invoice('in_2')); // the next period
     assert.equal((await ledger.getBalance('u1')).allocation, 1000 + 500); // 995 unused, 500 roll over
     assert.equal((await ledger.reconcile()).drift.length, 0);
   });
@@ -189,6 +193,10 @@ conformance('payments', (get) => {
       subscriptionId: 'sub_1',
       periodStart: clock.now(),
       periodEnd: clock.now(),
+      billingReason: 'subscription_create',
+      paymentIntent: null,
+      amount: 4900,
+      currency: 'usd',
     });
     assert.equal(r.status, 'pending');
     await send(
@@ -223,14 +231,112 @@ conformance('payments', (get) => {
     const { ledger } = get();
     await startTopup(ledger);
     await send(ledger, paid());
-    await send(ledger, { type: 'dispute_opened', paymentIntent: 'pi_1', disputeId: 'dp_1', amount: 500 });
+    const dispute = (status: 'open' | 'won'): PaymentCommand => ({
+      type: 'dispute_changed',
+      paymentIntent: 'pi_1',
+      disputeId: 'dp_1',
+      status,
+      amount: 500,
+    });
+    await send(ledger, dispute('open'));
     assert.equal((await ledger.getBalance('u1')).purchased, 0);
     assert.equal((await ledger.payments.history('u1'))[0]?.status, 'disputed');
-    await send(ledger, { type: 'dispute_closed', paymentIntent: 'pi_1', disputeId: 'dp_1', won: true });
-    await send(ledger, { type: 'dispute_closed', paymentIntent: 'pi_1', disputeId: 'dp_1', won: true });
+    await send(ledger, dispute('won'));
+    await send(ledger, dispute('won'));
+    await send(ledger, dispute('open')); // an older fact delivered late does not reopen it
     assert.equal((await ledger.getBalance('u1')).purchased, 100);
     assert.equal((await ledger.payments.history('u1'))[0]?.status, 'paid');
     assert.equal((await ledger.reconcile()).drift.length, 0);
+  });
+
+  it('refunds and disputes take back a function of the latest facts, whatever the delivery order (issue 13)', async () => {
+    const { ledger } = get();
+    const dispute = (id: string, status: 'open' | 'won' | 'lost', amount: number): PaymentCommand => ({
+      type: 'dispute_changed',
+      paymentIntent: 'pi_1',
+      disputeId: id,
+      status,
+      amount,
+    });
+    await startTopup(ledger);
+    await send(ledger, dispute('dp_1', 'open', 100));
+    await send(ledger, refund(400));
+    await send(ledger, dispute('dp_2', 'won', 200)); // closed before its open arrives
+    await send(ledger, dispute('dp_2', 'open', 200));
+    assert.equal((await ledger.getBalance('u1')).purchased, 0); // pending: the purchase is not here yet
+    await send(ledger, paid());
+    assert.equal((await ledger.getBalance('u1')).purchased, 0); // floor(100 × min(500, 400 + 100) / 500)
+    await send(ledger, dispute('dp_1', 'won', 100));
+    const view = await ledger.getBalance('u1');
+    assert.equal(view.purchased, 20);
+    const [payment] = await ledger.payments.history('u1');
+    assert.equal(payment?.tokensTakenBack, 80);
+    assert.equal(payment?.status, 'partially_refunded');
+    assert.equal((await ledger.reconcile()).drift.length, 0);
+  });
+
+  it('a subscription invoice and the refund of its charge delivered at once end as if in order', async () => {
+    const { ledger, clock } = get();
+    for (let i = 0; i < 3; i++) {
+      const account = `subrace${i}`;
+      await ledger.payments.startPayment({
+        provider,
+        reference: `cs_subrace_${i}`,
+        account,
+        package: ledger.payments.findPackage('plan_starter'),
+      });
+      await send(
+        ledger,
+        paid({
+          reference: `cs_subrace_${i}`,
+          account,
+          packageId: 'plan_starter',
+          paymentIntent: null,
+          subscriptionId: `sub_race_${i}`,
+        }),
+      );
+      const invoice: PaymentCommand = {
+        type: 'invoice_paid',
+        invoiceId: `in_race_${i}`,
+        subscriptionId: `sub_race_${i}`,
+        periodStart: clock.now(),
+        periodEnd: clock.now() + 30 * 86_400_000,
+        billingReason: 'subscription_create',
+        paymentIntent: `pi_subrace_${i}`,
+        amount: 4900,
+        currency: 'usd',
+      };
+      const refunded: PaymentCommand = {
+        type: 'charge_refunded',
+        paymentIntent: `pi_subrace_${i}`,
+        chargeId: `ch_subrace_${i}`,
+        amountRefunded: 2450,
+        receiptUrl: null,
+      };
+      const disputed: PaymentCommand = {
+        type: 'dispute_changed',
+        paymentIntent: `pi_subrace_${i}`,
+        disputeId: `dp_subrace_${i}`,
+        status: 'lost',
+        amount: 980,
+      };
+      await Promise.all([send(ledger, refunded), send(ledger, invoice), send(ledger, disputed), send(ledger, invoice)]);
+      // 1,000 granted once over the free plan's 100; floor(1000 × 3430 / 4900) = 700 taken back.
+      assert.equal((await ledger.getBalance(account)).balance, 1100 - 700, account);
+    }
+    assert.equal((await ledger.reconcile()).drift.length, 0);
+  });
+
+  it('the database refuses an unknown dispute status and a reason on an event that is not unmatched', async () => {
+    const { db } = get();
+    await assert.rejects(
+      db.raw(`INSERT INTO payment_disputes (provider, dispute_id, payment_intent, status, amount, created_at, updated_at)
+              VALUES ('stripe', 'dp_x', 'pi_x', 'reopened', 1, 0, 0)`),
+    );
+    await assert.rejects(
+      db.raw(`INSERT INTO payment_events (provider, event_id, type, status, received_at, payload, reason)
+              VALUES ('stripe', 'evt_x', 'x', 'applied', 0, '', 'price_mismatch')`),
+    );
   });
 
   it('unknown event types are recorded as ignored and change nothing', async () => {

@@ -1,39 +1,37 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import fc from 'fast-check';
-import { tokensToTakeBack } from '../../src/core/payment-refund.ts';
+import { blankAccount } from '../../src/core/account-state.ts';
+import { decideTakeBackStep } from '../../src/core/payment-refund.ts';
 
-describe('tokensToTakeBack', () => {
-  it('takes the refunded share, less what earlier refunds took', () => {
-    const basis = { tokens: 100, amount: 500, tokensTakenBack: 0 };
-    assert.equal(tokensToTakeBack(basis, 150), 30);
-    assert.equal(tokensToTakeBack({ ...basis, tokensTakenBack: 30 }, 400), 50);
-    assert.equal(tokensToTakeBack({ ...basis, tokensTakenBack: 80 }, 500), 20);
+const link = { source: 'stripe', reference: 'pi_1:evt_1', reason: 'test' };
+const account = (allocation: number, purchased: number) => ({
+  ...blankAccount('u1', 'free', 0),
+  allocation,
+  purchased,
+});
+
+describe('decideTakeBackStep', () => {
+  it('a top-up step takes purchased tokens, and may leave them negative', () => {
+    const r = decideTakeBackStep(account(50, 10), 30, 'purchased', link, 1);
+    assert.equal(r.state.purchased, -20);
+    assert.equal(r.state.allocation, 50);
+    assert.equal(r.entries[0]?.kind, 'payment_refund');
+    assert.equal(r.entries[0]?.amount, -30);
   });
 
-  it('a late, smaller cumulative report takes nothing; more than was paid takes at most everything', () => {
-    assert.equal(tokensToTakeBack({ tokens: 100, amount: 500, tokensTakenBack: 50 }, 100), 0);
-    assert.equal(tokensToTakeBack({ tokens: 100, amount: 500, tokensTakenBack: 0 }, 9999), 100);
+  it('a period grant step takes from the allocation as far as it goes, the rest from purchased', () => {
+    const r = decideTakeBackStep(account(20, 100), 50, 'allocation', link, 1);
+    assert.equal(r.state.allocation, 0);
+    assert.equal(r.state.purchased, 70);
+    assert.equal(r.entries[0]?.allocationDelta, -20);
+    assert.equal(r.entries[0]?.purchasedDelta, -30);
   });
 
-  it('any sequence of cumulative refunds takes exactly floor(tokens × max refunded / amount)', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 100_000 }),
-        fc.integer({ min: 1, max: 100_000 }),
-        fc.array(fc.integer({ min: 0, max: 100_000 }), { maxLength: 8 }),
-        (tokens, amount, reports) => {
-          let taken = 0;
-          let max = 0;
-          for (const r of reports) {
-            const refunded = Math.min(r, amount);
-            if (refunded <= max) continue;
-            taken += tokensToTakeBack({ tokens, amount, tokensTakenBack: taken }, refunded);
-            max = refunded;
-          }
-          assert.equal(taken, Math.floor((tokens * max) / amount));
-        },
-      ),
-    );
+  it('a negative step gives tokens back as a debit_reversal; a zero step posts nothing', () => {
+    const back = decideTakeBackStep(account(0, -40), -25, 'purchased', link, 1);
+    assert.equal(back.state.purchased, -15);
+    assert.equal(back.entries[0]?.kind, 'debit_reversal');
+    assert.equal(back.entries[0]?.amount, 25);
+    assert.deepEqual(decideTakeBackStep(account(5, 5), 0, 'purchased', link, 1).entries, []);
   });
 });

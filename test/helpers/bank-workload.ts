@@ -201,12 +201,13 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
         if (r.status !== 200 || num(r.body, 'reserved') !== hold.amount) {
           return failure(`${commit ? 'commit' : 'release'} hold ${hold.id}`, r);
         }
-        // The charge is the actual cost as far as the available balance (the hold's reservation
-        // given back) pays, so a short one leaves nothing available. The reservation covers the
-        // cost up to its amount, unless an operator's correction has since taken tokens below zero.
+        // The reservation covers the cost up to its amount, even when an operator's correction has
+        // since taken the balance below zero; beyond it the charge goes as far as available pays,
+        // so a short one leaves nothing available, and only the reservation's part can leave it below zero.
         const [paid, after] = [num(r.body, 'charged'), num(r.body, 'available')];
         const shortOfReservation = paid < Math.min(actual, hold.amount) && holdBounds.removedByOperator === 0;
-        if (paid > actual || (paid < actual && after > 0) || (after < 0 && paid > 0) || shortOfReservation) {
+        const overdrawn = after < 0 && paid > Math.min(actual, hold.amount);
+        if (paid > actual || (paid < actual && after > 0) || overdrawn || shortOfReservation) {
           violation(
             `hold ${hold.id} of ${hold.amount} committed at ${actual}: charged ${paid}, available after ${after}`,
           );

@@ -76,6 +76,91 @@ describe('admin API', () => {
     assert.equal((await t.ledger.getBalance('7')).balance, 90);
   });
 
+  describe('adjust idempotency', () => {
+    const adjust = (account: string, key: string, payload: object) =>
+      t.call({
+        as: 'admin',
+        method: 'POST',
+        url: `/api/admin/accounts/${encodeURIComponent(account)}/adjust`,
+        headers: { 'idempotency-key': key },
+        payload,
+      });
+
+    it('regression (adjust key collision): account acme with key 2824:k does not replay account acme:2824 with key k', async () => {
+      const first = await adjust('acme:2824', 'k', { amount: 10, reason: 'goodwill' });
+      assert.equal(first.statusCode, 200);
+      const other = await adjust('acme', '2824:k', { amount: 10, reason: 'goodwill' });
+      assert.equal(other.statusCode, 200);
+      assert.equal(other.json().replayed, false);
+      assert.equal(other.json().account, 'acme');
+      assert.equal((await t.ledger.getBalance('acme')).balance, 110);
+      assert.equal((await t.ledger.getBalance('acme:2824')).balance, 110);
+    });
+
+    it('regression (adjust key reuse): the same key with another amount is 409 idempotency_conflict and changes nothing', async () => {
+      assert.equal((await adjust('7', 'fix-1', { amount: -10, reason: 'correction' })).statusCode, 200);
+      for (const payload of [
+        { amount: -20, reason: 'correction' },
+        { balance: 90, reason: 'correction' },
+        { amount: -10, reason: 'another reason' },
+        { amount: -10, reason: 'correction', expected_balance: 100 },
+      ]) {
+        const res = await adjust('7', 'fix-1', payload);
+        assert.equal(res.statusCode, 409, JSON.stringify(payload));
+        assert.equal(res.json().code, 'idempotency_conflict');
+      }
+      const replay = await adjust('7', 'fix-1', { amount: -10, reason: 'correction' });
+      assert.equal(replay.statusCode, 200);
+      assert.equal(replay.json().replayed, true);
+      assert.equal((await t.ledger.getBalance('7')).balance, 90);
+      assert.equal((await t.ledger.history('7')).entries.filter((e) => e.kind === 'adjustment').length, 1);
+    });
+
+    it('two accounts may use the same key; a set-balance replay does not set the balance again', async () => {
+      assert.equal((await adjust('a', 'same', { balance: 40, reason: 'r' })).statusCode, 200);
+      assert.equal((await adjust('b', 'same', { balance: 40, reason: 'r' })).statusCode, 200);
+      await t.ledger.deduct({ account: 'a', feature: 'social_post' });
+      const replay = await adjust('a', 'same', { balance: 40, reason: 'r' });
+      assert.equal(replay.json().replayed, true);
+      assert.equal((await t.ledger.getBalance('a')).balance, 39);
+      assert.equal((await t.ledger.getBalance('b')).balance, 40);
+    });
+
+    it('the key may come in the body as idempotency_key; body and header that differ are a 400', async () => {
+      const url = '/api/admin/accounts/7/adjust';
+      const body = { amount: 5, reason: 'r', idempotency_key: 'body-key' };
+      assert.equal((await t.call({ as: 'admin', method: 'POST', url, payload: body })).statusCode, 200);
+      const again = await t.call({ as: 'admin', method: 'POST', url, payload: body });
+      assert.equal(again.json().replayed, true);
+      const both = await t.call({
+        as: 'admin',
+        method: 'POST',
+        url,
+        headers: { 'idempotency-key': 'x' },
+        payload: body,
+      });
+      assert.equal(both.statusCode, 400);
+      assert.equal((await t.ledger.getBalance('7')).balance, 105);
+    });
+
+    it('an adjustment with a key written before keys were scoped (reference account:key) still reads back', async () => {
+      await t.ledger.adjust({
+        account: '7',
+        amount: 3,
+        reason: 'old format',
+        actor: 'admin:ops',
+        source: 'admin-api',
+        reference: '7:old-key',
+      });
+      const res = await t.call({ as: 'admin', method: 'GET', url: '/api/admin/ledger?account=7' });
+      assert.equal(res.statusCode, 200);
+      const [entry] = res.json().entries;
+      assert.equal(entry.source, 'admin-api');
+      assert.equal(entry.reference, '7:old-key');
+      assert.equal(entry.reason, 'old format');
+    });
+  });
+
   it('adjust needs a reason and exactly one of amount or balance', async () => {
     const post = (payload: object) =>
       t.call({ as: 'admin', method: 'POST', url: '/api/admin/accounts/7/adjust', payload });

@@ -124,7 +124,7 @@ describe('CORS and proxies', () => {
       false,
     );
     assert.deepEqual(o.corsOrigins, ['https://a.example', 'http://localhost:5173']);
-    assert.equal(o.trustProxy, true);
+    assert.equal(o.trustProxy, 'loopback', 'true means a proxy on this host, not every peer');
     assert.equal(o.rateLimits.appKeyPerMinute, 100);
     assert.throws(
       () => httpOptionsFromEnv({ TOKENMETER_CORS_ORIGINS: 'a.example/path' }, false),

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { KeyService } from '../../src/auth/key-service.ts';
 import { SessionService } from '../../src/auth/session-service.ts';
+import type { Catalog } from '../../src/core/catalog.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import type { FeatureHandlers } from '../../src/http/feature-handlers.ts';
@@ -35,12 +36,13 @@ export async function testApp(
   overrides: Partial<HttpOptions> = {},
   features?: FeatureHandlers,
   dir = mkdtempSync(join(tmpdir(), 'tm-http-')),
+  config: Catalog = catalog,
 ): Promise<TestApp> {
   const path = join(dir, 'tokens.db');
   const store = new SqliteStore({ path });
   await store.migrate();
   const clock = new ManualClock('2026-03-10T12:00:00Z');
-  const ledger = new TokenLedger({ store, catalog, clock });
+  const ledger = new TokenLedger({ store, catalog: config, clock });
   const keys = new KeyService({ store: store.service, bootstrap: { app: APP_KEY, admin: ADMIN_KEY } });
   const sessions = new SessionService({ store: store.service, clock });
   const app = await buildApp({

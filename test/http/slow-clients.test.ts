@@ -22,8 +22,8 @@ interface Served {
   t: TestApp;
   /** Connections the server accepted, and how many of them are still open. */
   connections: { accepted: number; open: number };
-  /** Opens a raw connection and sends `text`; it records what it receives. */
-  raw(text: string): RawClient;
+  /** Opens a raw connection (from `localAddress`, default 127.0.0.1) and sends `text`; it records what it receives. */
+  raw(text: string, localAddress?: string): RawClient;
 }
 
 /** Runs `body` against a listening app; every raw connection is destroyed before the app closes. */
@@ -39,8 +39,8 @@ async function withServer(overrides: Partial<HttpOptions>, body: (s: Served) => 
   await t.app.listen({ port: 0, host: '127.0.0.1' });
   const address = t.app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  const raw = (text: string): RawClient => {
-    const socket = connect(port, '127.0.0.1');
+  const raw = (text: string, localAddress = '127.0.0.1'): RawClient => {
+    const socket = connect({ port, host: '127.0.0.1', localAddress });
     sockets.push(socket);
     socket.on('error', () => {});
     let data = '';
@@ -129,23 +129,69 @@ describe('slow clients', () => {
   });
 
   it('connections beyond maxConnections are closed as they arrive; the ones within are served', async () => {
-    await withServer({ maxConnections: 2, requestTimeoutMs: 60_000 }, async ({ connections, raw }) => {
-      const held = [raw(partialDeduct), raw(partialDeduct)];
-      assert.ok(await eventually(() => connections.open === 2));
-      const refused = raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
-      assert.ok(await eventually(() => refused.closed), 'the third connection is closed');
+    await withServer(
+      { maxConnections: 2, maxConnectionsPerAddress: 2, requestTimeoutMs: 60_000 },
+      async ({ connections, raw }) => {
+        const held = [raw(partialDeduct), raw(partialDeduct)];
+        assert.ok(await eventually(() => connections.open === 2));
+        const refused = raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+        assert.ok(await eventually(() => refused.closed), 'the third connection is closed');
+        assert.equal(refused.received(), '', 'without an answer');
+        for (const c of held) c.socket.destroy();
+        assert.ok(await eventually(() => connections.open === 0));
+        const served = raw('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        assert.ok(await eventually(() => served.closed));
+        assert.match(served.received(), /^HTTP\/1\.1 200 OK/);
+      },
+    );
+  });
+
+  it('regression (one client could take every connection): an address beyond its cap is closed, others are served', async () => {
+    await withServer({ maxConnections: 100, maxConnectionsPerAddress: 3, requestTimeoutMs: 60_000 }, async (s) => {
+      const held = [1, 2, 3].map(() => s.raw(partialDeduct, '127.0.0.2'));
+      assert.ok(await eventually(() => s.connections.open === 3));
+      const refused = s.raw('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n', '127.0.0.2');
+      assert.ok(await eventually(() => refused.closed), 'the fourth connection from 127.0.0.2 is closed');
       assert.equal(refused.received(), '', 'without an answer');
-      for (const c of held) c.socket.destroy();
-      assert.ok(await eventually(() => connections.open === 0));
-      const served = raw('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-      assert.ok(await eventually(() => served.closed));
-      assert.match(served.received(), /^HTTP\/1\.1 200 OK/);
+      const other = s.raw('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', '127.0.0.3');
+      assert.ok(await eventually(() => other.closed));
+      assert.match(other.received(), /^HTTP\/1\.1 200 OK/, '127.0.0.3 is served meanwhile');
+      assert.equal(held.filter((c) => c.closed).length, 0, 'the three within the cap stay open');
+      held[0]?.socket.destroy();
+      assert.ok(await eventually(() => s.connections.open === 2));
+      const again = s.raw('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', '127.0.0.2');
+      assert.ok(await eventually(() => again.closed));
+      assert.match(again.received(), /^HTTP\/1\.1 200 OK/, 'a freed slot is usable again');
     });
+  });
+
+  it('a trusted proxy is exempt from the per-address cap (it carries many clients)', async () => {
+    await withServer(
+      { maxConnections: 100, maxConnectionsPerAddress: 1, trustProxy: '127.0.0.4', requestTimeoutMs: 60_000 },
+      async (s) => {
+        const held = [1, 2, 3].map(() => s.raw(partialDeduct, '127.0.0.4'));
+        assert.ok(await eventually(() => s.connections.open === 3));
+        const more = s.raw('GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', '127.0.0.4');
+        assert.ok(await eventually(() => more.closed));
+        assert.match(more.received(), /^HTTP\/1\.1 200 OK/);
+        assert.equal(held.filter((c) => c.closed).length, 0);
+      },
+    );
   });
 
   it('the limits come from the environment, with defaults, and refuse nonsense', () => {
     const d = httpOptionsFromEnv({}, false);
     assert.deepEqual([d.requestTimeoutMs, d.idleTimeoutMs, d.maxConnections], [30_000, 72_000, 2048]);
+    assert.equal(d.maxConnectionsPerAddress, 204, 'default: 10% of TOKENMETER_MAX_CONNECTIONS');
+    assert.equal(httpOptionsFromEnv({ TOKENMETER_MAX_CONNECTIONS: '64' }, false).maxConnectionsPerAddress, 6);
+    assert.equal(
+      httpOptionsFromEnv({ TOKENMETER_MAX_CONNECTIONS_PER_ADDRESS: '50' }, false).maxConnectionsPerAddress,
+      50,
+    );
+    assert.throws(
+      () => httpOptionsFromEnv({ TOKENMETER_MAX_CONNECTIONS_PER_ADDRESS: '0' }, false),
+      /TOKENMETER_MAX_CONNECTIONS_PER_ADDRESS/,
+    );
     assert.equal(DEFAULT_HTTP_OPTIONS.maxPipelined, 1);
     const set = httpOptionsFromEnv(
       { TOKENMETER_REQUEST_TIMEOUT_MS: '5000', TOKENMETER_IDLE_TIMEOUT_MS: '7000', TOKENMETER_MAX_CONNECTIONS: '64' },

@@ -3,11 +3,13 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { type TestApp, testApp } from './http-helpers.ts';
 
 const ZERO = 'Insufficient tokens. Your balance is 0. Please purchase more tokens to continue using services.';
+/** Outside demo mode the token gate runs only handlers it is given. */
+const handlers = { social_post: async () => ({ posted: true }) };
 
 describe('token API', () => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await testApp();
+    t = await testApp({}, handlers);
   });
   afterEach(() => t.close());
 
@@ -162,6 +164,87 @@ describe('token API', () => {
         ['debit', 'opening_balance'],
       );
       assert.equal(next.next_cursor, null);
+    });
+  });
+
+  describe('history views', () => {
+    it('regression (operator internals): a user token sees an adjustment as an adjustment, without the operator’s reason or key name', async () => {
+      const adjusted = await t.call({
+        as: 'admin',
+        method: 'POST',
+        url: '/api/admin/accounts/7/adjust',
+        headers: { 'idempotency-key': 'fraud-4411' },
+        payload: { amount: -30, reason: 'fraud review #4411: chargeback ring' },
+      });
+      assert.equal(adjusted.statusCode, 200);
+      await t.ledger.setPlan({ account: '7', plan: 'pro', reason: 'sales deal, 20% off', actor: 'ops@corp' });
+      const history = await t.call({
+        as: { token: await t.userToken('7') },
+        method: 'GET',
+        url: '/api/tokens/history',
+      });
+      assert.equal(history.statusCode, 200);
+      for (const secret of ['fraud review', 'TOKENMETER_ADMIN_KEY', 'fraud-4411', 'sales deal', 'ops@corp']) {
+        assert.ok(!history.body.includes(secret), `a user sees "${secret}"`);
+      }
+      const entries: { kind: string; amount: number; reason: unknown; actor: unknown }[] = history.json().entries;
+      const adjustment = entries.find((e) => e.kind === 'adjustment');
+      assert.equal(adjustment?.amount, -30);
+      assert.equal(adjustment?.reason, null);
+      assert.equal(adjustment?.actor, null);
+      assert.ok(entries.some((e) => e.kind === 'plan_change'));
+    });
+
+    it('an app key and the admin API keep the operator’s reason and actor', async () => {
+      await t.call({
+        as: 'admin',
+        method: 'POST',
+        url: '/api/admin/accounts/7/adjust',
+        payload: { amount: 5, reason: 'goodwill for outage' },
+      });
+      const expected = { reason: 'goodwill for outage', actor: 'admin:TOKENMETER_ADMIN_KEY' };
+      for (const [as, url] of [
+        ['app', '/api/tokens/history?account=7'],
+        ['admin', '/api/tokens/history?account=7'],
+        ['admin', '/api/admin/ledger?account=7&kind=adjustment'],
+      ] as const) {
+        const res = await t.call({ as, method: 'GET', url });
+        const entry = res.json().entries.find((e: { kind: string }) => e.kind === 'adjustment');
+        assert.deepEqual({ reason: entry?.reason, actor: entry?.actor }, expected, `${as} ${url}`);
+      }
+    });
+  });
+
+  describe('metrics', () => {
+    it('regression (metrics outcomes): a charge, a replay, a refusal and a conflict each count under their own outcome', async () => {
+      const deduct = (payload: object) => t.call({ method: 'POST', url: '/api/tokens/deduct', payload });
+      assert.equal((await deduct({ account: '7', feature: 'crm_ai_agent', idempotency_key: 'k1' })).statusCode, 200);
+      const replay = await deduct({ account: '7', feature: 'crm_ai_agent', idempotency_key: 'k1' });
+      assert.equal(replay.json().replayed, true);
+      assert.equal(
+        (await deduct({ account: '7', feature: 'crm_ai_agent', quantity: 3, idempotency_key: 'k1' })).statusCode,
+        409,
+      );
+      await t.ledger.adjust({ account: '7', setBalance: 0, reason: 'r', actor: 't' });
+      assert.equal((await deduct({ account: '7', feature: 'crm_ai_agent', idempotency_key: 'k2' })).statusCode, 402);
+      const text = (await t.call({ as: 'none', method: 'GET', url: '/metrics' })).body;
+      const count = (outcome: string) => {
+        const line = text
+          .split('\n')
+          .find((l) => l.startsWith(`tokenmeter_deductions_total{feature="crm_ai_agent",outcome="${outcome}"}`));
+        return line === undefined ? 0 : Number(line.split(' ').at(-1));
+      };
+      assert.deepEqual(
+        {
+          charged: count('charged'),
+          replayed: count('replayed'),
+          refused: count('refused'),
+          conflict: count('conflict'),
+        },
+        { charged: 1, replayed: 1, refused: 1, conflict: 1 },
+      );
+      assert.match(text, /# HELP tokenmeter_deductions_total .*replayed.*conflict/);
+      assert.match(text, /tokenmeter_tokens_charged_total\{feature="crm_ai_agent"\} 2\n/);
     });
   });
 
@@ -351,9 +434,10 @@ describe('token API', () => {
     });
 
     it('user tokens are rate limited and a limited request charges nothing', async () => {
-      const small = await testApp({
-        rateLimits: { authFailuresPerMinute: 30, userPerMinute: 2, appKeyPerMinute: null },
-      });
+      const small = await testApp(
+        { rateLimits: { authFailuresPerMinute: 30, userPerMinute: 2, appKeyPerMinute: null } },
+        handlers,
+      );
       try {
         const token = await small.userToken('u');
         const run = () =>

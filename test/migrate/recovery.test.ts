@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DeductionEvidence } from '../../src/core/deduction-evidence.ts';
 import { parseDeductionLine } from '../../src/core/deduction-line.ts';
-import { planCorrection, spendingIn } from '../../src/core/recovery.ts';
+import { OPENING_KEY, planRecovery, type RecoveryClaim, spendingIn } from '../../src/core/recovery.ts';
 
 const OPEN = { since: null, until: null };
 
@@ -20,6 +20,19 @@ function feed(evidence: DeductionEvidence, lines: readonly string[]): string[] {
   });
 }
 
+function seedClaim(items: RecoveryClaim['items']): RecoveryClaim {
+  return {
+    account: '7',
+    opening: 100,
+    openingGiven: false,
+    openingAt: null,
+    openedWith: 100,
+    firstBalance: 100,
+    items,
+    unrecorded: 'none',
+  };
+}
+
 const minutes = (n: number, from = 0) => Array.from({ length: n }, (_, i) => seedLine(from + i));
 
 describe('the seed: 58 × "Balance: 100 → 99"', () => {
@@ -31,14 +44,21 @@ describe('the seed: 58 × "Balance: 100 → 99"', () => {
     assert.equal(spending.deductions, 58);
     assert.equal(spending.firstBalance, 100);
     assert.deepEqual(spending.repeats, [{ balanceBefore: 100, balanceAfter: 99, times: 58 }]);
-    assert.deepEqual(planCorrection({ opening: 100, spent: 58, openedWith: 100, recovered: 0 }), {
-      expected: 42,
-      correction: -58,
-    });
+    const plan = planRecovery(
+      seedClaim(spending.counted.map((l, i) => ({ key: `k${i}`, tokens: 1, at: l.deduction.at }))),
+      [],
+    );
+    assert.deepEqual([plan.status, plan.expected, plan.correction], ['correction_pending', 42, -58]);
+    assert.equal(plan.record.length, 59, '58 lines and the opening');
   });
 
   it('a correction already applied leaves nothing to correct', () => {
-    assert.equal(planCorrection({ opening: 100, spent: 58, openedWith: 100, recovered: -58 }).correction, 0);
+    const items = Array.from({ length: 58 }, (_, i) => ({ key: `k${i}`, tokens: 1, at: i }));
+    const first = planRecovery(seedClaim(items), []);
+    const recorded = first.record.map((r) => ({ ...r, entryId: 1, recoveredAt: 0 }));
+    assert.ok(recorded.some((r) => r.key === OPENING_KEY));
+    const again = planRecovery(seedClaim(items), recorded);
+    assert.deepEqual([again.status, again.correction, again.expected, again.record], ['already_applied', 0, 42, []]);
   });
 
   it('healthy logs (99 → 98 → 97) raise no red flag', () => {

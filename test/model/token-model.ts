@@ -5,6 +5,8 @@ export interface ModelAccount {
   allocation: number;
   purchased: number;
   holds: Map<number, { amount: number; expiresAt: number }>;
+  /** Holds that expired uncharged: their work may still be committed, once. */
+  expired: Set<number>;
   anchor: number;
   cycleStart: number;
 }
@@ -27,11 +29,22 @@ export class TokenModel {
   private account(id: string): ModelAccount {
     let a = this.accounts.get(id);
     if (!a) {
-      a = { allocation: MONTHLY, purchased: 0, holds: new Map(), anchor: this.now, cycleStart: this.now };
+      a = {
+        allocation: MONTHLY,
+        purchased: 0,
+        holds: new Map(),
+        expired: new Set(),
+        anchor: this.now,
+        cycleStart: this.now,
+      };
       this.accounts.set(id, a);
     }
     this.renew(a);
-    for (const [hid, h] of a.holds) if (h.expiresAt <= this.now) a.holds.delete(hid);
+    for (const [hid, h] of a.holds) {
+      if (h.expiresAt > this.now) continue;
+      a.holds.delete(hid);
+      a.expired.add(hid);
+    }
     return a;
   }
 
@@ -123,9 +136,15 @@ export class TokenModel {
     if (id === undefined) return { ok: false };
     const a = this.account(id);
     const hold = a.holds.get(holdId);
-    if (!hold) return { ok: false };
+    // A live hold pays up to its reservation even when a take-back left available below zero;
+    // beyond it, and for an expired hold, only what is available now.
+    const available = Math.max(0, a.allocation + a.purchased - this.held(a));
+    let payable: number;
+    if (hold) payable = hold.amount + available;
+    else if (a.expired.has(holdId)) payable = available;
+    else return { ok: false };
     a.holds.delete(holdId);
-    const payable = Math.max(0, a.allocation + a.purchased - this.held(a));
+    a.expired.delete(holdId);
     const charged = Math.min(actual, payable);
     this.charge(a, charged);
     return { ok: true, charged };

@@ -17,6 +17,7 @@ const weirdString = fc.oneof(
     'x'.repeat(129),
     'ü'.repeat(128),
     '\u0000',
+    'X\u0085',
     '../../etc/passwd',
     "'; DROP TABLE accounts; --",
     '__proto__',
@@ -137,5 +138,75 @@ describe('hostile input (fast-check)', () => {
       { numRuns: RUNS },
     );
     assert.deepEqual((await t.ledger.reconcile()).drift, []);
+  });
+
+  // A lone surrogate or a control character anywhere in a text the ledger stores or matches on.
+  const badChar = fc.oneof(
+    fc.integer({ min: 0xd800, max: 0xdfff }),
+    fc.integer({ min: 0x00, max: 0x1f }),
+    fc.integer({ min: 0x7f, max: 0x9f }),
+  );
+  const poisoned = fc.tuple(fc.string({ minLength: 1, maxLength: 20 }), badChar, fc.nat()).map(([text, code, at]) => {
+    const clean = text.replace(/[\p{Cc}\p{Cs}]/gu, 'x');
+    const i = at % (clean.length + 1);
+    return `${clean.slice(0, i)}${String.fromCharCode(code)}${clean.slice(i)}`;
+  });
+  const requests: { field: string; send: (bad: string) => Parameters<TestApp['call']>[0] }[] = [
+    {
+      field: 'account',
+      send: (bad) => ({ method: 'POST', url: '/api/tokens/deduct', payload: { account: bad, feature: 'social_post' } }),
+    },
+    {
+      field: 'idempotency_key',
+      send: (bad) => ({
+        method: 'POST',
+        url: '/api/tokens/deduct',
+        payload: { account: 'victim', feature: 'social_post', idempotency_key: bad },
+      }),
+    },
+    {
+      field: 'idempotency_key',
+      send: (bad) => ({
+        method: 'POST',
+        url: '/api/tokens/reserve',
+        payload: { account: 'victim', amount: 1, idempotency_key: bad },
+      }),
+    },
+    { field: 'account', send: (bad) => ({ method: 'POST', url: '/api/sessions', payload: { account: bad } }) },
+    {
+      field: 'reason',
+      send: (bad) => ({
+        as: 'admin',
+        method: 'POST',
+        url: '/api/admin/accounts/victim/adjust',
+        payload: { amount: 1, reason: bad },
+      }),
+    },
+    {
+      field: 'idempotency_key',
+      send: (bad) => ({
+        as: 'admin',
+        method: 'POST',
+        url: '/api/admin/accounts/victim/adjust',
+        payload: { amount: 1, reason: 'r', idempotency_key: bad },
+      }),
+    },
+  ];
+
+  it(`regression (lone surrogates): ${RUNS} texts with a lone surrogate or a control character are 400 naming the field`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: requests.length - 1 }), poisoned, async (index, bad) => {
+        const request = requests[index];
+        if (!request) return;
+        const before = await entryCount();
+        const res = await t.call(request.send(bad));
+        assert.equal(res.statusCode, 400, `${JSON.stringify(bad)} -> ${res.statusCode} ${res.body.slice(0, 200)}`);
+        const json = res.json() as { code: string; error: string };
+        assert.equal(json.code, 'invalid_request');
+        assert.ok(json.error.startsWith(`${request.field}: `), json.error);
+        assert.equal(await entryCount(), before);
+      }),
+      { numRuns: RUNS },
+    );
   });
 });

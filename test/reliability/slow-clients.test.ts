@@ -103,6 +103,7 @@ describe('slow-client flood', {
       databaseUrl: `sqlite:${join(dir, 'tokens.db')}`,
       env: {
         TOKENMETER_MAX_CONNECTIONS: String(CAP),
+        TOKENMETER_MAX_CONNECTIONS_PER_ADDRESS: String(CAP), // the whole flood comes from 127.0.0.1
         TOKENMETER_REQUEST_TIMEOUT_MS: String(TIMEOUT_MS),
         TOKENMETER_IDLE_TIMEOUT_MS: String(TIMEOUT_MS),
         LOG_LEVEL: 'info',

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
@@ -10,7 +10,6 @@ import {
   holdOf,
   type RequireTokensOptions,
   type SettleEvent,
-  TokenMeterApiError,
   TokenMeterClient,
 } from '../../src/sdk/index.ts';
 import { closeNode, jsonOf, type LiveService, listenFastify, listenNode, liveService } from './sdk-helpers.ts';
@@ -24,7 +23,7 @@ class Routes {
   settled: SettleEvent[] = [];
   #waiters: ((e: SettleEvent) => void)[] = [];
   #started: (() => void) | undefined;
-  #finish: (() => void) | undefined;
+  #finish: ((ending: Ending) => void) | undefined;
 
   onSettled = (event: SettleEvent): void => {
     this.settled.push(event);
@@ -35,22 +34,37 @@ class Routes {
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
-  /** The /hang route: resolves `started` when it begins; answers 200 when `finish()` is called. */
-  hang(): { started: Promise<void>; finish: () => void } {
+  #gone: (() => void) | undefined;
+
+  /**
+   * The /hang route: resolves `started` when it begins and `gone` when the server sees its
+   * client's connection close; answers as `finish(ending)` says (200 by default).
+   */
+  hang(): { started: Promise<void>; gone: Promise<void>; finish: (ending?: Ending) => void } {
     const started = new Promise<void>((resolve) => {
       this.#started = resolve;
     });
-    return { started, finish: () => this.#finish?.() };
+    const gone = new Promise<void>((resolve) => {
+      this.#gone = resolve;
+    });
+    return { started, gone, finish: (ending = 200) => this.#finish?.(ending) };
   }
 
-  async hold(): Promise<void> {
+  clientGone = (): void => {
+    this.#gone?.();
+  };
+
+  async hold(): Promise<Ending> {
     this.ran++;
     this.#started?.();
-    await new Promise<void>((resolve) => {
+    return new Promise<Ending>((resolve) => {
       this.#finish = resolve;
     });
   }
 }
+
+/** How the /hang route ends: a status it answers with, or a thrown error. */
+type Ending = 200 | 404 | 500 | 'throw';
 
 interface Harness {
   url: string;
@@ -82,8 +96,10 @@ const buildExpress: Build = async (client, routes, extra = {}) => {
     res.status(500).json({ failed: true });
   });
   app.post('/hang', gate, async (_req, res) => {
-    await routes.hold();
-    res.json({ done: 'late' });
+    res.once('close', routes.clientGone);
+    const ending = await routes.hold();
+    if (ending === 'throw') throw new Error('the late work failed');
+    res.status(ending).json({ done: 'late' });
   });
   app.use((_err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     res.status(500).json({ success: false, code: 'internal', error: 'boom' });
@@ -116,9 +132,11 @@ const buildFastify: Build = async (client, routes, extra = {}) => {
     routes.ran++;
     return reply.code(500).send({ failed: true });
   });
-  app.post('/hang', hooks, async () => {
-    await routes.hold();
-    return { done: 'late' };
+  app.post('/hang', hooks, async (req, reply) => {
+    req.raw.socket.once('close', routes.clientGone);
+    const ending = await routes.hold();
+    if (ending === 'throw') throw new Error('the late work failed');
+    return reply.code(ending).send({ done: 'late' });
   });
   const url = await listenFastify(app);
   return { url, close: () => app.close() };
@@ -210,6 +228,17 @@ for (const [framework, build] of [
         assert.deepEqual(viaApp, serviceBody);
       });
 
+      it('an over-long account id is answered 400 in JSON, not the framework’s error page', async () => {
+        const res = await post('/work', 'x'.repeat(200));
+        assert.equal(res.status, 400);
+        assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+        const body = await jsonOf<{ success: boolean; code: string; error: string }>(res);
+        assert.equal(body.success, false);
+        assert.equal(body.code, 'invalid_request');
+        assert.match(body.error, /account/);
+        assert.equal(routes.ran, 0);
+      });
+
       it('a request without an account gets 401 and reserves nothing', async () => {
         const res = await post('/work', undefined);
         assert.equal(res.status, 401);
@@ -234,44 +263,90 @@ for (const [framework, build] of [
     });
 
     describe('crashes and slow routes', () => {
-      it('a route still running holds the cost; past the ttl the hold has expired and it is never charged', async () => {
+      /** Posts to /hang from a raw socket the test can destroy, as a client that hangs up does. */
+      const hangUp = async (user: string) => {
+        const hang = routes.hang();
+        const req = request(`${app.url}/hang`, { method: 'POST', headers: { 'x-user': user } });
+        req.on('error', () => {});
+        req.end();
+        await hang.started;
+        req.destroy();
+        await hang.gone;
+        return hang;
+      };
+
+      it('a route still running holds the cost; past the ttl the hold has expired and nothing is charged', async () => {
         const slow = await build(s.app, routes, { ttlSeconds: 60 });
         try {
           const hang = routes.hang();
           const pending = fetch(`${slow.url}/hang`, { method: 'POST', headers: { 'x-user': 'carol' } });
           await hang.started;
           assert.equal((await s.t.ledger.getBalance('carol')).available, 95);
-          // As if the process had died here: nothing settles the hold until it expires.
+          // As if the process had died here (or the route never answered): nothing settles the hold.
           s.t.clock.advance(61_000);
           const expired = await s.t.ledger.getBalance('carol');
           assert.equal(expired.available, 100);
           assert.equal(expired.balance, 100);
-          // The route finishing after its hold expired cannot charge either.
-          hang.finish();
-          assert.equal((await pending).status, 200);
-          const event = routes.settled[0];
-          assert.equal(event?.outcome, 'failed');
-          assert.ok(event?.outcome === 'failed' && event.error instanceof TokenMeterApiError);
-          assert.equal(event.error.code, 'hold_not_active');
-          assert.equal((await s.t.ledger.getBalance('carol')).balance, 100);
+          assert.deepEqual(routes.settled, []);
+          hang.finish(500);
+          assert.equal((await pending).status, 500);
         } finally {
           await slow.close();
         }
       });
 
-      it('a client that goes away before the answer releases the hold', async () => {
-        const hang = routes.hang();
-        const abort = new AbortController();
-        const pending = post('/hang', 'dave', { signal: abort.signal }).catch(() => 'aborted');
-        await hang.started;
+      it('a slow route is not free: work that answers 2xx after its hold expired is still charged', async () => {
+        const slow = await build(s.app, routes, { ttlSeconds: 60 });
+        try {
+          const hang = routes.hang();
+          const pending = fetch(`${slow.url}/hang`, { method: 'POST', headers: { 'x-user': 'carol' } });
+          await hang.started;
+          s.t.clock.advance(61_000);
+          assert.equal((await s.t.ledger.getBalance('carol')).held, 0);
+          hang.finish();
+          assert.equal((await pending).status, 200);
+          const event = routes.settled[0];
+          assert.equal(event?.outcome, 'committed');
+          assert.ok(event?.outcome === 'committed');
+          assert.equal(event.response.charged, 5);
+          assert.equal((await s.t.ledger.getBalance('carol')).balance, 95);
+        } finally {
+          await slow.close();
+        }
+      });
+
+      it('work that completed is charged even though the client hung up before the answer', async () => {
+        const hang = await hangUp('dave');
         assert.equal((await s.t.ledger.getBalance('dave')).held, 5);
+        assert.deepEqual(routes.settled, []);
         const settled = routes.nextSettlement();
-        abort.abort();
-        assert.equal(await pending, 'aborted');
-        assert.equal((await settled).outcome, 'released');
-        assert.equal((await s.t.ledger.getBalance('dave')).held, 0);
-        hang.finish();
-        assert.equal((await s.t.ledger.getBalance('dave')).balance, 100);
+        hang.finish(200);
+        assert.equal((await settled).outcome, 'committed');
+        const view = await s.t.ledger.getBalance('dave');
+        assert.equal(view.balance, 95);
+        assert.equal(view.held, 0);
+      });
+
+      for (const ending of [404, 500, 'throw'] as const) {
+        it(`a client that hung up changes nothing: the route ending ${ending} releases the hold`, async () => {
+          const hang = await hangUp('erin');
+          const settled = routes.nextSettlement();
+          hang.finish(ending);
+          assert.equal((await settled).outcome, 'released');
+          const view = await s.t.ledger.getBalance('erin');
+          assert.equal(view.balance, 100);
+          assert.equal(view.held, 0);
+        });
+      }
+
+      it('a route that never answers after its client hung up charges nothing: the hold expires', async () => {
+        await hangUp('fred');
+        assert.equal((await s.t.ledger.getBalance('fred')).held, 5);
+        s.t.clock.advance(301_000);
+        const view = await s.t.ledger.getBalance('fred');
+        assert.equal(view.balance, 100);
+        assert.equal(view.held, 0);
+        assert.deepEqual(routes.settled, []);
       });
     });
   });

@@ -6,7 +6,10 @@ import { ADMIN_KEY, APP_KEY, type TestApp, testApp } from '../http/http-helpers.
 
 export { ADMIN_KEY, APP_KEY };
 
-/** The real service on a real port over a fresh SQLite file, with app and admin clients. */
+/**
+ * The real service on a real port over a fresh SQLite file, with app and admin clients; in demo
+ * mode, so the token gate has its simulated handlers.
+ */
 export interface LiveService {
   t: TestApp;
   url: string;
@@ -39,7 +42,7 @@ export function closeNode(server: Server): Promise<void> {
 }
 
 export async function liveService(): Promise<LiveService> {
-  const t = await testApp();
+  const t = await testApp({ demo: true });
   const url = await listenFastify(t.app);
   const client = (options: Partial<TokenMeterClientOptions> = {}) =>
     new TokenMeterClient({ baseUrl: url, apiKey: APP_KEY, retryDelayMs: 0, ...options });

@@ -176,4 +176,48 @@ describe('admin console and widget in a real browser', () => {
     assert.deepEqual(result, { refreshed: 1, available: 100 });
     await context.close();
   });
+
+  it('changes the plan with a reason; toggling back and forth grants the upgrade once', async () => {
+    await svc.call({
+      method: 'POST',
+      url: '/api/tokens/deduct',
+      payload: { account: 'plan-1', feature: 'social_post' },
+    });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    const w = watch(page, [svc.url]);
+    await page.goto(`${svc.url}/admin`);
+    await page.getByLabel('Admin key').fill(ADMIN_KEY);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByRole('link', { name: 'plan-1' }).click();
+    await waitForText(page, '[data-testid="admin-balance"]', '99');
+
+    const change = async (plan: string, reason: string) => {
+      await page.locator('#plan-id').fill(plan);
+      await page.locator('#plan-reason').fill(reason);
+      await page.getByRole('button', { name: 'Change plan' }).click();
+      await waitForText(page, '[data-testid="admin-plan"]', plan);
+    };
+    await change('pro', 'sales deal');
+    await waitForText(page, '[data-testid="admin-balance"]', '4999');
+    await change('starter', 'cheaper');
+    await change('pro', 'back again');
+    await waitForText(page, '[data-testid="admin-balance"]', '4999');
+    await screenshot(page, 'admin-plan-change');
+
+    const ledger = (await svc.call({ as: 'admin', method: 'GET', url: '/api/admin/ledger?account=plan-1' })).json();
+    const changes = ledger.entries.filter((e: { kind: string }) => e.kind === 'plan_change');
+    assert.deepEqual(
+      changes.map((e: { amount: number; reason: string }) => [e.amount, e.reason]),
+      [
+        [0, 'back again'],
+        [0, 'cheaper'],
+        [4900, 'sales deal'],
+      ],
+    );
+    assert.deepEqual(w.errors, []);
+    assert.deepEqual(w.foreign, []);
+    await context.close();
+  });
 });

@@ -17,6 +17,7 @@ interface AdjustOptions extends CommonOptions {
   reason: string;
   expectedBalance?: string;
   actor?: string;
+  idempotencyKey?: string;
 }
 
 export function addAdjustCommand(program: Command): void {
@@ -29,7 +30,8 @@ export function addAdjustCommand(program: Command): void {
       .addOption(new Option('--set-balance <n>', 'set the balance to this figure (0 or more)').conflicts('amount'))
       .requiredOption('--reason <text>', 'why (required; recorded in the ledger)')
       .option('--expected-balance <n>', 'refuse (balance_changed) unless the balance is still this')
-      .option('--actor <name>', 'who (default cli:<os user>)'),
+      .option('--actor <name>', 'who (default cli:<os user>)')
+      .option('--idempotency-key <key>', 'at most once per account and key; other parameters with it are refused'),
   ).action((account: string, options: AdjustOptions) =>
     runWithLedger(options, async (ledger) => {
       const amount = options.amount === undefined ? undefined : parseIntStrict('amount', options.amount);
@@ -42,6 +44,7 @@ export function addAdjustCommand(program: Command): void {
         reason: options.reason,
         actor: options.actor ?? defaultActor(),
         ...(expectedBalance === undefined ? {} : { expectedBalance }),
+        ...(options.idempotencyKey === undefined ? {} : { idempotencyKey: options.idempotencyKey }),
       };
       let r: Awaited<ReturnType<typeof ledger.adjust>>;
       if (amount !== undefined) r = await ledger.adjust({ ...common, amount });

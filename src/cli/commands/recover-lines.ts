@@ -47,10 +47,23 @@ function accountLines(a: AccountRecovery): string[] {
     out.push('  no deduction lines in the window: nothing to recover');
     return out;
   }
+  const counted = a.countedBefore.spent + a.fresh.spent;
   out.push(
-    `  expected ${a.opening} − ${a.spent} = ${a.expected}; tokenmeter opened it with ${a.openedWith ?? '?'} ` +
+    `  expected ${a.opening} − ${counted} = ${a.expected}; tokenmeter opened it with ${a.openedWith ?? '?'} ` +
       `(${a.openedBy ?? '?'})${a.recovered === 0 ? '' : `, earlier recoveries ${signed(a.recovered)}`}, holds ${a.balance ?? '?'} now`,
   );
+  if (a.countedBefore.deductions > 0) {
+    out.push(
+      `  earlier recoveries counted ${count(a.countedBefore.deductions, 'deduction')} (${tokens(a.countedBefore.spent)}); ` +
+        `of this window's, ${a.alreadyCounted.deductions} were among them and count no more, ` +
+        `${a.fresh.deductions} are new (${tokens(a.fresh.spent)})`,
+    );
+  }
+  if (a.coveredByOpening.deductions > 0) {
+    out.push(
+      `  ${count(a.coveredByOpening.deductions, 'deduction')} fall before the opening ${a.settledOpening} an earlier recovery settled: not counted`,
+    );
+  }
   if (a.untimed > 0) out.push(`  ${a.untimed} of the deductions come from lines without a timestamp (counted)`);
   if (a.status !== 'needs_review' && a.firstLoggedBalance !== null && a.firstLoggedBalance !== a.opening) {
     out.push(
@@ -66,16 +79,28 @@ function accountLines(a: AccountRecovery): string[] {
   const status: Record<AccountRecovery['status'], string> = {
     correction_pending: `correction ${signed(correction)} → balance ${a.balanceAfter} (pending)`,
     applied: `applied ${signed(correction)}: balance ${a.balance} → ${a.balanceAfter} (entry #${a.entryId})`,
-    already_applied: 'this recovery was applied before: nothing changed',
+    already_applied: 'every deduction here was counted by an earlier recovery: nothing changed',
     no_correction: 'no correction needed',
-    needs_review:
-      `needs review, not written: the logs start at balance ${a.firstLoggedBalance}, not the plan allocation ` +
-      `${a.opening}; rerun with --account ${a.account} --opening N (and --since) to correct it`,
+    needs_review: `needs review, not written: ${reviewText(a)}`,
     no_evidence: '',
     not_in_tokenmeter: '',
   };
   out.push(`  ${status[a.status]}`);
   return out;
+}
+
+function reviewText(a: AccountRecovery): string {
+  switch (a.review) {
+    case 'opening_settled':
+      return `an earlier recovery settled the opening at ${a.settledOpening}; --opening does not change it`;
+    case 'unrecorded_recovery':
+      return 'recoveries from before tokenmeter recorded the lines they counted exist; check this account by hand';
+    default:
+      return (
+        `the logs start at balance ${a.firstLoggedBalance}, not the plan allocation ` +
+        `${a.opening}; rerun with --account ${a.account} --opening N (and --since) to correct it`
+      );
+  }
 }
 
 function count(n: number, noun: string): string {

@@ -32,9 +32,15 @@ export function addRecoverCommand(program: Command): void {
       )
       .option('--since <time>', 'count lines from this ISO-8601 time (UTC unless it names a zone)')
       .option('--until <time>', "count lines before this time (never past the account's import)")
-      .option('--opening <n>', "the balance each account had at --since (default: its plan's allocation)")
+      .option(
+        '--opening <n>',
+        "the balance each account had at --since (default: its plan's allocation); the first applied recovery settles it",
+      )
       .option('--account <id>', 'only this account')
-      .option('--apply', 'write each correction as an adjustment (at most once per evidence)')
+      .option(
+        '--apply',
+        'write each correction as an adjustment; a log line is counted by one applied recovery at most',
+      )
       .option('--reason <text>', 'why (required with --apply; recorded in the ledger)')
       .option('--actor <name>', 'who (default cli:<os user>)'),
   ).action((options: RecoverOptions) =>

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseIntStrict } from '../../core/amounts.ts';
+import { parseIntStrict, requireInt } from '../../core/amounts.ts';
 import { startServer } from '../../http/serve.ts';
 import { createLogger } from '../../log/logger.ts';
 import { EXIT_FAILURE, reportError } from '../run-command.ts';
@@ -16,7 +16,9 @@ export function addServeCommand(program: Command): void {
     .action(async (options: { port?: string; host?: string; demo?: boolean; config?: string }) => {
       const logger = createLogger({ background: true });
       try {
-        const port = parseIntStrict('port', options.port ?? process.env.PORT ?? '3000');
+        // 0 lets the system pick a free port (the tests use it); Node's own range error would be cryptic.
+        const field = options.port === undefined && process.env.PORT !== undefined ? 'PORT' : 'port';
+        const port = requireInt(field, parseIntStrict(field, options.port ?? process.env.PORT ?? '3000'), 0, 65535);
         const server = await startServer({
           port,
           host: options.host ?? process.env.HOST ?? '127.0.0.1',

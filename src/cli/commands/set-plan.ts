@@ -11,7 +11,7 @@ export function addSetPlanCommand(program: Command): void {
   withCommonOptions(
     program
       .command('set-plan')
-      .description("switch an account's plan now: a new cycle starts with the plan's allocation")
+      .description("switch an account's plan now, within the cycle: an upgrade adds the difference of the allocations")
       .argument('<account>', "the app's account id")
       .argument('<plan>', 'a configured plan id, e.g. starter')
       .requiredOption('--reason <text>', 'why (required; recorded in the ledger)')

@@ -4,7 +4,7 @@ import type { KeyService } from '../../auth/key-service.ts';
 import type { SessionService } from '../../auth/session-service.ts';
 import { errorBody } from '../errors.ts';
 import type { Principal } from '../principal.ts';
-import { FixedWindowCounter } from './fixed-window-counter.ts';
+import { type FailureCounter, LocalFailureCounter } from './failure-counter.ts';
 
 export const SESSION_COOKIE = 'tm_session';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -13,27 +13,29 @@ export interface AuthPluginOptions {
   keys: KeyService;
   sessions: SessionService;
   authFailuresPerMinute: number;
+  /** Where failures are counted (Redis, shared by all processes); default: this process. */
+  failures?: FailureCounter;
 }
 
 /**
  * Resolves the caller before anything else runs: `Authorization: Bearer` with a secret key or
  * a user token, else the `tm_session` cookie. Routes declare who may call them in
  * `config.access`; everyone else gets 401 (no valid credentials) or 403 (wrong kind).
- * Failed authentications are limited per client address.
+ * The credential is decided first: a valid one is never refused for failures from its address.
+ * Only invalid attempts are counted per client address, and refused with 429 beyond the limit.
  */
 export const authPlugin = fp<AuthPluginOptions>(async (app: FastifyInstance, opts) => {
-  const failures = new FixedWindowCounter(60_000);
+  const failures = opts.failures ?? new LocalFailureCounter();
   app.decorateRequest('principal', null);
 
   app.addHook('onRequest', async (request, reply) => {
     const access = request.routeOptions.config.access ?? 'public';
     if (access === 'public') return;
-    if (failures.count(request.ip) >= opts.authFailuresPerMinute) {
-      return reply.status(429).send(errorBody('rate_limited', 'Too many failed authentications; wait a minute'));
-    }
     const principal = await identify(request, opts);
     if (!principal) {
-      failures.hit(request.ip);
+      if ((await failures.hit(request.ip)) > opts.authFailuresPerMinute) {
+        return reply.status(429).send(errorBody('rate_limited', 'Too many failed authentications; wait a minute'));
+      }
       return reply.status(401).send(errorBody('unauthorized', 'A valid API key or user token is required'));
     }
     if (principal.kind === 'user' && principal.via === 'cookie' && UNSAFE.has(request.method) && !sameOrigin(request)) {

@@ -17,13 +17,11 @@ export class FixedWindowCounter {
     }
   }
 
-  count(key: string, now = Date.now()): number {
+  /** Counts one event for `key`; returns the count in the current window, this one included. */
+  hit(key: string, now = Date.now()): number {
     this.roll(now);
-    return this.counts.get(key) ?? 0;
-  }
-
-  hit(key: string, now = Date.now()): void {
-    this.roll(now);
-    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    const count = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, count);
+    return count;
   }
 }

@@ -5,7 +5,7 @@ import type { Hold } from '../../core/hold.ts';
 import { adjustJson, balanceJson, entryJson, type JsonObject, planJson, reconcileJson } from '../../ledger/wire.ts';
 import type { AppContext } from '../options.ts';
 import * as s from '../schemas.ts';
-import { sendRefusal } from './tokens.ts';
+import { idempotencyKeyOf, sendRefusal } from './tokens.ts';
 
 const ADMIN = ['admin'] as const;
 const idParams = { type: 'object', properties: { id: s.accountId }, required: ['id'] } as const;
@@ -94,7 +94,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
 
   app.post<{
     Params: { id: string };
-    Body: { amount?: number; balance?: number; reason: string; expected_balance?: number };
+    Body: { amount?: number; balance?: number; reason: string; expected_balance?: number; idempotency_key?: string };
   }>(
     '/api/admin/accounts/:id/adjust',
     {
@@ -102,7 +102,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
       schema: {
         tags: ['admin'],
         summary: 'Correct a balance by an amount or to a balance, with a reason (409 balance_changed)',
-        description: 'With an Idempotency-Key header the adjustment happens at most once; a repeat replays it.',
+        description:
+          'With an Idempotency-Key (header or idempotency_key) the adjustment happens at most once per account ' +
+          'and key; a repeat replays it, and the same key with other parameters is 409 idempotency_conflict.',
         params: idParams,
         headers: s.idempotencyHeaders,
         body: s.closed(
@@ -111,6 +113,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
             balance: { type: 'integer', minimum: 0, maximum: 1_000_000_000 },
             reason: s.reason,
             expected_balance: { type: 'integer', minimum: -9_007_199_254_740_991, maximum: 9_007_199_254_740_991 },
+            idempotency_key: s.idempotencyKey,
           },
           ['reason'],
         ),
@@ -121,10 +124,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
       if ((b.amount === undefined) === (b.balance === undefined)) {
         throw invalid('amount', 'give exactly one of amount or balance');
       }
-      const key = request.headers['idempotency-key'];
-      const link = typeof key === 'string' ? { source: 'admin-api', reference: `${request.params.id}:${key}` } : {};
+      const key = idempotencyKeyOf(b.idempotency_key, request.headers['idempotency-key']);
       const common = {
-        ...link,
+        ...(key === undefined ? {} : { idempotencyKey: key }),
         account: request.params.id,
         reason: b.reason,
         actor: actorOf(request),
@@ -144,7 +146,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
       config,
       schema: {
         tags: ['admin'],
-        summary: 'Change the plan now (a new cycle starts)',
+        summary: 'Change the plan now, within the cycle (an upgrade adds the difference once)',
         params: idParams,
         body: s.closed({ plan: { type: 'string', minLength: 1, maxLength: 64 }, reason: s.reason }, ['plan', 'reason']),
       },

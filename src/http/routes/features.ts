@@ -2,21 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import { findFeature } from '../../core/catalog.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import { errorBody } from '../errors.ts';
-import { type FeatureHandler, simulatedHandler } from '../feature-handlers.ts';
+import { handlerFor } from '../feature-handlers.ts';
 import type { AppContext } from '../options.ts';
 import { actingAccount } from '../principal.ts';
 import * as s from '../schemas.ts';
 import { idempotencyKeyOf, sendRefusal } from './tokens.ts';
 
 /**
- * The token gate: reserve the feature's cost, run the handler, then commit the hold when the
- * work succeeded or release it when it failed. A crash midway leaves a hold that expires, not
- * a charge for work that never finished.
+ * The token gate: reserve the feature's cost for its `hold_ttl_seconds`, run its handler, then
+ * settle by what the handler did once its answer is final: commit when it returned (even past
+ * the hold's expiry: completed work is charged as far as the balance goes), release when it
+ * threw. Whether the caller is still connected changes nothing. A crash or a handler that never
+ * answers leaves a hold that expires, not a charge. A feature with no handler here (none passed
+ * in, no `handler_url`, not demo mode) is 404 and reserves nothing.
  */
 export async function featureRoutes(app: FastifyInstance, deps: AppContext): Promise<void> {
   const { ledger } = deps;
-  const fallback = simulatedHandler();
-  const handlerFor = (feature: string): FeatureHandler => deps.features?.[feature] ?? fallback;
 
   app.post<{ Params: { feature: string }; Body: { account?: string; input?: unknown; idempotency_key?: string } }>(
     '/api/features/:feature/run',
@@ -34,23 +35,36 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
       const body = request.body ?? {};
       const feature = findFeature(ledger.catalog, request.params.feature);
       const account = actingAccount(request, body.account);
+      const handler = handlerFor(feature, {
+        demo: deps.options.demo,
+        ...(deps.features ? { features: deps.features } : {}),
+      });
+      if (!handler) {
+        throw new TokenmeterError('not_found', `${feature.name} has no handler on this service; nothing was charged`);
+      }
+      const count = (outcome: 'charged' | 'replayed' | 'refused' | 'conflict') =>
+        deps.metrics.deductions.inc({ feature: feature.id, outcome });
       const key = idempotencyKeyOf(body.idempotency_key, request.headers['idempotency-key']);
       const scope = key === undefined ? null : { account, operation: 'run', key, fingerprint: feature.id };
       if (scope) {
         const prior = await ledger.recallResponse(scope);
-        if (prior.kind === 'replay') return { ...(prior.response as Record<string, unknown>), replayed: true };
+        if (prior.kind === 'replay') {
+          count('replayed');
+          return { ...(prior.response as Record<string, unknown>), replayed: true };
+        }
         if (prior.kind === 'conflict') {
+          count('conflict');
           throw new TokenmeterError('idempotency_conflict', 'That idempotency key was used to run another feature');
         }
       }
       const hold = await ledger.reserve({
         account,
         feature: feature.id,
-        ttlSeconds: 120,
-        ...(key === undefined ? {} : { idempotencyKey: `run:${key}` }),
+        ttlSeconds: feature.holdTtlSeconds,
+        ...(key === undefined ? {} : { idempotencyKey: key, keyScope: 'run_hold' as const }),
       });
       if (!hold.ok) {
-        deps.metrics.deductions.inc({ feature: feature.id, outcome: 'refused' });
+        count('refused');
         return sendRefusal(reply, hold);
       }
       if (hold.replayed) {
@@ -58,6 +72,7 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
         // ended without one (its answer was lost after the commit, or it failed).
         const settled = await ledger.getHold(hold.holdId);
         if (settled?.status === 'committed') {
+          count('replayed');
           return {
             success: true,
             replayed: true,
@@ -67,6 +82,7 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
             hold_id: hold.holdId,
           };
         }
+        count('conflict');
         throw new TokenmeterError(
           'idempotency_conflict',
           settled?.status === 'active'
@@ -76,15 +92,19 @@ export async function featureRoutes(app: FastifyInstance, deps: AppContext): Pro
       }
       let output: unknown;
       try {
-        output = await handlerFor(feature.id)({ account, feature: feature.id, input: body.input ?? null });
+        output = await handler({ account, feature: feature.id, input: body.input ?? null, holdId: hold.holdId });
       } catch (err) {
         await ledger.releaseHold(hold.holdId);
         request.log.warn({ err, account, feature: feature.id }, 'feature handler failed; hold released');
         return reply.status(502).send(errorBody('feature_failed', `${feature.name} failed; no tokens were charged`));
       }
+      // The work is done: charge it, even if the hold expired meanwhile (as far as the balance goes).
       const committed = await ledger.commitHold(hold.holdId, hold.amount);
-      if (!committed.ok) return sendRefusal(reply, committed);
-      deps.metrics.deductions.inc({ feature: feature.id, outcome: 'charged' });
+      if (!committed.ok) {
+        count('conflict');
+        return sendRefusal(reply, committed);
+      }
+      count('charged');
       deps.metrics.tokensCharged.inc({ feature: feature.id }, committed.charged);
       const response = {
         success: true,

@@ -1,15 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { errorBody } from '../errors.ts';
+import { nextPath } from '../next-path.ts';
 import type { AppDeps } from '../options.ts';
 import { SESSION_COOKIE } from '../plugins/auth.ts';
 import { actingAccount } from '../principal.ts';
 import * as s from '../schemas.ts';
-
-/** A local path to send the browser to: absolute path, never another host (`//evil`, `/\evil`). */
-export function localPath(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/';
-  return next;
-}
 
 /** User tokens: issued to an app backend for one account, turned into a cookie once. */
 export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -54,17 +49,30 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
       },
     },
     async (request, reply) => {
+      // Decided before the token is spent: a bad link must not burn it.
+      const next = nextPath(request.query.next);
+      if (next === null) {
+        return reply
+          .status(400)
+          .send(errorBody('invalid_request', 'next: must be a path on this site, such as /billing'));
+      }
       const claims = await deps.sessions.consume(request.query.token);
       if (!claims)
         return reply.status(401).send(errorBody('unauthorized', 'This sign-in link is invalid, expired or used'));
-      setSessionCookie(reply, request.query.token, claims.expiresAt, deps.clock.now());
-      return reply.redirect(localPath(request.query.next), 303);
+      // The link's token is spent; the cookie carries a fresh one with the same expiry.
+      const cookie = await deps.sessions.issue(claims.account, claims.expiresAt);
+      setSessionCookie(reply, cookie.token, cookie.expiresAt, deps.clock.now());
+      return reply.redirect(next, 303);
     },
   );
 }
 
+/** Sets the session cookie; `Secure` when the request came over HTTPS (directly or through a trusted proxy). */
 export function setSessionCookie(
-  reply: { setCookie: (name: string, value: string, options: Record<string, unknown>) => unknown },
+  reply: {
+    setCookie: (name: string, value: string, options: Record<string, unknown>) => unknown;
+    request: { protocol: string };
+  },
   token: string,
   expiresAt: number,
   now: number,
@@ -72,6 +80,7 @@ export function setSessionCookie(
   reply.setCookie(SESSION_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
+    secure: reply.request.protocol === 'https',
     path: '/',
     maxAge: Math.max(1, Math.floor((expiresAt - now) / 1000)),
   });

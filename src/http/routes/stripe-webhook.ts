@@ -36,8 +36,8 @@ export async function stripeWebhookRoutes(app: FastifyInstance, deps: AppContext
       const outcome = await deps.ledger.payments.applyEvent(event);
       if (outcome.status === 'unmatched') {
         request.log.warn(
-          { event: event.eventId, type: event.eventType },
-          'Stripe event about no known account or package',
+          { event: event.eventId, type: event.eventType, reason: outcome.reason },
+          'Stripe event matched nothing tokenmeter knows (recorded unmatched; see its reason)',
         );
       }
       return { success: true, received: true, status: outcome.status };

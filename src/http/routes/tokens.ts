@@ -10,6 +10,7 @@ import {
   refusalJson,
   reserveJson,
 } from '../../ledger/wire.ts';
+import { deductionOutcome } from '../metrics.ts';
 import type { AppContext } from '../options.ts';
 import { actingAccount, requireAccess } from '../principal.ts';
 import * as s from '../schemas.ts';
@@ -92,7 +93,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: AppContext): Promi
         ...(quantity === undefined ? {} : { quantity }),
         ...(key === undefined ? {} : { idempotencyKey: key }),
       });
-      deps.metrics.deductions.inc({ feature, outcome: r.ok ? 'charged' : 'refused' });
+      deps.metrics.deductions.inc({ feature, outcome: deductionOutcome(r) });
       if (r.ok && !r.replayed) deps.metrics.tokensCharged.inc({ feature }, r.cost);
       return r.ok ? deductJson(r) : sendRefusal(reply, r);
     },
@@ -189,7 +190,9 @@ export async function tokenRoutes(app: FastifyInstance, deps: AppContext): Promi
     async (request) => {
       const { limit, cursor } = request.query;
       const account = actingAccount(request, request.query.account);
-      return historyJson(await ledger.history(account, { ...(limit ? { limit } : {}), cursor: cursor ?? null }));
+      const page = await ledger.history(account, { ...(limit ? { limit } : {}), cursor: cursor ?? null });
+      // A user sees an adjustment as an adjustment; the operator's reason and key name stay internal.
+      return historyJson(page, request.principal?.kind === 'user' ? 'user' : 'operator');
     },
   );
 }

@@ -2,6 +2,7 @@ import { type AccountState, availableOf } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../../store/payment-tx.ts';
+import type { RecoveryTx } from '../../store/recovery-tx.ts';
 import type {
   BatchSnapshot,
   BatchWrite,
@@ -102,6 +103,10 @@ export class BatchTx implements WriteTx {
     return this.tx.payments;
   }
 
+  get recovery(): RecoveryTx {
+    return this.tx.recovery;
+  }
+
   async lockAccount(id: string): Promise<AccountState | undefined> {
     let slot = this.accounts.get(id);
     if (!slot) {
@@ -125,6 +130,12 @@ export class BatchTx implements WriteTx {
 
   async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
     return this.references.get(refOf(kind, source, reference)) ?? this.tx.findEntryByReference(kind, source, reference);
+  }
+
+  async entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]> {
+    const stored = await this.tx.entriesSince(account, since, kinds);
+    const pending = this.entries.filter((e) => e.account === account && e.at >= since && kinds.includes(e.kind));
+    return [...stored, ...pending];
   }
 
   async getHold(id: number): Promise<Hold | undefined> {
@@ -192,8 +203,8 @@ export class BatchTx implements WriteTx {
   async closeHolds(closures: readonly HoldClosure[]): Promise<void> {
     for (const c of closures) {
       const hold = this.newHolds.get(c.id) ?? this.holds.get(c.id) ?? (await this.tx.getHold(c.id));
-      if (hold?.status !== 'active' || this.closures.has(c.id)) {
-        throw new WriteConflictError(`hold ${c.id} is no longer active`);
+      if (hold?.status !== c.from || this.closures.has(c.id)) {
+        throw new WriteConflictError(`hold ${c.id} is no longer ${c.from}`);
       }
       this.closures.set(c.id, c);
     }

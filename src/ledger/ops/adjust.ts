@@ -1,10 +1,11 @@
 import { requireAccountId } from '../../core/account-id.ts';
 import { availableOf, balanceOf } from '../../core/account-state.ts';
-import { decideAdjust } from '../../core/adjust.ts';
+import { adjustFingerprint, decideAdjust } from '../../core/adjust.ts';
 import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { invalid } from '../../core/errors.ts';
 import type { LedgerContext } from '../context.ts';
-import { requireText } from '../inputs.ts';
+import { findPrior, remember } from '../idempotency.ts';
+import { optionalKey, requireText } from '../inputs.ts';
 import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Adjusted, AdjustInput, AdjustResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
@@ -28,6 +29,15 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
   const link = hasLink
     ? { source: requireText('source', input.source, 64), reference: requireText('reference', input.reference, 255) }
     : { source: null, reference: null };
+  const key = optionalKey(input.idempotencyKey);
+  // Scoped like a deduction's: (account, 'adjust', key), so one account's key never replays
+  // another's, and the primary key refuses a second use in the transaction that writes the entry.
+  const scope = {
+    account,
+    operation: 'adjust',
+    key,
+    fingerprint: adjustFingerprint({ amount, setBalance: target, expectedBalance: expected, reason }),
+  };
 
   const provisioning = new ProvisioningLog();
 
@@ -36,10 +46,19 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
     const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
     const before = balanceOf(working.state);
     const figures = { account, balance: before, available: availableOf(working.state) };
+    const prior = await findPrior<Adjusted>(tx, scope, figures);
+    if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
     if (link.source !== null && link.reference !== null) {
-      const prior = await tx.findEntryByReference('adjustment', link.source, link.reference);
-      if (prior) {
-        return { ok: true, ...figures, delta: prior.amount, balanceBefore: before, entryId: prior.id, replayed: true };
+      const linked = await tx.findEntryByReference('adjustment', link.source, link.reference);
+      if (linked) {
+        return {
+          ok: true,
+          ...figures,
+          delta: linked.amount,
+          balanceBefore: before,
+          entryId: linked.id,
+          replayed: true,
+        };
       }
     }
     if (expected !== null && expected !== before) {
@@ -51,22 +70,27 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
       };
     }
     const delta = amount ?? (target ?? before) - before;
+    let result: Adjusted;
     if (delta === 0 && !working.provisioned) {
-      return { ok: true, ...figures, delta: 0, balanceBefore: before, entryId: null, replayed: false };
+      result = { ok: true, ...figures, delta: 0, balanceBefore: before, entryId: null, replayed: false };
+    } else {
+      if (delta !== 0) working.apply(decideAdjust(working.state, delta, reason, actor, now, link));
+      const ids = await working.flush(tx, 'exempt');
+      provisioning.note(working);
+      result = {
+        ok: true,
+        account,
+        delta,
+        balanceBefore: before,
+        balance: balanceOf(working.state),
+        available: availableOf(working.state),
+        entryId: delta === 0 ? null : (ids.at(-1) ?? null),
+        replayed: false,
+      };
     }
-    if (delta !== 0) working.apply(decideAdjust(working.state, delta, reason, actor, now, link));
-    const ids = await working.flush(tx, 'exempt');
-    provisioning.note(working);
-    return {
-      ok: true,
-      account,
-      delta,
-      balanceBefore: before,
-      balance: balanceOf(working.state),
-      available: availableOf(working.state),
-      entryId: delta === 0 ? null : (ids.at(-1) ?? null),
-      replayed: false,
-    } satisfies Adjusted;
+    // Recorded even when nothing changed, so a retried "set to N" cannot apply later.
+    await remember(tx, scope, result, now);
+    return result;
   });
   provisioning.flush(ctx.logger);
   if (outcome.ok && outcome.entryId !== null && !outcome.replayed) {

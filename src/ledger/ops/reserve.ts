@@ -26,7 +26,8 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
     : requireInt('amount', input.amount, 1, MAX_ADJUSTMENT);
   const ttl = requireInt('ttlSeconds', input.ttlSeconds ?? DEFAULT_HOLD_TTL_SECONDS, 1, MAX_HOLD_TTL_SECONDS);
   const key = optionalKey(input.idempotencyKey);
-  const scope = { account, operation: 'reserve', key, fingerprint: `${feature?.id ?? ''}:${amount}:${ttl}` };
+  const operation = input.keyScope === 'run_hold' ? 'run_hold' : 'reserve';
+  const scope = { account, operation, key, fingerprint: `${feature?.id ?? ''}:${amount}:${ttl}` };
 
   const provisioning = new ProvisioningLog();
 

@@ -1,14 +1,18 @@
 import { requireAccountId } from '../../core/account-id.ts';
 import { availableOf, balanceOf } from '../../core/account-state.ts';
 import { findPlan } from '../../core/catalog.ts';
-import { decidePlanChange } from '../../core/plan-change.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
 import { ProvisioningLog } from '../provisioning-log.ts';
+import { switchPlan } from '../switch-plan.ts';
 import type { PlanChanged, SetPlanInput } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
-/** Moves an account to another plan at once; a new cycle starts now. */
+/**
+ * Moves an account to another plan at once, within its current cycle: an upgrade adds the
+ * difference of the allocations (never beyond the highest allocation held in the cycle), a
+ * downgrade adds and removes nothing; the plan held at the next boundary renews.
+ */
 export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<PlanChanged> {
   const account = requireAccountId(input.account);
   const plan = findPlan(ctx.catalog, typeof input.plan === 'string' ? input.plan : String(input.plan));
@@ -19,7 +23,7 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
 
   const outcome = await ctx.store.write(async (tx): Promise<PlanChanged> => {
     const now = ctx.clock.now();
-    // A new account opens straight on the plan asked for: it has no old allocation to roll over.
+    // A new account opens straight on the plan asked for, with that plan's allocation.
     const working = await WorkingAccount.load(tx, account, ctx.catalog, now, plan.id);
     const previousPlan = working.provisioned ? null : working.state.plan;
     if (working.provisioned || previousPlan === plan.id) {
@@ -37,7 +41,7 @@ export async function setPlan(ctx: LedgerContext, input: SetPlanInput): Promise<
         entryId: ids.at(-1) ?? null,
       };
     }
-    working.apply(decidePlanChange(working.state, plan, reason, actor, now));
+    await switchPlan(tx, working, ctx.catalog, plan, { reason, actor }, now);
     const ids = await working.flush(tx, 'exempt');
     provisioning.note(working);
     return {

@@ -1,12 +1,16 @@
 import { availableOf, balanceOf } from '../../core/account-state.ts';
 import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { TokenmeterError } from '../../core/errors.ts';
+import { isCommittable } from '../../core/hold.ts';
 import { decideCommit, decideRelease } from '../../core/holds.ts';
 import type { LedgerContext } from '../context.ts';
 import type { HoldResult, HoldSettled } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
-/** Charges `actual` tokens for a hold's work and frees the rest of its reservation. */
+/**
+ * Charges `actual` tokens for a hold's work and frees the rest of its reservation. Work that
+ * outlived its hold is still charged (as far as available goes): an expired hold commits once.
+ */
 export async function commitHold(ctx: LedgerContext, holdId: number, actual: number): Promise<HoldResult> {
   const amount = requireInt('amount', actual, 0, MAX_ADJUSTMENT);
   return settle(ctx, holdId, { action: 'commit', actual: amount });
@@ -27,10 +31,18 @@ async function settle(
     const now = ctx.clock.now();
     const found = await tx.getHold(holdId);
     if (!found) throw new TokenmeterError('not_found', `Hold ${holdId} does not exist`, 'holdId');
-    const working = await WorkingAccount.load(tx, found.account, ctx.catalog, now);
-    // Loading the account freed its expired holds; this one may be among them.
-    const hold = working.closures.some((c) => c.id === holdId) ? { ...found, status: 'expired' as const } : found;
-    if (hold.status !== 'active') {
+    let working = await WorkingAccount.load(tx, found.account, ctx.catalog, now);
+    let hold = found;
+    if (working.closures.some((c) => c.id === holdId)) {
+      // Loading the account expired this hold. Write the expiry first, so that the commit below
+      // is checked by the database against the balance with the hold already freed, exactly as
+      // if it had expired in an earlier write.
+      await working.flush(tx, 'no_overdraft');
+      working = await WorkingAccount.load(tx, found.account, ctx.catalog, now);
+      hold = { ...found, status: 'expired', closedAt: now };
+    }
+    const settleable = how.action === 'commit' ? isCommittable(hold) : hold.status === 'active';
+    if (!settleable) {
       return {
         ok: false,
         code: 'hold_not_active',

@@ -1,30 +1,33 @@
 import type { PaymentCommand, PaymentEvent } from '../../core/payment-command.ts';
+import type { UnmatchedReason } from '../../core/unmatched-reason.ts';
 import type { PaymentEventStatus } from '../../store/payment-tx.ts';
 import type { LedgerContext } from '../context.ts';
 import { checkoutClosed, checkoutPaid } from './checkout-effects.ts';
 import { type EffectResult, ignored } from './effect-result.ts';
 import { PaymentSession } from './payment-session.ts';
-import { chargeRefunded, disputeClosed, disputeOpened } from './refund-effects.ts';
-import { invoiceFailed, invoicePaid, subscriptionDeleted, subscriptionUpdated } from './subscription-effects.ts';
+import { chargeRefunded, disputeChanged } from './refund-effects.ts';
+import { storedCommand } from './stored-command.ts';
+import { invoiceFailed, invoicePaid, subscriptionDeleted } from './subscription-effects.ts';
+import { subscriptionUpdated } from './subscription-plan-switch.ts';
 
 export interface PaymentEventOutcome {
   /** `duplicate`: this event id was processed before; nothing changed. */
   status: PaymentEventStatus | 'duplicate';
   account: string | null;
+  /** Why an `unmatched` event matched nothing. */
+  reason: UnmatchedReason | null;
 }
 
-function effectOf(s: PaymentSession, c: PaymentCommand): Promise<EffectResult> {
+function effectOf(s: PaymentSession, c: PaymentCommand, eventId: string): Promise<EffectResult> {
   switch (c.type) {
     case 'checkout_paid':
       return checkoutPaid(s, c);
     case 'checkout_closed':
       return checkoutClosed(s, c);
     case 'charge_refunded':
-      return chargeRefunded(s, c);
-    case 'dispute_opened':
-      return disputeOpened(s, c);
-    case 'dispute_closed':
-      return disputeClosed(s, c);
+      return chargeRefunded(s, c, eventId);
+    case 'dispute_changed':
+      return disputeChanged(s, c, eventId);
     case 'invoice_paid':
       return invoicePaid(s, c);
     case 'invoice_failed':
@@ -38,16 +41,22 @@ function effectOf(s: PaymentSession, c: PaymentCommand): Promise<EffectResult> {
   }
 }
 
-/** The payment intents and subscriptions a command is about: locked before any account. */
+const present = (keys: (string | null)[]): string[] => keys.filter((k): k is string => k !== null);
+
+/**
+ * The subscriptions and payment intents a command is about: locked before any account, a
+ * subscription before a payment intent in every transaction, so two never wait on each other.
+ */
 function keysOf(c: PaymentCommand): string[] {
   switch (c.type) {
     case 'checkout_paid':
-      return [c.paymentIntent, c.subscriptionId].filter((k): k is string => k !== null).sort();
+      return present([c.subscriptionId, c.paymentIntent]);
     case 'charge_refunded':
-    case 'dispute_opened':
-    case 'dispute_closed':
+    case 'dispute_changed':
       return [c.paymentIntent];
     case 'invoice_paid':
+      // The invoice's charge becomes a payment here: its refunds and disputes take turns with it.
+      return present([c.subscriptionId, c.paymentIntent]);
     case 'invoice_failed':
     case 'subscription_updated':
     case 'subscription_deleted':
@@ -60,7 +69,7 @@ function keysOf(c: PaymentCommand): string[] {
 /** Keys that events kept pending may wait for, once a checkout has been applied. */
 function releasedKeys(c: PaymentCommand): string[] {
   if (c.type !== 'checkout_paid') return [];
-  return [c.paymentIntent, c.subscriptionId].filter((k): k is string => k !== null);
+  return present([c.subscriptionId, c.paymentIntent]);
 }
 
 /**
@@ -78,30 +87,49 @@ export async function applyPaymentEvent(ctx: LedgerContext, event: PaymentEvent)
       type: event.eventType,
       receivedAt: now,
     });
-    if (!fresh) return { status: 'duplicate', account: null };
+    if (!fresh) return { status: 'duplicate', account: null, reason: null };
     // Keys first, then accounts, in every transaction: an event kept pending for a payment
     // and the transaction that applies the payment take turns instead of missing each other.
     for (const key of keysOf(event.command)) await tx.payments.lockKey(event.provider, key);
     const session = new PaymentSession(tx, ctx.catalog, event.provider, now);
-    const result = await effectOf(session, event.command);
+    const result = await effectOf(session, event.command, event.eventId);
     await tx.payments.finishEvent(
       event.provider,
       event.eventId,
       result.status,
       result.matchKey,
       JSON.stringify(event.command),
+      result.reason,
     );
     if (result.status === 'applied') {
-      for (const waiting of await tx.payments.pendingEvents(event.provider, releasedKeys(event.command))) {
-        const command = JSON.parse(waiting.payload) as PaymentCommand;
-        const later = await effectOf(session, command);
-        if (later.status !== 'pending') {
-          await tx.payments.finishEvent(event.provider, waiting.eventId, later.status, null, waiting.payload);
+      const locked = new Set(keysOf(event.command));
+      const queue = [...releasedKeys(event.command), ...result.releases];
+      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+        // A payment intent made known by a released invoice, locked after the account: a
+        // transaction holding it either waits for the subscription this one holds, or is a
+        // refund that found no payment yet (ours is uncommitted) and takes no account lock.
+        if (!locked.has(key)) {
+          await tx.payments.lockKey(event.provider, key);
+          locked.add(key);
+        }
+        for (const waiting of await tx.payments.pendingEvents(event.provider, [key])) {
+          const later = await effectOf(session, storedCommand(waiting.payload), waiting.eventId);
+          if (later.status !== 'pending') {
+            await tx.payments.finishEvent(
+              event.provider,
+              waiting.eventId,
+              later.status,
+              null,
+              waiting.payload,
+              later.reason,
+            );
+          }
+          if (later.status === 'applied') queue.push(...later.releases);
         }
       }
     }
     await session.flush();
-    return { status: result.status, account: result.account };
+    return { status: result.status, account: result.account, reason: result.reason };
   });
   if (outcome.status !== 'duplicate') {
     ctx.logger.info(

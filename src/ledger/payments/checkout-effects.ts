@@ -1,11 +1,12 @@
 import { requireAccountId } from '../../core/account-id.ts';
 import type { TokenPackage } from '../../core/catalog.ts';
 import { findPlan } from '../../core/catalog.ts';
+import { chargedPackagePrice } from '../../core/checkout-price.ts';
 import { decideCredit } from '../../core/credit.ts';
 import type { PaymentCommand } from '../../core/payment-command.ts';
 import { linkSubscription } from '../../core/subscription-cycle.ts';
 import type { PaymentRow } from '../../store/payment-tx.ts';
-import { applied, type EffectResult, unmatched } from './effect-result.ts';
+import { applied, type EffectResult, unmatchedBecause } from './effect-result.ts';
 import type { PaymentSession } from './payment-session.ts';
 
 type CheckoutPaid = Extract<PaymentCommand, { type: 'checkout_paid' }>;
@@ -24,14 +25,19 @@ function validAccount(id: string | null): string | null {
  * A paid checkout: a top-up credits the package's tokens to purchased (reference = the
  * checkout id, once under the ledger's UNIQUE index); a plan links the subscription and moves
  * the account to the plan, granting nothing until its first invoice. A session tokenmeter did
- * not create counts when its metadata names a known account and package.
+ * not create counts when its metadata names a known account and package and it charged the
+ * package's price in its currency.
  */
 export async function checkoutPaid(s: PaymentSession, c: CheckoutPaid): Promise<EffectResult> {
   let payment = await s.tx.payments.findPayment(s.provider, c.reference);
   const account = payment?.account ?? validAccount(c.account);
   const pkg = s.catalog.packages.get(payment?.packageId ?? c.packageId ?? '');
-  if (account === null || !pkg) return unmatched;
-  if (!payment && !(await s.exists(account))) return unmatched;
+  if (account === null) return unmatchedBecause('unknown_account');
+  if (!pkg) return unmatchedBecause('unknown_package');
+  if (!payment) {
+    if (!chargedPackagePrice(pkg, c.amount, c.currency)) return unmatchedBecause('price_mismatch');
+    if (!(await s.exists(account))) return unmatchedBecause('unknown_account');
+  }
   const working = await s.account(account);
   // Re-read under the account's lock: a concurrent event for this payment has committed by now.
   payment = await s.tx.payments.findPayment(s.provider, c.reference);
@@ -49,8 +55,7 @@ export async function checkoutPaid(s: PaymentSession, c: CheckoutPaid): Promise<
     updatedAt: s.now,
   });
   if (pkg.kind === 'topup') {
-    const prior = await s.tx.findEntryByReference('purchase', s.provider, c.reference);
-    if (!prior) {
+    if (!(await s.hasEntry('purchase', c.reference))) {
       const link = { source: s.provider, reference: c.reference, reason: `Bought ${pkg.name}`, actor: null };
       working.apply(decideCredit(working.state, row.tokens, 'purchase', link, s.now));
     }
@@ -96,7 +101,7 @@ async function insertPaid(s: PaymentSession, c: CheckoutPaid, account: string, p
 /** A checkout that expired or failed: a pending payment says so; a paid one is left as it is. */
 export async function checkoutClosed(s: PaymentSession, c: CheckoutClosed): Promise<EffectResult> {
   const payment = await s.tx.payments.findPayment(s.provider, c.reference);
-  if (!payment) return unmatched;
+  if (!payment) return unmatchedBecause('unknown_payment');
   await s.account(payment.account);
   const fresh = await s.tx.payments.findPayment(s.provider, c.reference);
   if (fresh?.status === 'pending') {

@@ -2,9 +2,9 @@ import { requireAccountId } from '../../core/account-id.ts';
 import type { TokenPackage } from '../../core/catalog.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { PaymentEvent } from '../../core/payment-command.ts';
-import type { PaymentRow } from '../../store/payment-tx.ts';
+import type { PaymentRow, UnmatchedEvent } from '../../store/payment-tx.ts';
 
-export type { PaymentRow, PaymentStatus } from '../../store/payment-tx.ts';
+export type { PaymentRow, PaymentStatus, UnmatchedEvent } from '../../store/payment-tx.ts';
 
 import type { LedgerContext } from '../context.ts';
 import { applyPaymentEvent, type PaymentEventOutcome } from './apply-payment-event.ts';
@@ -72,6 +72,11 @@ export class PaymentLedger {
     const id = requireAccountId(account);
     // Through a write transaction so the store interface stays one transaction type; it only reads.
     return this.ctx.store.write((tx) => tx.payments.listPayments(id, limit));
+  }
+
+  /** Provider events recorded `unmatched`, newest first, each with its reason: for an operator to look into. */
+  unmatchedEvents(limit = 100): Promise<UnmatchedEvent[]> {
+    return this.ctx.store.write((tx) => tx.payments.unmatchedEvents(limit));
   }
 
   findPayment(provider: string, reference: string): Promise<PaymentRow | undefined> {

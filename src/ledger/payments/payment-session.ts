@@ -1,4 +1,5 @@
 import type { Catalog } from '../../core/catalog.ts';
+import type { EntryKind } from '../../core/entry.ts';
 import type { WriteTx } from '../../store/store.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -27,6 +28,19 @@ export class PaymentSession {
     const working = await WorkingAccount.load(this.tx, id, this.catalog, this.now);
     this.accounts.set(id, working);
     return working;
+  }
+
+  /**
+   * Whether an entry with this reference exists: written before, or decided earlier in this
+   * transaction (an event and the pending ones it releases are flushed together at the end).
+   */
+  async hasEntry(kind: EntryKind, reference: string): Promise<boolean> {
+    for (const working of this.accounts.values()) {
+      if (working.entries.some((e) => e.kind === kind && e.source === this.provider && e.reference === reference)) {
+        return true;
+      }
+    }
+    return (await this.tx.findEntryByReference(kind, this.provider, reference)) !== undefined;
   }
 
   /** True when the account is stored (or already loaded here); locks it when it exists. */

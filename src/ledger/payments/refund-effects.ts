@@ -1,13 +1,12 @@
-import { decideCredit } from '../../core/credit.ts';
 import type { PaymentCommand } from '../../core/payment-command.ts';
-import { decidePaymentTakeBack, tokensToTakeBack } from '../../core/payment-refund.ts';
-import type { PaymentRow, PaymentStatus } from '../../store/payment-tx.ts';
+import { decideTakeBackStep } from '../../core/payment-refund.ts';
+import { settledStatus, takeBackTarget } from '../../core/take-back-target.ts';
+import type { PaymentRow } from '../../store/payment-tx.ts';
 import { applied, type EffectResult, waitingFor } from './effect-result.ts';
 import type { PaymentSession } from './payment-session.ts';
 
 type Refunded = Extract<PaymentCommand, { type: 'charge_refunded' }>;
-type DisputeOpened = Extract<PaymentCommand, { type: 'dispute_opened' }>;
-type DisputeClosed = Extract<PaymentCommand, { type: 'dispute_closed' }>;
+type DisputeChanged = Extract<PaymentCommand, { type: 'dispute_changed' }>;
 
 /** The paid payment behind a payment intent, re-read under its account's lock; null while unknown or unpaid. */
 async function paidPayment(s: PaymentSession, paymentIntent: string): Promise<PaymentRow | null> {
@@ -21,83 +20,56 @@ async function paidPayment(s: PaymentSession, paymentIntent: string): Promise<Pa
   return payment;
 }
 
-function settledStatus(p: { amount: number; amountRefunded: number }): PaymentStatus {
-  if (p.amountRefunded === 0) return 'paid';
-  return p.amountRefunded >= p.amount ? 'refunded' : 'partially_refunded';
-}
-
 /**
- * A refund takes back the refunded share of the purchase's tokens, applying the change in the
- * cumulative `amount_refunded` since the largest one seen; the entry's reference is the charge
- * and that cumulative amount, so each step is recorded once.
+ * Brings what a payment has taken back to the target its stored facts give (its largest
+ * refunded figure, each dispute's latest status): the step is posted under a reference naming
+ * this event, and the payment's figure moves only from the value this decision read.
  */
-export async function chargeRefunded(s: PaymentSession, c: Refunded): Promise<EffectResult> {
-  const p = await paidPayment(s, c.paymentIntent);
-  if (!p) return waitingFor(c.paymentIntent);
-  if (c.amountRefunded <= p.amountRefunded) return applied(p.account);
-  const take = p.kind === 'topup' ? tokensToTakeBack(p, c.amountRefunded) : 0;
-  if (take > 0) {
+async function settle(s: PaymentSession, paymentIntent: string, eventId: string, reason: string): Promise<void> {
+  const p = await s.tx.payments.findPaymentByIntent(s.provider, paymentIntent);
+  if (!p) throw new Error(`payment ${paymentIntent} vanished inside its own transaction`);
+  const facts = {
+    tokens: p.tokens,
+    amount: p.amount,
+    amountRefunded: p.amountRefunded,
+    disputes: await s.tx.payments.disputesOf(s.provider, paymentIntent),
+  };
+  const target = takeBackTarget(facts);
+  const step = target - p.tokensTakenBack;
+  if (step !== 0) {
     const working = await s.account(p.account);
-    const link = {
-      source: s.provider,
-      reference: `${c.chargeId}:${c.amountRefunded}`,
-      reason: `Refund of ${c.amountRefunded} of ${p.amount} ${p.currency}`,
-    };
-    working.apply(decidePaymentTakeBack(working.state, take, link, s.now));
+    const link = { source: s.provider, reference: `${paymentIntent}:${eventId}`, reason };
+    working.apply(decideTakeBackStep(working.state, step, p.kind === 'plan' ? 'allocation' : 'purchased', link, s.now));
   }
-  const amountRefunded = c.amountRefunded;
-  await s.tx.payments.updatePayment(p.id, {
-    ...p,
-    status: p.status === 'disputed' ? 'disputed' : settledStatus({ amount: p.amount, amountRefunded }),
-    tokensTakenBack: p.tokensTakenBack + take,
-    amountRefunded,
-    receiptUrl: c.receiptUrl ?? p.receiptUrl,
+  await s.tx.payments.settleTakeBack(p.id, {
+    from: p.tokensTakenBack,
+    to: target,
+    status: settledStatus(facts),
     updatedAt: s.now,
   });
+}
+
+/** A refund: the largest cumulative `amount_refunded` seen counts, so a late, smaller report changes nothing. */
+export async function chargeRefunded(s: PaymentSession, c: Refunded, eventId: string): Promise<EffectResult> {
+  const p = await paidPayment(s, c.paymentIntent);
+  if (!p) return waitingFor(c.paymentIntent);
+  const refunded = await s.tx.payments.recordRefund(p.id, c.amountRefunded, c.receiptUrl, s.now);
+  await settle(s, c.paymentIntent, eventId, `Refund of ${refunded} of ${p.amount} ${p.currency}`);
   return applied(p.account);
 }
 
-/** A dispute takes back the disputed share, at most what refunds left. */
-export async function disputeOpened(s: PaymentSession, c: DisputeOpened): Promise<EffectResult> {
+/** A dispute opened, updated or closed: merged with what is known of it, then the payment settled. */
+export async function disputeChanged(s: PaymentSession, c: DisputeChanged, eventId: string): Promise<EffectResult> {
   const p = await paidPayment(s, c.paymentIntent);
   if (!p) return waitingFor(c.paymentIntent);
-  const reference = `dispute:${c.disputeId}`;
-  if (await s.tx.findEntryByReference('payment_refund', s.provider, reference)) return applied(p.account);
-  const share = p.kind === 'topup' ? tokensToTakeBack({ ...p, tokensTakenBack: 0 }, c.amount) : 0;
-  const take = Math.min(share, p.tokens - p.tokensTakenBack);
-  if (take > 0) {
-    const working = await s.account(p.account);
-    const link = { source: s.provider, reference, reason: `Disputed payment (${c.amount} ${p.currency})` };
-    working.apply(decidePaymentTakeBack(working.state, take, link, s.now));
-  }
-  await s.tx.payments.updatePayment(p.id, {
-    ...p,
-    status: 'disputed',
-    tokensTakenBack: p.tokensTakenBack + take,
-    updatedAt: s.now,
+  await s.tx.payments.recordDispute({
+    provider: s.provider,
+    disputeId: c.disputeId,
+    paymentIntent: c.paymentIntent,
+    status: c.status,
+    amount: c.amount,
+    now: s.now,
   });
-  return applied(p.account);
-}
-
-/** A dispute closed as won gives back what it took; a lost one keeps the payment disputed. */
-export async function disputeClosed(s: PaymentSession, c: DisputeClosed): Promise<EffectResult> {
-  const p = await paidPayment(s, c.paymentIntent);
-  if (!p) return waitingFor(c.paymentIntent);
-  if (!c.won) return applied(p.account);
-  const reference = `dispute:${c.disputeId}`;
-  const taken = await s.tx.findEntryByReference('payment_refund', s.provider, reference);
-  if (!taken || (await s.tx.findEntryByReference('debit_reversal', s.provider, reference))) return applied(p.account);
-  const back = -taken.amount;
-  if (back > 0) {
-    const working = await s.account(p.account);
-    const link = { source: s.provider, reference, reason: 'Dispute won', actor: null };
-    working.apply(decideCredit(working.state, back, 'debit_reversal', link, s.now));
-  }
-  await s.tx.payments.updatePayment(p.id, {
-    ...p,
-    status: settledStatus(p),
-    tokensTakenBack: p.tokensTakenBack - back,
-    updatedAt: s.now,
-  });
+  await settle(s, c.paymentIntent, eventId, `Dispute ${c.disputeId} ${c.status} (${c.amount} ${p.currency})`);
   return applied(p.account);
 }

@@ -1,34 +1,83 @@
 import { findPlan } from '../../core/catalog.ts';
 import type { PaymentCommand } from '../../core/payment-command.ts';
-import { decideSubscriptionEnd, decideSubscriptionGrant, linkSubscription } from '../../core/subscription-cycle.ts';
+import { decideSubscriptionEnd, decideSubscriptionGrant } from '../../core/subscription-cycle.ts';
+import { invoiceGrantsPeriod, periodGrantReference } from '../../core/subscription-period.ts';
 import type { SubscriptionRow } from '../../store/payment-tx.ts';
-import { applied, type EffectResult, waitingFor } from './effect-result.ts';
+import { applied, type EffectResult, unmatchedBecause, waitingFor } from './effect-result.ts';
 import type { PaymentSession } from './payment-session.ts';
 
 type InvoicePaid = Extract<PaymentCommand, { type: 'invoice_paid' }>;
 type InvoiceFailed = Extract<PaymentCommand, { type: 'invoice_failed' }>;
-type SubscriptionUpdated = Extract<PaymentCommand, { type: 'subscription_updated' }>;
 type SubscriptionDeleted = Extract<PaymentCommand, { type: 'subscription_deleted' }>;
 
 /** The linked subscription, re-read under its account's lock; null until its checkout arrives. */
-async function linked(s: PaymentSession, subscriptionId: string): Promise<SubscriptionRow | null> {
+export async function linked(s: PaymentSession, subscriptionId: string): Promise<SubscriptionRow | null> {
   const first = await s.tx.payments.findSubscription(s.provider, subscriptionId);
   if (!first) return null;
   await s.account(first.account);
   return (await s.tx.payments.findSubscription(s.provider, subscriptionId)) ?? null;
 }
 
-/** A paid invoice grants its period's allocation once (reference = the invoice id). */
+/**
+ * A paid invoice grants its period's allocation once per (subscription, period start), whatever
+ * invoice ids arrive for it; only a subscription's first invoice and its renewals grant. An
+ * invoice paid after the subscription was canceled grants nothing and changes no plan. The
+ * invoice's charge is recorded as a payment (its tokens: what it granted) so its refunds and
+ * disputes find the grant and take it back in proportion.
+ */
 export async function invoicePaid(s: PaymentSession, c: InvoicePaid): Promise<EffectResult> {
   const sub = await linked(s, c.subscriptionId);
   if (!sub) return waitingFor(c.subscriptionId);
-  await s.tx.payments.upsertSubscription({ ...sub, status: 'active', periodEnd: c.periodEnd }, s.now);
-  if (await s.tx.findEntryByReference('cycle_grant', s.provider, c.invoiceId)) return applied(sub.account);
+  if (sub.status === 'canceled') return unmatchedBecause('subscription_canceled', sub.account);
   const working = await s.account(sub.account);
   const plan = findPlan(s.catalog, sub.plan);
-  const link = { source: s.provider, reference: c.invoiceId };
-  working.apply(decideSubscriptionGrant(working.state, plan, link, c.periodStart, s.now));
-  return applied(sub.account);
+  const reference = periodGrantReference(c.subscriptionId, c.periodStart);
+  const grants = invoiceGrantsPeriod(c.billingReason) && !(await s.hasEntry('cycle_grant', reference));
+  await s.tx.payments.upsertSubscription(
+    { ...sub, status: 'active', periodEnd: grants ? c.periodEnd : sub.periodEnd },
+    s.now,
+  );
+  if (grants) {
+    working.apply(
+      decideSubscriptionGrant(working.state, plan, { source: s.provider, reference }, c.periodStart, s.now),
+    );
+  }
+  const released = await recordInvoicePayment(s, c, sub, grants ? plan.monthlyAllocation : 0);
+  return applied(sub.account, released);
+}
+
+/**
+ * The invoice's charge as a payment (reference = the invoice id, tokens = what it granted), so
+ * that its refunds and disputes find it; an invoice without a charge has nothing to refund.
+ * Returns the payment intent it made known, whose pending events apply next.
+ */
+async function recordInvoicePayment(
+  s: PaymentSession,
+  c: InvoicePaid,
+  sub: SubscriptionRow,
+  tokens: number,
+): Promise<string[]> {
+  const intent = c.paymentIntent;
+  if (intent === null || (await s.tx.payments.findPayment(s.provider, c.invoiceId))) return [];
+  // A payment intent already recorded for another payment stays with it (the UNIQUE index).
+  if (await s.tx.payments.findPaymentByIntent(s.provider, intent)) return [];
+  const pkg = [...s.catalog.packages.values()].find((p) => p.kind === 'plan' && p.plan === sub.plan);
+  await s.tx.payments.insertPayment({
+    provider: s.provider,
+    reference: c.invoiceId,
+    account: sub.account,
+    packageId: pkg?.id ?? sub.plan,
+    kind: 'plan',
+    tokens,
+    amount: c.amount ?? pkg?.priceCents ?? 0,
+    currency: (c.currency ?? pkg?.currency ?? 'usd').toLowerCase(),
+    status: 'paid',
+    paymentIntent: intent,
+    subscriptionId: c.subscriptionId,
+    receiptUrl: null,
+    createdAt: s.now,
+  });
+  return [intent];
 }
 
 /** A failed renewal payment marks the subscription past due and grants nothing. */
@@ -36,25 +85,6 @@ export async function invoiceFailed(s: PaymentSession, c: InvoiceFailed): Promis
   const sub = await linked(s, c.subscriptionId);
   if (!sub) return waitingFor(c.subscriptionId);
   await s.tx.payments.upsertSubscription({ ...sub, status: 'past_due' }, s.now);
-  return applied(sub.account);
-}
-
-/** A change made in the provider's portal: status, period, and the plan when its metadata names another. */
-export async function subscriptionUpdated(s: PaymentSession, c: SubscriptionUpdated): Promise<EffectResult> {
-  const sub = await linked(s, c.subscriptionId);
-  if (!sub) return waitingFor(c.subscriptionId);
-  const pkg = c.packageId === null ? undefined : s.catalog.packages.get(c.packageId);
-  const plan = pkg?.kind === 'plan' && pkg.plan !== null ? findPlan(s.catalog, pkg.plan) : null;
-  const working = await s.account(sub.account);
-  if (plan && plan.id !== working.state.plan && working.state.cycleDriver === 'subscription') {
-    // The new plan's allocation comes with the next paid invoice, as for a new subscription.
-    working.state = linkSubscription(working.state, plan);
-  }
-  const status = c.status === 'canceled' ? 'canceled' : c.status;
-  await s.tx.payments.upsertSubscription(
-    { ...sub, plan: plan?.id ?? sub.plan, status, periodEnd: c.periodEnd ?? sub.periodEnd },
-    s.now,
-  );
   return applied(sub.account);
 }
 

@@ -1,4 +1,5 @@
 import { ENTRY_KINDS } from '../../core/entry.ts';
+import { pendingMigrations } from '../pending-migrations.ts';
 import { int } from '../rows.ts';
 import type { PgQueryable } from './pg-client.ts';
 
@@ -189,6 +190,44 @@ CREATE TABLE subscriptions (
 CREATE INDEX subscriptions_account ON subscriptions (account_id);
 `,
   },
+  {
+    version: 4,
+    name: 'payment_facts',
+    sql: `
+ALTER TABLE payment_events ADD COLUMN reason text,
+  ADD CONSTRAINT payment_events_reason
+  CHECK (reason IS NULL OR (status = 'unmatched' AND length(reason) BETWEEN 1 AND 64));
+
+CREATE TABLE payment_disputes (
+  provider text NOT NULL CHECK (length(provider) BETWEEN 1 AND 32),
+  dispute_id text NOT NULL CHECK (length(dispute_id) BETWEEN 1 AND 255),
+  payment_intent text NOT NULL CHECK (length(payment_intent) BETWEEN 1 AND 255),
+  status text NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+  amount bigint NOT NULL CHECK (amount >= 0),
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  PRIMARY KEY (provider, dispute_id)
+);
+CREATE INDEX payment_disputes_intent ON payment_disputes (provider, payment_intent);
+`,
+  },
+  {
+    version: 5,
+    name: 'recovered_lines',
+    // Each deduction line an applied recovery counted, and (line_hash 'opening') the opening it
+    // settled: the primary key lets a line be counted once, whatever runs come later.
+    sql: `
+CREATE TABLE recovered_lines (
+  account_id text NOT NULL CHECK (length(account_id) BETWEEN 1 AND 128),
+  line_hash text NOT NULL CHECK (length(line_hash) BETWEEN 1 AND 128),
+  tokens bigint NOT NULL CHECK (tokens >= 0),
+  at bigint,
+  entry_id bigint REFERENCES ledger_entries (id),
+  recovered_at bigint NOT NULL,
+  PRIMARY KEY (account_id, line_hash)
+);
+`,
+  },
 ];
 
 // Any constant works as long as every tokenmeter process uses the same one.
@@ -205,10 +244,8 @@ export async function applyMigrations(q: PgQueryable, now: number): Promise<void
     `CREATE TABLE IF NOT EXISTS schema_migrations (
        version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL)`,
   );
-  const [row] = await q.query('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
-  const current = row ? int(row, 'v') : 0;
-  for (const m of PG_MIGRATIONS) {
-    if (m.version <= current) continue;
+  const applied = (await q.query('SELECT version FROM schema_migrations')).map((r) => int(r, 'version'));
+  for (const m of pendingMigrations(PG_MIGRATIONS, applied)) {
     await q.exec(m.sql);
     await q.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [
       m.version,

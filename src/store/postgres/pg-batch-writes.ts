@@ -60,9 +60,9 @@ updated AS (
   RETURNING 1),
 closed AS (
   UPDATE holds AS h SET status = c.status, charged = c.charged, closed_at = c.closed_at
-  FROM json_to_recordset($3::json) AS c(id bigint, status text, charged bigint, closed_at bigint)
+  FROM json_to_recordset($3::json) AS c(id bigint, from_status text, status text, charged bigint, closed_at bigint)
   WHERE h.id = c.id AND h.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($3::json) AS x(id bigint)))
-    AND h.status = 'active'
+    AND h.status = c.from_status
   RETURNING 1),
 new_holds AS (
   INSERT INTO holds (id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at,
@@ -166,7 +166,13 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
         })),
       ),
       JSON.stringify(
-        w.closures.map((c) => ({ id: c.id, status: c.status, charged: c.charged, closed_at: c.closedAt })),
+        w.closures.map((c) => ({
+          id: c.id,
+          from_status: c.from,
+          status: c.status,
+          charged: c.charged,
+          closed_at: c.closedAt,
+        })),
       ),
       JSON.stringify(
         w.holds.map((h) => ({

@@ -79,6 +79,10 @@ export class PgServiceQueries implements ServiceStore {
     return rows.length === 1;
   }
 
+  async nonceUsed(nonce: string): Promise<boolean> {
+    return (await this.q('SELECT 1 AS used FROM used_nonces WHERE nonce = $1', [nonce])).length > 0;
+  }
+
   async listAccounts(options: { query: string | null; limit: number; cursor: string | null }): Promise<AccountPage> {
     const after = options.cursor === null ? null : decodeAccountCursor(options.cursor);
     const pattern = options.query === null ? null : `%${options.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

@@ -2,7 +2,9 @@ import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
+import type { RecoveryTx } from '../recovery-tx.ts';
 import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
+import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './pg-batch-writes.ts';
@@ -43,10 +45,12 @@ RETURNING id`;
 export class PgWriteTx implements WriteTx {
   private readonly q: PgQueryable;
   readonly payments: PaymentTx;
+  readonly recovery: RecoveryTx;
 
   constructor(q: PgQueryable) {
     this.q = q;
     this.payments = pgPaymentTx(q);
+    this.recovery = new SqlRecoveryTx((sql, params) => q.query(sql, params), 'numbered');
   }
 
   async lockAccount(id: string): Promise<AccountState | undefined> {
@@ -68,6 +72,17 @@ export class PgWriteTx implements WriteTx {
       [kind, source, reference],
     );
     return row ? toEntry(row) : undefined;
+  }
+
+  async entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]> {
+    if (kinds.length === 0) return [];
+    const rows = await this.q.query(
+      `SELECT * FROM ledger_entries WHERE account_id = $1 AND at >= $2
+         AND kind IN (${kinds.map((_, i) => `$${i + 3}`).join(', ')})
+       ORDER BY id`,
+      [account, since, ...kinds],
+    );
+    return rows.map(toEntry);
   }
 
   async getHold(id: number): Promise<Hold | undefined> {
@@ -164,12 +179,12 @@ export class PgWriteTx implements WriteTx {
   async closeHolds(closures: readonly HoldClosure[]): Promise<void> {
     for (const c of closures) {
       const rows = await this.q.query(
-        "UPDATE holds SET status = $1, charged = $2, closed_at = $3 WHERE id = $4 AND status = 'active' RETURNING id",
-        [c.status, c.charged, c.closedAt, c.id],
+        'UPDATE holds SET status = $1, charged = $2, closed_at = $3 WHERE id = $4 AND status = $5 RETURNING id',
+        [c.status, c.charged, c.closedAt, c.id, c.from],
       );
       // Holds close under their account's row lock, which getHold takes too, so this is not
       // expected; if it happens, a re-run sees the hold as it is.
-      if (rows.length !== 1) throw new RetryableConflictError(`hold ${c.id} is no longer active`);
+      if (rows.length !== 1) throw new RetryableConflictError(`hold ${c.id} is no longer ${c.from}`);
     }
   }
 

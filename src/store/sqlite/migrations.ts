@@ -182,4 +182,41 @@ CREATE TABLE subscriptions (
 CREATE INDEX subscriptions_account ON subscriptions (account_id);
 `,
   },
+  {
+    version: 4,
+    name: 'payment_facts',
+    sql: `
+ALTER TABLE payment_events ADD COLUMN reason TEXT
+  CHECK (reason IS NULL OR (status = 'unmatched' AND length(reason) BETWEEN 1 AND 64));
+
+CREATE TABLE payment_disputes (
+  provider TEXT NOT NULL CHECK (length(provider) BETWEEN 1 AND 32),
+  dispute_id TEXT NOT NULL CHECK (length(dispute_id) BETWEEN 1 AND 255),
+  payment_intent TEXT NOT NULL CHECK (length(payment_intent) BETWEEN 1 AND 255),
+  status TEXT NOT NULL CHECK (status IN ('open', 'won', 'lost')),
+  amount INTEGER NOT NULL CHECK (amount >= 0),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (provider, dispute_id)
+) STRICT;
+CREATE INDEX payment_disputes_intent ON payment_disputes (provider, payment_intent);
+`,
+  },
+  {
+    version: 5,
+    name: 'recovered_lines',
+    // Each deduction line an applied recovery counted, and (line_hash 'opening') the opening it
+    // settled: the primary key lets a line be counted once, whatever runs come later.
+    sql: `
+CREATE TABLE recovered_lines (
+  account_id TEXT NOT NULL CHECK (length(account_id) BETWEEN 1 AND 128),
+  line_hash TEXT NOT NULL CHECK (length(line_hash) BETWEEN 1 AND 128),
+  tokens INTEGER NOT NULL CHECK (tokens >= 0),
+  at INTEGER,
+  entry_id INTEGER REFERENCES ledger_entries (id),
+  recovered_at INTEGER NOT NULL,
+  PRIMARY KEY (account_id, line_hash)
+) STRICT;
+`,
+  },
 ];

@@ -77,6 +77,10 @@ export class SqliteServiceQueries implements ServiceStore {
     });
   }
 
+  async nonceUsed(nonce: string): Promise<boolean> {
+    return this.reader.get('SELECT 1 AS used FROM used_nonces WHERE nonce = ?', nonce) !== undefined;
+  }
+
   async listAccounts(options: { query: string | null; limit: number; cursor: string | null }): Promise<AccountPage> {
     const after = options.cursor === null ? null : decodeAccountCursor(options.cursor);
     const pattern = options.query === null ? null : `%${escapeLike(options.query)}%`;

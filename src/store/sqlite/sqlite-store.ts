@@ -5,6 +5,7 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import { Mutex } from '../mutex.ts';
+import { pendingMigrations } from '../pending-migrations.ts';
 import { chainDrift, figureDrift } from '../reconcile-rows.ts';
 import { decodeCursor, encodeCursor, int, str, toAccount, toEntry, toHold } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
@@ -61,10 +62,8 @@ export class SqliteStore implements Store {
         this.writer.exec(
           'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
         );
-        const row = this.writer.get('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
-        const current = row ? int(row, 'v') : 0;
-        for (const m of SQLITE_MIGRATIONS) {
-          if (m.version <= current) continue;
+        const applied = this.writer.all('SELECT version FROM schema_migrations').map((r) => int(r, 'version'));
+        for (const m of pendingMigrations(SQLITE_MIGRATIONS, applied)) {
           this.writer.exec(m.sql);
           this.writer.run(
             'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',

@@ -2,7 +2,9 @@ import type { AccountState } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
+import type { RecoveryTx } from '../recovery-tx.ts';
 import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
+import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './sqlite-batch-writes.ts';
@@ -30,12 +32,14 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
 export class SqliteWriteTx implements WriteTx {
   private readonly conn: SqliteConnection;
   readonly payments: PaymentTx;
+  readonly recovery: RecoveryTx;
   /** Ids handed out by `allocateIds` in this transaction, per table (the last one given). */
   private readonly allocated = new Map<'ledger_entries' | 'holds', number>();
 
   constructor(conn: SqliteConnection) {
     this.conn = conn;
     this.payments = sqlitePaymentTx(conn);
+    this.recovery = new SqlRecoveryTx(async (sql, params) => conn.all(sql, ...params), 'question');
   }
 
   async lockAccount(id: string): Promise<AccountState | undefined> {
@@ -62,6 +66,19 @@ export class SqliteWriteTx implements WriteTx {
       reference,
     );
     return row ? toEntry(row) : undefined;
+  }
+
+  async entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]> {
+    if (kinds.length === 0) return [];
+    return this.conn
+      .all(
+        `SELECT * FROM ledger_entries WHERE account_id = ? AND at >= ? AND kind IN (${kinds.map(() => '?').join(', ')})
+         ORDER BY id`,
+        account,
+        since,
+        ...kinds,
+      )
+      .map(toEntry);
   }
 
   async getHold(id: number): Promise<Hold | undefined> {
@@ -158,13 +175,14 @@ export class SqliteWriteTx implements WriteTx {
   async closeHolds(closures: readonly HoldClosure[]): Promise<void> {
     for (const c of closures) {
       const changes = this.conn.run(
-        "UPDATE holds SET status = ?, charged = ?, closed_at = ? WHERE id = ? AND status = 'active'",
+        'UPDATE holds SET status = ?, charged = ?, closed_at = ? WHERE id = ? AND status = ?',
         c.status,
         c.charged,
         c.closedAt,
         c.id,
+        c.from,
       );
-      if (changes !== 1) throw new WriteConflictError(`hold ${c.id} is no longer active`);
+      if (changes !== 1) throw new WriteConflictError(`hold ${c.id} is no longer ${c.from}`);
     }
   }
 
