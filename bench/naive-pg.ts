@@ -12,7 +12,7 @@ const UPDATE = `UPDATE accounts SET allocation = allocation - $2, purchased = pu
   used_this_cycle = used_this_cycle + $4, updated_at = $5, version = version + 1
   WHERE id = $1 AND allocation + purchased - held >= $4`;
 const INSERT = `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after,
-  feature, quantity, idempotency_key, at) VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
+  feature, quantity, idempotency_key, at, held_after) VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
 const SAVE_KEY = `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
   VALUES ($1, 'deduct', $2, $3, $4, $5)`;
 
@@ -60,6 +60,7 @@ export function naivePg(url: string, poolSize: number) {
         op.quantity,
         op.key,
         now,
+        Number(row.held),
       ]);
       if (op.key !== null) {
         const response = {

@@ -23,7 +23,7 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
     used_this_cycle = used_this_cycle + ?, updated_at = ?, version = version + 1
     WHERE id = ? AND allocation + purchased - held >= ?`);
   const insert = db.prepare(`INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta,
-    balance_after, feature, quantity, idempotency_key, at) VALUES (?, 'debit', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`);
+    balance_after, feature, quantity, idempotency_key, at, held_after) VALUES (?, 'debit', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`);
   const saveKey =
     db.prepare(`INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
     VALUES (?, 'deduct', ?, ?, ?, ?)`);
@@ -66,6 +66,7 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
         op.quantity,
         op.key,
         now,
+        row.held,
       ) as { id: number };
       if (op.key !== null) {
         const response = { ok: true, account: op.account, cost: op.cost, balance, entryId: entry.id, replayed: false };

@@ -34,9 +34,19 @@ export interface EntryDraft {
   reason: string | null;
   actor: string | null;
   at: number;
+  /**
+   * The account's `held` once this entry's move applied, beside `balanceAfter`: with it a keyed
+   * deduction's answer (`available` after it) is rebuilt from the entry alone.
+   */
+  heldAfter: number;
 }
 
-/** A written ledger entry. */
-export interface LedgerEntry extends EntryDraft {
+/** A written ledger entry, as history and reads show it. */
+export interface LedgerEntry extends Omit<EntryDraft, 'heldAfter'> {
+  id: number;
+}
+
+/** An entry this version writes: with its id and every figure of the draft. */
+export interface NewEntry extends EntryDraft {
   id: number;
 }

@@ -47,6 +47,7 @@ export function post(state: AccountState, move: Move, at: number): Posted {
     reason: move.reason ?? null,
     actor: move.actor ?? null,
     at,
+    heldAfter: next.held,
   };
   return { state: next, entries: [entry] };
 }

@@ -2,7 +2,7 @@ import type { AccountState, CycleDriver } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
 import { TokenmeterError } from '../core/errors.ts';
 import type { Hold, HoldStatus } from '../core/hold.ts';
-import type { IdempotencyRecord } from './store.ts';
+import type { IdempotencyRecord, KeyedDebit } from './store.ts';
 
 /** A row as a driver returns it: column name to value. */
 export type Row = Record<string, unknown>;
@@ -92,6 +92,14 @@ export function toEntry(row: Row): LedgerEntry {
   };
 }
 
+/** Marks `held_after` on entries written before migration 6: no `held` is ever negative. */
+const HELD_NOT_RECORDED = -1;
+
+export function toKeyedDebit(row: Row): KeyedDebit {
+  const heldAfter = int(row, 'held_after');
+  return { ...toEntry(row), heldAfter: heldAfter === HELD_NOT_RECORDED ? null : heldAfter };
+}
+
 export function toHold(row: Row): Hold {
   return {
     id: int(row, 'id'),
@@ -143,7 +151,7 @@ export type Cell = string | number | null;
 /**
  * An entry's values in the order of the stores' INSERT column lists: account_id, kind, amount,
  * allocation_delta, purchased_delta, balance_after, feature, quantity, idempotency_key, source,
- * reference, reason, actor, at.
+ * reference, reason, actor, at, held_after.
  */
 export function entryCells(e: EntryDraft): Cell[] {
   return [
@@ -161,6 +169,7 @@ export function entryCells(e: EntryDraft): Cell[] {
     e.reason,
     e.actor,
     e.at,
+    e.heldAfter,
   ];
 }
 

@@ -1,5 +1,5 @@
 import type { AccountState } from '../core/account-state.ts';
-import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
+import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
 import type { PaymentTx } from './payment-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
@@ -18,6 +18,24 @@ export interface IdempotencyRecord {
 }
 
 /**
+ * A keyed deduction's debit entry: the one row that records it, and from which its replay is
+ * rebuilt. The database holds one per (account, key) (a partial UNIQUE index on debits).
+ */
+export interface KeyedDebit extends LedgerEntry {
+  /**
+   * `held` after the debit. Null for a debit written before migration 6 (stored as -1, which no
+   * `held` can be): its answer is the one stored in idempotency_keys.
+   */
+  heldAfter: number | null;
+}
+
+/** A deduction's idempotency key, unique per account. */
+export interface DeductionRef {
+  account: string;
+  key: string;
+}
+
+/**
  * How the store guards an account update. `no_overdraft`: the write itself refuses to take
  * the available balance below zero (or lower, when it is already below). `exempt`: operator
  * adjustments, refunds and plan changes, the only paths that may leave a balance negative.
@@ -33,6 +51,8 @@ export interface WriteTx {
   /** Reads an account and locks it against other writers until the transaction ends. */
   lockAccount(id: string): Promise<AccountState | undefined>;
   findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined>;
+  /** The debit a keyed deduction wrote under `key` on `account`, if any. */
+  findDeduction(account: string, key: string): Promise<KeyedDebit | undefined>;
   findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined>;
   /**
    * The account's entries of `kinds` at or after `since`, oldest first (what its current cycle
@@ -62,8 +82,8 @@ export interface WriteTx {
 
   /**
    * Locks the batch's accounts (in id order, so batches never deadlock), then reads their
-   * active holds expiring by `holdsUntil`, the stored idempotency keys among `keys`, and
-   * reserves `entryIds` ledger ids. Accounts that do not exist are simply absent.
+   * active holds expiring by `holdsUntil`, the stored idempotency keys among `keys`, the debits
+   * recorded under `deductions`, and reserves `entryIds` ledger ids. Accounts that do not exist are simply absent.
    */
   openBatch(read: BatchRead): Promise<BatchSnapshot>;
   /** Reserves more ids for rows this transaction will insert with explicit ids. */
@@ -79,6 +99,8 @@ export interface BatchRead {
   /** Sorted, distinct. */
   accounts: readonly string[];
   keys: readonly IdempotencyRef[];
+  /** Keys of the batch's keyed deductions. */
+  deductions: readonly DeductionRef[];
   holdsUntil: number;
   entryIds: number;
 }
@@ -87,6 +109,7 @@ export interface BatchSnapshot {
   accounts: AccountState[];
   holds: Hold[];
   keys: IdempotencyRecord[];
+  deductions: KeyedDebit[];
   /** Ascending. */
   entryIds: number[];
 }
@@ -97,7 +120,7 @@ export interface BatchWrite {
   closures: HoldClosure[];
   /** New holds with their ids, already in their final status. */
   holds: Hold[];
-  entries: LedgerEntry[];
+  entries: NewEntry[];
   keys: IdempotencyRecord[];
 }
 

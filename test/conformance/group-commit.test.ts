@@ -131,6 +131,7 @@ for (const backend of backends()) {
               reason: null,
               actor: null,
               at: clock.now(),
+              heldAfter: 0,
             },
           ]),
       });
@@ -150,8 +151,9 @@ for (const backend of backends()) {
       await ledger.createAccount({ account: 'g' });
       const attempt = (change: (stored: AccountState) => { before: AccountState; after: AccountState }) =>
         db.store.write(async (tx) => {
-          const [stored] = (await tx.openBatch({ accounts: ['g'], keys: [], holdsUntil: clock.now(), entryIds: 0 }))
-            .accounts;
+          const [stored] = (
+            await tx.openBatch({ accounts: ['g'], keys: [], deductions: [], holdsUntil: clock.now(), entryIds: 0 })
+          ).accounts;
           assert.ok(stored);
           await tx.writeBatch({
             created: [],

@@ -1,13 +1,15 @@
 import { type AccountState, availableOf } from '../../core/account-state.ts';
-import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
+import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../../store/payment-tx.ts';
 import type { RecoveryTx } from '../../store/recovery-tx.ts';
 import type {
   BatchSnapshot,
   BatchWrite,
+  DeductionRef,
   IdempotencyRecord,
   IdempotencyRef,
+  KeyedDebit,
   OverdraftGuard,
   WriteTx,
 } from '../../store/store.ts';
@@ -17,6 +19,7 @@ import { WriteConflictError } from '../../store/write-conflict.ts';
 export interface BatchPlan {
   accounts: readonly string[];
   keys: readonly IdempotencyRef[];
+  deductions: readonly DeductionRef[];
   /** How many operations the batch holds (most write one row each): sizes the id reservations. */
   operations: number;
   /** The engine's clock when the batch starts. */
@@ -39,6 +42,7 @@ interface AccountSlot {
 
 const keyOf = (account: string, operation: string, key: string) => `${account}\u0000${operation}\u0000${key}`;
 const refOf = (kind: EntryKind, source: string, reference: string) => `${kind}\u0000${source}\u0000${reference}`;
+const deductionOf = (account: string, key: string) => `${account}\u0000${key}`;
 
 /**
  * One transaction shared by a batch of operations. Each operation runs its ordinary code
@@ -57,10 +61,12 @@ export class BatchTx implements WriteTx {
   private readonly horizon: number;
   private readonly newHolds = new Map<number, Hold>();
   private readonly closures = new Map<number, HoldClosure>();
-  private readonly entries: LedgerEntry[] = [];
+  private readonly entries: NewEntry[] = [];
   private readonly references = new Map<string, LedgerEntry>();
   private readonly storedKeys = new Map<string, IdempotencyRecord | null>();
   private readonly newKeys = new Map<string, IdempotencyRecord>();
+  /** Keyed debits by (account, key): read for the batch (null: none stored), then this batch's own. */
+  private readonly deductions = new Map<string, KeyedDebit | null>();
   private readonly idPools: Record<'ledger_entries' | 'holds', number[]> = { ledger_entries: [], holds: [] };
   private readonly operations: number;
   private readonly reserved = new Set<'ledger_entries' | 'holds'>();
@@ -78,6 +84,7 @@ export class BatchTx implements WriteTx {
     const read = await tx.openBatch({
       accounts: ids,
       keys: plan.keys,
+      deductions: plan.deductions,
       holdsUntil: batch.horizon,
       // Most operations write one ledger row: one id each, drawn in the same round trip.
       entryIds: plan.operations,
@@ -95,6 +102,10 @@ export class BatchTx implements WriteTx {
     }
     for (const ref of plan.keys) batch.storedKeys.set(keyOf(ref.account, ref.operation, ref.key), null);
     for (const record of read.keys) batch.storedKeys.set(keyOf(record.account, record.operation, record.key), record);
+    for (const ref of plan.deductions) batch.deductions.set(deductionOf(ref.account, ref.key), null);
+    for (const debit of read.deductions) {
+      if (debit.idempotencyKey !== null) batch.deductions.set(deductionOf(debit.account, debit.idempotencyKey), debit);
+    }
     batch.idPools.ledger_entries.push(...read.entryIds);
     return batch;
   }
@@ -126,6 +137,14 @@ export class BatchTx implements WriteTx {
     const record = await this.tx.findIdempotency(account, operation, key);
     this.storedKeys.set(k, record ?? null);
     return record;
+  }
+
+  async findDeduction(account: string, key: string): Promise<KeyedDebit | undefined> {
+    const k = deductionOf(account, key);
+    if (this.deductions.has(k)) return this.deductions.get(k) ?? undefined;
+    const debit = await this.tx.findDeduction(account, key);
+    this.deductions.set(k, debit ?? null);
+    return debit;
   }
 
   async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
@@ -181,15 +200,23 @@ export class BatchTx implements WriteTx {
 
   async insertEntries(drafts: readonly EntryDraft[]): Promise<number[]> {
     const ids = await this.takeIds('ledger_entries', drafts.length);
-    drafts.forEach((draft, i) => {
-      const entry: LedgerEntry = { ...draft, id: ids[i] as number };
+    for (const [i, draft] of drafts.entries()) {
+      const entry: NewEntry = { ...draft, id: ids[i] as number };
       if (entry.reference !== null && entry.source !== null) {
         const ref = refOf(entry.kind, entry.source, entry.reference);
         if (this.references.has(ref)) throw new WriteConflictError(`${entry.kind} ${ref} recorded twice`);
         this.references.set(ref, entry);
       }
+      if (entry.kind === 'debit' && entry.idempotencyKey !== null) {
+        // The database's unique (account, key) index on debits, checked as it will be.
+        const k = deductionOf(entry.account, entry.idempotencyKey);
+        if ((await this.findDeduction(entry.account, entry.idempotencyKey)) !== undefined) {
+          throw new WriteConflictError(`deduction key ${entry.idempotencyKey} recorded twice`);
+        }
+        this.deductions.set(k, entry);
+      }
       this.entries.push(entry);
-    });
+    }
     return ids;
   }
 

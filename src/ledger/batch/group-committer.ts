@@ -1,13 +1,16 @@
 import type { Clock } from '../../core/clock.ts';
 import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
-import type { IdempotencyRef, Store, WriteTx } from '../../store/store.ts';
+import type { DeductionRef, IdempotencyRef, Store, WriteTx } from '../../store/store.ts';
 import { BatchTx } from './batch-tx.ts';
 import type { GroupCommitOptions, GroupCommitStats } from './group-commit-options.ts';
 
 /** What one queued operation will touch, and its ordinary transaction body. */
 export interface BatchJob<T> {
   account: string;
+  /** A key whose stored answer (idempotency_keys) the operation will look up. */
   key: IdempotencyRef | null;
+  /** A keyed deduction's key, whose debit the operation will look up. */
+  deduction?: DeductionRef | null;
   run: (tx: WriteTx) => Promise<T>;
 }
 
@@ -103,9 +106,11 @@ export class GroupCommitter {
     try {
       const results = await this.store.write(async (tx) => {
         const keys = batch.flatMap((q) => (q.job.key ? [q.job.key] : []));
+        const deductions = batch.flatMap((q) => (q.job.deduction ? [q.job.deduction] : []));
         const shared = await BatchTx.open(tx, {
           accounts: batch.map((q) => q.job.account),
           keys,
+          deductions,
           operations: batch.length,
           now: this.clock.now(),
         });

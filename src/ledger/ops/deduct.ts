@@ -4,7 +4,7 @@ import { requireQuantity } from '../../core/amounts.ts';
 import { findFeature } from '../../core/catalog.ts';
 import { decideDeduct } from '../../core/deduct.ts';
 import type { LedgerContext } from '../context.ts';
-import { findPrior, remember } from '../idempotency.ts';
+import { findPriorDeduction } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
 import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Deducted, DeductInput, DeductResult } from '../types.ts';
@@ -16,26 +16,29 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
   const feature = findFeature(ctx.catalog, input.feature);
   const quantity = requireQuantity(input.quantity);
   const key = optionalKey(input.idempotencyKey);
-  const scope = { account, operation: 'deduct', key, fingerprint: `${feature.id}x${quantity}` };
+  const scope = { account, key, feature: feature.id, quantity };
 
   const provisioning = new ProvisioningLog();
 
   const outcome = await ctx.commit({
     account,
-    key: key === null ? null : { account, operation: scope.operation, key },
+    key: null,
+    deduction: key === null ? null : { account, key },
     run: async (tx): Promise<DeductResult> => {
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
       const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
-      const prior = await findPrior<Deducted>(tx, scope, figures);
+      const prior = await findPriorDeduction(tx, scope, figures);
       if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
 
+      // The debit carries the key (unique per account in the database) and held after it: it
+      // is the deduction's only row, and its replay is rebuilt from it.
       const decision = decideDeduct(working.state, feature, quantity, key, now);
       if (!decision.ok) return { ...decision, account } satisfies DeductResult;
       working.apply(decision);
       const ids = await working.flush(tx, 'no_overdraft');
       provisioning.note(working);
-      const result: Deducted = {
+      return {
         ok: true,
         account,
         feature: feature.id,
@@ -46,9 +49,7 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
         available: availableOf(working.state),
         entryId: ids.at(-1) ?? 0,
         replayed: false,
-      };
-      await remember(tx, scope, result, now);
-      return result;
+      } satisfies Deducted;
     },
   });
   provisioning.flush(ctx.logger);

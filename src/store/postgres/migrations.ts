@@ -228,6 +228,26 @@ CREATE TABLE recovered_lines (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'keyed_debits',
+    // A keyed deduction is one row: its debit, unique per (account, key), replayed from the
+    // entry. held_after (with balance_after) rebuilds the answer's available. Rows from before
+    // hold -1, which no held can be; their replays answer from idempotency_keys as before. A
+    // keyed debit must carry the real figure: the NOT VALID check holds every new row to it and
+    // leaves the old ones be. The index cannot refuse existing rows: every keyed debit was
+    // written with its idempotency_keys row, whose primary key (account, 'deduct', key) allowed
+    // one per key. The key leads it, so a batch's commit dirties fewer index pages (see the
+    // SQLite migration).
+    sql: `
+ALTER TABLE ledger_entries ADD COLUMN held_after bigint NOT NULL DEFAULT -1
+  CONSTRAINT ledger_entries_held_after_range CHECK (held_after >= -1);
+ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_keyed_debit_held
+  CHECK (kind <> 'debit' OR idempotency_key IS NULL OR held_after >= 0) NOT VALID;
+CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
+  WHERE kind = 'debit' AND idempotency_key IS NOT NULL;
+`,
+  },
 ];
 
 // Any constant works as long as every tokenmeter process uses the same one.

@@ -3,9 +3,17 @@ import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import type { RecoveryTx } from '../recovery-tx.ts';
-import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
+import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency, toKeyedDebit } from '../rows.ts';
 import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
-import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
+import type {
+  BatchRead,
+  BatchSnapshot,
+  BatchWrite,
+  IdempotencyRecord,
+  KeyedDebit,
+  OverdraftGuard,
+  WriteTx,
+} from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './pg-batch-writes.ts';
 import type { PgQueryable } from './pg-client.ts';
@@ -32,8 +40,8 @@ ON CONFLICT (id) DO NOTHING
 RETURNING id`;
 
 const INSERT_ENTRY = `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta,
-  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (kind, source, reference) WHERE reference IS NOT NULL DO NOTHING
 RETURNING id`;
 
@@ -64,6 +72,16 @@ export class PgWriteTx implements WriteTx {
       [account, operation, key],
     );
     return row ? toIdempotency(row) : undefined;
+  }
+
+  async findDeduction(account: string, key: string): Promise<KeyedDebit | undefined> {
+    // After lockAccount: a new statement sees the debit of any transaction that held the lock
+    // before us. (A debit raced in by an account's creation hits the unique index: retried.)
+    const [row] = await this.q.query(
+      "SELECT * FROM ledger_entries WHERE account_id = $1 AND idempotency_key = $2 AND kind = 'debit'",
+      [account, key],
+    );
+    return row ? toKeyedDebit(row) : undefined;
   }
 
   async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {

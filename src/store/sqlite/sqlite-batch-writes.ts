@@ -1,8 +1,17 @@
 import type { AccountState } from '../../core/account-state.ts';
-import type { LedgerEntry } from '../../core/entry.ts';
+import type { NewEntry } from '../../core/entry.ts';
 import type { Hold } from '../../core/hold.ts';
-import { ACCOUNT_COLUMNS, type Cell, entryCells, int, toAccount, toHold, toIdempotency } from '../rows.ts';
-import type { IdempotencyRecord, IdempotencyRef } from '../store.ts';
+import {
+  ACCOUNT_COLUMNS,
+  type Cell,
+  entryCells,
+  int,
+  toAccount,
+  toHold,
+  toIdempotency,
+  toKeyedDebit,
+} from '../rows.ts';
+import type { DeductionRef, IdempotencyRecord, IdempotencyRef, KeyedDebit } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 // The many-row statements of group commit. Reads take their keys as one JSON array (one
@@ -18,11 +27,18 @@ const FIND_KEYS = `SELECT k.account_id, k.operation, k.key, k.fingerprint, k.res
 FROM json_each(?) AS j
 JOIN idempotency_keys AS k ON k.account_id = j.value ->> 0 AND k.operation = j.value ->> 1 AND k.key = j.value ->> 2`;
 
+/** One keyed deduction's debit; the partial UNIQUE index ledger_entries_deduction_key answers it. */
+export const FIND_DEDUCTION = `SELECT * FROM ledger_entries
+WHERE account_id = ? AND idempotency_key = ? AND kind = 'debit'`;
+
+const FIND_DEDUCTIONS = `SELECT e.* FROM json_each(?) AS j
+JOIN ledger_entries AS e ON e.account_id = j.value ->> 0 AND e.idempotency_key = j.value ->> 1 AND e.kind = 'debit'`;
+
 const LAST_ID = `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
   coalesce((SELECT max(id) FROM %TABLE%), 0)) AS last`;
 
 const ENTRY_COLUMNS = `id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature,
-  quantity, idempotency_key, source, reference, reason, actor, at`;
+  quantity, idempotency_key, source, reference, reason, actor, at, held_after`;
 const HOLD_COLUMNS =
   'id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key';
 const KEY_COLUMNS = 'account_id, operation, key, fingerprint, response, created_at';
@@ -36,7 +52,7 @@ function insertStatements(table: string, columns: string, width: number): [numbe
   return CHUNKS.map((size) => [size, `INSERT INTO ${table} (${columns}) VALUES ${Array(size).fill(row).join(', ')}`]);
 }
 
-const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 15);
+const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 16);
 const INSERT_HOLDS = insertStatements('holds', HOLD_COLUMNS, 10);
 const INSERT_KEYS = insertStatements('idempotency_keys', KEY_COLUMNS, 6);
 
@@ -66,13 +82,18 @@ export function findIdempotencies(conn: SqliteConnection, refs: readonly Idempot
   return rows.map(toIdempotency);
 }
 
+export function findDeductions(conn: SqliteConnection, refs: readonly DeductionRef[]): KeyedDebit[] {
+  const rows = conn.all(FIND_DEDUCTIONS, JSON.stringify(refs.map((r) => [r.account, r.key])));
+  return rows.map(toKeyedDebit);
+}
+
 /** The highest id a table has used (AUTOINCREMENT never reuses one, even after a rollback of its row). */
 export function lastId(conn: SqliteConnection, table: 'ledger_entries' | 'holds'): number {
   const row = conn.get(LAST_ID.replace('%TABLE%', table), table);
   return row ? int(row, 'last') : 0;
 }
 
-export function insertEntries(conn: SqliteConnection, entries: readonly LedgerEntry[]): number {
+export function insertEntries(conn: SqliteConnection, entries: readonly NewEntry[]): number {
   const rows = entries.map((e): Cell[] => [e.id, ...entryCells(e)]);
   return insertRows(conn, INSERT_ENTRIES, rows);
 }

@@ -3,9 +3,17 @@ import type { EntryDraft, EntryKind, LedgerEntry } from '../../core/entry.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import type { RecoveryTx } from '../recovery-tx.ts';
-import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency } from '../rows.ts';
+import { ACCOUNT_COLUMNS, entryCells, int, toAccount, toEntry, toHold, toIdempotency, toKeyedDebit } from '../rows.ts';
 import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
-import type { BatchRead, BatchSnapshot, BatchWrite, IdempotencyRecord, OverdraftGuard, WriteTx } from '../store.ts';
+import type {
+  BatchRead,
+  BatchSnapshot,
+  BatchWrite,
+  IdempotencyRecord,
+  KeyedDebit,
+  OverdraftGuard,
+  WriteTx,
+} from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './sqlite-batch-writes.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
@@ -25,8 +33,8 @@ SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1
 WHERE ? = 1 OR ? + ? - ? >= 0`;
 
 const INSERT_ENTRY = `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta,
-  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
+  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`;
 
 /** The write operations of one SQLite transaction (the caller holds BEGIN IMMEDIATE). */
 export class SqliteWriteTx implements WriteTx {
@@ -56,6 +64,11 @@ export class SqliteWriteTx implements WriteTx {
       key,
     );
     return row ? toIdempotency(row) : undefined;
+  }
+
+  async findDeduction(account: string, key: string): Promise<KeyedDebit | undefined> {
+    const row = this.conn.get(batch.FIND_DEDUCTION, account, key);
+    return row ? toKeyedDebit(row) : undefined;
   }
 
   async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
@@ -205,6 +218,7 @@ export class SqliteWriteTx implements WriteTx {
       accounts: batch.lockAccounts(this.conn, read.accounts),
       holds: batch.holdsExpiringBy(this.conn, read.accounts, read.holdsUntil),
       keys: read.keys.length === 0 ? [] : batch.findIdempotencies(this.conn, read.keys),
+      deductions: read.deductions.length === 0 ? [] : batch.findDeductions(this.conn, read.deductions),
       entryIds: await this.allocateIds('ledger_entries', read.entryIds),
     };
   }
