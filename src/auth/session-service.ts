@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { requireAccountId } from '../core/account-id.ts';
 import type { Clock } from '../core/clock.ts';
 import type { ServiceStore } from '../store/service-store.ts';
+import { type OperatorClaims, signOperatorSession, verifyOperatorSession } from './operator-session.ts';
 import { type SessionClaims, signSession, verifySession } from './session-token.ts';
 
 export const DEFAULT_SESSION_TTL_MS = 15 * 60 * 1000;
+/** A demo operator session lasts this long; signing in again is one click. */
+export const OPERATOR_SESSION_TTL_MS = 30 * 60 * 1000;
 const SECRET_SETTING = 'session_secret';
 
 /**
@@ -61,5 +64,25 @@ export class SessionService {
     const claims = verifySession(token, await this.signingSecret(), this.clock.now());
     if (!claims) return null;
     return (await this.store.consumeNonce(claims.nonce, claims.expiresAt, this.clock.now())) ? claims : null;
+  }
+
+  /** A demo operator session (admin scope), valid for OPERATOR_SESSION_TTL_MS. */
+  async issueOperator(): Promise<{ token: string; expiresAt: number }> {
+    const expiresAt = this.clock.now() + OPERATOR_SESSION_TTL_MS;
+    const { token } = signOperatorSession(expiresAt, await this.signingSecret());
+    return { token, expiresAt };
+  }
+
+  /** The claims of a genuine, unexpired operator session that was not signed out, or null. */
+  async verifyOperator(token: string): Promise<OperatorClaims | null> {
+    const claims = verifyOperatorSession(token, await this.signingSecret(), this.clock.now());
+    if (!claims) return null;
+    return (await this.store.nonceUsed(claims.nonce)) ? null : claims;
+  }
+
+  /** Signs an operator session out: its nonce is spent, so every process refuses it from now on. */
+  async revokeOperator(token: string): Promise<void> {
+    const claims = verifyOperatorSession(token, await this.signingSecret(), this.clock.now());
+    if (claims) await this.store.consumeNonce(claims.nonce, claims.expiresAt, this.clock.now());
   }
 }

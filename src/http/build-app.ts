@@ -96,6 +96,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     keys: deps.keys,
     sessions: deps.sessions,
     authFailuresPerMinute: options.rateLimits.authFailuresPerMinute,
+    operatorSessions: options.demo,
     ...(deps.redis ? { failures: new RedisFailureCounter(deps.redis) } : {}),
   });
   const limits = options.rateLimits;

@@ -32,3 +32,63 @@ export const idempotencyHeaders = {
   type: 'object',
   properties: { 'idempotency-key': idempotencyKey },
 } as const;
+
+const aliasOf = (canonical: string) =>
+  `The seed's compatibility alias of \`${canonical}\` (same value); kept for apps that read it.`;
+const isoOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
+
+/**
+ * `GET /api/tokens/balance` (documentation only: every field is sent as before). The wire is
+ * snake_case, the library's BalanceView camelCase, with the same meanings; the seed app's
+ * names are kept as aliases, and two of its camelCase names (`usedThisMonth`,
+ * `monthlyAllocation`) are on the wire as the seed spelled them.
+ */
+export const balanceAnswer = {
+  type: 'object',
+  description:
+    'Canonical fields first; aliases repeat a canonical value under the name the seed app used. ' +
+    'The seed front end reads tokens_balance and features_disabled. Library (BalanceView) names in brackets.',
+  additionalProperties: true,
+  properties: {
+    success: { type: 'boolean' },
+    account: { type: 'string', description: 'The account id [account].' },
+    balance: { type: 'integer', description: 'Canonical. Tokens in the account, may be negative [balance].' },
+    tokens_balance: { type: 'integer', description: aliasOf('balance') },
+    available: { type: 'integer', description: 'Canonical. balance − held: what features may spend [available].' },
+    held: { type: 'integer', description: 'Canonical. Reserved by active holds [held].' },
+    allocation: { type: 'integer', description: 'Canonical. The plan-allocation bucket [allocation].' },
+    purchased: { type: 'integer', description: 'Canonical. The purchased bucket [purchased].' },
+    tokens_used_this_month: {
+      type: 'integer',
+      description: 'Canonical. Tokens charged this cycle [usedThisCycle].',
+    },
+    usedThisMonth: { type: 'integer', description: aliasOf('tokens_used_this_month') },
+    package: { type: 'string', description: 'Canonical. The plan id, e.g. free [plan].' },
+    token_package: { type: 'string', description: aliasOf('package') },
+    monthlyAllocation: {
+      type: 'integer',
+      description:
+        'Canonical (the seed’s own camelCase name; no alias). The plan’s monthly allocation [monthlyAllocation].',
+    },
+    tokens_rollover: { type: 'integer', description: 'Canonical. Tokens rolled over into this cycle [rolledOver].' },
+    billing_cycle_start: { type: 'string', format: 'date-time', description: 'Canonical [cycleStart].' },
+    last_token_reset: { ...isoOrNull, description: 'Canonical [lastReset].' },
+    next_token_reset: {
+      ...isoOrNull,
+      description: 'Canonical. Null when a subscription’s invoices drive the cycle [nextReset].',
+    },
+    features_disabled: {
+      type: 'boolean',
+      description: 'Canonical. True when available ≤ 0: every feature is refused [featuresDisabled].',
+    },
+    features: {
+      type: 'object',
+      description: 'Canonical. Per feature id: name, cost, allowed [features].',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: true,
+        properties: { name: { type: 'string' }, cost: { type: 'integer' }, allowed: { type: 'boolean' } },
+      },
+    },
+  },
+} as const;

@@ -11,6 +11,7 @@ import { bootstrapSecretsFromEnv } from './bootstrap-secrets.ts';
 import { buildApp } from './build-app.ts';
 import { httpOptionsFromEnv, isLoopback } from './http-env.ts';
 import { type RedisLink, redisFromEnv } from './redis-link.ts';
+import { startupLines } from './startup-urls.ts';
 
 export interface ServeOptions {
   port: number;
@@ -67,7 +68,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         'TOKENMETER_TRUST_PROXY=true trusts a proxy on this host only (loopback); list the addresses of a proxy elsewhere',
       );
     }
-    logger.info(`API docs: ${url}/docs, metrics: ${url}/metrics${options.demo ? `, demo: ${url}/` : ''}`);
+    for (const line of startupLines(url, options.demo)) logger.info(line);
     let closing: Promise<void> | null = null;
     return {
       app,

@@ -2,13 +2,28 @@ import { requireAccountId } from '../core/account-id.ts';
 import { requireInt } from '../core/amounts.ts';
 import { ENTRY_KINDS, type EntryKind } from '../core/entry.ts';
 import { invalid } from '../core/errors.ts';
-import type { AccountPage, UsageRow } from '../store/service-store.ts';
+import type { PaymentRow, SubscriptionRow } from '../store/payment-tx.ts';
+import {
+  ACCOUNT_SORTS,
+  type AccountFilters,
+  type AccountPage,
+  type AccountSort,
+  type DisputeRow,
+  type PaymentEventRow,
+  type UsageRow,
+} from '../store/service-store.ts';
 import type { HistoryPage } from '../store/store.ts';
 import type { LedgerContext } from './context.ts';
 
 const DAY = 24 * 3600 * 1000;
 /** The widest window a stats or series query may span, so one request cannot scan the whole ledger. */
 export const MAX_QUERY_SPAN_MS = 400 * DAY;
+
+export type { DisputeRow, PaymentEventRow } from '../store/service-store.ts';
+export type { SubscriptionRow };
+
+/** The most rows one CSV export holds; narrow the filters for more. */
+export const MAX_EXPORT_ROWS = 100_000;
 
 /** Read-only queries for operators: search accounts, filter the ledger, usage and balance over time. */
 export class OperatorQueries {
@@ -18,12 +33,49 @@ export class OperatorQueries {
     this.ctx = ctx;
   }
 
-  /** Accounts whose id contains `query`, in id order, a page at a time. */
-  listAccounts(options: { query?: string; limit?: number; cursor?: string | null }): Promise<AccountPage> {
+  /** Accounts whose id contains `query`, filtered, in the chosen order (default: by id), a page at a time. */
+  listAccounts(options: {
+    query?: string;
+    limit?: number;
+    cursor?: string | null;
+    sort?: string;
+    order?: string;
+    filters?: AccountFilters;
+  }): Promise<AccountPage> {
     const query = options.query === undefined || options.query === '' ? null : options.query;
     if (query !== null && query.length > 128) throw invalid('query', 'must be at most 128 characters');
     const limit = requireInt('limit', options.limit ?? 50, 1, 500);
-    return this.ctx.store.service.listAccounts({ query, limit, cursor: options.cursor ?? null });
+    const sort = options.sort ?? 'account';
+    if (!ACCOUNT_SORTS.includes(sort as AccountSort))
+      throw invalid('sort', `must be one of ${ACCOUNT_SORTS.join(', ')}`);
+    const order = options.order ?? 'asc';
+    if (order !== 'asc' && order !== 'desc') throw invalid('order', 'must be asc or desc');
+    return this.ctx.store.service.listAccounts({
+      query,
+      limit,
+      cursor: options.cursor ?? null,
+      sort: sort as AccountSort,
+      order,
+      ...(options.filters ? { filters: options.filters } : {}),
+    });
+  }
+
+  /** Every account the list would show, page by page, up to `max` (an export must end). */
+  async *allAccounts(
+    options: { query?: string; sort?: string; order?: string; filters?: AccountFilters },
+    max = MAX_EXPORT_ROWS,
+  ): AsyncGenerator<AccountPage['accounts'][number]> {
+    let cursor: string | null = null;
+    let seen = 0;
+    do {
+      const page: AccountPage = await this.listAccounts({ ...options, limit: 500, cursor });
+      for (const a of page.accounts) {
+        if (seen >= max) return;
+        seen += 1;
+        yield a;
+      }
+      cursor = page.nextCursor;
+    } while (cursor !== null);
   }
 
   /** Ledger entries across accounts, newest first, filtered by account, kind and time. */
@@ -49,18 +101,49 @@ export class OperatorQueries {
   }
 
   /** Tokens used per feature per UTC day in [from, to] (default: the last 30 days). */
-  usageByDay(range: { from?: number; to?: number }): Promise<UsageRow[]> {
+  usageByDay(range: { from?: number; to?: number; account?: string }): Promise<UsageRow[]> {
     const { from, to } = this.window(range, 30 * DAY);
-    return this.ctx.store.service.usageByDay(from, to);
+    if (range.account === undefined) return this.ctx.store.service.usageByDay(from, to);
+    return this.ctx.store.service.usageByDay(from, to, requireAccountId(range.account));
   }
 
-  /** An account's balance over time in [from, to]: a starting point, then one point per entry. */
+  /**
+   * An account's balance over time in [from, to]: a starting point, then one point per entry.
+   * It never starts before the account's first entry: before it there was no account to chart.
+   */
   async balanceSeries(accountId: string, range: { from?: number; to?: number }) {
     const account = requireAccountId(accountId);
-    const { from, to } = this.window(range, 90 * DAY);
+    const window = this.window(range, 90 * DAY);
+    const first = await this.ctx.store.service.firstEntryAt(account);
+    if (first === null || first > window.to) return { account, from: window.from, to: window.to, points: [] };
+    const from = Math.max(window.from, first);
+    const points = await this.ctx.store.service.balanceSeries(account, from, window.to, 5000);
+    if (from === first) return { account, from, to: window.to, points };
     const start = await this.ctx.store.balanceAt(account, from - 1);
-    const points = await this.ctx.store.service.balanceSeries(account, from, to, 5000);
-    return { account, from, to, points: [{ at: from, balance: start }, ...points] };
+    return { account, from, to: window.to, points: [{ at: from, balance: start }, ...points] };
+  }
+
+  /** Recent payments (all accounts, or one), newest first; `refundedOnly` for refunds. */
+  payments(options: { account?: string; refundedOnly?: boolean; limit?: number }): Promise<PaymentRow[]> {
+    return this.ctx.store.service.listPayments({
+      ...(options.account === undefined ? {} : { account: requireAccountId(options.account) }),
+      ...(options.refundedOnly ? { refundedOnly: true } : {}),
+      limit: requireInt('limit', options.limit ?? 50, 1, 500),
+    });
+  }
+
+  /** Provider events waiting for their payment or subscription, newest first. */
+  pendingPaymentEvents(limit = 100): Promise<PaymentEventRow[]> {
+    return this.ctx.store.service.pendingPaymentEvents(requireInt('limit', limit, 1, 500));
+  }
+
+  disputes(limit = 100): Promise<DisputeRow[]> {
+    return this.ctx.store.service.listDisputes(requireInt('limit', limit, 1, 500));
+  }
+
+  /** The account's subscriptions, most recently updated first. */
+  subscriptions(accountId: string): Promise<SubscriptionRow[]> {
+    return this.ctx.store.service.subscriptionsOf(requireAccountId(accountId));
   }
 
   private window(range: { from?: number; to?: number }, defaultSpan: number): { from: number; to: number } {

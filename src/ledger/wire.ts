@@ -40,7 +40,18 @@ function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
-/** The seed app's `getBalance()` answer, with tokenmeter's extra figures. */
+/**
+ * The seed app's `getBalance()` answer, with tokenmeter's extra figures. Every field stays:
+ * other programs read them (the seed's front end reads `tokens_balance` and `features_disabled`).
+ * Canonical names and the library's (BalanceView) are one set with one meaning each:
+ *   balance ↔ balance, available, held, allocation, purchased (same names);
+ *   tokens_used_this_month ↔ usedThisCycle; package ↔ plan; monthlyAllocation ↔ monthlyAllocation;
+ *   tokens_rollover ↔ rolledOver; billing_cycle_start ↔ cycleStart; last_token_reset ↔ lastReset;
+ *   next_token_reset ↔ nextReset; features_disabled ↔ featuresDisabled; features ↔ features.
+ * The seed's compatibility aliases repeat a canonical value: tokens_balance (balance),
+ * usedThisMonth (tokens_used_this_month), token_package (package). `monthlyAllocation` is
+ * canonical under the seed's own camelCase spelling. OpenAPI: `balanceAnswer` in http/schemas.ts.
+ */
 export function balanceJson(view: BalanceView): JsonObject {
   const features: JsonObject = {};
   for (const [id, f] of Object.entries(view.features)) {

@@ -1,5 +1,7 @@
 import type { AccountState } from '../core/account-state.ts';
+import type { DisputeStatus } from '../core/dispute-status.ts';
 import type { EntryKind } from '../core/entry.ts';
+import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
 import type { HistoryPage } from './store.ts';
 
 export type KeyScope = 'app' | 'admin';
@@ -18,6 +20,61 @@ export interface ApiKeyRecord {
 export interface AccountPage {
   accounts: AccountState[];
   nextCursor: string | null;
+}
+
+/** How the operator's account list is ordered. */
+export type AccountSort = 'account' | 'balance' | 'available' | 'last_activity';
+export const ACCOUNT_SORTS: readonly AccountSort[] = ['account', 'balance', 'available', 'last_activity'];
+
+/** The account list's filters, on the stored figures. */
+export interface AccountFilters {
+  /** Available (balance − held) at or below 0: what the gate refuses. */
+  featuresDisabled?: boolean;
+  negativeBalance?: boolean;
+}
+
+export interface AccountListQuery {
+  /** Accounts whose id contains this text, or every account. */
+  query: string | null;
+  limit: number;
+  /** A cursor from a page of the same sort and order. */
+  cursor: string | null;
+  sort?: AccountSort;
+  order?: 'asc' | 'desc';
+  filters?: AccountFilters;
+}
+
+export interface PaymentListQuery {
+  account?: string;
+  /** Only payments with money refunded. */
+  refundedOnly?: boolean;
+  limit: number;
+}
+
+/** A provider event as recorded, for an operator. */
+export interface PaymentEventRow {
+  provider: string;
+  eventId: string;
+  type: string;
+  status: 'pending';
+  /** The payment or subscription it waits for. */
+  matchKey: string | null;
+  reason: string | null;
+  receivedAt: number;
+}
+
+/** A dispute, with its payment and account when tokenmeter knows the payment. */
+export interface DisputeRow {
+  provider: string;
+  disputeId: string;
+  paymentIntent: string;
+  status: DisputeStatus;
+  amount: number;
+  currency: string | null;
+  account: string | null;
+  paymentReference: string | null;
+  createdAt: number;
+  updatedAt: number;
 }
 
 export interface LedgerQuery {
@@ -50,11 +107,22 @@ export interface ServiceStore {
   consumeNonce(nonce: string, expiresAt: number, now: number): Promise<boolean>;
   /** Whether a one-time token's nonce has been recorded (its token is spent). */
   nonceUsed(nonce: string): Promise<boolean>;
-  /** Accounts whose id contains `query`, in id order. */
-  listAccounts(options: { query: string | null; limit: number; cursor: string | null }): Promise<AccountPage>;
+  /** Accounts whose id contains `query`, filtered, in the chosen order (default: id), a keyset page at a time. */
+  listAccounts(options: AccountListQuery): Promise<AccountPage>;
   /** Ledger entries matching the filters, newest first. */
   queryLedger(query: LedgerQuery): Promise<HistoryPage>;
-  usageByDay(from: number, to: number): Promise<UsageRow[]>;
+  /** Tokens charged per feature per UTC day in [from, to], of every account or of one. */
+  usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]>;
   /** The account's entries in [from, to] as (time, balance after), oldest first, at most `limit`. */
   balanceSeries(account: string, from: number, to: number, limit: number): Promise<{ at: number; balance: number }[]>;
+  /** The time of the account's first ledger entry, or null when it has none. */
+  firstEntryAt(account: string): Promise<number | null>;
+  /** Payments newest first (all accounts, or one). */
+  listPayments(query: PaymentListQuery): Promise<PaymentRow[]>;
+  /** Provider events kept pending until their payment or subscription arrives, newest first. */
+  pendingPaymentEvents(limit: number): Promise<PaymentEventRow[]>;
+  /** Disputes, most recently changed first. */
+  listDisputes(limit: number): Promise<DisputeRow[]>;
+  /** The account's subscriptions, most recently updated first. */
+  subscriptionsOf(account: string): Promise<SubscriptionRow[]>;
 }

@@ -20,6 +20,10 @@ describe('admin API', () => {
       ['GET', '/api/admin/ledger'],
       ['GET', '/api/admin/reconcile'],
       ['GET', '/api/admin/stats'],
+      ['GET', '/api/admin/accounts.csv'],
+      ['GET', '/api/admin/plans'],
+      ['GET', '/api/admin/payments'],
+      ['GET', '/api/admin/accounts/7/payments'],
     ] as const;
     for (const [method, url] of routes) {
       const payload = method === 'GET' ? undefined : { amount: 5, reason: 'x', plan: 'pro' };
@@ -233,9 +237,10 @@ describe('admin API', () => {
         url: '/api/admin/accounts/a/balance-series?from=2026-03-01T00:00:00Z',
       })
     ).json();
+    // From the account's first entry: no made-up 0 from before it existed (issue 19).
     assert.deepEqual(
       series.points.map((p: { balance: number }) => p.balance),
-      [0, 100, 95, 85],
+      [100, 95, 85],
     );
     const bad = await t.call({ as: 'admin', method: 'GET', url: '/api/admin/ledger?kind=bogus' });
     assert.equal(bad.statusCode, 400);
@@ -265,5 +270,220 @@ describe('admin API', () => {
     assert.equal(res.success, true);
     assert.equal(res.accounts_checked, 1);
     assert.deepEqual(res.drift, []);
+  });
+});
+
+describe('admin console API (issue 19)', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await testApp();
+  });
+  afterEach(() => t.close());
+  const get = (url: string) => t.call({ as: 'admin', method: 'GET', url });
+
+  it('regression (the plan change was a free-text box): GET /api/admin/plans lists the configured plans with their allocation', async () => {
+    const res = await get('/api/admin/plans');
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.equal(body.default_plan, 'free');
+    assert.deepEqual(
+      body.plans.map((p: { id: string; monthly_allocation: number }) => [p.id, p.monthly_allocation]),
+      [...t.ledger.catalog.plans.values()].map((p) => [p.id, p.monthlyAllocation]),
+    );
+  });
+
+  it('accounts: sort by balance or available, filter features disabled and negative balance, page with a cursor', async () => {
+    for (const [account, balance] of [
+      ['a-rich', 500],
+      ['a-zero', 0],
+      ['a-mid', 50],
+      ['b-neg', -20],
+    ] as const) {
+      await t.ledger.adjust({ account, amount: balance - 100, reason: 'setup', actor: 't' });
+    }
+    const ids = (body: { accounts: { account: string }[] }) => body.accounts.map((a) => a.account);
+    const byBalance = (await get('/api/admin/accounts?sort=balance&order=desc')).json();
+    assert.deepEqual(ids(byBalance), ['a-rich', 'a-mid', 'a-zero', 'b-neg']);
+    const disabled = (await get('/api/admin/accounts?features_disabled=true')).json();
+    assert.deepEqual(ids(disabled), ['a-zero', 'b-neg']);
+    assert.equal(disabled.accounts[0].features_disabled, true);
+    const negative = (await get('/api/admin/accounts?negative_balance=true&query=b-')).json();
+    assert.deepEqual(ids(negative), ['b-neg']);
+    const first = (await get('/api/admin/accounts?sort=available&order=asc&limit=3')).json();
+    assert.deepEqual(ids(first), ['b-neg', 'a-zero', 'a-mid']);
+    const second = (
+      await get(`/api/admin/accounts?sort=available&order=asc&limit=3&cursor=${first.next_cursor}`)
+    ).json();
+    assert.deepEqual(ids(second), ['a-rich']);
+    assert.equal(second.next_cursor, null);
+    // A cursor belongs to its sort: reused with another, it is refused, not misread.
+    const mixed = await get(`/api/admin/accounts?sort=balance&limit=3&cursor=${first.next_cursor}`);
+    assert.equal(mixed.statusCode, 400);
+    assert.equal(mixed.json().code, 'invalid_request');
+  });
+
+  it('accounts.csv exports the filtered list, and defuses cells a spreadsheet would run as formulas', async () => {
+    await t.ledger.adjust({ account: '=cmd|calc', amount: -100, reason: 'setup', actor: 't' });
+    await t.ledger.adjust({ account: 'plain,comma', amount: 5, reason: 'setup', actor: 't' });
+    const res = await get('/api/admin/accounts.csv?sort=balance&order=desc');
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers['content-type']), /^text\/csv/);
+    assert.match(String(res.headers['content-disposition']), /attachment; filename="tokenmeter-accounts.csv"/);
+    const lines = res.body.trimEnd().split('\r\n');
+    assert.equal(
+      lines[0],
+      'account,plan,balance,available,held,used_this_cycle,features_disabled,created_at,updated_at',
+    );
+    assert.match(lines[1] ?? '', /^"plain,comma",free,105,105,0,0,false,/);
+    assert.match(lines[2] ?? '', /^'=cmd\|calc,free,0,0,0,0,true,/);
+    const filtered = await get('/api/admin/accounts.csv?features_disabled=true');
+    assert.equal(filtered.body.trimEnd().split('\r\n').length, 2);
+  });
+
+  it('regression (a plan bought through a checkout showed "Next reset —"): the next reset is the subscription’s period end', async () => {
+    const pkg = t.ledger.payments.findPackage('plan_starter');
+    await t.ledger.payments.startPayment({ provider: 'test', reference: 'cs_plan', account: 'sub-1', package: pkg });
+    const periodEnd = Date.parse('2026-04-09T12:00:00Z');
+    await t.ledger.payments.applyEvent({
+      provider: 'test',
+      eventId: 'evt_paid',
+      eventType: 'checkout.session.completed',
+      command: {
+        type: 'checkout_paid',
+        reference: 'cs_plan',
+        account: 'sub-1',
+        packageId: 'plan_starter',
+        paymentIntent: null,
+        subscriptionId: 'sub_1',
+        customerId: null,
+        amount: pkg.priceCents,
+        currency: pkg.currency,
+      },
+    });
+    await t.ledger.payments.applyEvent({
+      provider: 'test',
+      eventId: 'evt_invoice',
+      eventType: 'invoice.paid',
+      command: {
+        type: 'invoice_paid',
+        invoiceId: 'in_1',
+        subscriptionId: 'sub_1',
+        periodStart: t.clock.now(),
+        periodEnd,
+        billingReason: 'subscription_create',
+        paymentIntent: 'pi_sub_1',
+        amount: pkg.priceCents,
+        currency: pkg.currency,
+      },
+    });
+    const body = (await get('/api/admin/accounts/sub-1')).json();
+    assert.equal(body.package, 'starter');
+    assert.equal(body.next_token_reset, new Date(periodEnd).toISOString());
+    assert.equal(body.cycle_driver, 'subscription');
+    assert.equal(body.subscription.subscription_id, 'sub_1');
+  });
+
+  it('regression (no view of money needing a decision): /api/admin/payments lists payments, refunds, disputes, unmatched and pending events with their reason', async () => {
+    const pkg = t.ledger.payments.findPackage('tokens_100');
+    await t.ledger.payments.startPayment({ provider: 'test', reference: 'cs_1', account: 'pay-1', package: pkg });
+    const apply = (eventId: string, command: Parameters<typeof t.ledger.payments.applyEvent>[0]['command']) =>
+      t.ledger.payments.applyEvent({ provider: 'test', eventId, eventType: command.type, command });
+    await apply('evt_1', {
+      type: 'checkout_paid',
+      reference: 'cs_1',
+      account: 'pay-1',
+      packageId: 'tokens_100',
+      paymentIntent: 'pi_1',
+      subscriptionId: null,
+      customerId: null,
+      amount: pkg.priceCents,
+      currency: pkg.currency,
+    });
+    await apply('evt_2', {
+      type: 'charge_refunded',
+      paymentIntent: 'pi_1',
+      chargeId: 'ch_1',
+      amountRefunded: 100,
+      receiptUrl: null,
+    });
+    await apply('evt_3', {
+      type: 'dispute_changed',
+      paymentIntent: 'pi_1',
+      disputeId: 'dp_1',
+      status: 'open',
+      amount: 300,
+    });
+    await apply('evt_4', {
+      type: 'checkout_paid',
+      reference: 'cs_nobody',
+      account: null,
+      packageId: null,
+      paymentIntent: null,
+      subscriptionId: null,
+      customerId: null,
+      amount: 500,
+      currency: 'usd',
+    });
+    await apply('evt_5', {
+      type: 'charge_refunded',
+      paymentIntent: 'pi_later',
+      chargeId: 'ch_2',
+      amountRefunded: 100,
+      receiptUrl: null,
+    });
+    const res = await get('/api/admin/payments');
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.deepEqual(
+      body.payments.map((p: { checkout_id: string; account: string }) => [p.checkout_id, p.account]),
+      [['cs_1', 'pay-1']],
+    );
+    assert.equal(body.refunds[0].amount_refunded, 100);
+    assert.deepEqual(
+      body.disputes.map((d: { dispute_id: string; account: string; status: string }) => [
+        d.dispute_id,
+        d.account,
+        d.status,
+      ]),
+      [['dp_1', 'pay-1', 'open']],
+    );
+    assert.equal(body.needs_decision.open_disputes.length, 1);
+    const unmatched = body.needs_decision.unmatched_events;
+    assert.deepEqual(
+      unmatched.map((e: { event_id: string }) => e.event_id),
+      ['evt_4'],
+    );
+    assert.equal(typeof unmatched[0].reason, 'string');
+    const pending = body.needs_decision.pending_events;
+    assert.deepEqual(
+      pending.map((e: { event_id: string; status: string }) => [e.event_id, e.status]),
+      [['evt_5', 'pending']],
+    );
+    assert.ok(pending[0].reason.length > 0);
+    const mine = (await get('/api/admin/accounts/pay-1/payments')).json();
+    assert.equal(mine.payments.length, 1);
+  });
+
+  it('regression (the balance chart started months before the account existed): the series starts at the first entry', async () => {
+    t.clock.advance(5 * 86_400_000);
+    await t.ledger.deduct({ account: 'late', feature: 'social_post' });
+    const series = (await get('/api/admin/accounts/late/balance-series')).json();
+    assert.equal(series.points[0].at, new Date(t.clock.now()).toISOString());
+    assert.equal(series.from, series.points[0].at);
+    const none = (await get('/api/admin/accounts/never/balance-series')).json();
+    assert.deepEqual(none.points, []);
+  });
+
+  it('stats: per account, over the window asked for, which the answer echoes for the chart’s axis', async () => {
+    await t.ledger.deduct({ account: 'u-1', feature: 'social_post' });
+    await t.ledger.deduct({ account: 'u-2', feature: 'social_post', quantity: 3 });
+    const from = new Date(t.clock.now() - 7 * 86_400_000).toISOString();
+    const body = (await get(`/api/admin/stats?account=u-2&from=${from}`)).json();
+    assert.equal(body.from, from);
+    assert.equal(body.to, new Date(t.clock.now()).toISOString());
+    assert.deepEqual(
+      body.usage.map((u: { tokens: number; uses: number }) => [u.tokens, u.uses]),
+      [[3, 1]],
+    );
   });
 });

@@ -105,6 +105,31 @@ describe('sessions', () => {
     assert.equal(after.json().code, 'unauthorized');
   });
 
+  it('regression (an expired or used link showed raw JSON in the browser): a browser gets a page, an API client JSON', async () => {
+    const token = await t.userToken('alice');
+    assert.equal((await start(token, '/billing')).statusCode, 303);
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const used = await start(token, '/billing', { accept: browser });
+    assert.equal(used.statusCode, 401);
+    assert.match(String(used.headers['content-type']), /^text\/html/);
+    assert.match(used.body, /<h1>This sign-in link has expired or was already used<\/h1>/);
+    assert.match(used.body, /href="\/billing"/);
+    assert.doesNotMatch(used.body, /"success"/);
+    const stale = await t.userToken('bob');
+    t.clock.advance(15 * 60 * 1000 + 1);
+    const expired = await start(stale, '/billing', { accept: browser });
+    assert.equal(expired.statusCode, 401);
+    assert.match(String(expired.headers['content-type']), /^text\/html/);
+    const hostile = await start(await t.userToken('bob'), '/%09/evil/x', { accept: browser });
+    assert.equal(hostile.statusCode, 400);
+    assert.match(hostile.body, /a page that is not on this site/);
+    for (const accept of [undefined, 'application/json', 'application/json, text/html']) {
+      const api = await start(token, '/billing', accept ? { accept } : {});
+      assert.equal(api.statusCode, 401);
+      assert.equal(api.json().code, 'unauthorized');
+    }
+  });
+
   it('two /session/start with the same token at once: exactly one wins', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 2, max: 6 }), async (n) => {

@@ -182,7 +182,8 @@ describe('TokenMeterClient against the real service', () => {
       assert.equal(series.account, 'a');
       assert.deepEqual(
         series.points.map((p) => p.balance),
-        [0, 100, 95, 85],
+        // From the account's first entry, not a made-up 0 before it existed (issue 19).
+        [100, 95, 85],
       );
     });
 

@@ -51,11 +51,11 @@ describe('admin console and widget in a real browser', () => {
     const w = watch(page, [svc.url]);
     await page.goto(`${svc.url}/admin`);
     await page.getByLabel('Admin key').fill('tm_admin_not_a_real_key_0000000000000000');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByText('That key is not an admin key.').waitFor();
     await page.getByLabel('Admin key').fill(ADMIN_KEY);
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
     assert.equal(await page.evaluate('sessionStorage.getItem("tokenmeter.adminKey")'), ADMIN_KEY);
     assert.ok(!page.url().includes(ADMIN_KEY));
     await page.getByLabel('Search accounts').fill('adj');
@@ -64,17 +64,16 @@ describe('admin console and widget in a real browser', () => {
     assert.equal(await page.getByRole('link', { name: 'other' }).count(), 0);
     await page.getByRole('button', { name: 'Check ledger' }).click();
     await page.getByText('3 accounts checked: every balance matches its ledger.').waitFor();
-    await page.locator('#usage-chart canvas').waitFor();
     await screenshot(page, 'admin-accounts');
 
     await page.getByRole('link', { name: 'adj-1' }).click();
     await waitForText(page, '[data-testid="admin-balance"]', '99');
-    await page.getByLabel('Kind').selectOption('balance');
-    await page.getByLabel('Tokens').fill('0');
+    await page.locator('#adjust-mode').selectOption('balance');
+    await page.locator('#adjust-value').fill('0');
     await page.getByRole('button', { name: 'Review' }).click();
     // The reason is required: the browser's own validation keeps the form from submitting.
     assert.equal(await page.locator('#adjust-confirm').isVisible(), false);
-    await page.getByLabel('Reason (required)').first().fill('Seed story: balance set to zero');
+    await page.locator('#adjust-reason').fill('Seed story: balance set to zero');
     await page.getByRole('button', { name: 'Review' }).click();
     await waitForText(page, '#adjust-preview', 'Balance 99 → 0. Reason: “Seed story: balance set to zero”.');
     await screenshot(page, 'admin-adjust-confirm');
@@ -88,9 +87,9 @@ describe('admin console and widget in a real browser', () => {
     await screenshot(page, 'admin-account-after-adjust');
 
     // A balance that changed meanwhile is not overwritten.
-    await page.getByLabel('Kind').selectOption('amount');
-    await page.getByLabel('Tokens').fill('10');
-    await page.getByLabel('Reason (required)').first().fill('goodwill');
+    await page.locator('#adjust-mode').selectOption('amount');
+    await page.locator('#adjust-value').fill('10');
+    await page.locator('#adjust-reason').fill('goodwill');
     await page.getByRole('button', { name: 'Review' }).click();
     await svc.call({
       as: 'admin',
@@ -99,8 +98,15 @@ describe('admin console and widget in a real browser', () => {
       payload: { amount: 5, reason: 'someone else' },
     });
     await page.getByRole('button', { name: 'Confirm adjustment' }).click();
-    await page.getByText('The balance changed meanwhile; nothing was written.').waitFor();
+    // Regression (issue 19): after a 409 the figures are fresh and "Review" works again.
+    await page.getByText('The balance changed meanwhile (it is now 5); nothing was written.').waitFor();
     assert.equal((await svc.ledger.getBalance('adj-1')).balance, 5);
+    await waitForText(page, '[data-testid="admin-balance"]', '5');
+    await page.getByRole('button', { name: 'Review again' }).click();
+    await waitForText(page, '#adjust-preview', 'Balance 5 → 15. Reason: “goodwill”.');
+    await page.getByRole('button', { name: 'Confirm adjustment' }).click();
+    await waitForText(page, '[data-testid="admin-balance"]', '15');
+    assert.equal((await svc.ledger.getBalance('adj-1')).balance, 15);
     assert.deepEqual(
       w.errors.filter((e) => !/status of (401|409)/.test(e)),
       [],
@@ -189,21 +195,21 @@ describe('admin console and widget in a real browser', () => {
     await page.goto(`${svc.url}/admin`);
     await page.getByLabel('Admin key').fill(ADMIN_KEY);
     await page.keyboard.press('Enter');
-    await page.getByRole('heading', { name: 'Accounts' }).waitFor();
+    await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
     await page.getByRole('link', { name: 'plan-1' }).click();
     await waitForText(page, '[data-testid="admin-balance"]', '99');
 
     const change = async (plan: string, reason: string) => {
-      await page.locator('#plan-id').fill(plan);
+      await page.locator('#plan-id').selectOption(plan);
       await page.locator('#plan-reason').fill(reason);
       await page.getByRole('button', { name: 'Change plan' }).click();
       await waitForText(page, '[data-testid="admin-plan"]', plan);
     };
     await change('pro', 'sales deal');
-    await waitForText(page, '[data-testid="admin-balance"]', '4999');
+    await waitForText(page, '[data-testid="admin-balance"]', '4,999');
     await change('starter', 'cheaper');
     await change('pro', 'back again');
-    await waitForText(page, '[data-testid="admin-balance"]', '4999');
+    await waitForText(page, '[data-testid="admin-balance"]', '4,999');
     await screenshot(page, 'admin-plan-change');
 
     const ledger = (await svc.call({ as: 'admin', method: 'GET', url: '/api/admin/ledger?account=plan-1' })).json();

@@ -134,3 +134,23 @@ export async function waitForDisabled(page: Page, selector: string, disabled: bo
       return all.length > 0 && all.every((b) => b.disabled === ${disabled}); })()`,
   );
 }
+
+const AXE = join(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
+
+/** Runs axe-core on the page; returns its serious and critical violations, one line each. */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.addScriptTag({ path: AXE });
+  const found = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) =>
+    r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`)) as string[];
+  return found;
+}
+
+/** Presses Tab until the focused element matches `selector` (at most `max` times); fails otherwise. */
+export async function tabTo(page: Page, selector: string, max = 60): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    if (await page.evaluate(`document.activeElement?.matches(${JSON.stringify(selector)}) === true`)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}

@@ -2,7 +2,11 @@ import { type ApiAnswer, type ApiOptions, api, type Json } from './api.ts';
 
 const KEY = 'tokenmeter.adminKey';
 
-/** The admin key lives in session storage only and travels as a bearer header, never in a URL. */
+/**
+ * How the console is signed in: an admin key (kept in the tab's session storage, sent as a
+ * bearer header, never in a URL), or in demo mode the operator session's HttpOnly cookie, which
+ * the page never sees: without a key, requests go same-origin with cookies.
+ */
 export const adminKey = {
   get: (): string | null => sessionStorage.getItem(KEY),
   set: (key: string): void => sessionStorage.setItem(KEY, key),
@@ -13,12 +17,22 @@ export function adminApi<T = Json>(path: string, options: Omit<ApiOptions, 'bear
   return api<T>(path, { ...options, bearer: adminKey.get() });
 }
 
+export interface ConsoleSession {
+  signed_in: boolean;
+  demo_sign_in: boolean;
+  how_to_sign_in: string;
+  expires_at: string | null;
+}
+
 export interface AccountRow {
   account: string;
   plan: string;
   balance: number;
   available: number;
   held: number;
+  used_this_cycle: number;
+  features_disabled: boolean;
+  created_at: string;
   updated_at: string;
 }
 
@@ -28,10 +42,18 @@ export interface EntryRow {
   amount: number;
   balance_after: number;
   feature: string | null;
+  quantity: number | null;
   reason: string | null;
   actor: string | null;
   source: string | null;
+  reference: string | null;
   at: string;
+}
+
+export interface PlanRow {
+  id: string;
+  name: string;
+  monthly_allocation: number;
 }
 
 export interface AccountDetail {
@@ -45,8 +67,56 @@ export interface AccountDetail {
   package: string;
   usedThisMonth: number;
   monthlyAllocation: number;
+  tokens_rollover: number;
   billing_cycle_start: string;
+  last_token_reset: string | null;
   next_token_reset: string | null;
+  cycle_driver: 'calendar' | 'subscription';
+  subscription: { provider: string; subscription_id: string; status: string; period_end: string | null } | null;
   features_disabled: boolean;
   holds: { hold_id: number; amount: number; feature: string | null; created_at: string; expires_at: string }[];
+}
+
+export interface PaymentRowJson {
+  id: number;
+  provider: string;
+  checkout_id: string;
+  account: string;
+  package: string;
+  kind: string;
+  tokens: number;
+  amount: number;
+  currency: string;
+  status: string;
+  amount_refunded: number;
+  tokens_taken_back: number;
+  created_at: string;
+}
+
+export interface EventRowJson {
+  provider: string;
+  event_id: string;
+  type: string;
+  status: 'unmatched' | 'pending';
+  reason: string | null;
+  waiting_for: string | null;
+  received_at: string;
+}
+
+export interface DisputeRowJson {
+  provider: string;
+  dispute_id: string;
+  status: string;
+  amount: number;
+  currency: string | null;
+  account: string | null;
+  checkout_id: string | null;
+  updated_at: string;
+}
+
+export interface UsageRowJson {
+  day: string;
+  feature: string;
+  tokens: number;
+  uses: number;
 }

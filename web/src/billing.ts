@@ -52,7 +52,11 @@ byId('app').append(
       'section',
       { class: 'card', 'aria-labelledby': 'history-title' },
       el('h2', { id: 'history-title' }, 'Purchase history'),
-      el('div', { id: 'history', class: 'table-wrap' }, el('p', { class: 'muted' }, 'Loading history…')),
+      el(
+        'div',
+        { id: 'history', class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'Purchases' },
+        el('p', { class: 'muted' }, 'Loading history…'),
+      ),
     ),
   ),
 );
@@ -177,7 +181,12 @@ byId('portal').addEventListener('click', async () => {
 });
 
 const session = await api<{ signed_in?: boolean }>('/api/session');
+// Back from a checkout (Stripe's success and cancel URLs, or the test provider): say how it ended.
+const returned = new URLSearchParams(window.location.search).get('payment');
 if (session.body.signed_in === true) {
+  if (returned === 'success')
+    say('Payment complete: the tokens are added as soon as the payment provider confirms it, usually within seconds.');
+  if (returned === 'canceled') say('Checkout canceled: nothing was charged.');
   await header.refresh();
   await Promise.all([loadPackages(), loadHistory()]);
 } else {

@@ -7,6 +7,13 @@ import { byId, el, replace } from './dom.ts';
  * The seed's copilot, demo mode: a button per feature, enabled only when the feature is
  * affordable, features are not disabled, and the app's own prerequisite (CRM connected) holds.
  */
+/** The demo's named accounts (src/http/demo-accounts.ts), each in the state its name says. */
+const DEMO_ACCOUNTS: [string, string][] = [
+  ['7', 'the seed’s user, 100 tokens'],
+  ['alice', 'a new account, 100 tokens'],
+  ['bob', 'a new account, 100 tokens'],
+  ['zero-balance', '0 tokens, features disabled'],
+];
 const root = byId('app');
 root.append(
   headerMarkup('copilot', true),
@@ -30,7 +37,7 @@ root.append(
         el(
           'datalist',
           { id: 'accounts' },
-          ...['7', 'alice', 'bob', 'zero-balance'].map((a) => el('option', { value: a })),
+          ...DEMO_ACCOUNTS.map(([id, about]) => el('option', { value: id, label: `${id}: ${about}` })),
         ),
         el('button', { type: 'submit' }, 'Sign in'),
       ),
@@ -60,7 +67,20 @@ root.append(
       el('h2', { id: 'result-title' }, 'Result'),
       el('p', { id: 'result', 'aria-live': 'polite', class: 'muted' }, 'Run a feature to see its result.'),
     ),
-    el('p', {}, el('a', { href: '/docs' }, 'API reference')),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'operator-title' },
+      el('h2', { id: 'operator-title' }, 'The operator’s side'),
+      el(
+        'p',
+        {},
+        'The ',
+        el('a', { href: '/admin' }, 'admin console'),
+        ' shows every account, its ledger, usage and payments, and corrects balances with a reason. In demo mode, sign in there as the demo operator: no key needed. The ',
+        el('a', { href: '/docs' }, 'API reference'),
+        ' documents every route.',
+      ),
+    ),
   ),
   el(
     'dialog',

@@ -2,9 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccountState } from '../../core/account-state.ts';
 import { invalid } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
+import type { SubscriptionRow } from '../../ledger/operator-queries.ts';
 import { adjustJson, balanceJson, entryJson, type JsonObject, planJson, reconcileJson } from '../../ledger/wire.ts';
+import { csvLine } from '../csv.ts';
 import type { AppContext } from '../options.ts';
 import * as s from '../schemas.ts';
+import { adminPaymentRoutes } from './admin-payments.ts';
+import { operatorSessionRoutes } from './operator-session.ts';
 import { idempotencyKeyOf, sendRefusal } from './tokens.ts';
 
 const ADMIN = ['admin'] as const;
@@ -18,20 +22,85 @@ function parseTime(field: string, text: string | undefined): number | undefined 
   return ms;
 }
 
+const days = { type: 'integer', minimum: 1, maximum: 400 } as const;
+const DAY_MS = 86_400_000;
+
+/** A query's window: `from`/`to`, or the last `days` days up to `to`; by default the last `defaultDays`. */
+function windowOf(q: { from?: string; to?: string; days?: number }, now: number, defaultDays: number) {
+  if (q.days !== undefined && q.from !== undefined) throw invalid('days', 'give days or from, not both');
+  const to = parseTime('to', q.to) ?? now;
+  const from = parseTime('from', q.from) ?? to - (q.days ?? defaultDays) * DAY_MS;
+  return { from, to };
+}
+
 function actorOf(request: FastifyRequest): string {
   const p = request.principal;
   return p && p.kind !== 'user' ? `admin:${p.keyName}` : 'admin';
 }
 
 function accountRow(a: AccountState): JsonObject {
+  const available = a.allocation + a.purchased - a.held;
   return {
     account: a.id,
     plan: a.plan,
     balance: a.allocation + a.purchased,
-    available: a.allocation + a.purchased - a.held,
+    available,
     held: a.held,
+    used_this_cycle: a.usedThisCycle,
+    features_disabled: available <= 0,
+    created_at: new Date(a.createdAt).toISOString(),
     updated_at: new Date(a.updatedAt).toISOString(),
   };
+}
+
+const ACCOUNT_CSV_HEADER = [
+  'account',
+  'plan',
+  'balance',
+  'available',
+  'held',
+  'used_this_cycle',
+  'features_disabled',
+  'created_at',
+  'updated_at',
+];
+
+interface AccountListQuerystring {
+  query?: string;
+  limit?: number;
+  cursor?: string;
+  sort?: string;
+  order?: string;
+  features_disabled?: boolean;
+  negative_balance?: boolean;
+}
+
+const accountListQuerystring = s.closed({
+  query: { type: 'string', maxLength: 128 },
+  limit: { type: 'integer', minimum: 1, maximum: 500 },
+  cursor: { type: 'string', minLength: 1, maxLength: 1024 },
+  sort: { type: 'string', enum: ['account', 'balance', 'available', 'last_activity'] },
+  order: { type: 'string', enum: ['asc', 'desc'] },
+  features_disabled: { type: 'boolean' },
+  negative_balance: { type: 'boolean' },
+});
+
+function accountListOptions(q: AccountListQuerystring) {
+  return {
+    ...(q.query === undefined ? {} : { query: q.query }),
+    ...(q.sort === undefined ? {} : { sort: q.sort }),
+    ...(q.order === undefined ? {} : { order: q.order }),
+    filters: {
+      ...(q.features_disabled ? { featuresDisabled: true } : {}),
+      ...(q.negative_balance ? { negativeBalance: true } : {}),
+    },
+  };
+}
+
+/** The subscription that drives the account's cycle now: an active one with a known period end first. */
+function currentSubscription(subs: SubscriptionRow[]): SubscriptionRow | undefined {
+  const live = (x: SubscriptionRow) => ['active', 'trialing', 'past_due'].includes(x.status);
+  return subs.find((x) => live(x) && x.periodEnd !== null) ?? subs.find(live) ?? subs[0];
 }
 
 function holdRow(h: Hold): JsonObject {
@@ -48,30 +117,69 @@ function holdRow(h: Hold): JsonObject {
 export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promise<void> {
   const { ledger } = deps;
   const config = { access: ADMIN };
+  await operatorSessionRoutes(app, deps);
+  await adminPaymentRoutes(app, deps);
 
-  app.get<{ Querystring: { query?: string; limit?: number; cursor?: string } }>(
+  app.get<{ Querystring: AccountListQuerystring }>(
     '/api/admin/accounts',
     {
       config,
       schema: {
         tags: ['admin'],
-        summary: 'Search accounts by id',
-        querystring: s.closed({
-          query: { type: 'string', maxLength: 128 },
-          limit: { type: 'integer', minimum: 1, maximum: 500 },
-          cursor: s.cursor,
-        }),
+        summary: 'Accounts: search by id, sort, filter, a page at a time',
+        description:
+          'sort: account (default), balance, available or last_activity; order asc (default) or desc. ' +
+          'features_disabled=true keeps accounts whose available balance is 0 or below, negative_balance=true ' +
+          'those below 0 (on the stored figures). next_cursor continues with the same sort, order and filters.',
+        querystring: accountListQuerystring,
       },
     },
     async (request) => {
-      const { query, limit, cursor } = request.query;
       const page = await ledger.operator.listAccounts({
-        ...(query === undefined ? {} : { query }),
-        ...(limit === undefined ? {} : { limit }),
-        cursor: cursor ?? null,
+        ...accountListOptions(request.query),
+        cursor: request.query.cursor ?? null,
+        ...(request.query.limit === undefined ? {} : { limit: request.query.limit }),
       });
       return { success: true, accounts: page.accounts.map(accountRow), next_cursor: page.nextCursor };
     },
+  );
+
+  app.get<{ Querystring: AccountListQuerystring }>(
+    '/api/admin/accounts.csv',
+    {
+      config,
+      schema: {
+        tags: ['admin'],
+        summary: 'The account list as CSV (same search, sort and filters; at most 100,000 rows)',
+        querystring: accountListQuerystring,
+      },
+    },
+    async (request, reply) => {
+      const lines = [csvLine(ACCOUNT_CSV_HEADER)];
+      for await (const a of ledger.operator.allAccounts(accountListOptions(request.query))) {
+        const row = accountRow(a);
+        lines.push(csvLine(ACCOUNT_CSV_HEADER.map((column) => row[column] ?? null)));
+      }
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="tokenmeter-accounts.csv"')
+        .send(lines.join(''));
+    },
+  );
+
+  app.get(
+    '/api/admin/plans',
+    { config, schema: { tags: ['admin'], summary: 'The configured plans, with their monthly allocation' } },
+    async () => ({
+      success: true,
+      default_plan: ledger.catalog.defaultPlan,
+      plans: [...ledger.catalog.plans.values()].map((p) => ({
+        id: p.id,
+        name: p.name,
+        monthly_allocation: p.monthlyAllocation,
+        rollover_cap: p.rolloverCap,
+      })),
+    }),
   );
 
   app.get<{ Params: { id: string } }>(
@@ -83,10 +191,23 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
     async (request) => {
       const view = await ledger.getBalance(request.params.id);
       const holds = await ledger.activeHolds(request.params.id);
+      const subscription = currentSubscription(await ledger.operator.subscriptions(request.params.id));
+      // A subscription's cycle ends where its invoices say; a lazy cycle's where the calendar does.
+      const nextReset = view.nextReset ?? subscription?.periodEnd ?? null;
       return {
         ...balanceJson(view),
         exists: view.exists,
-        next_token_reset: view.nextReset === null ? null : new Date(view.nextReset).toISOString(),
+        next_token_reset: nextReset === null ? null : new Date(nextReset).toISOString(),
+        cycle_driver: subscription && view.nextReset === null ? 'subscription' : 'calendar',
+        subscription: subscription
+          ? {
+              provider: subscription.provider,
+              subscription_id: subscription.subscriptionId,
+              plan: subscription.plan,
+              status: subscription.status,
+              period_end: subscription.periodEnd === null ? null : new Date(subscription.periodEnd).toISOString(),
+            }
+          : null,
         holds: holds.map(holdRow),
       };
     },
@@ -162,24 +283,21 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
       ),
   );
 
-  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string } }>(
+  app.get<{ Params: { id: string }; Querystring: { from?: string; to?: string; days?: number } }>(
     '/api/admin/accounts/:id/balance-series',
     {
       config,
       schema: {
         tags: ['admin'],
-        summary: 'Balance over time, for charts',
+        summary: 'Balance over time, for charts: from the account’s first entry at the earliest (default: 90 days)',
+        description: 'days: the last N days up to `to` (default now), instead of `from`.',
         params: idParams,
-        querystring: s.closed({ from: time, to: time }),
+        querystring: s.closed({ from: time, to: time, days }),
       },
     },
     async (request) => {
-      const from = parseTime('from', request.query.from);
-      const to = parseTime('to', request.query.to);
-      const series = await ledger.operator.balanceSeries(request.params.id, {
-        ...(from === undefined ? {} : { from }),
-        ...(to === undefined ? {} : { to }),
-      });
+      const { from, to } = windowOf(request.query, deps.clock.now(), 90);
+      const series = await ledger.operator.balanceSeries(request.params.id, { from, to });
       return {
         success: true,
         account: series.account,
@@ -231,25 +349,29 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
     async () => reconcileJson(await ledger.reconcile()),
   );
 
-  app.get<{ Querystring: { from?: string; to?: string } }>(
+  app.get<{ Querystring: { from?: string; to?: string; days?: number; account?: string } }>(
     '/api/admin/stats',
     {
       config,
       schema: {
         tags: ['admin'],
-        summary: 'Tokens used per feature per day',
-        querystring: s.closed({ from: time, to: time }),
+        summary: 'Tokens used per feature per day, of every account or of one (default: the last 30 days)',
+        description: 'days: the last N days up to `to` (default now), instead of `from`.',
+        querystring: s.closed({ from: time, to: time, days, account: s.accountId }),
       },
     },
     async (request) => {
-      const from = parseTime('from', request.query.from);
-      const to = parseTime('to', request.query.to);
+      const { from, to } = windowOf(request.query, deps.clock.now(), 30);
+      const range = { from, to };
       const usage = await ledger.operator.usageByDay({
-        ...(from === undefined ? {} : { from }),
-        ...(to === undefined ? {} : { to }),
+        ...range,
+        ...(request.query.account === undefined ? {} : { account: request.query.account }),
       });
       return {
         success: true,
+        // The window asked for, so a chart spans it and not only the days with use.
+        from: new Date(range.from).toISOString(),
+        to: new Date(range.to).toISOString(),
         usage: usage.map((u) => ({ day: u.day, feature: u.feature, tokens: u.tokens, uses: u.uses })),
       };
     },

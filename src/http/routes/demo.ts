@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { prepareDemoAccount } from '../demo-accounts.ts';
 import type { AppContext } from '../options.ts';
 import { actingAccount } from '../principal.ts';
 import * as s from '../schemas.ts';
@@ -28,6 +29,7 @@ export async function demoRoutes(app: FastifyInstance, deps: AppContext): Promis
       },
     },
     async (request, reply) => {
+      await prepareDemoAccount(deps.ledger, request.query.account);
       const issued = await deps.sessions.issue(request.query.account);
       setSessionCookie(reply, issued.token, issued.expiresAt, deps.clock.now());
       return reply.redirect('/', 303);

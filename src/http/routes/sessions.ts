@@ -5,6 +5,9 @@ import type { AppDeps } from '../options.ts';
 import { SESSION_COOKIE } from '../plugins/auth.ts';
 import { actingAccount } from '../principal.ts';
 import * as s from '../schemas.ts';
+import { sessionStartPage, wantsHtml } from './session-start-page.ts';
+
+const HTML = 'text/html; charset=utf-8';
 
 /** User tokens: issued to an app backend for one account, turned into a cookie once. */
 export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promise<void> {
@@ -42,6 +45,9 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
       schema: {
         tags: ['sessions'],
         summary: 'Turn a fresh user token into the tm_session cookie (once) and redirect to a local path',
+        description:
+          'A link that cannot sign in (expired, used, or a next that is not a local path) is answered with a ' +
+          'short HTML page when the request accepts text/html and not application/json (a browser), else JSON.',
         querystring: s.closed(
           { token: { type: 'string', maxLength: 1024 }, next: { type: 'string', maxLength: 512 } },
           ['token'],
@@ -51,14 +57,18 @@ export async function sessionRoutes(app: FastifyInstance, deps: AppDeps): Promis
     async (request, reply) => {
       // Decided before the token is spent: a bad link must not burn it.
       const next = nextPath(request.query.next);
+      const html = wantsHtml(request.headers.accept);
       if (next === null) {
+        if (html) return reply.status(400).type(HTML).send(sessionStartPage('bad_next'));
         return reply
           .status(400)
           .send(errorBody('invalid_request', 'next: must be a path on this site, such as /billing'));
       }
       const claims = await deps.sessions.consume(request.query.token);
-      if (!claims)
+      if (!claims) {
+        if (html) return reply.status(401).type(HTML).send(sessionStartPage('spent'));
         return reply.status(401).send(errorBody('unauthorized', 'This sign-in link is invalid, expired or used'));
+      }
       // The link's token is spent; the cookie carries a fresh one with the same expiry.
       const cookie = await deps.sessions.issue(claims.account, claims.expiresAt);
       setSessionCookie(reply, cookie.token, cookie.expiresAt, deps.clock.now());

@@ -25,6 +25,12 @@ export async function testPayRoutes(app: FastifyInstance, deps: AppContext): Pro
     return payment;
   };
   const html = 'text/html; charset=utf-8';
+  // Back to billing, as Stripe's success and cancel URLs do, saying how the payment ended now
+  // (completing a checkout that was canceled meanwhile does not pretend it was paid).
+  const billingReturn = async (reference: string): Promise<string> => {
+    const status = (await load(reference)).status;
+    return `/billing?payment=${status === 'canceled' || status === 'failed' || status === 'pending' ? 'canceled' : 'success'}`;
+  };
 
   app.get('/pay/test/portal', { schema: { hide: true } }, async (_request, reply) =>
     reply.type(html).send(testPortalPage()),
@@ -46,7 +52,7 @@ export async function testPayRoutes(app: FastifyInstance, deps: AppContext): Pro
     async (request, reply) => {
       const payment = await load(request.params.id);
       for (const event of testCompletionEvents(payment)) await ledger.payments.applyEvent(event);
-      return reply.redirect(`/pay/test/${encodeURIComponent(payment.reference)}`, 303);
+      return reply.redirect(await billingReturn(payment.reference), 303);
     },
   );
 
@@ -56,7 +62,7 @@ export async function testPayRoutes(app: FastifyInstance, deps: AppContext): Pro
     async (request, reply) => {
       const payment = await load(request.params.id);
       await ledger.payments.applyEvent(testCancelEvent(payment));
-      return reply.redirect(`/pay/test/${encodeURIComponent(payment.reference)}`, 303);
+      return reply.redirect(await billingReturn(payment.reference), 303);
     },
   );
 }

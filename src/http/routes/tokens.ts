@@ -48,6 +48,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: AppContext): Promi
         tags: ['tokens'],
         summary: 'An account’s balance and features_disabled',
         querystring: s.closed({ account: s.accountId }),
+        response: { 200: s.balanceAnswer },
       },
     },
     async (request) => balanceJson(await ledger.getBalance(actingAccount(request, request.query.account))),

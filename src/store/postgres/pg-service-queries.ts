@@ -1,16 +1,25 @@
+import type { PaymentRow, SubscriptionRow } from '../payment-tx.ts';
+import { encodeCursor, int, intOrNull, type Row, requireCursor, str, toEntry } from '../rows.ts';
+import type {
+  AccountListQuery,
+  AccountPage,
+  ApiKeyRecord,
+  DisputeRow,
+  KeyScope,
+  LedgerQuery,
+  PaymentEventRow,
+  PaymentListQuery,
+  ServiceStore,
+  UsageRow,
+} from '../service-store.ts';
 import {
-  decodeAccountCursor,
-  encodeAccountCursor,
-  encodeCursor,
-  int,
-  intOrNull,
-  type Row,
-  requireCursor,
-  str,
-  toAccount,
-  toEntry,
-} from '../rows.ts';
-import type { AccountPage, ApiKeyRecord, KeyScope, LedgerQuery, ServiceStore, UsageRow } from '../service-store.ts';
+  listAccountsSql,
+  listDisputesSql,
+  listPaymentsSql,
+  type OperatorSql,
+  pendingEventsSql,
+  subscriptionsOfSql,
+} from '../sql-operator-reads.ts';
 import type { HistoryPage } from '../store.ts';
 import type { PgParam, PgQueryable } from './pg-client.ts';
 import { translatePgError } from './pg-errors.ts';
@@ -19,8 +28,21 @@ import { translatePgError } from './pg-errors.ts';
 export class PgServiceQueries implements ServiceStore {
   private readonly client: PgQueryable;
 
+  /** The operator console's reads, shared with SQLite; ids compare byte-wise, as SQLite's do. */
+  private readonly operator: OperatorSql;
+
   constructor(client: PgQueryable) {
     this.client = client;
+    this.operator = {
+      query: (sql, params) => {
+        let n = 0;
+        return this.q(
+          sql.replace(/\?/g, () => `$${++n}`),
+          params,
+        );
+      },
+      idExpr: 'id COLLATE "C"',
+    };
   }
 
   private async q(sql: string, params: readonly PgParam[] = [], during: 'read' | 'write' = 'read'): Promise<Row[]> {
@@ -83,18 +105,8 @@ export class PgServiceQueries implements ServiceStore {
     return (await this.q('SELECT 1 AS used FROM used_nonces WHERE nonce = $1', [nonce])).length > 0;
   }
 
-  async listAccounts(options: { query: string | null; limit: number; cursor: string | null }): Promise<AccountPage> {
-    const after = options.cursor === null ? null : decodeAccountCursor(options.cursor);
-    const pattern = options.query === null ? null : `%${options.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    const rows = await this.q(
-      `SELECT * FROM accounts
-       WHERE ($1::text IS NULL OR id LIKE $1) AND ($2::text IS NULL OR id COLLATE "C" > $2)
-       ORDER BY id COLLATE "C" LIMIT $3`,
-      [pattern, after, options.limit + 1],
-    );
-    const accounts = rows.slice(0, options.limit).map(toAccount);
-    const last = accounts.at(-1);
-    return { accounts, nextCursor: rows.length > options.limit && last ? encodeAccountCursor(last.id) : null };
+  listAccounts(options: AccountListQuery): Promise<AccountPage> {
+    return listAccountsSql(this.operator, options);
   }
 
   async queryLedger(query: LedgerQuery): Promise<HistoryPage> {
@@ -112,14 +124,15 @@ export class PgServiceQueries implements ServiceStore {
     return { entries, nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null };
   }
 
-  async usageByDay(from: number, to: number): Promise<UsageRow[]> {
+  async usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]> {
     const rows = await this.q(
       `SELECT to_char(to_timestamp(at / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, feature,
               -sum(amount) AS tokens, count(*) AS uses
        FROM ledger_entries
        WHERE kind IN ('debit', 'hold_commit') AND feature IS NOT NULL AND at >= $1 AND at <= $2
+         AND ($3::text IS NULL OR account_id = $3)
        GROUP BY day, feature ORDER BY day, feature COLLATE "C"`,
-      [from, to],
+      [from, to, account ?? null],
     );
     return rows.map((r) => ({
       day: str(r, 'day'),
@@ -141,6 +154,27 @@ export class PgServiceQueries implements ServiceStore {
       [account, from, to, limit],
     );
     return rows.map((r) => ({ at: int(r, 'at'), balance: int(r, 'balance_after') }));
+  }
+
+  async firstEntryAt(account: string): Promise<number | null> {
+    const [row] = await this.q('SELECT min(at) AS at FROM ledger_entries WHERE account_id = $1', [account]);
+    return row ? intOrNull(row, 'at') : null;
+  }
+
+  listPayments(query: PaymentListQuery): Promise<PaymentRow[]> {
+    return listPaymentsSql(this.operator, query);
+  }
+
+  pendingPaymentEvents(limit: number): Promise<PaymentEventRow[]> {
+    return pendingEventsSql(this.operator, limit);
+  }
+
+  listDisputes(limit: number): Promise<DisputeRow[]> {
+    return listDisputesSql(this.operator, limit);
+  }
+
+  subscriptionsOf(account: string): Promise<SubscriptionRow[]> {
+    return subscriptionsOfSql(this.operator, account);
   }
 }
 

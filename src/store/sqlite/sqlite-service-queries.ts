@@ -1,16 +1,25 @@
+import type { PaymentRow, SubscriptionRow } from '../payment-tx.ts';
+import { encodeCursor, int, intOrNull, type Row, requireCursor, str, toEntry } from '../rows.ts';
+import type {
+  AccountListQuery,
+  AccountPage,
+  ApiKeyRecord,
+  DisputeRow,
+  KeyScope,
+  LedgerQuery,
+  PaymentEventRow,
+  PaymentListQuery,
+  ServiceStore,
+  UsageRow,
+} from '../service-store.ts';
 import {
-  decodeAccountCursor,
-  encodeAccountCursor,
-  encodeCursor,
-  int,
-  intOrNull,
-  type Row,
-  requireCursor,
-  str,
-  toAccount,
-  toEntry,
-} from '../rows.ts';
-import type { AccountPage, ApiKeyRecord, KeyScope, LedgerQuery, ServiceStore, UsageRow } from '../service-store.ts';
+  listAccountsSql,
+  listDisputesSql,
+  listPaymentsSql,
+  type OperatorSql,
+  pendingEventsSql,
+  subscriptionsOfSql,
+} from '../sql-operator-reads.ts';
 import type { HistoryPage } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
@@ -19,6 +28,11 @@ export class SqliteServiceQueries implements ServiceStore {
   private readonly writer: SqliteConnection;
   private readonly reader: SqliteConnection;
   private readonly inWrite: <T>(fn: () => T) => Promise<T>;
+  /** The operator console's reads, shared with PostgreSQL; byte order is SQLite's default. */
+  private readonly operator: OperatorSql = {
+    query: async (sql, params) => this.reader.all(sql, ...params),
+    idExpr: 'id',
+  };
 
   constructor(writer: SqliteConnection, reader: SqliteConnection, inWrite: <T>(fn: () => T) => Promise<T>) {
     this.writer = writer;
@@ -81,21 +95,8 @@ export class SqliteServiceQueries implements ServiceStore {
     return this.reader.get('SELECT 1 AS used FROM used_nonces WHERE nonce = ?', nonce) !== undefined;
   }
 
-  async listAccounts(options: { query: string | null; limit: number; cursor: string | null }): Promise<AccountPage> {
-    const after = options.cursor === null ? null : decodeAccountCursor(options.cursor);
-    const pattern = options.query === null ? null : `%${escapeLike(options.query)}%`;
-    const rows = this.reader.all(
-      `SELECT * FROM accounts WHERE (? IS NULL OR id LIKE ? ESCAPE '\\') AND (? IS NULL OR id > ?)
-       ORDER BY id LIMIT ?`,
-      pattern,
-      pattern,
-      after,
-      after,
-      options.limit + 1,
-    );
-    const accounts = rows.slice(0, options.limit).map(toAccount);
-    const last = accounts.at(-1);
-    return { accounts, nextCursor: rows.length > options.limit && last ? encodeAccountCursor(last.id) : null };
+  listAccounts(options: AccountListQuery): Promise<AccountPage> {
+    return listAccountsSql(this.operator, options);
   }
 
   async queryLedger(q: LedgerQuery): Promise<HistoryPage> {
@@ -122,15 +123,18 @@ export class SqliteServiceQueries implements ServiceStore {
     return { entries, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null };
   }
 
-  async usageByDay(from: number, to: number): Promise<UsageRow[]> {
+  async usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]> {
     return this.reader
       .all(
         `SELECT date(at / 1000, 'unixepoch') AS day, feature, -sum(amount) AS tokens, count(*) AS uses
          FROM ledger_entries
          WHERE kind IN ('debit', 'hold_commit') AND feature IS NOT NULL AND at >= ? AND at <= ?
+           AND (? IS NULL OR account_id = ?)
          GROUP BY day, feature ORDER BY day, feature`,
         from,
         to,
+        account ?? null,
+        account ?? null,
       )
       .map((r) => ({ day: str(r, 'day'), feature: str(r, 'feature'), tokens: int(r, 'tokens'), uses: int(r, 'uses') }));
   }
@@ -152,6 +156,27 @@ export class SqliteServiceQueries implements ServiceStore {
       )
       .map((r) => ({ at: int(r, 'at'), balance: int(r, 'balance_after') }));
   }
+
+  async firstEntryAt(account: string): Promise<number | null> {
+    const row = this.reader.get('SELECT min(at) AS at FROM ledger_entries WHERE account_id = ?', account);
+    return row ? intOrNull(row, 'at') : null;
+  }
+
+  listPayments(query: PaymentListQuery): Promise<PaymentRow[]> {
+    return listPaymentsSql(this.operator, query);
+  }
+
+  pendingPaymentEvents(limit: number): Promise<PaymentEventRow[]> {
+    return pendingEventsSql(this.operator, limit);
+  }
+
+  listDisputes(limit: number): Promise<DisputeRow[]> {
+    return listDisputesSql(this.operator, limit);
+  }
+
+  subscriptionsOf(account: string): Promise<SubscriptionRow[]> {
+    return subscriptionsOfSql(this.operator, account);
+  }
 }
 
 function toApiKey(row: Row): ApiKeyRecord {
@@ -164,8 +189,4 @@ function toApiKey(row: Row): ApiKeyRecord {
     createdAt: int(row, 'created_at'),
     revokedAt: intOrNull(row, 'revoked_at'),
   };
-}
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
