@@ -1,5 +1,6 @@
 // The HTTP load generator, in a process of its own: autocannon sending
-// `POST /api/tokens/deduct` with the workload's deductions, one op per request.
+// `POST /api/tokens/deduct` with the workload's deductions, one op per request, or (batchSize)
+// `POST /api/tokens/deduct/batch` with batchSize ops per request, every item's result tallied.
 //   node bench/http-load.ts '<HttpLoadSpec as JSON>'
 // prints an HttpLoadReport as the last line of stdout.
 //
@@ -25,6 +26,8 @@ export interface HttpLoadSpec {
   warmup: number;
   /** Seconds the measured part should last; for the service its amount is set from the warm-up's rate. */
   durationSec: number;
+  /** Ops per request through the batch route; null: one op per request through the single route. */
+  batchSize: number | null;
 }
 
 export interface PhaseReport {
@@ -52,12 +55,64 @@ const spec = JSON.parse(process.argv[2] ?? '') as HttpLoadSpec;
 const TIMEOUT_SEC = 30;
 const stream = new WorkloadStream(spec.workload, spec.seed);
 const tally = new Tally();
-const inFlight = new WeakMap<object, { op: Op; sent: number }>();
+const inFlight = new WeakMap<object, { ops: Op[]; sent: number }>();
+const perRequest = spec.batchSize ?? 1;
+
+interface DeductAnswer {
+  success?: boolean;
+  code?: string;
+  replayed?: boolean;
+}
 
 function outcomeOf(status: number, body: string): Outcome {
   if (status === 402) return 'refused';
   if (status !== 200) throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
-  return (JSON.parse(body) as { replayed?: boolean }).replayed === true ? 'replayed' : 'charged';
+  return itemOutcome(JSON.parse(body) as DeductAnswer);
+}
+
+/** An item of the batch route's answer: exactly what the single route answers (402 refusal: its body). */
+function itemOutcome(r: DeductAnswer): Outcome {
+  if (r.success === true) return r.replayed === true ? 'replayed' : 'charged';
+  if (r.code === 'insufficient_tokens') return 'refused';
+  throw new Error(`item answered ${JSON.stringify(r).slice(0, 200)}`);
+}
+
+function tallyAnswer(ops: Op[], status: number, body: string): void {
+  if (spec.batchSize === null) {
+    const [op] = ops;
+    if (!op) return;
+    try {
+      tally.add(op, outcomeOf(status, body));
+    } catch (err) {
+      tally.addError(op, err);
+    }
+    return;
+  }
+  let results: DeductAnswer[] = [];
+  try {
+    if (status !== 200) throw new Error(`HTTP ${status}: ${body.slice(0, 200)}`);
+    results = (JSON.parse(body) as { results: DeductAnswer[] }).results;
+    if (results.length !== ops.length) throw new Error(`${ops.length} items sent, ${results.length} results`);
+  } catch (err) {
+    for (const op of ops) tally.addError(op, err);
+    return;
+  }
+  ops.forEach((op, i) => {
+    try {
+      tally.add(op, itemOutcome(results[i] ?? {}));
+    } catch (err) {
+      tally.addError(op, err);
+    }
+  });
+}
+
+function wire(op: Op) {
+  return {
+    account: op.account,
+    feature: op.feature,
+    quantity: op.quantity,
+    ...(op.key === null ? {} : { idempotency_key: op.key }),
+  };
 }
 
 async function phase(options: { amount?: number; duration?: number }): Promise<PhaseReport> {
@@ -74,20 +129,22 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
     requests: [
       {
         method: 'POST',
-        path: '/api/tokens/deduct',
+        path: spec.batchSize === null ? '/api/tokens/deduct' : '/api/tokens/deduct/batch',
         headers: { authorization: `Bearer ${spec.key}`, 'content-type': 'application/json' },
         setupRequest(request, context) {
-          const op = stream.next();
-          if (!op) throw new Error('bench: the workload stream ran out');
+          const ops: Op[] = [];
+          for (let i = 0; i < perRequest; i++) {
+            const op = stream.next();
+            if (!op) throw new Error('bench: the workload stream ran out');
+            ops.push(op);
+          }
           const sent = performance.now();
           if (sent < firstSent) firstSent = sent;
-          inFlight.set(context, { op, sent });
-          request.body = JSON.stringify({
-            account: op.account,
-            feature: op.feature,
-            quantity: op.quantity,
-            ...(op.key === null ? {} : { idempotency_key: op.key }),
-          });
+          inFlight.set(context, { ops, sent });
+          const [single] = ops;
+          request.body = JSON.stringify(
+            spec.batchSize === null && single ? wire(single) : { deductions: ops.map(wire) },
+          );
           return request;
         },
         onResponse(status, body, context) {
@@ -96,11 +153,7 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
           lastAnswer = performance.now();
           latencies.add(lastAnswer - entry.sent);
           if (spec.mode === 'bare') return;
-          try {
-            tally.add(entry.op, outcomeOf(status, body));
-          } catch (err) {
-            tally.addError(entry.op, err);
-          }
+          tallyAnswer(entry.ops, status, body);
         },
       },
     ],
@@ -136,7 +189,7 @@ if (spec.mode === 'bare') {
         'whether the service charged them is unknown, so the exact check cannot pass',
     );
   }
-  const answered = warmup.requests + measured.requests;
+  const answered = (warmup.requests + measured.requests) * perRequest;
   if (answered !== stream.expectation.issued) {
     problems.push(`${stream.expectation.issued} ops sent, ${answered} answered`);
   }

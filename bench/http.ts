@@ -34,6 +34,8 @@ export interface HttpScenario {
   /** The service's TOKENMETER_GROUP_COMMIT; null for the bare route. */
   groupCommit: boolean | null;
   connections: number;
+  /** Ops per request through `POST /api/tokens/deduct/batch`; null: the single route, one op per request. */
+  batchSize: number | null;
   /** Warm-up: requests for the service, seconds for the bare route. */
   warmup: number;
   durationSec: number;
@@ -181,6 +183,7 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
       mode: s.target,
       warmup: s.warmup,
       durationSec: s.durationSec,
+      batchSize: s.batchSize,
     });
     serverPeak = server.pid === undefined ? null : peakRssMb(server.pid);
     if (s.target === 'service') batch = await scrapeBatches(url);
@@ -196,11 +199,13 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
     workload: s.workload,
     groupCommit: s.groupCommit,
     connections: s.connections,
+    batchSize: s.batchSize,
     ok: problems.length === 0,
     problems,
     requests: m.requests,
     seconds: m.seconds,
     perSecond: m.perSecond,
+    deductionsPerSecond: m.perSecond * (s.batchSize ?? 1),
     latency: m.latency,
     serverPeakRssMb: serverPeak,
     batch,

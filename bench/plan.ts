@@ -7,8 +7,15 @@ export const SWEEP = [1, 16, 256, 1024] as const;
 /** PostgreSQL connections per run at most (engine, naive and pgbench alike): max_connections is 100. */
 export const PG_MAX_POOL = 32;
 export const HTTP_CONNECTIONS = 100;
+/** The batch route's point: this many items per request over this many connections. */
+export const HTTP_BATCH = { items: 500, connections: 8 } as const;
 
-const SEEDS: Record<WorkloadName, number> = { hot: 20_261_101, uniform: 20_261_102, zipf: 20_261_103 };
+const SEEDS: Record<WorkloadName, number> = {
+  hot: 20_261_101,
+  uniform: 20_261_102,
+  zipf: 20_261_103,
+  accounts200: 20_261_104,
+};
 
 export interface Plan {
   quick: boolean;
@@ -56,22 +63,27 @@ export function buildPlan(quick: boolean): Plan {
     target: HttpScenario['target'],
     workload: WorkloadName,
     groupCommit: boolean | null,
+    batch: { items: number; connections: number } | null = null,
   ): HttpScenario => ({
     name,
     target,
     workload,
     groupCommit,
-    connections: HTTP_CONNECTIONS,
-    warmup: target === 'bare' ? (quick ? 1 : 3) : quick ? 3000 : 10_000,
+    connections: batch?.connections ?? HTTP_CONNECTIONS,
+    batchSize: batch?.items ?? null,
+    // The service warms up by requests: as many deductions for the batch route as for the single one.
+    warmup: target === 'bare' ? (quick ? 1 : 3) : Math.ceil((quick ? 3000 : 10_000) / Math.min(batch?.items ?? 1, 100)),
     durationSec: quick ? 4 : 10,
     seed: SEEDS[workload],
   });
   const http = [
     scenario('bare', 'bare', 'uniform', null),
-    scenario('service-uniform', 'service', 'uniform', true),
+    scenario('service-200-accounts', 'service', 'accounts200', true),
+    scenario('service-batch-500', 'service', 'accounts200', true, HTTP_BATCH),
     ...(quick
       ? []
       : [
+          scenario('service-uniform', 'service', 'uniform', true),
           scenario('service-hot', 'service', 'hot', true),
           scenario('service-uniform-unbatched', 'service', 'uniform', false),
         ]),

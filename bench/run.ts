@@ -180,11 +180,13 @@ try {
           workload: scenario.workload,
           groupCommit: scenario.groupCommit,
           connections: scenario.connections,
+          batchSize: scenario.batchSize,
           ok: false,
           problems: [err instanceof Error ? err.message : String(err)],
           requests: 0,
           seconds: 0,
           perSecond: 0,
+          deductionsPerSecond: 0,
           latency: { p50: 0, p99: 0, p999: 0, max: 0 },
           serverPeakRssMb: null,
           batch: null,
@@ -194,7 +196,7 @@ try {
       http.push(result);
       say(
         result.ok
-          ? `HTTP ${scenario.name.padEnd(30)} ${fmt(result.perSecond)} req/s  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  server rss ${result.serverPeakRssMb} MB`
+          ? `HTTP ${scenario.name.padEnd(30)} ${fmt(result.perSecond)} req/s${result.batchSize === null ? '' : ` (${fmt(result.deductionsPerSecond).trim()} deductions/s)`}  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  server rss ${result.serverPeakRssMb} MB`
           : `HTTP ${scenario.name} FAILED: ${result.problems.join('; ')}`,
       );
     }

@@ -83,11 +83,16 @@ export interface HttpResult {
   workload: WorkloadName;
   groupCommit: boolean | null;
   connections: number;
+  /** Items per request through the batch route; null: the single route. */
+  batchSize: number | null;
   ok: boolean;
   problems: string[];
   requests: number;
   seconds: number;
+  /** Requests answered per second in the measured part. */
   perSecond: number;
+  /** Durable deductions answered per second: requests/s × items per request. */
+  deductionsPerSecond: number;
   latency: LatencySummary;
   serverPeakRssMb: number | null;
   /** Group-commit batch sizes from the service's /metrics, warm-up included. */

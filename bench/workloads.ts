@@ -10,12 +10,13 @@
 //     replayed when its twin was charged, never charged twice.
 import { Random, Zipf } from './random.ts';
 
-export type WorkloadName = 'hot' | 'uniform' | 'zipf';
+export type WorkloadName = 'hot' | 'uniform' | 'zipf' | 'accounts200';
 
 export const WORKLOAD_LABELS: Record<WorkloadName, string> = {
   hot: 'one hot account',
   uniform: '10,000 accounts, uniform',
   zipf: '10,000 accounts, Zipf (s=0.99)',
+  accounts200: '200 accounts, uniform',
 };
 
 export type OpClass = 'regular' | 'dry' | 'too_big';
@@ -38,6 +39,12 @@ export interface SeedAccount {
 }
 
 const ACCOUNTS = 10_000;
+
+/** How many accounts a workload spreads its deductions over. */
+function accountCount(workload: WorkloadName): number {
+  if (workload === 'hot') return 1;
+  return workload === 'accounts200' ? 200 : ACCOUNTS;
+}
 const REGULAR_BALANCE = 4_000_000;
 const DRY_BALANCE = 1;
 /** Regular ops cost at most 2, so even this many on one account stay within its balance. */
@@ -62,13 +69,15 @@ function isDry(workload: WorkloadName, index: number): boolean {
   return index % 50 === 7;
 }
 
+const NAME_PREFIX: Record<WorkloadName, string> = { hot: 'hot', uniform: 'u', zipf: 'z', accounts200: 'a' };
+
 function accountName(workload: WorkloadName, index: number): string {
-  return workload === 'hot' ? 'hot' : `${workload === 'uniform' ? 'u' : 'z'}-${index}`;
+  return workload === 'hot' ? 'hot' : `${NAME_PREFIX[workload]}-${index}`;
 }
 
 /** The accounts a workload needs, with their opening balances. */
 export function seedAccounts(workload: WorkloadName): SeedAccount[] {
-  const n = workload === 'hot' ? 1 : ACCOUNTS;
+  const n = accountCount(workload);
   return Array.from({ length: n }, (_, i) => ({
     account: accountName(workload, i),
     balance: isDry(workload, i) ? DRY_BALANCE : REGULAR_BALANCE,
@@ -155,7 +164,7 @@ export class WorkloadStream {
     this.random = new Random(seed);
     this.zipf = workload === 'zipf' ? new Zipf(ACCOUNTS, 0.99) : null;
     this.keyPrefix = keyPrefix;
-    const n = workload === 'hot' ? 1 : ACCOUNTS;
+    const n = accountCount(workload);
     this.dry = new Set(
       Array.from({ length: n }, (_, i) => i)
         .filter((i) => isDry(workload, i))
@@ -211,7 +220,7 @@ export class WorkloadStream {
 
   private pickAccount(): string {
     if (this.workload === 'hot') return 'hot';
-    const index = this.zipf ? this.zipf.draw(this.random) : this.random.below(ACCOUNTS);
+    const index = this.zipf ? this.zipf.draw(this.random) : this.random.below(accountCount(this.workload));
     return accountName(this.workload, index);
   }
 

@@ -1,6 +1,7 @@
+import { timingSafeEqual } from 'node:crypto';
 import { TokenmeterError } from '../core/errors.ts';
 import type { ApiKeyRecord, KeyScope, ServiceStore } from '../store/service-store.ts';
-import { generateApiKey, hashApiKey, sameSecret } from './api-key.ts';
+import { generateApiKey, hashApiKey } from './api-key.ts';
 
 /** Who a secret key says the caller is. */
 export interface KeyPrincipal {
@@ -17,11 +18,18 @@ export interface BootstrapKeys {
 /** Secret API keys: created once and shown once, stored as a hash, revocable at once. */
 export class KeyService {
   private readonly store: ServiceStore;
-  private readonly bootstrap: BootstrapKeys;
+  /** The bootstrap keys' digests, computed once: a request hashes only the key it presents. */
+  private readonly bootstrap: { digest: Buffer; principal: KeyPrincipal }[];
 
   constructor(options: { store: ServiceStore; bootstrap?: BootstrapKeys }) {
     this.store = options.store;
-    this.bootstrap = options.bootstrap ?? {};
+    const { admin, app } = options.bootstrap ?? {};
+    this.bootstrap = [
+      ...(admin
+        ? [{ digest: digestOf(admin), principal: { kind: 'admin', keyName: 'TOKENMETER_ADMIN_KEY' } as const }]
+        : []),
+      ...(app ? [{ digest: digestOf(app), principal: { kind: 'app', keyName: 'TOKENMETER_API_KEY' } as const }] : []),
+    ];
   }
 
   /** Creates a key; the returned `key` is never stored and cannot be shown again. */
@@ -55,17 +63,24 @@ export class KeyService {
     return this.store.revokeApiKey(prefix, now);
   }
 
-  /** The principal a presented key stands for, or null. Lookups are by hash; bootstrap keys compare in constant time. */
+  /**
+   * The principal a presented key stands for, or null. The key is hashed once: bootstrap keys
+   * compare by digest in constant time, stored keys are looked up by it. The stored key is read
+   * on every request (no cache), so a revocation, from any process, applies to the next one.
+   */
   async authenticate(presented: string): Promise<KeyPrincipal | null> {
     if (presented.length < 16 || presented.length > 200) return null;
-    if (this.bootstrap.admin && sameSecret(presented, this.bootstrap.admin)) {
-      return { kind: 'admin', keyName: 'TOKENMETER_ADMIN_KEY' };
+    const hex = hashApiKey(presented);
+    if (this.bootstrap.length > 0) {
+      const digest = Buffer.from(hex, 'hex');
+      for (const b of this.bootstrap) if (timingSafeEqual(digest, b.digest)) return b.principal;
     }
-    if (this.bootstrap.app && sameSecret(presented, this.bootstrap.app)) {
-      return { kind: 'app', keyName: 'TOKENMETER_API_KEY' };
-    }
-    const record = await this.store.findApiKeyByHash(hashApiKey(presented));
+    const record = await this.store.findApiKeyByHash(hex);
     if (!record || record.revokedAt !== null) return null;
     return { kind: record.scope, keyName: record.name };
   }
+}
+
+function digestOf(key: string): Buffer {
+  return Buffer.from(hashApiKey(key), 'hex');
 }

@@ -11,6 +11,7 @@ import { authPlugin } from './plugins/auth.ts';
 import { sharedRateLimitStore } from './plugins/rate-limit-store.ts';
 import { RedisFailureCounter } from './plugins/redis-failure-counter.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { deductBatchRoutes } from './routes/deduct-batch.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { featureRoutes } from './routes/features.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -125,6 +126,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(async (scope) => healthRoutes(scope, ctx));
   await app.register(async (scope) => tokenRoutes(scope, ctx));
+  await app.register(async (scope) => deductBatchRoutes(scope, ctx));
   await app.register(async (scope) => featureRoutes(scope, ctx));
   await app.register(async (scope) => sessionRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx));

@@ -27,6 +27,21 @@ export const errorResponse = {
   required: ['success', 'code', 'error'],
 } as const;
 
+/** One deduction, as `POST /api/tokens/deduct` takes it and as each item of the batch route. */
+export const deduction = closed({ account: accountId, feature: featureId, quantity, idempotency_key: idempotencyKey }, [
+  'account',
+  'feature',
+]);
+
+/** Most items one `POST /api/tokens/deduct/batch` may carry. */
+export const MAX_BATCH_ITEMS = 1000;
+
+/** `POST /api/tokens/deduct/batch`: 1 to 1,000 deductions, each exactly the single route's body. */
+export const deductBatch = closed(
+  { deductions: { type: 'array', minItems: 1, maxItems: MAX_BATCH_ITEMS, items: deduction } },
+  ['deductions'],
+);
+
 /** The Idempotency-Key header, accepted as well as the body field. */
 export const idempotencyHeaders = {
   type: 'object',

@@ -7,7 +7,13 @@ import { type ProxyTrust, unmapped } from './trusted-proxies.ts';
 
 // Slow clients hold memory: a partial body, a queue of answers nobody reads. Each limit below
 // bounds one way; together they bound the memory slow clients can make the server hold to
-// about maxConnections × (bodyLimit + one answer's buffers), each for a limited time.
+// about maxConnections × (bodyLimit + one answer's buffers), each for a limited time. Routes
+// with a larger body limit of their own raise that only for the callers they let in before the
+// body is read (authentication runs on the headers): the batch route's 512 KiB only for app and
+// admin keys, so anonymous clients still hold at most bodyLimit each, and backends at most
+// maxConnections × 512 KiB (1 GiB at the default 2,048: cap connections per key holder with
+// TOKENMETER_MAX_CONNECTIONS_PER_ADDRESS). The Stripe webhook (1 MiB) is checked by signature
+// after its body is read, so where Stripe is configured an anonymous client can hold 1 MiB.
 
 type SlowClientOptions = Pick<
   HttpOptions,

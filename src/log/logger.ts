@@ -24,7 +24,11 @@ export function createLogger(options: { level?: string; pretty?: boolean; backgr
   // write is in flight go out together in the next one, so a busy server does not make one
   // blocking write per request. Pino flushes what is pending when the process exits; a
   // `kill -9` can lose the last lines (never a ledger entry: the ledger is the record).
-  return pino({ level, redact }, pino.destination({ dest: 2, sync: options.background !== true }));
+  // maxWrite 4 KiB: sonic-boom measures the byte length of its pending chunk on every line, so
+  // the default 16 KiB chunk made each line cost ~18 µs under load (a 500-item batch request
+  // spent 9 ms of the event loop logging); 4 KiB chunks cost ~7.5 µs and still carry ~12 lines
+  // per write.
+  return pino({ level, redact }, pino.destination({ dest: 2, sync: options.background !== true, maxWrite: 4096 }));
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

@@ -13,8 +13,10 @@ import type {
   StatsResponse,
   TimeRange,
 } from './admin-types.ts';
-import { type ApiErrorCode, TokenMeterApiError } from './errors.ts';
-import { type ApiAnswer, type ApiRequest, HttpTransport, type QueryValue } from './http-transport.ts';
+import { apiError, isObject } from './answer-error.ts';
+import { type BatchingOptions, checkBatching, DeductCoalescer } from './deduct-coalescer.ts';
+import { type KeyedDeduction, sendDeductions, withKeys } from './deduct-many.ts';
+import { type ApiRequest, HttpTransport, type QueryValue } from './http-transport.ts';
 import type {
   CheckoutRequest,
   CheckoutResponse,
@@ -26,6 +28,7 @@ import type {
   BalanceResponse,
   CheckRequest,
   CheckResponse,
+  DeductManyResult,
   DeductOutcome,
   DeductRequest,
   DeductResponse,
@@ -59,6 +62,12 @@ export interface TokenMeterClientOptions {
   timeoutMs?: number;
   /** First backoff delay, doubled on each retry, with jitter; default 100 ms. */
   retryDelayMs?: number;
+  /**
+   * Coalesce concurrent `deduct` calls into batch requests (`POST /api/tokens/deduct/batch`):
+   * calls made within `maxWaitMs` of the first, up to `maxItems`, go as one request. Each call
+   * keeps its own idempotency key and gets its own answer. Off by default.
+   */
+  batching?: BatchingOptions;
 }
 
 function time(t: TimeInput | undefined): string | undefined {
@@ -67,10 +76,6 @@ function time(t: TimeInput | undefined): string | undefined {
 
 function range(r: TimeRange): Record<string, QueryValue> {
   return { from: time(r.from), to: time(r.to) };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -94,6 +99,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export class TokenMeterClient {
   readonly baseUrl: string;
   readonly #transport: HttpTransport;
+  readonly #coalescer: DeductCoalescer | null;
 
   constructor(options: TokenMeterClientOptions) {
     if (typeof options.baseUrl !== 'string' || !URL.canParse(options.baseUrl)) {
@@ -114,6 +120,9 @@ export class TokenMeterClient {
       timeoutMs: options.timeoutMs ?? 10_000,
       retryDelayMs: options.retryDelayMs ?? 100,
     });
+    this.#coalescer = options.batching
+      ? new DeductCoalescer((items) => sendDeductions(this.#transport, items), checkBatching(options.batching))
+      : null;
   }
 
   // ---- token API ----------------------------------------------------------------------
@@ -130,7 +139,26 @@ export class TokenMeterClient {
 
   /** Charges a feature use; an insufficient balance is `{ ok: false, ... }`, not an exception. */
   deduct(request: DeductRequest): Promise<DeductOutcome> {
+    if (this.#coalescer) {
+      const [item] = withKeys([request]) as [KeyedDeduction];
+      return this.#coalescer.deduct(item);
+    }
     return this.#refusable<DeductResponse>(this.#keyed('/api/tokens/deduct', request));
+  }
+
+  /**
+   * Charges many feature uses in as few requests as possible (`POST /api/tokens/deduct/batch`,
+   * 1,000 items each): one result per item, in order, each what `deduct` would have answered
+   * for it, plus the `idempotency_key` it was sent with. Every item gets a key before the first
+   * send (a random UUID unless it has one); retries resend only the items not yet answered, with
+   * the same keys, so nothing is charged twice.
+   *
+   * @example
+   * const results = await tm.deductMany(calls.map((c) => ({ account: c.user, feature: 'outbound_call_single' })));
+   * const refused = results.filter((r) => !r.ok);
+   */
+  deductMany(items: readonly DeductRequest[]): Promise<DeductManyResult[]> {
+    return sendDeductions(this.#transport, withKeys(items));
   }
 
   /** Reserves a feature's cost (or an amount) for work in progress; settle it with commitHold or releaseHold. */
@@ -286,17 +314,4 @@ export class TokenMeterClient {
     }
     throw apiError(answer);
   }
-}
-
-/** The error for an answer that is not a success: the service's code and message when it sent them. */
-function apiError(answer: ApiAnswer): TokenMeterApiError {
-  const { status, body } = answer;
-  if (answer.json && isObject(body) && typeof body.code === 'string' && typeof body.error === 'string') {
-    return new TokenMeterApiError(status, body.code as ApiErrorCode, body.error, body);
-  }
-  // A 503 without tokenmeter's body (Fastify's answer while the service shuts down, a proxy's
-  // page) still means "unavailable, try again".
-  if (status === 503) return new TokenMeterApiError(503, 'unavailable', 'tokenmeter is unavailable (503)', body);
-  const what = status >= 200 && status < 300 ? 'an answer that is not tokenmeter JSON' : 'no tokenmeter error body';
-  return new TokenMeterApiError(status, 'invalid_response', `tokenmeter answered ${status} with ${what}`, body);
 }

@@ -21,6 +21,12 @@ export interface ApiRequest {
   /** Sent as the `Idempotency-Key` header, the same on every attempt. */
   idempotencyKey?: string;
   retry: RetryPolicy;
+  /**
+   * Called with each answer that is not a retried 503: a request to send as the next retry
+   * (it counts against `retries`, with the same backoff), or null when the answer is final.
+   * The batch route uses it to send again only the items answered `unavailable`.
+   */
+  retryPart?: (answer: ApiAnswer) => ApiRequest | null;
 }
 
 /** An HTTP answer: any status. The body is the parsed JSON, or the raw text when it was not JSON. */
@@ -79,14 +85,15 @@ export class HttpTransport {
   async send(request: ApiRequest): Promise<ApiAnswer> {
     const { retries, retryDelayMs } = this.#options;
     let lastError: unknown;
+    let current = request;
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) await delay(retryDelayMs * 2 ** (attempt - 2) * (1 + Math.random()));
       let answer: ApiAnswer;
       try {
-        answer = await this.#attempt(request);
+        answer = await this.#attempt(current);
       } catch (err) {
         lastError = err;
-        const retryable = request.retry === 'safe' || neverSent(err);
+        const retryable = current.retry === 'safe' || neverSent(err);
         if (retryable && attempt <= retries) continue;
         const reason = err instanceof Error ? err.message : String(err);
         throw new TokenMeterConnectionError(
@@ -96,7 +103,9 @@ export class HttpTransport {
         );
       }
       if (answer.status === 503 && attempt <= retries) continue;
-      return answer;
+      const next = current.retryPart?.(answer) ?? null;
+      if (next === null || attempt > retries) return answer;
+      current = next;
     }
   }
 

@@ -10,6 +10,7 @@
 
 export type * from './admin-types.ts';
 export { TokenMeterClient, type TokenMeterClientOptions } from './client.ts';
+export type { BatchingOptions } from './deduct-coalescer.ts';
 export { type ApiErrorCode, isTokenMeterApiError, TokenMeterApiError, TokenMeterConnectionError } from './errors.ts';
 export {
   type ExpressLikeNext,

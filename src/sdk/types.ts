@@ -232,3 +232,27 @@ export type RunFeatureOutcome =
   | ({ ok: true } & FeatureRunResponse)
   | ({ ok: true } & FeatureRunReplayedResponse)
   | InsufficientTokens;
+
+// ---- the batch route -------------------------------------------------------------------
+
+/** `POST /api/tokens/deduct/batch`: 1 to 1,000 deductions (`deductMany` splits longer lists). */
+export interface DeductBatchRequest {
+  deductions: DeductRequest[];
+}
+
+/** An item the service answered with something other than a charge or a 402 (a 409 conflict, `unavailable`). */
+export type DeductItemError = ErrorBody | RefusalBody;
+
+/** The batch route's answer: one result per item, in order, each what `/api/tokens/deduct` answers for it. */
+export interface DeductBatchResponse {
+  success: true;
+  results: (DeductResponse | InsufficientTokensBody | DeductItemError)[];
+}
+
+/**
+ * One item of `deductMany`, in the order given: a charge or a 402 refusal as `deduct` returns
+ * them, or (`ok: false`) another per-item answer such as `idempotency_conflict`, or
+ * `unavailable` when the service could not take the item within the client's retries. Every
+ * result carries the idempotency key its item was sent with, so it can be retried safely later.
+ */
+export type DeductManyResult = (DeductOutcome | ({ ok: false } & DeductItemError)) & { idempotency_key: string };

@@ -1,16 +1,8 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ERROR_STATUS, TokenmeterError } from '../../core/errors.ts';
 import type { Refusal } from '../../ledger/types.ts';
-import {
-  balanceJson,
-  checkJson,
-  deductJson,
-  historyJson,
-  holdJson,
-  refusalJson,
-  reserveJson,
-} from '../../ledger/wire.ts';
-import { deductionOutcome } from '../metrics.ts';
+import { balanceJson, checkJson, historyJson, holdJson, refusalJson, reserveJson } from '../../ledger/wire.ts';
+import { deductAnswer } from '../deduct-answer.ts';
 import type { AppContext } from '../options.ts';
 import { actingAccount, requireAccess } from '../principal.ts';
 import * as s from '../schemas.ts';
@@ -79,10 +71,7 @@ export async function tokenRoutes(app: FastifyInstance, deps: AppContext): Promi
         tags: ['tokens'],
         summary: 'Charge a feature use (402 when refused)',
         headers: s.idempotencyHeaders,
-        body: s.closed(
-          { account: s.accountId, feature: s.featureId, quantity: s.quantity, idempotency_key: s.idempotencyKey },
-          ['account', 'feature'],
-        ),
+        body: s.deduction,
       },
     },
     async (request, reply) => {
@@ -94,9 +83,8 @@ export async function tokenRoutes(app: FastifyInstance, deps: AppContext): Promi
         ...(quantity === undefined ? {} : { quantity }),
         ...(key === undefined ? {} : { idempotencyKey: key }),
       });
-      deps.metrics.deductions.inc({ feature, outcome: deductionOutcome(r) });
-      if (r.ok && !r.replayed) deps.metrics.tokensCharged.inc({ feature }, r.cost);
-      return r.ok ? deductJson(r) : sendRefusal(reply, r);
+      const answer = deductAnswer(deps.metrics, feature, r);
+      return reply.status(answer.status).send(answer.body);
     },
   );
 
