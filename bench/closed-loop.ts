@@ -2,7 +2,7 @@
 // one store, optionally without idempotency keys (the harness keys 75% of its operations), with
 // the same kind of check afterwards (exact count charged, exact balances, clean reconcile).
 //
-//   node bench/closed-loop.ts [--store sqlite|pg] [--callers 256] [--accounts 1] [--total 100000] [--keyed]
+//   node bench/closed-loop.ts [--store sqlite|sqlite-inline|pg] [--callers 256] [--accounts 1] [--total 100000] [--keyed]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ import { parseConfig } from '../src/config/index.ts';
 import { TokenLedger } from '../src/ledger/token-ledger.ts';
 import { openPgStore } from '../src/store/postgres/open-pg-store.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { SqliteWorkerStore } from '../src/store/sqlite/worker-store.ts';
 import type { Store } from '../src/store/store.ts';
 import { createBenchDatabase } from './pg-database.ts';
 
@@ -37,7 +38,9 @@ if (values.store === 'pg') {
   cleanup = () => db.drop();
 } else {
   const dir = mkdtempSync(join(tmpdir(), 'tm-closed-loop-'));
-  store = new SqliteStore({ path: join(dir, 'bench.db') });
+  const path = join(dir, 'bench.db');
+  // sqlite: the writer on its worker thread (the default); sqlite-inline: on this thread.
+  store = values.store === 'sqlite-inline' ? new SqliteStore({ path }) : new SqliteWorkerStore({ path });
   cleanup = async () => rmSync(dir, { recursive: true, force: true });
 }
 await store.migrate();

@@ -25,7 +25,7 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Token
   const env = options.env ?? process.env;
   const groupCommit = options.groupCommit ?? groupCommitFromEnv(env);
   const { catalog, source } = await loadConfig({ ...(options.configPath ? { path: options.configPath } : {}), env });
-  const store = openStore(options.databaseUrl ?? env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  const store = openStore(options.databaseUrl ?? env.DATABASE_URL ?? DEFAULT_DATABASE_URL, env);
   try {
     await store.migrate();
     checkConfigCovers(catalog, await store.inUse(), source);

@@ -9,6 +9,7 @@ import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
 import { PgStore } from '../../src/store/postgres/pg-store.ts';
 import { PgliteClient } from '../../src/store/postgres/pglite-client.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { SqliteWorkerStore } from '../../src/store/sqlite/worker-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createTestDatabase, pgSuiteSkip } from './pg-server.ts';
 
@@ -35,37 +36,45 @@ export interface TestStore {
   cleanup(): Promise<void>;
 }
 
-const sqlite: Backend = {
-  name: 'sqlite',
-  async open() {
-    const dir = mkdtempSync(join(tmpdir(), 'tm-store-'));
-    const path = join(dir, 'ledger.db');
-    const stores: Store[] = [];
-    const make = async () => {
-      const s = new SqliteStore({ path });
-      await s.migrate();
-      stores.push(s);
-      return s;
-    };
-    const store = await make();
-    return {
-      store,
-      reopen: make,
-      async raw(sql) {
-        const db = new DatabaseSync(path, { timeout: 5000 });
-        try {
-          db.exec(sql);
-        } finally {
-          db.close();
-        }
-      },
-      async cleanup() {
-        for (const s of stores) await s.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
-  },
-};
+/** A SQLite file; `make` opens a store on it as the engine would. */
+function sqliteBackend(name: string, make: (path: string) => Store): Backend {
+  return {
+    name,
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'tm-store-'));
+      const path = join(dir, 'ledger.db');
+      const stores: Store[] = [];
+      const open = async () => {
+        const s = make(path);
+        stores.push(s);
+        await s.migrate();
+        return s;
+      };
+      const store = await open();
+      return {
+        store,
+        reopen: open,
+        async raw(sql) {
+          const db = new DatabaseSync(path, { timeout: 5000 });
+          try {
+            db.exec(sql);
+          } finally {
+            db.close();
+          }
+        },
+        async cleanup() {
+          for (const s of stores) await s.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
+
+/** The default: the writer on its worker thread. */
+const sqlite = sqliteBackend('sqlite', (path) => new SqliteWorkerStore({ path }));
+/** TOKENMETER_SQLITE_WORKER=off: the writer on the calling thread. */
+const sqliteInline = sqliteBackend('sqlite-inline', (path) => new SqliteStore({ path }));
 
 // Starting PGlite costs seconds (mostly its initdb), so one instance serves the whole process
 // and each test gets a fresh, empty schema in it. The instance starts from a copy of a data
@@ -166,7 +175,7 @@ after(async () => {
 });
 
 const wanted = process.env.TOKENMETER_TEST_BACKENDS?.split(',').map((s) => s.trim());
-const selected = [sqlite, pglite, postgres].filter((b) => !wanted || wanted.includes(b.name));
+const selected = [sqlite, sqliteInline, pglite, postgres].filter((b) => !wanted || wanted.includes(b.name));
 
 // Whether the server is reachable is decided once per process, before any suite is declared.
 // Without one, CI fails (open throws); elsewhere the backend is skipped, with a notice.

@@ -197,9 +197,10 @@ describe('item 15 (property): recover runs over any subsets and windows never co
         const account = 'race';
         await ledger.importAccount({ account, plan: catalog.defaultPlan, balance: OPENING });
         const e: Evidence = { timed: Array.from({ length: 10 }, () => 1), untimed: [] };
-        // Two SQLite stores in one process would wait for each other's lock on one thread;
-        // SQLite writers are serialized anyway. PostgreSQL gets a second pool, as a second process.
-        const other = backend.name === 'sqlite' ? ledger : ledgerOn(await db.reopen()).ledger;
+        // Two in-thread SQLite stores in one process would wait for each other's lock on one
+        // thread; SQLite writers are serialized anyway. The worker-thread store and PostgreSQL get
+        // a second store, as a second process would.
+        const other = backend.name === 'sqlite-inline' ? ledger : ledgerOn(await db.reopen()).ledger;
         const options = (since: number) => ({
           since: at(since),
           until: null,

@@ -145,7 +145,7 @@ describe('PostgreSQL server settings', { skip: await pgSuiteSkip() }, () => {
 });
 
 // Races between two stores (two pools, as two processes would have) on one database.
-for (const backend of backends().filter((b) => b.name !== 'sqlite')) {
+for (const backend of backends().filter((b) => b.name !== 'sqlite-inline')) {
   describe(`PostgreSQL races [${backend.name}]`, () => {
     async function twoLedgers() {
       const db = await backend.open();

@@ -1,17 +1,16 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { backup } from 'node:sqlite';
 import type { AccountState } from '../../core/account-state.ts';
-import { TokenmeterError } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import { Mutex } from '../mutex.ts';
 import { pendingMigrations } from '../pending-migrations.ts';
-import { chainDrift, figureDrift } from '../reconcile-rows.ts';
-import { decodeCursor, encodeCursor, int, str, toAccount, toEntry, toHold } from '../rows.ts';
+import { int } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
-import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
+import { translateSqliteError } from './sqlite-errors.ts';
+import { SqliteReads } from './sqlite-reads.ts';
 import { SqliteServiceQueries } from './sqlite-service-queries.ts';
 import { SqliteWriteTx } from './sqlite-write-tx.ts';
 
@@ -34,6 +33,7 @@ export class SqliteStore implements Store {
   readonly location: string;
   private readonly writer: SqliteConnection;
   private readonly reader: SqliteConnection;
+  private readonly reads: SqliteReads;
   private readonly mutex = new Mutex();
   readonly service: ServiceStore;
 
@@ -43,13 +43,14 @@ export class SqliteStore implements Store {
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.writer = new SqliteConnection(options.path, busy, options.synchronous ?? 'FULL');
     this.reader = options.path === ':memory:' ? this.writer : new SqliteConnection(options.path, busy);
+    this.reads = new SqliteReads(this.reader);
     // Single statements in autocommit mode, but never inside another caller's open transaction.
     this.service = new SqliteServiceQueries(this.writer, this.reader, (fn) =>
       this.mutex.run(async () => {
         try {
           return fn();
         } catch (err) {
-          throw translate(err);
+          throw translateSqliteError(err);
         }
       }),
     );
@@ -89,123 +90,45 @@ export class SqliteStore implements Store {
         return result;
       } catch (err) {
         this.rollback();
-        throw translate(err);
+        throw translateSqliteError(err);
       }
     });
   }
 
-  async getAccount(id: string): Promise<AccountState | undefined> {
-    const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
-    return row ? toAccount(row) : undefined;
+  getAccount(id: string): Promise<AccountState | undefined> {
+    return this.reads.getAccount(id);
   }
 
-  async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
-    // One read transaction: in WAL mode both statements see the same committed state, whatever
-    // another process commits between them. (`:memory:` shares one connection with the writer,
-    // which may be inside a transaction already; there nothing else can write in between.)
-    const own = !this.reader.db.isTransaction;
-    if (own) this.reader.exec('BEGIN');
-    try {
-      const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
-      if (!row) return undefined;
-      const holds = this.reader
-        .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", id)
-        .map(toHold);
-      return { account: toAccount(row), holds };
-    } finally {
-      if (own) this.reader.exec('COMMIT');
-    }
+  getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+    return this.reads.getAccountWithHolds(id);
   }
 
-  async activeHolds(account: string): Promise<Hold[]> {
-    return this.reader
-      .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", account)
-      .map(toHold);
+  activeHolds(account: string): Promise<Hold[]> {
+    return this.reads.activeHolds(account);
   }
 
-  async getHold(id: number): Promise<Hold | undefined> {
-    const row = this.reader.get('SELECT * FROM holds WHERE id = ?', id);
-    return row ? toHold(row) : undefined;
+  getHold(id: number): Promise<Hold | undefined> {
+    return this.reads.getHold(id);
   }
 
-  async history(account: string, options: { limit: number; cursor: string | null }): Promise<HistoryPage> {
-    const before = options.cursor === null ? null : decodeCursor(options.cursor);
-    if (options.cursor !== null && before === null) {
-      throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
-    }
-    const rows = this.reader.all(
-      'SELECT * FROM ledger_entries WHERE account_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
-      account,
-      before,
-      before,
-      options.limit + 1,
-    );
-    const entries = rows.slice(0, options.limit).map(toEntry);
-    const last = entries.at(-1);
-    return { entries, nextCursor: rows.length > options.limit && last ? encodeCursor(last.id) : null };
+  history(account: string, options: { limit: number; cursor: string | null }): Promise<HistoryPage> {
+    return this.reads.history(account, options);
   }
 
-  async balanceAt(account: string, time: number): Promise<number> {
-    const row = this.reader.get(
-      'SELECT coalesce(sum(amount), 0) AS total FROM ledger_entries WHERE account_id = ? AND at <= ?',
-      account,
-      time,
-    );
-    return row ? int(row, 'total') : 0;
+  balanceAt(account: string, time: number): Promise<number> {
+    return this.reads.balanceAt(account, time);
   }
 
-  async reconcile(): Promise<ReconcileScan> {
-    // One read transaction, so the sums and the rows they are compared with are one snapshot.
-    this.reader.exec('BEGIN');
-    try {
-      const drift: Drift[] = [];
-      let accountsChecked = 0;
-      const figures = this.reader.all(`
-        SELECT a.id, a.allocation, a.purchased, a.held,
-          coalesce(e.allocation, 0) AS ledger_allocation, coalesce(e.purchased, 0) AS ledger_purchased,
-          coalesce(h.held, 0) AS holds_held
-        FROM accounts a
-        LEFT JOIN (SELECT account_id, sum(allocation_delta) AS allocation, sum(purchased_delta) AS purchased
-                   FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
-        LEFT JOIN (SELECT account_id, sum(amount) AS held FROM holds WHERE status = 'active'
-                   GROUP BY account_id) h ON h.account_id = a.id
-        ORDER BY a.id`);
-      for (const r of figures) {
-        accountsChecked++;
-        drift.push(...figureDrift(r));
-      }
-      const broken = this.reader.all(`
-        SELECT account_id, id, balance_after, expected FROM (
-          SELECT account_id, id, balance_after,
-            amount + lag(balance_after, 1, 0) OVER (PARTITION BY account_id ORDER BY id) AS expected
-          FROM ledger_entries)
-        WHERE balance_after <> expected ORDER BY account_id, id`);
-      drift.push(...chainDrift(broken));
-      return { accountsChecked, drift };
-    } finally {
-      this.reader.exec('COMMIT');
-    }
+  reconcile(): Promise<ReconcileScan> {
+    return this.reads.reconcile();
   }
 
-  async inUse(): Promise<UsageInUse> {
-    const plans = this.reader.all('SELECT DISTINCT plan FROM accounts ORDER BY plan').map((r) => str(r, 'plan'));
-    const features = this.reader
-      .all(
-        `SELECT feature FROM ledger_entries WHERE feature IS NOT NULL
-         UNION SELECT feature FROM holds WHERE feature IS NOT NULL ORDER BY feature`,
-      )
-      .map((r) => str(r, 'feature'));
-    return { plans, features };
+  inUse(): Promise<UsageInUse> {
+    return this.reads.inUse();
   }
 
-  async backup(file: string): Promise<void> {
-    if (this.reader.db.location() === null) {
-      throw new TokenmeterError('invalid_request', 'an in-memory database cannot be backed up');
-    }
-    // Never overwrite: the target could be a live database, or an earlier backup someone needs.
-    if (existsSync(file)) throw new TokenmeterError('invalid_request', `backup target ${file} already exists`);
-    mkdirSync(dirname(file), { recursive: true });
-    await backup(this.reader.db, file);
+  backup(file: string): Promise<void> {
+    return this.reads.backup(file);
   }
 
   async close(): Promise<void> {
@@ -219,23 +142,11 @@ export class SqliteStore implements Store {
     try {
       this.writer.exec('BEGIN IMMEDIATE');
     } catch (err) {
-      throw translate(err);
+      throw translateSqliteError(err);
     }
   }
 
   private rollback(): void {
     if (this.writer.db.isTransaction) this.writer.exec('ROLLBACK');
   }
-}
-
-/** SQLite reports a busy database or a full disk as errors; callers see `unavailable`. */
-function translate(err: unknown): unknown {
-  if (err instanceof Error && 'errcode' in err) {
-    const code = Number((err as { errcode: unknown }).errcode) & 0xff;
-    // SQLITE_BUSY 5, SQLITE_LOCKED 6, SQLITE_IOERR 10, SQLITE_FULL 13, SQLITE_CANTOPEN 14
-    if ([5, 6, 10, 13, 14].includes(code)) {
-      return new TokenmeterError('unavailable', `The token store is unavailable: ${err.message}`);
-    }
-  }
-  return err;
 }

@@ -1,0 +1,159 @@
+// The SQLite writer on its worker thread against the in-thread writer, over HTTP, in one run:
+// `POST /api/tokens/deduct` with a stored app key, N connections spread over M accounts, the
+// server as `npm start` runs it (the built CLI, LOG_LEVEL=warn), and a bare Fastify route as
+// the ceiling. Build first (`npm run build`).
+//
+//   node bench/sqlite-worker-http.ts [--modes on,off,bare] [--rounds 2] [--seconds 10]
+//     [--connections 100] [--accounts 200] [--cpu-prof <dir>]
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { KeyService } from '../src/auth/key-service.ts';
+import { defaultConfig } from '../src/config/default-config.ts';
+import { parseConfig } from '../src/config/index.ts';
+import { TokenLedger } from '../src/ledger/token-ledger.ts';
+import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+
+const { values } = parseArgs({
+  options: {
+    modes: { type: 'string', default: 'on,off,bare' },
+    rounds: { type: 'string', default: '2' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '100' },
+    accounts: { type: 'string', default: '200' },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const ROOT = join(import.meta.dirname, '..');
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const accounts = Array.from({ length: Number(values.accounts) }, (_, i) => `acct-${i}`);
+const dir = mkdtempSync(join(tmpdir(), 'tm-worker-http-'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function prepare(path: string): Promise<string> {
+  const catalog = parseConfig(defaultConfig(), 'built-in default');
+  const store = new SqliteStore({ path });
+  await store.migrate();
+  const ledger = new TokenLedger({ store, catalog, groupCommit: false });
+  try {
+    const outcomes = await ledger.importAccounts(
+      accounts.map((account) => ({ account, plan: catalog.defaultPlan, balance: 1_000_000_000 })),
+    );
+    if (outcomes.some((o) => o.status !== 'imported')) throw new Error('seeding failed');
+    return (await new KeyService({ store: ledger.store.service }).create('bench', 'app', Date.now())).key;
+  } finally {
+    await ledger.close();
+  }
+}
+
+async function up(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited ${child.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('server not up');
+}
+
+/** CPU seconds (user + system) a process, or one of its threads, has used so far (Linux /proc). */
+function cpuSeconds(pid: number | undefined, thread?: number): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function run(mode: string, round: number): Promise<string> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const db = join(dir, `${mode}-${round}.db`);
+  const key = mode === 'bare' ? 'bare' : await prepare(db);
+  const prof = values['cpu-prof']
+    ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`, `--cpu-prof-name=${mode}-${round}.cpuprofile`]
+    : [];
+  const args =
+    mode === 'bare'
+      ? [join(ROOT, 'bench', 'bare-fastify.ts'), String(port)]
+      : [
+          ...prof,
+          '--max-semi-space-size=8',
+          join(ROOT, 'dist', 'cli', 'main.js'),
+          'serve',
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+        ];
+  const server = spawn(process.execPath, args, {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: `sqlite:${db}`,
+      TOKENMETER_SQLITE_WORKER: mode === 'bare' ? 'on' : mode,
+    },
+  });
+  try {
+    await up(url, server);
+    let n = 0;
+    const request: autocannon.Request = {
+      method: 'POST',
+      path: '/api/tokens/deduct',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      setupRequest(r) {
+        r.body = JSON.stringify({ account: accounts[n++ % accounts.length], feature: 'outbound_call_single' });
+        return r;
+      },
+    };
+    await autocannon({ url, connections, duration: 2, requests: [request] });
+    const before = { all: cpuSeconds(server.pid), main: cpuSeconds(server.pid, server.pid) };
+    const result = await autocannon({ url, connections, duration: seconds, requests: [request] });
+    const all = cpuSeconds(server.pid) - before.all;
+    const main = cpuSeconds(server.pid, server.pid) - before.main;
+    const bad = result.non2xx + result.errors + result.timeouts;
+    // CPU per request: what bounds the throughput once the load does not share the cores.
+    const perRequest = (s: number) => `${Math.round((s * 1e6) / result.requests.total)} µs`;
+    return (
+      `${mode.padEnd(4)} round ${round}: ${Math.round(result.requests.average).toLocaleString('en-US')} req/s, ` +
+      `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, server CPU ${perRequest(all)}/req ` +
+      `(main thread ${perRequest(main)})${bad ? `, ${bad} failed` : ''}`
+    );
+  } finally {
+    await new Promise<void>((resolve) => {
+      server.once('exit', () => resolve());
+      server.kill('SIGTERM');
+    });
+  }
+}
+
+try {
+  for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const mode of (values.modes ?? '').split(',')) console.log(await run(mode, round));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,148 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { backup } from 'node:sqlite';
+import type { AccountState } from '../../core/account-state.ts';
+import { TokenmeterError } from '../../core/errors.ts';
+import type { Hold } from '../../core/hold.ts';
+import { chainDrift, figureDrift } from '../reconcile-rows.ts';
+import { decodeCursor, encodeCursor, int, str, toAccount, toEntry, toHold } from '../rows.ts';
+import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse } from '../store.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+
+/** The reads a store serves outside write transactions. */
+export type StoreReadName =
+  | 'getAccount'
+  | 'getAccountWithHolds'
+  | 'activeHolds'
+  | 'getHold'
+  | 'history'
+  | 'balanceAt'
+  | 'reconcile'
+  | 'inUse'
+  | 'backup';
+
+/**
+ * The store's reads on one SQLite connection of their own, which sees only committed data (WAL).
+ * One class for the in-thread store and for the main thread of the worker-thread store.
+ */
+export class SqliteReads implements Pick<Store, StoreReadName> {
+  private readonly reader: SqliteConnection;
+
+  constructor(reader: SqliteConnection) {
+    this.reader = reader;
+  }
+
+  async getAccount(id: string): Promise<AccountState | undefined> {
+    const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
+    return row ? toAccount(row) : undefined;
+  }
+
+  async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+    // One read transaction: in WAL mode both statements see the same committed state, whatever
+    // another process commits between them. (`:memory:` shares one connection with the writer,
+    // which may be inside a transaction already; there nothing else can write in between.)
+    const own = !this.reader.db.isTransaction;
+    if (own) this.reader.exec('BEGIN');
+    try {
+      const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
+      if (!row) return undefined;
+      const holds = this.reader
+        .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", id)
+        .map(toHold);
+      return { account: toAccount(row), holds };
+    } finally {
+      if (own) this.reader.exec('COMMIT');
+    }
+  }
+
+  async activeHolds(account: string): Promise<Hold[]> {
+    return this.reader
+      .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", account)
+      .map(toHold);
+  }
+
+  async getHold(id: number): Promise<Hold | undefined> {
+    const row = this.reader.get('SELECT * FROM holds WHERE id = ?', id);
+    return row ? toHold(row) : undefined;
+  }
+
+  async history(account: string, options: { limit: number; cursor: string | null }): Promise<HistoryPage> {
+    const before = options.cursor === null ? null : decodeCursor(options.cursor);
+    if (options.cursor !== null && before === null) {
+      throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
+    }
+    const rows = this.reader.all(
+      'SELECT * FROM ledger_entries WHERE account_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
+      account,
+      before,
+      before,
+      options.limit + 1,
+    );
+    const entries = rows.slice(0, options.limit).map(toEntry);
+    const last = entries.at(-1);
+    return { entries, nextCursor: rows.length > options.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async balanceAt(account: string, time: number): Promise<number> {
+    const row = this.reader.get(
+      'SELECT coalesce(sum(amount), 0) AS total FROM ledger_entries WHERE account_id = ? AND at <= ?',
+      account,
+      time,
+    );
+    return row ? int(row, 'total') : 0;
+  }
+
+  async reconcile(): Promise<ReconcileScan> {
+    // One read transaction, so the sums and the rows they are compared with are one snapshot.
+    this.reader.exec('BEGIN');
+    try {
+      const drift: Drift[] = [];
+      let accountsChecked = 0;
+      const figures = this.reader.all(`
+        SELECT a.id, a.allocation, a.purchased, a.held,
+          coalesce(e.allocation, 0) AS ledger_allocation, coalesce(e.purchased, 0) AS ledger_purchased,
+          coalesce(h.held, 0) AS holds_held
+        FROM accounts a
+        LEFT JOIN (SELECT account_id, sum(allocation_delta) AS allocation, sum(purchased_delta) AS purchased
+                   FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
+        LEFT JOIN (SELECT account_id, sum(amount) AS held FROM holds WHERE status = 'active'
+                   GROUP BY account_id) h ON h.account_id = a.id
+        ORDER BY a.id`);
+      for (const r of figures) {
+        accountsChecked++;
+        drift.push(...figureDrift(r));
+      }
+      const broken = this.reader.all(`
+        SELECT account_id, id, balance_after, expected FROM (
+          SELECT account_id, id, balance_after,
+            amount + lag(balance_after, 1, 0) OVER (PARTITION BY account_id ORDER BY id) AS expected
+          FROM ledger_entries)
+        WHERE balance_after <> expected ORDER BY account_id, id`);
+      drift.push(...chainDrift(broken));
+      return { accountsChecked, drift };
+    } finally {
+      this.reader.exec('COMMIT');
+    }
+  }
+
+  async inUse(): Promise<UsageInUse> {
+    const plans = this.reader.all('SELECT DISTINCT plan FROM accounts ORDER BY plan').map((r) => str(r, 'plan'));
+    const features = this.reader
+      .all(
+        `SELECT feature FROM ledger_entries WHERE feature IS NOT NULL
+         UNION SELECT feature FROM holds WHERE feature IS NOT NULL ORDER BY feature`,
+      )
+      .map((r) => str(r, 'feature'));
+    return { plans, features };
+  }
+
+  async backup(file: string): Promise<void> {
+    if (this.reader.db.location() === null) {
+      throw new TokenmeterError('invalid_request', 'an in-memory database cannot be backed up');
+    }
+    // Never overwrite: the target could be a live database, or an earlier backup someone needs.
+    if (existsSync(file)) throw new TokenmeterError('invalid_request', `backup target ${file} already exists`);
+    mkdirSync(dirname(file), { recursive: true });
+    await backup(this.reader.db, file);
+  }
+}

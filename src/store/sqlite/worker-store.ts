@@ -1,0 +1,268 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AccountState } from '../../core/account-state.ts';
+import { TokenmeterError } from '../../core/errors.ts';
+import type { Hold } from '../../core/hold.ts';
+import type { ServiceStore } from '../service-store.ts';
+import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
+import { translateSqliteError } from './sqlite-errors.ts';
+import { SqliteReads, type StoreReadName } from './sqlite-reads.ts';
+import { SqliteServiceQueries } from './sqlite-service-queries.ts';
+import { fromWire, toWire, type WorkerOptions, type WorkerReply, type WorkerRequest } from './worker-protocol.ts';
+
+export interface SqliteWorkerStoreOptions {
+  /** A database file (`:memory:` cannot be shared between threads: use `SqliteStore`). */
+  path: string;
+  /** How long a writer waits for another process's transaction (ms). */
+  busyTimeoutMs?: number;
+  /** Default FULL, as `SqliteStore`. */
+  synchronous?: SqliteSynchronous;
+  /**
+   * Where reads outside write transactions run. `main` (the default): on this thread's own
+   * connection, which WAL lets read beside the writer. `worker`: in the writer's thread, behind
+   * its COMMITs (measured slower; kept to compare).
+   */
+  reads?: 'main' | 'worker';
+}
+
+// Tests and `node src/...` run the TypeScript; `dist/` holds the compiled JavaScript beside it.
+const WORKER_URL = new URL(
+  import.meta.url.endsWith('.ts') ? './sqlite-worker.ts' : './sqlite-worker.js',
+  import.meta.url,
+);
+
+/** Service reads served on this thread's connection; every other method goes to the writer thread. */
+const LOCAL_SERVICE_READS: ReadonlySet<string> = new Set<keyof ServiceStore>([
+  'findApiKeyByHash',
+  'listApiKeys',
+  'nonceUsed',
+  'listAccounts',
+  'queryLedger',
+  'usageByDay',
+  'balanceSeries',
+  'firstEntryAt',
+  'listPayments',
+  'pendingPaymentEvents',
+  'listDisputes',
+  'subscriptionsOf',
+]);
+
+type ObjectKeys<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? never : K }[keyof T];
+/** WriteTx's sub-objects; methods are forwarded by name, but a new sub-object fails to compile until listed. */
+const TX_CHILDREN: Record<ObjectKeys<WriteTx>, true> = { payments: true, recovery: true };
+
+/** Property names a caller may probe that are never remote methods (`await` probes `then`). */
+const NOT_METHODS: ReadonlySet<string> = new Set(['then', 'constructor', 'toJSON']);
+
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+type Call = (method: string, args: unknown[]) => Promise<unknown>;
+
+/**
+ * The embedded store with its writer on a worker thread. The worker hosts a `SqliteStore` (its
+ * write connection, mutex, migrations and group-commit statements); this thread keeps parsing
+ * and answering requests while the worker's COMMIT waits for the disk. `write(fn)` runs `fn`
+ * here against a `WriteTx` whose every method is a message to the worker, which serves them
+ * inside one transaction there; answers still come only after that COMMIT.
+ */
+export class SqliteWorkerStore implements Store {
+  readonly backend = 'sqlite' as const;
+  readonly location: string;
+  readonly service: ServiceStore;
+  private readonly worker: Worker;
+  private readonly reader: SqliteConnection | undefined;
+  private readonly reads: SqliteReads | undefined;
+  private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: unknown) => void }>();
+  private nextId = 1;
+  private nextTx = 1;
+  /** Set once the worker is gone: every call fails with it instead of waiting for an answer. */
+  private stopped: TokenmeterError | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(options: SqliteWorkerStoreOptions) {
+    const busyTimeoutMs = options.busyTimeoutMs ?? 15_000;
+    this.location = `sqlite:${options.path}`;
+    mkdirSync(dirname(options.path), { recursive: true });
+    // Opened here first, so a file that cannot be opened fails the constructor, as in-thread.
+    if (options.reads !== 'worker') {
+      this.reader = new SqliteConnection(options.path, busyTimeoutMs);
+      this.reads = new SqliteReads(this.reader);
+    }
+    this.service = this.remoteService();
+    const workerData: WorkerOptions = { path: options.path, busyTimeoutMs, synchronous: options.synchronous ?? 'FULL' };
+    this.worker = new Worker(WORKER_URL, { workerData });
+    // Idle, the worker must not keep a process alive; `request` holds it while answers are due.
+    this.worker.unref();
+    this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    this.worker.on('error', (err) => this.stop(`its SQLite writer thread failed: ${err.message}`));
+    this.worker.on('messageerror', (err) => this.stop(`a message to its SQLite writer thread failed: ${err.message}`));
+    this.exited = new Promise((resolve) => {
+      this.worker.once('exit', (code) => {
+        this.stop(this.closing ? 'it is closed' : `its SQLite writer thread exited (code ${code})`);
+        resolve();
+      });
+    });
+  }
+
+  migrate(): Promise<void> {
+    return this.request({ kind: 'store', method: 'migrate', args: [] }) as Promise<void>;
+  }
+
+  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    const txId = this.nextTx++;
+    let used = false;
+    let ended = false;
+    const call: Call = (path, args) => {
+      if (ended) return Promise.reject(new Error('this write transaction has already ended'));
+      used = true;
+      return this.request({ kind: 'tx', tx: txId, path, args });
+    };
+    const children: Record<string, object> = {};
+    for (const child of Object.keys(TX_CHILDREN)) children[child] = remote(`${child}.`, call, {});
+    let result: T;
+    try {
+      result = await fn(remote('', call, children) as WriteTx);
+    } catch (err) {
+      ended = true;
+      // The error that failed `fn` is the one to report; a worker gone meanwhile rolled back anyway.
+      if (used) await this.request({ kind: 'end', tx: txId, commit: false }).catch(() => undefined);
+      throw translateSqliteError(err);
+    }
+    ended = true;
+    // A transaction that touched nothing has nothing to commit.
+    if (used) await this.request({ kind: 'end', tx: txId, commit: true });
+    return result;
+  }
+
+  getAccount(id: string): Promise<AccountState | undefined> {
+    return this.read('getAccount', [id]);
+  }
+
+  getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+    return this.read('getAccountWithHolds', [id]);
+  }
+
+  activeHolds(account: string): Promise<Hold[]> {
+    return this.read('activeHolds', [account]);
+  }
+
+  getHold(id: number): Promise<Hold | undefined> {
+    return this.read('getHold', [id]);
+  }
+
+  history(account: string, options: { limit: number; cursor: string | null }): Promise<HistoryPage> {
+    return this.read('history', [account, options]);
+  }
+
+  balanceAt(account: string, time: number): Promise<number> {
+    return this.read('balanceAt', [account, time]);
+  }
+
+  reconcile(): Promise<ReconcileScan> {
+    return this.read('reconcile', []);
+  }
+
+  inUse(): Promise<UsageInUse> {
+    return this.read('inUse', []);
+  }
+
+  backup(file: string): Promise<void> {
+    return this.read('backup', [file]);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    try {
+      if (!this.stopped) {
+        this.worker.ref();
+        await this.request({ kind: 'store', method: 'close', args: [] }).catch((err: unknown) => {
+          if (!this.stopped) throw err;
+        });
+        await this.exited;
+      }
+    } finally {
+      this.reader?.close();
+    }
+  }
+
+  private read<K extends StoreReadName>(name: K, args: Parameters<Store[K]>): ReturnType<Store[K]> {
+    if (this.stopped && this.closing) return Promise.reject(this.stopped) as ReturnType<Store[K]>;
+    if (this.reads) return Reflect.apply(this.reads[name], this.reads, args) as ReturnType<Store[K]>;
+    return this.request({ kind: 'store', method: name, args }) as ReturnType<Store[K]>;
+  }
+
+  private remoteService(): ServiceStore {
+    const local = this.reader
+      ? new SqliteServiceQueries(this.reader, this.reader, () =>
+          Promise.reject(new Error('a service write reached the main thread: it belongs to the writer thread')),
+        )
+      : undefined;
+    const forward: Call = (method, args) => this.request({ kind: 'service', method, args });
+    return remote(
+      '',
+      (method, args) => {
+        const fn: unknown = local && LOCAL_SERVICE_READS.has(method) ? Reflect.get(local, method) : undefined;
+        return typeof fn === 'function' ? Reflect.apply(fn, local, args) : forward(method, args);
+      },
+      {},
+    ) as ServiceStore;
+  }
+
+  private request(message: WithoutId<WorkerRequest>): Promise<unknown> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) this.worker.ref();
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.worker.postMessage({ ...message, id });
+      } catch (err) {
+        // An argument that cannot be copied to the worker: this call fails, nothing waits for it.
+        this.settle({ id, ok: false, error: toWire(err) });
+      }
+    });
+  }
+
+  private settle(reply: WorkerReply): void {
+    const waiting = this.pending.get(reply.id);
+    if (!waiting) return;
+    this.pending.delete(reply.id);
+    if (this.pending.size === 0 && !this.closing) this.worker.unref();
+    if (reply.ok) waiting.resolve(reply.value);
+    else waiting.reject(fromWire(reply.error));
+  }
+
+  private stop(reason: string): void {
+    this.stopped ??= new TokenmeterError('unavailable', `The token store is unavailable: ${reason}`);
+    const failed = this.stopped;
+    for (const waiting of this.pending.values()) waiting.reject(failed);
+    this.pending.clear();
+  }
+}
+
+/**
+ * An object whose every method (any name) calls `call(prefix + name, args)`; `children` are
+ * sub-objects returned as they are. Forwarding by name means a method added to the interface
+ * works here unchanged.
+ */
+function remote(prefix: string, call: Call, children: Record<string, object>): object {
+  const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+  return new Proxy(children, {
+    get(target, name) {
+      if (typeof name !== 'string' || NOT_METHODS.has(name)) return undefined;
+      if (Object.hasOwn(target, name)) return target[name];
+      let method = methods.get(name);
+      if (!method) {
+        method = (...args: unknown[]) => call(prefix + name, args);
+        methods.set(name, method);
+      }
+      return method;
+    },
+  });
+}
