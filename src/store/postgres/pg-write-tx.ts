@@ -78,7 +78,9 @@ export class PgWriteTx implements WriteTx {
     // After lockAccount: a new statement sees the debit of any transaction that held the lock
     // before us. (A debit raced in by an account's creation hits the unique index: retried.)
     const [row] = await this.q.query(
-      "SELECT * FROM ledger_entries WHERE account_id = $1 AND idempotency_key = $2 AND kind = 'debit'",
+      // `|| ''`: served by the (idempotency_key, account_id) index, never by a walk of the
+      // account's own entries (see READ_BATCH in pg-batch-writes.ts).
+      "SELECT * FROM ledger_entries WHERE idempotency_key = $2 AND kind = 'debit' AND account_id || '' = $1",
       [account, key],
     );
     return row ? toKeyedDebit(row) : undefined;
