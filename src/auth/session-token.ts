@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { openToken, signToken, type TokenFormat } from './signed-token.ts';
 
 /** What a user token grants: one account, until it expires. */
 export interface SessionClaims {
@@ -13,33 +14,17 @@ export interface SessionClaims {
  * User tokens are `v1.<payload>.<signature>`: the payload is base64url JSON, the signature an
  * HMAC-SHA256 over the payload with the deployment's session secret.
  */
+const FORMAT: TokenFormat = { prefix: 'v1', macScope: 'payload', maxLength: 1024 };
+
 export function signSession(claims: Omit<SessionClaims, 'nonce'>, secret: string): { token: string; nonce: string } {
   const nonce = randomBytes(12).toString('base64url');
-  const payload = Buffer.from(JSON.stringify({ a: claims.account, e: claims.expiresAt, n: nonce })).toString(
-    'base64url',
-  );
-  return { token: `v1.${payload}.${mac(payload, secret)}`, nonce };
+  return { token: signToken(FORMAT, { a: claims.account, e: claims.expiresAt, n: nonce }, secret), nonce };
 }
 
 /** The claims of a genuine, unexpired token; null for anything else (never throws). */
 export function verifySession(token: string, secret: string, now: number): SessionClaims | null {
-  if (token.length > 1024) return null;
-  const parts = token.split('.');
-  if (parts.length !== 3 || parts[0] !== 'v1') return null;
-  const [, payload = '', signature = ''] = parts;
-  const expected = Buffer.from(mac(payload, secret));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
-  try {
-    const body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (typeof body.a !== 'string' || typeof body.e !== 'number' || typeof body.n !== 'string') return null;
-    if (body.e <= now) return null;
-    return { account: body.a, expiresAt: body.e, nonce: body.n };
-  } catch {
-    return null;
-  }
-}
-
-function mac(payload: string, secret: string): string {
-  return createHmac('sha256', secret).update(payload).digest('base64url');
+  const body = openToken(FORMAT, token, secret);
+  if (!body || typeof body.a !== 'string' || typeof body.e !== 'number' || typeof body.n !== 'string') return null;
+  if (body.e <= now) return null;
+  return { account: body.a, expiresAt: body.e, nonce: body.n };
 }
