@@ -1,22 +1,10 @@
+import { ENTRY_KINDS } from '../../../src/core/entry.ts';
 import type { EntryRow } from '../admin-api.ts';
 import { el, replace, when } from '../dom.ts';
 import { load, table, td, th } from './shell.ts';
 
-/** The ledger's entry kinds (src/core/entry.ts), for the filter. */
-const KINDS = [
-  'opening_balance',
-  'debit',
-  'hold_commit',
-  'credit',
-  'purchase',
-  'payment_refund',
-  'adjustment',
-  'plan_change',
-  'cycle_grant',
-  'cycle_expiry',
-  'import',
-  'debit_reversal',
-];
+/** The ledger's entry kinds, for the filter: the engine's own list, bundled in. */
+const KINDS = ENTRY_KINDS;
 
 /** An account's ledger, newest first, filtered by kind and by date (UTC days), 50 at a time. */
 export function ledgerSection(account: string): HTMLElement {
