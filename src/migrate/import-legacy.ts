@@ -2,8 +2,8 @@ import type { LegacyAccount } from '../core/legacy-row.ts';
 import { normalizeLegacyRow } from '../core/legacy-row.ts';
 import { MAX_IMPORT_BATCH } from '../ledger/ops/import-accounts.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
-import type { LegacySource } from '../store/legacy/legacy-source.ts';
 import { type ImportReport, ImportTally } from './import-tally.ts';
+import type { LegacySource } from './legacy/legacy-source.ts';
 
 export interface ImportLegacyOptions {
   dryRun: boolean;

@@ -13,6 +13,14 @@ describe('schema migrations', () => {
     }
   });
 
+  it('the released steps keep the versions and names databases recorded for them', () => {
+    const released = ['1:ledger', '2:service', '3:payments', '4:payment_facts', '5:recovered_lines', '6:keyed_debits'];
+    assert.deepEqual(
+      SQLITE_MIGRATIONS.slice(0, released.length).map((m) => `${m.version}:${m.name}`),
+      released,
+    );
+  });
+
   it('a step missing below the highest applied one is still applied, oldest first', () => {
     const all = [5, 1, 3, 4, 2].map((version) => ({ version, name: `m${version}` }));
     assert.deepEqual(

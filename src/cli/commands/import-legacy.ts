@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { parseIntStrict } from '../../core/amounts.ts';
 import { importLegacy } from '../../migrate/import-legacy.ts';
+import { SEED_COLUMNS } from '../../migrate/legacy/legacy-source.ts';
+import { openLegacySource } from '../../migrate/legacy/open-legacy-source.ts';
 import { startProgress } from '../../migrate/progress-bar.ts';
 import { importReportJson } from '../../migrate/report-json.ts';
-import { SEED_COLUMNS } from '../../store/legacy/legacy-source.ts';
-import { openLegacySource } from '../../store/legacy/open-legacy-source.ts';
 import { type CommonOptions, defaultActor, runWithLedger, withCommonOptions } from '../run-command.ts';
 import { importLines } from './import-legacy-lines.ts';
 

@@ -1,0 +1,77 @@
+/** A rule every row inserted from now on must meet, while rows already there are left be. */
+export interface NewRowsCheck {
+  table: string;
+  /** The constraint's (PostgreSQL) or trigger's (SQLite) name. */
+  name: string;
+  /** The condition each new row satisfies, over its columns. */
+  check: string;
+  /** The same rule as the condition that breaks it, over `NEW.` columns: what a guarding trigger fires on. */
+  violation: string;
+  /** The error a trigger raises. */
+  message: string;
+}
+
+/**
+ * What truly differs in the DDL of tokenmeter's schema between SQLite and PostgreSQL. Each
+ * migration (`schema-migrations.ts`) is written once as SQL over this; everything else (TEXT,
+ * CHECK, NOT NULL with defaults, UNIQUE, partial indexes, foreign keys) is spelled alike.
+ * SQLite keeps each statement's text in its schema as written, so what this renders for SQLite
+ * is exactly the text the migrations have always run (test/store/schema-sqlite.test.ts).
+ */
+export interface SchemaDialect {
+  /** Every amount, time, counter and id: SQLite's INTEGER is 64-bit, PostgreSQL's bigint. */
+  readonly int: string;
+  /** What follows a CREATE TABLE's closing parenthesis. */
+  readonly tableOptions: string;
+  /** A surrogate key column: its type and PRIMARY KEY, ids never reused. */
+  readonly serialId: string;
+  /**
+   * A CHECK on a column added by ALTER TABLE. PostgreSQL names it, so a later step can find and
+   * drop it; SQLite added such columns with the bare CHECK (it cannot drop one anyway).
+   */
+  addedCheck(name: string, condition: string): string;
+  /** Statements that make `table` append-only: any UPDATE or DELETE fails with `message`. */
+  appendOnly(table: string, message: string): string;
+  /** Statements that hold every row inserted from now on to `rule`, leaving existing rows be. */
+  newRowsCheck(rule: NewRowsCheck): string;
+}
+
+/**
+ * STRICT tables: an INTEGER column refuses 1.5 and '5'. AUTOINCREMENT: a deleted row's id is
+ * never handed out again. Triggers guard what SQLite has no constraint for.
+ */
+export const SQLITE_SCHEMA: SchemaDialect = {
+  int: 'INTEGER',
+  tableOptions: ' STRICT',
+  serialId: 'INTEGER PRIMARY KEY AUTOINCREMENT',
+  addedCheck: (_name, condition) => `CHECK (${condition})`,
+  appendOnly: (table, message) => `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${message}'); END;
+CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+  BEGIN SELECT RAISE(ABORT, '${message}'); END;`,
+  // SQLite cannot add a CHECK to an existing table, nor one that spares the rows already there.
+  newRowsCheck: (rule) => `CREATE TRIGGER ${rule.name} BEFORE INSERT ON ${rule.table}
+  WHEN ${rule.violation}
+  BEGIN SELECT RAISE(ABORT, '${rule.message}'); END;`,
+};
+
+/**
+ * PostgreSQL's types are strict already. Identity columns for ids; a statement-level trigger for
+ * append-only tables, so a refused UPDATE or DELETE fails even when it matches no row, and
+ * TRUNCATE too; a NOT VALID check for a rule only new rows must meet.
+ */
+export const PG_SCHEMA: SchemaDialect = {
+  int: 'bigint',
+  tableOptions: '',
+  serialId: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
+  addedCheck: (name, condition) => `CONSTRAINT ${name} CHECK (${condition})`,
+  appendOnly: (table, message) => `CREATE FUNCTION ${table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '${message}' USING ERRCODE = 'restrict_violation';
+END
+$$;
+CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${table}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`,
+  newRowsCheck: (rule) => `ALTER TABLE ${rule.table} ADD CONSTRAINT ${rule.name}
+  CHECK (${rule.check}) NOT VALID;`,
+};

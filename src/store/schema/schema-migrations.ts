@@ -1,0 +1,34 @@
+import { m001Ledger } from './m001-ledger.ts';
+import { m002Service } from './m002-service.ts';
+import { m003Payments } from './m003-payments.ts';
+import { m004PaymentFacts } from './m004-payment-facts.ts';
+import { m005RecoveredLines } from './m005-recovered-lines.ts';
+import { m006KeyedDebits } from './m006-keyed-debits.ts';
+import type { SchemaDialect } from './schema-dialect.ts';
+import type { Migration, SchemaMigration } from './schema-migration.ts';
+
+/**
+ * tokenmeter's schema, each step once, oldest first. Money rules live here, where no caller can
+ * skip them: NOT NULL with defaults on every balance and counter, CHECKs on what can never be
+ * negative, a UNIQUE reference per idempotent entry kind, an append-only ledger.
+ *
+ * To add a step: write `mNNN-<name>.ts` exporting a SchemaMigration with the next version and a
+ * new snake_case name, its SQL over the dialect (`d.int` for integers, `d.tableOptions` after each
+ * CREATE TABLE, `d.serialId` for ids; anything else SQLite and PostgreSQL spell differently goes
+ * into SchemaDialect), and append it below. Never edit a released step: databases have applied
+ * it and will not run it again (test/store/schema-*.test.ts compares a fresh database of steps
+ * 1 to 6 with one made before the schema was written once).
+ */
+export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
+  m001Ledger,
+  m002Service,
+  m003Payments,
+  m004PaymentFacts,
+  m005RecoveredLines,
+  m006KeyedDebits,
+];
+
+/** Every step rendered in one backend's SQL. */
+export function migrationsFor(dialect: SchemaDialect): Migration[] {
+  return SCHEMA_MIGRATIONS.map((m) => ({ version: m.version, name: m.name, sql: m.sql(dialect) }));
+}
