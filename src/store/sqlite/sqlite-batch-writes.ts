@@ -27,10 +27,6 @@ const FIND_KEYS = `SELECT k.account_id, k.operation, k.key, k.fingerprint, k.res
 FROM json_each(?) AS j
 JOIN idempotency_keys AS k ON k.account_id = j.value ->> 0 AND k.operation = j.value ->> 1 AND k.key = j.value ->> 2`;
 
-/** One keyed deduction's debit; the partial UNIQUE index ledger_entries_deduction_key answers it. */
-export const FIND_DEDUCTION = `SELECT * FROM ledger_entries
-WHERE account_id = ? AND idempotency_key = ? AND kind = 'debit'`;
-
 const FIND_DEDUCTIONS = `SELECT e.* FROM json_each(?) AS j
 JOIN ledger_entries AS e ON e.account_id = j.value ->> 0 AND e.idempotency_key = j.value ->> 1 AND e.kind = 'debit'`;
 

@@ -1,0 +1,207 @@
+import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
+import { encodeCursor, int, intOrNull, type Row, requireCursor, str, toEntry } from './rows.ts';
+import type {
+  AccountListQuery,
+  AccountPage,
+  ApiKeyRecord,
+  DisputeRow,
+  KeyScope,
+  LedgerQuery,
+  PaymentEventRow,
+  PaymentListQuery,
+  ServiceStore,
+  UsageRow,
+} from './service-store.ts';
+import type { SqlDialect, SqlValue } from './sql-dialect.ts';
+import {
+  listAccountsSql,
+  listDisputesSql,
+  listPaymentsSql,
+  type OperatorSql,
+  pendingEventsSql,
+  subscriptionsOfSql,
+} from './sql-operator-reads.ts';
+import type { HistoryPage } from './store.ts';
+
+/** One statement with `?` placeholders. */
+export interface SqlStatement {
+  sql: string;
+  params: readonly SqlValue[];
+  /** A read that must see the writes before it (on the write connection); PostgreSQL reports its failure as a read's. */
+  reads?: true;
+}
+
+/**
+ * The little each backend supplies to the service queries: reads on its read connection, and
+ * writes in autocommit on its write connection, never inside another caller's open transaction.
+ */
+export interface ServiceSql {
+  readonly dialect: SqlDialect;
+  read(sql: string, params: readonly SqlValue[]): Promise<Row[]>;
+  /** The statements in order, each atomic on its own; resolves to each one's rows. */
+  write(statements: readonly SqlStatement[]): Promise<Row[][]>;
+}
+
+/** The service-side queries (keys, settings, nonces, operator reads), written once for both backends. */
+export class SqlServiceQueries implements ServiceStore {
+  private readonly sql: ServiceSql;
+  /** The operator console's reads; ids compare byte-wise, as SQLite's do by default. */
+  private readonly operator: OperatorSql;
+
+  constructor(sql: ServiceSql) {
+    this.sql = sql;
+    this.operator = { query: (text, params) => sql.read(text, params), idExpr: sql.dialect.byteOrder('id') };
+  }
+
+  async insertApiKey(key: Omit<ApiKeyRecord, 'id' | 'revokedAt'>): Promise<ApiKeyRecord> {
+    const [row] = await this.writeOne(
+      'INSERT INTO api_keys (name, scope, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+      [key.name, key.scope, key.hash, key.prefix, key.createdAt],
+    );
+    if (!row) throw new Error('api key insert returned nothing');
+    return toApiKey(row);
+  }
+
+  async findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const [row] = await this.sql.read('SELECT * FROM api_keys WHERE hash = ?', [hash]);
+    return row ? toApiKey(row) : undefined;
+  }
+
+  async listApiKeys(): Promise<ApiKeyRecord[]> {
+    return (await this.sql.read('SELECT * FROM api_keys ORDER BY id', [])).map(toApiKey);
+  }
+
+  async revokeApiKey(prefix: string, at: number): Promise<number> {
+    const rows = await this.writeOne(
+      'UPDATE api_keys SET revoked_at = ? WHERE prefix = ? AND revoked_at IS NULL RETURNING id',
+      [at, prefix],
+    );
+    return rows.length;
+  }
+
+  async settingOrInit(key: string, initial: string): Promise<string> {
+    const [, [row] = []] = await this.sql.write([
+      { sql: 'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING', params: [key, initial] },
+      { sql: 'SELECT value FROM settings WHERE key = ?', params: [key], reads: true },
+    ]);
+    return row ? str(row, 'value') : initial;
+  }
+
+  async consumeNonce(nonce: string, expiresAt: number, now: number): Promise<boolean> {
+    const [, inserted = []] = await this.sql.write([
+      { sql: 'DELETE FROM used_nonces WHERE expires_at < ?', params: [now] },
+      {
+        sql: 'INSERT INTO used_nonces (nonce, expires_at) VALUES (?, ?) ON CONFLICT (nonce) DO NOTHING RETURNING nonce',
+        params: [nonce, expiresAt],
+      },
+    ]);
+    return inserted.length === 1;
+  }
+
+  async nonceUsed(nonce: string): Promise<boolean> {
+    return (await this.sql.read('SELECT 1 AS used FROM used_nonces WHERE nonce = ?', [nonce])).length > 0;
+  }
+
+  listAccounts(options: AccountListQuery): Promise<AccountPage> {
+    return listAccountsSql(this.operator, options);
+  }
+
+  async queryLedger(q: LedgerQuery): Promise<HistoryPage> {
+    const before = q.cursor === null ? null : requireCursor(q.cursor);
+    const text = this.sql.dialect.typed('text');
+    const big = this.sql.dialect.typed('bigint');
+    const rows = await this.sql.read(
+      `SELECT * FROM ledger_entries
+       WHERE (${text} IS NULL OR account_id = ?) AND (${text} IS NULL OR kind = ?)
+         AND (${big} IS NULL OR at >= ?) AND (${big} IS NULL OR at <= ?)
+         AND (${big} IS NULL OR id < ?)
+       ORDER BY id DESC LIMIT ?`,
+      [
+        q.account ?? null,
+        q.account ?? null,
+        q.kind ?? null,
+        q.kind ?? null,
+        q.from ?? null,
+        q.from ?? null,
+        q.to ?? null,
+        q.to ?? null,
+        before,
+        before,
+        q.limit + 1,
+      ],
+    );
+    const entries = rows.slice(0, q.limit).map(toEntry);
+    const last = entries.at(-1);
+    return { entries, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]> {
+    const d = this.sql.dialect;
+    const rows = await this.sql.read(
+      `SELECT ${d.utcDay('at')} AS day, feature, -sum(amount) AS tokens, count(*) AS uses
+       FROM ledger_entries
+       WHERE kind IN ('debit', 'hold_commit') AND feature IS NOT NULL AND at >= ? AND at <= ?
+         AND (${d.typed('text')} IS NULL OR account_id = ?)
+       GROUP BY day, feature ORDER BY day, ${d.byteOrder('feature')}`,
+      [from, to, account ?? null, account ?? null],
+    );
+    return rows.map((r) => ({
+      day: str(r, 'day'),
+      feature: str(r, 'feature'),
+      tokens: int(r, 'tokens'),
+      uses: int(r, 'uses'),
+    }));
+  }
+
+  async balanceSeries(
+    account: string,
+    from: number,
+    to: number,
+    limit: number,
+  ): Promise<{ at: number; balance: number }[]> {
+    const rows = await this.sql.read(
+      `SELECT at, balance_after FROM ledger_entries WHERE account_id = ? AND at >= ? AND at <= ?
+       ORDER BY id LIMIT ?`,
+      [account, from, to, limit],
+    );
+    return rows.map((r) => ({ at: int(r, 'at'), balance: int(r, 'balance_after') }));
+  }
+
+  async firstEntryAt(account: string): Promise<number | null> {
+    const [row] = await this.sql.read('SELECT min(at) AS at FROM ledger_entries WHERE account_id = ?', [account]);
+    return row ? intOrNull(row, 'at') : null;
+  }
+
+  listPayments(query: PaymentListQuery): Promise<PaymentRow[]> {
+    return listPaymentsSql(this.operator, query);
+  }
+
+  pendingPaymentEvents(limit: number): Promise<PaymentEventRow[]> {
+    return pendingEventsSql(this.operator, limit);
+  }
+
+  listDisputes(limit: number): Promise<DisputeRow[]> {
+    return listDisputesSql(this.operator, limit);
+  }
+
+  subscriptionsOf(account: string): Promise<SubscriptionRow[]> {
+    return subscriptionsOfSql(this.operator, account);
+  }
+
+  private async writeOne(sql: string, params: readonly SqlValue[]): Promise<Row[]> {
+    const [rows = []] = await this.sql.write([{ sql, params }]);
+    return rows;
+  }
+}
+
+function toApiKey(row: Row): ApiKeyRecord {
+  return {
+    id: int(row, 'id'),
+    name: str(row, 'name'),
+    scope: str(row, 'scope') as KeyScope,
+    hash: str(row, 'hash'),
+    prefix: str(row, 'prefix'),
+    createdAt: int(row, 'created_at'),
+    revokedAt: intOrNull(row, 'revoked_at'),
+  };
+}

@@ -1,0 +1,289 @@
+import type { AccountState } from '../core/account-state.ts';
+import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
+import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
+import type { PaymentTx } from './payment-tx.ts';
+import type { RecoveryTx } from './recovery-tx.ts';
+import {
+  ACCOUNT_COLUMNS,
+  entryCells,
+  int,
+  type Row,
+  toAccount,
+  toEntry,
+  toHold,
+  toIdempotency,
+  toKeyedDebit,
+} from './rows.ts';
+import type { SqlDialect, SqlValue } from './sql-dialect.ts';
+import type {
+  BatchRead,
+  BatchSnapshot,
+  BatchWrite,
+  IdempotencyRecord,
+  KeyedDebit,
+  OverdraftGuard,
+  WriteTx,
+} from './store.ts';
+import { WriteConflictError } from './write-conflict.ts';
+
+/**
+ * The little each backend supplies to a write transaction: one statement with `?` placeholders
+ * inside it, the error a write another transaction beat raises (re-run on PostgreSQL), and its
+ * dialect.
+ */
+export interface WriteSql {
+  query(sql: string, params: readonly SqlValue[]): Promise<Row[]>;
+  conflict(message: string): Error;
+  readonly dialect: SqlDialect;
+}
+
+/** The fixed statements of a write transaction, built once per dialect. */
+interface WriteStatements {
+  lockAccount: string;
+  findDeduction: string;
+  lockHoldOwner: string;
+  insertAccount: string;
+  updateAccount: string;
+  insertEntry: string;
+  saveIdempotency: string;
+}
+
+function buildStatements(d: SqlDialect): WriteStatements {
+  const text = d.typed('text');
+  const big = d.typed('bigint');
+  // A duplicate only another transaction can have written is met with DO NOTHING, not an
+  // aborted transaction; where writers are serialized it is a bug and raises.
+  const skipRaced = (target: string) => (d.concurrentWriters ? `ON CONFLICT ${target} DO NOTHING` : '');
+  return {
+    lockAccount: `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?${d.concurrentWriters ? ' FOR UPDATE' : ''}`,
+    // One keyed deduction's debit. SQLite answers it from the partial UNIQUE index
+    // ledger_entries_deduction_key; on PostgreSQL `notIndexed` keeps it on the (idempotency_key,
+    // account_id) index, never a walk of the account's own entries (see READ_BATCH in pg-batch-writes.ts).
+    findDeduction: `SELECT * FROM ledger_entries
+WHERE ${d.notIndexed('account_id')} = ? AND idempotency_key = ? AND kind = 'debit'`,
+    lockHoldOwner: 'SELECT a.id FROM accounts a JOIN holds h ON h.account_id = a.id WHERE h.id = ? FOR UPDATE OF a',
+    // The guard is evaluated in the statement: unless exempt, an account may not open below zero.
+    insertAccount: `INSERT INTO accounts (${ACCOUNT_COLUMNS})
+SELECT ${text}, ${text}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big},
+  ${big}, ${text}, ${big}, ${big}, 1
+WHERE ${d.flag} OR ${big} + ${big} - ${big} >= 0
+${skipRaced('(id)')}
+RETURNING id`,
+    // The guard is evaluated by the database on the row as it is, not on what JavaScript believed:
+    // a guarded write may not leave `available` below zero, nor lower than it was when already below.
+    updateAccount: `UPDATE accounts SET
+  plan = ?, allocation = allocation + ${big}, purchased = purchased + ${big}, held = held + ${big},
+  used_this_cycle = ?, rolled_over = ?, cycle_anchor = ?, cycle_start = ?, last_reset = ?,
+  cycle_driver = ?, updated_at = ?, version = version + 1
+WHERE id = ? AND version = ?
+  AND (${d.flag} OR (allocation + ${big}) + (purchased + ${big}) - (held + ${big})
+                     >= ${d.least}(0, allocation + purchased - held))
+RETURNING version`,
+    insertEntry: `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta,
+  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+${skipRaced('(kind, source, reference) WHERE reference IS NOT NULL')}
+RETURNING id`,
+    saveIdempotency: `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+${skipRaced('(account_id, operation, key)')}
+RETURNING key`,
+  };
+}
+
+const STATEMENTS = new WeakMap<SqlDialect, WriteStatements>();
+
+function statementsOf(d: SqlDialect): WriteStatements {
+  let statements = STATEMENTS.get(d);
+  if (!statements) {
+    statements = buildStatements(d);
+    STATEMENTS.set(d, statements);
+  }
+  return statements;
+}
+
+/**
+ * The write operations of one transaction, written once for both backends. On PostgreSQL (READ
+ * COMMITTED) the account row lock taken by `lockAccount` serializes every writer of that
+ * account and each later statement sees what the previous lock holder committed; on SQLite the
+ * caller holds BEGIN IMMEDIATE. The group-commit methods stay with each backend.
+ */
+export abstract class SqlWriteTx implements WriteTx {
+  protected readonly sql: WriteSql;
+  private readonly statements: WriteStatements;
+  abstract readonly payments: PaymentTx;
+  abstract readonly recovery: RecoveryTx;
+
+  constructor(sql: WriteSql) {
+    this.sql = sql;
+    this.statements = statementsOf(sql.dialect);
+  }
+
+  abstract openBatch(read: BatchRead): Promise<BatchSnapshot>;
+  abstract allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]>;
+  abstract writeBatch(write: BatchWrite): Promise<void>;
+
+  async lockAccount(id: string): Promise<AccountState | undefined> {
+    // On SQLite BEGIN IMMEDIATE already holds the database's write lock: the row cannot change under us.
+    const [row] = await this.sql.query(this.statements.lockAccount, [id]);
+    return row ? toAccount(row) : undefined;
+  }
+
+  async findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const [row] = await this.sql.query(
+      'SELECT * FROM idempotency_keys WHERE account_id = ? AND operation = ? AND key = ?',
+      [account, operation, key],
+    );
+    return row ? toIdempotency(row) : undefined;
+  }
+
+  async findDeduction(account: string, key: string): Promise<KeyedDebit | undefined> {
+    // After lockAccount: a new statement sees the debit of any transaction that held the lock
+    // before us. (A debit raced in by an account's creation hits the unique index: retried.)
+    const [row] = await this.sql.query(this.statements.findDeduction, [account, key]);
+    return row ? toKeyedDebit(row) : undefined;
+  }
+
+  async findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined> {
+    const [row] = await this.sql.query('SELECT * FROM ledger_entries WHERE kind = ? AND source = ? AND reference = ?', [
+      kind,
+      source,
+      reference,
+    ]);
+    return row ? toEntry(row) : undefined;
+  }
+
+  async entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]> {
+    if (kinds.length === 0) return [];
+    const rows = await this.sql.query(
+      `SELECT * FROM ledger_entries WHERE account_id = ? AND at >= ? AND kind IN (${kinds.map(() => '?').join(', ')})
+       ORDER BY id`,
+      [account, since, ...kinds],
+    );
+    return rows.map(toEntry);
+  }
+
+  async getHold(id: number): Promise<Hold | undefined> {
+    if (this.sql.dialect.concurrentWriters) {
+      // Settling reads the hold before it loads the account. Lock the owning account first (the
+      // order every writer uses: account, then its holds), then read the hold in a new statement,
+      // which sees what the previous lock holder committed: two settlements of one hold cannot
+      // both find it active.
+      const [owner] = await this.sql.query(this.statements.lockHoldOwner, [id]);
+      if (!owner) return undefined;
+    }
+    const [row] = await this.sql.query('SELECT * FROM holds WHERE id = ?', [id]);
+    return row ? toHold(row) : undefined;
+  }
+
+  async expiredHolds(account: string, now: number): Promise<Hold[]> {
+    const rows = await this.sql.query(
+      "SELECT * FROM holds WHERE account_id = ? AND status = 'active' AND expires_at <= ? ORDER BY id",
+      [account, now],
+    );
+    return rows.map(toHold);
+  }
+
+  async insertAccount(s: AccountState, guard: OverdraftGuard): Promise<void> {
+    const rows = await this.sql.query(this.statements.insertAccount, [
+      s.id,
+      s.plan,
+      s.allocation,
+      s.purchased,
+      s.held,
+      s.usedThisCycle,
+      s.rolledOver,
+      s.cycleAnchor,
+      s.cycleStart,
+      s.lastReset,
+      s.cycleDriver,
+      s.createdAt,
+      s.updatedAt,
+      guard === 'exempt',
+      s.allocation,
+      s.purchased,
+      s.held,
+    ]);
+    if (rows.length === 1) return;
+    // Nothing inserted: either the guard refused, or (with concurrent writers) another transaction
+    // created the account after our lockAccount found none (its commit is visible to this new statement).
+    if (this.sql.dialect.concurrentWriters) {
+      const exists = await this.sql.query('SELECT 1 FROM accounts WHERE id = ?', [s.id]);
+      if (exists.length > 0) throw this.sql.conflict(`account ${s.id} was created concurrently`);
+    }
+    throw new WriteConflictError(`account ${s.id} would open below zero`);
+  }
+
+  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void> {
+    const da = after.allocation - before.allocation;
+    const dp = after.purchased - before.purchased;
+    const dh = after.held - before.held;
+    const rows = await this.sql.query(this.statements.updateAccount, [
+      after.plan,
+      da,
+      dp,
+      dh,
+      after.usedThisCycle,
+      after.rolledOver,
+      after.cycleAnchor,
+      after.cycleStart,
+      after.lastReset,
+      after.cycleDriver,
+      after.updatedAt,
+      before.id,
+      before.version,
+      guard === 'exempt',
+      da,
+      dp,
+      dh,
+    ]);
+    if (rows.length !== 1) {
+      throw new WriteConflictError(`account ${before.id} changed since version ${before.version} or would overdraw`);
+    }
+  }
+
+  async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {
+    const ids: number[] = [];
+    for (const e of entries) {
+      const [row] = await this.sql.query(this.statements.insertEntry, entryCells(e));
+      if (!row) throw this.sql.conflict(`${e.kind} ${e.source}/${e.reference} was recorded by another transaction`);
+      ids.push(int(row, 'id'));
+    }
+    return ids;
+  }
+
+  async insertHold(h: NewHold): Promise<number> {
+    const [row] = await this.sql.query(
+      `INSERT INTO holds (account_id, amount, feature, created_at, expires_at, idempotency_key)
+       VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+      [h.account, h.amount, h.feature, h.createdAt, h.expiresAt, h.idempotencyKey],
+    );
+    if (!row) throw new Error('hold insert returned no id');
+    return int(row, 'id');
+  }
+
+  async closeHolds(closures: readonly HoldClosure[]): Promise<void> {
+    for (const c of closures) {
+      const rows = await this.sql.query(
+        'UPDATE holds SET status = ?, charged = ?, closed_at = ? WHERE id = ? AND status = ? RETURNING id',
+        [c.status, c.charged, c.closedAt, c.id, c.from],
+      );
+      // Holds close under their account's lock, which getHold takes too, so this is not
+      // expected; if it happens on PostgreSQL, a re-run sees the hold as it is.
+      if (rows.length !== 1) throw this.sql.conflict(`hold ${c.id} is no longer ${c.from}`);
+    }
+  }
+
+  async saveIdempotency(r: IdempotencyRecord): Promise<void> {
+    const rows = await this.sql.query(this.statements.saveIdempotency, [
+      r.account,
+      r.operation,
+      r.key,
+      r.fingerprint,
+      r.response,
+      r.createdAt,
+    ]);
+    // Another transaction answered this key first: re-run, and the re-run replays its answer.
+    if (rows.length !== 1) throw this.sql.conflict(`idempotency key ${r.key} was used concurrently`);
+  }
+}
