@@ -1,5 +1,6 @@
 import { type AccountState, availableOf } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../../core/entry.ts';
+import type { Grant } from '../../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../../store/payment-tx.ts';
 import type { RecoveryTx } from '../../store/recovery-tx.ts';
@@ -9,6 +10,7 @@ import type {
   DeductionRef,
   IdempotencyRecord,
   IdempotencyRef,
+  IdTable,
   KeyedDebit,
   OverdraftGuard,
   WriteTx,
@@ -67,9 +69,9 @@ export class BatchTx implements WriteTx {
   private readonly newKeys = new Map<string, IdempotencyRecord>();
   /** Keyed debits by (account, key): read for the batch (null: none stored), then this batch's own. */
   private readonly deductions = new Map<string, KeyedDebit | null>();
-  private readonly idPools: Record<'ledger_entries' | 'holds', number[]> = { ledger_entries: [], holds: [] };
+  private readonly idPools: Record<IdTable, number[]> = { ledger_entries: [], holds: [], grants: [] };
   private readonly operations: number;
-  private readonly reserved = new Set<'ledger_entries' | 'holds'>();
+  private readonly reserved = new Set<IdTable>();
 
   private constructor(tx: WriteTx, horizon: number, operations: number) {
     this.tx = tx;
@@ -162,6 +164,26 @@ export class BatchTx implements WriteTx {
     if (!hold) return undefined;
     const closure = this.closures.get(id);
     return closure ? { ...hold, ...closure } : hold;
+  }
+
+  grantsById(account: string, ids: readonly number[]): Promise<Grant[]> {
+    return this.tx.grantsById(account, ids);
+  }
+
+  async entriesByReferencePrefix(account: string, source: string, prefix: string): Promise<LedgerEntry[]> {
+    const stored = await this.tx.entriesByReferencePrefix(account, source, prefix);
+    const pending = this.entries.filter(
+      (e) => e.account === account && e.source === source && e.reference?.startsWith(prefix) === true,
+    );
+    return [...stored, ...pending];
+  }
+
+  findGrant(account: string, source: string, reference: string): Promise<Grant | undefined> {
+    return this.tx.findGrant(account, source, reference);
+  }
+
+  grantIds(count: number): Promise<number[]> {
+    return this.takeIds('grants', count);
   }
 
   async expiredHolds(account: string, now: number): Promise<Hold[]> {
@@ -262,14 +284,14 @@ export class BatchTx implements WriteTx {
     await this.tx.writeBatch(write);
   }
 
-  private async takeIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
+  private async takeIds(table: IdTable, count: number): Promise<number[]> {
     const pool = this.idPools[table];
     if (pool.length < count) {
       // Ledger ids for the whole batch come with `open`; holds' on first need, one for each
       // operation of the batch; past those, a block at a time.
       // Ids reserved and not used are never written: SQLite's next batch starts after the last
       // written one; on PostgreSQL they are gaps, as after any rollback.
-      const extra = this.reserved.has(table) || table === 'ledger_entries' ? ID_BLOCK : this.operations - 1;
+      const extra = this.reserved.has(table) || table !== 'holds' ? ID_BLOCK : this.operations - 1;
       this.reserved.add(table);
       pool.push(...(await this.tx.allocateIds(table, count - pool.length + extra)));
     }
