@@ -26,7 +26,13 @@ export function restartCycleOnPlan(
     allocation > 0
       ? grantMoveParts(
           state,
-          { category: 'included', tokens: allocation, expiresAt: nextBoundaryAfter(now, now), source: 'plan_change', reference: BY_ID_REFERENCE },
+          {
+            category: 'included',
+            tokens: allocation,
+            expiresAt: nextBoundaryAfter(now, now),
+            source: 'plan_change',
+            reference: BY_ID_REFERENCE,
+          },
           now,
           { paysDebt: false },
         )

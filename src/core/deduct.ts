@@ -1,7 +1,7 @@
 import { type AccountState, availableOf, balanceOf } from './account-state.ts';
 import type { Feature } from './catalog.ts';
-import { refusalMessage } from './messages.ts';
 import { chargeMoves } from './grant-draws.ts';
+import { refusalMessage } from './messages.ts';
 import { type Posted, post } from './posting.ts';
 
 export interface InsufficientTokens {

@@ -1,6 +1,6 @@
 import type { AccountState } from './account-state.ts';
-import { type GrantSpec, grantMoveParts } from './grant-create.ts';
 import type { Grant } from './grant.ts';
+import { type GrantSpec, grantMoveParts } from './grant-create.ts';
 import { type Posted, post } from './posting.ts';
 
 /**

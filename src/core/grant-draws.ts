@@ -45,7 +45,12 @@ export function drawGrants(state: AccountState, amount: number, now: number, sco
  * exempt operation may leave a debt: a guarded one was refused before it got here when the
  * available balance could not pay, and the store's guard refuses it again if it somehow could not.
  */
-export function chargeMoves(state: AccountState, amount: number, now: number, scope: DrawScope = {}): {
+export function chargeMoves(
+  state: AccountState,
+  amount: number,
+  now: number,
+  scope: DrawScope = {},
+): {
   grantMoves: GrantMove[];
   debtDelta: number;
 } {

@@ -2,8 +2,8 @@ import type { AccountState } from './account-state.ts';
 import type { EntryDraft } from './entry.ts';
 import type { Grant } from './grant.ts';
 import { isPastExpiry } from './grant.ts';
-import { post } from './posting.ts';
 import type { Posted } from './posting.ts';
+import { post } from './posting.ts';
 
 type Due = { at: number; grant: Grant; what: 'activate' | 'expire' };
 

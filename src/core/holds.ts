@@ -1,7 +1,7 @@
 import { type AccountState, availableOf } from './account-state.ts';
 import { type InsufficientTokens, refuse } from './deduct.ts';
-import type { Hold, HoldClosure } from './hold.ts';
 import { chargeMoves } from './grant-draws.ts';
+import type { Hold, HoldClosure } from './hold.ts';
 import { type Posted, post } from './posting.ts';
 
 /** Reserves `amount` when the available balance covers it, refused exactly like a deduction. */

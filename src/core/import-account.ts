@@ -1,8 +1,8 @@
 import { blankAccount } from './account-state.ts';
 import type { Plan } from './catalog.ts';
 import { nextBoundaryAfter } from './cycles.ts';
-import { grantMoveParts } from './grant-create.ts';
 import type { GrantMove } from './grant.ts';
+import { grantMoveParts } from './grant-create.ts';
 import { type Posted, post } from './posting.ts';
 
 /** The `source` of an imported account's opening_balance entry; its reference is the account id. */
@@ -33,14 +33,26 @@ export function openImported(
   const blank = blankAccount(input.account, input.plan.id, now);
   const included = grantMoveParts(
     blank,
-    { category: 'included', tokens: allocation, expiresAt: nextBoundaryAfter(now, now), source: IMPORT_SOURCE, reference: input.account },
+    {
+      category: 'included',
+      tokens: allocation,
+      expiresAt: nextBoundaryAfter(now, now),
+      source: IMPORT_SOURCE,
+      reference: input.account,
+    },
     now,
     { paysDebt: false },
   );
   const withIncluded = { ...blank, grants: [...included.newGrants] };
   const paid = grantMoveParts(
     withIncluded,
-    { category: 'paid', tokens: Math.max(purchased, 1), expiresAt: null, source: IMPORT_SOURCE, reference: `${input.account}:paid` },
+    {
+      category: 'paid',
+      tokens: Math.max(purchased, 1),
+      expiresAt: null,
+      source: IMPORT_SOURCE,
+      reference: `${input.account}:paid`,
+    },
     now,
     { paysDebt: false },
   );

@@ -1,8 +1,8 @@
 import type { AccountState } from './account-state.ts';
 import type { Plan } from './catalog.ts';
 import type { EntryDraft } from './entry.ts';
-import { grantMoveParts } from './grant-create.ts';
 import type { GrantMove } from './grant.ts';
+import { grantMoveParts } from './grant-create.ts';
 import { type Move, type Posted, post } from './posting.ts';
 
 /** Where a new cycle's grant comes from, and when it ends (null: a subscription's next invoice). */
@@ -19,7 +19,12 @@ export interface CycleLink {
  * included grants end, with nothing remaining. Posted even for a zero allocation: the entry's
  * reference is what marks the cycle as renewed.
  */
-export function renewIncluded(state: AccountState, plan: Plan, link: CycleLink, at: number): Posted & {
+export function renewIncluded(
+  state: AccountState,
+  plan: Plan,
+  link: CycleLink,
+  at: number,
+): Posted & {
   rollover: number;
 } {
   const open = state.grants.filter((g) => g.category === 'included' && g.status === 'active');

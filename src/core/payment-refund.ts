@@ -1,6 +1,6 @@
 import type { AccountState } from './account-state.ts';
-import { chargeMoves } from './grant-draws.ts';
 import { type GrantMove, isPastExpiry } from './grant.ts';
+import { chargeMoves } from './grant-draws.ts';
 import { type Posted, post } from './posting.ts';
 
 /**
@@ -33,7 +33,8 @@ export function decideTakeBackStep(
   now: number,
 ): Posted {
   if (step === 0) return { state, entries: [] };
-  if (step < 0) return post(state, { kind: 'debit_reversal', ...reversalMoves(state, -step, history, now), ...link }, now);
+  if (step < 0)
+    return post(state, { kind: 'debit_reversal', ...reversalMoves(state, -step, history, now), ...link }, now);
   const categories = from.kind === 'purchased' ? (['paid'] as const) : (['included', 'paid'] as const);
   return post(
     state,

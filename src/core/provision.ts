@@ -26,7 +26,11 @@ export function provision(id: string, plan: Plan, now: number): Posted {
     { paysDebt: false },
   );
   const bonus = plan.signupBonus;
-  const opened = postAll(blank, [{ kind: 'opening_balance', ...(plan.monthlyAllocation > 0 ? opening : {}), ...ref }], now);
+  const opened = postAll(
+    blank,
+    [{ kind: 'opening_balance', ...(plan.monthlyAllocation > 0 ? opening : {}), ...ref }],
+    now,
+  );
   if (!bonus) return opened;
   const grant = grantMoveParts(
     opened.state,
@@ -42,6 +46,10 @@ export function provision(id: string, plan: Plan, now: number): Posted {
     now,
     { paysDebt: false },
   );
-  const bonusPosted = postAll(opened.state, [{ kind: 'grant', ...grant, reason: 'Sign-up bonus', actor: 'system' }], now);
+  const bonusPosted = postAll(
+    opened.state,
+    [{ kind: 'grant', ...grant, reason: 'Sign-up bonus', actor: 'system' }],
+    now,
+  );
   return { state: bonusPosted.state, entries: [...opened.entries, ...bonusPosted.entries] };
 }

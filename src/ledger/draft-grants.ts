@@ -1,5 +1,5 @@
-import type { Posted } from '../core/posting.ts';
 import { BY_ID_REFERENCE } from '../core/grant-create.ts';
+import type { Posted } from '../core/posting.ts';
 import type { WriteTx } from '../store/store.ts';
 
 /**

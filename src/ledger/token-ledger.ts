@@ -1,8 +1,8 @@
 import { requireAccountId } from '../core/account-id.ts';
 import type { BalanceView } from '../core/balance-view.ts';
 import type { Catalog } from '../core/catalog.ts';
-import type { Grant } from '../core/grant.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
+import type { Grant } from '../core/grant.ts';
 import { type Hold, isLive } from '../core/hold.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
@@ -11,13 +11,12 @@ import { GroupCommitter } from './batch/group-committer.ts';
 import type { LedgerContext } from './context.ts';
 import { OperatorQueries } from './operator-queries.ts';
 import { adjust } from './ops/adjust.ts';
-import { grant } from './ops/grant.ts';
-import { listGrants, voidGrant } from './ops/void-grant.ts';
 import { check } from './ops/check.ts';
 import { createAccount } from './ops/create-account.ts';
 import { credit } from './ops/credit.ts';
 import { deduct } from './ops/deduct.ts';
 import { getBalance } from './ops/get-balance.ts';
+import { grant } from './ops/grant.ts';
 import { balanceAt, history } from './ops/history.ts';
 import { importAccount, importAccounts } from './ops/import-accounts.ts';
 import { type RecoveryInput, type RecoveryOutcome, recordRecovery } from './ops/record-recovery.ts';
@@ -25,9 +24,9 @@ import { reserve } from './ops/reserve.ts';
 import { type Recalled, type ResponseScope, recallResponse, rememberResponse } from './ops/responses.ts';
 import { setPlan } from './ops/set-plan.ts';
 import { commitHold, releaseHold } from './ops/settle-hold.ts';
+import { listGrants, voidGrant } from './ops/void-grant.ts';
 import { PaymentLedger } from './payments/payment-ledger.ts';
 import type {
-  GrantInput,
   AdjustInput,
   AdjustResult,
   CheckInput,
@@ -36,6 +35,7 @@ import type {
   CreditResult,
   DeductInput,
   DeductResult,
+  GrantInput,
   History,
   HistoryOptions,
   HoldResult,

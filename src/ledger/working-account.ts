@@ -6,8 +6,8 @@ import { expireHolds } from '../core/holds.ts';
 import type { Posted } from '../core/posting.ts';
 import { provision } from '../core/provision.ts';
 import { bringUpToDate } from '../core/renewal.ts';
-import { assignGrantIds } from './draft-grants.ts';
 import type { OverdraftGuard, WriteTx } from '../store/store.ts';
+import { assignGrantIds } from './draft-grants.ts';
 
 /**
  * One account inside a write transaction: loaded (and locked) once, brought up to the

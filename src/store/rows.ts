@@ -140,6 +140,9 @@ export function toGrant(row: Row): Grant {
   };
 }
 
+/** The grants a write may change (see `AccountState.grants`): scheduled, active with tokens left, and open included ones. */
+export const LIVE_GRANT = "(status = 'scheduled' OR (status = 'active' AND (remaining > 0 OR category = 'included')))";
+
 /** A grant's values in the order of GRANT_COLUMNS. */
 export function grantCells(g: Grant): Cell[] {
   return [
@@ -213,6 +216,11 @@ export function decodeCursor(cursor: string): number | null {
   const match = /^e:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
   return match?.[1] ? Number(match[1]) : null;
 }
+
+/** The ledger_entries columns an insert names, in `entryCells` order. */
+export const ENTRY_INSERT_COLUMNS = `account_id, kind, amount, allocation_delta, purchased_delta, promotional_delta,
+  debt_delta, grant_moves, balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at,
+  held_after`;
 
 /** A value bound to a placeholder by either store. */
 export type Cell = string | number | null;

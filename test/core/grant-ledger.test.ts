@@ -40,8 +40,16 @@ function assertConsistent(state: AccountState, entries: readonly EntryDraft[]): 
     for (const m of e.grantMoves) moved.set(m.grant, (moved.get(m.grant) ?? 0) + m.delta);
   }
   const sum = (pick: (e: EntryDraft) => number) => entries.reduce((s, e) => s + pick(e), 0);
-  assert.equal(balanceOf(state), sum((e) => e.amount), 'balance = Σ entries');
-  assert.equal(state.debt, sum((e) => e.debtDelta), 'debt = Σ debt moves');
+  assert.equal(
+    balanceOf(state),
+    sum((e) => e.amount),
+    'balance = Σ entries',
+  );
+  assert.equal(
+    state.debt,
+    sum((e) => e.debtDelta),
+    'debt = Σ debt moves',
+  );
   assert.ok(state.debt >= 0);
   for (const g of state.grants) {
     assert.equal(g.remaining, moved.get(g.id) ?? 0, `grant ${g.id}: remaining = Σ its moves`);
@@ -63,7 +71,12 @@ function assertConsistent(state: AccountState, entries: readonly EntryDraft[]): 
 describe('grants in core', () => {
   it('a new free account opens with an included grant of 100, spent before purchased tokens', () => {
     let p = store(provision('u1', free, T0));
-    p = store(stepped(p, decideCredit(p.state, 500, 'purchase', { source: 'test', reference: 'cs_1', reason: null, actor: null }, T0)));
+    p = store(
+      stepped(
+        p,
+        decideCredit(p.state, 500, 'purchase', { source: 'test', reference: 'cs_1', reason: null, actor: null }, T0),
+      ),
+    );
     const d = decideDeduct(p.state, { ...feature, cost: 150 }, 1, null, T0 + 1);
     assert.ok(d.ok);
     assert.equal(d.state.allocation, 0);
@@ -73,7 +86,11 @@ describe('grants in core', () => {
 
   it('a promotional grant expiring sooner is spent first; at its expiry what is left leaves the balance once', () => {
     let p = store(provision('u1', free, T0));
-    const g = decideGrant(p.state, { category: 'promotional', tokens: 50, expiresAt: T0 + 10 * DAY, source: 'grant', reference: 'bonus' }, T0);
+    const g = decideGrant(
+      p.state,
+      { category: 'promotional', tokens: 50, expiresAt: T0 + 10 * DAY, source: 'grant', reference: 'bonus' },
+      T0,
+    );
     p = store(stepped(p, g));
     assert.equal(burnOrder(p.state.grants, T0, T0 + 31 * DAY)[0]?.category, 'promotional');
     const d = decideDeduct(p.state, feature, 20, null, T0 + DAY);
@@ -81,7 +98,10 @@ describe('grants in core', () => {
     p = stepped(p, d);
     assert.equal(p.state.promotional, 30);
     const later = bringUpToDate(p.state, free, T0 + 11 * DAY);
-    assert.deepEqual(later.entries.map((e) => [e.kind, e.amount]), [['grant_expiry', -30]]);
+    assert.deepEqual(
+      later.entries.map((e) => [e.kind, e.amount]),
+      [['grant_expiry', -30]],
+    );
     assert.equal(balanceOf(later.state), 100);
     assert.equal(bringUpToDate(later.state, free, T0 + 12 * DAY).entries.length, 0);
   });
@@ -91,16 +111,39 @@ describe('grants in core', () => {
     p = stepped(p, decideAdjust(p.state, -300, 'mistake', 'ops', T0));
     assert.equal(p.state.debt, 200);
     assert.equal(balanceOf(p.state), -200);
-    p = store(stepped(p, decideGrant(p.state, { category: 'promotional', tokens: 50, expiresAt: null, source: 'grant', reference: 'x' }, T0)));
+    p = store(
+      stepped(
+        p,
+        decideGrant(
+          p.state,
+          { category: 'promotional', tokens: 50, expiresAt: null, source: 'grant', reference: 'x' },
+          T0,
+        ),
+      ),
+    );
     assert.equal(p.state.debt, 200);
-    p = store(stepped(p, decideCredit(p.state, 500, 'purchase', { source: 't', reference: 'cs', reason: null, actor: null }, T0)));
+    p = store(
+      stepped(
+        p,
+        decideCredit(p.state, 500, 'purchase', { source: 't', reference: 'cs', reason: null, actor: null }, T0),
+      ),
+    );
     assert.equal(p.state.debt, 0);
     assert.equal(balanceOf(p.state), 350);
   });
 
   it('voiding a grant removes what remains of it, once', () => {
     let p = store(provision('u1', free, T0));
-    p = store(stepped(p, decideGrant(p.state, { category: 'promotional', tokens: 40, expiresAt: null, source: 'grant', reference: 'y' }, T0)));
+    p = store(
+      stepped(
+        p,
+        decideGrant(
+          p.state,
+          { category: 'promotional', tokens: 40, expiresAt: null, source: 'grant', reference: 'y' },
+          T0,
+        ),
+      ),
+    );
     const id = p.state.grants.find((g) => g.category === 'promotional')?.id ?? 0;
     p = stepped(p, decideVoid(p.state, id, 'abuse', 'ops', T0));
     assert.equal(balanceOf(p.state), 100);
@@ -110,7 +153,13 @@ describe('grants in core', () => {
   it('property: any sequence of grants, charges, corrections, voids and time keeps every invariant', () => {
     const op = fc.oneof(
       fc.record({ t: fc.constant('deduct' as const), n: fc.integer({ min: 1, max: 400 }) }),
-      fc.record({ t: fc.constant('grant' as const), n: fc.integer({ min: 1, max: 500 }), paid: fc.boolean(), days: fc.option(fc.integer({ min: 1, max: 60 })), priority: fc.integer({ min: 0, max: 100 }) }),
+      fc.record({
+        t: fc.constant('grant' as const),
+        n: fc.integer({ min: 1, max: 500 }),
+        paid: fc.boolean(),
+        days: fc.option(fc.integer({ min: 1, max: 60 })),
+        priority: fc.integer({ min: 0, max: 100 }),
+      }),
       fc.record({ t: fc.constant('adjust' as const), n: fc.integer({ min: -600, max: 600 }).filter((n) => n !== 0) }),
       fc.record({ t: fc.constant('void' as const), n: fc.nat() }),
       fc.record({ t: fc.constant('wait' as const), n: fc.integer({ min: 1, max: 40 }) }),
@@ -134,7 +183,18 @@ describe('grants in core', () => {
               assert.equal(d.entries[0]?.debtDelta, 0, 'a guarded charge never makes a debt');
             } else assert.ok(availableOf(p.state) < o.n);
           } else if (o.t === 'grant') {
-            step = decideGrant(p.state, { category: o.paid ? 'paid' : 'promotional', tokens: o.n, priority: o.priority, expiresAt: o.days === null ? null : now + o.days * DAY, source: 'grant', reference: `r${refs++}` }, now);
+            step = decideGrant(
+              p.state,
+              {
+                category: o.paid ? 'paid' : 'promotional',
+                tokens: o.n,
+                priority: o.priority,
+                expiresAt: o.days === null ? null : now + o.days * DAY,
+                source: 'grant',
+                reference: `r${refs++}`,
+              },
+              now,
+            );
           } else if (o.t === 'adjust') {
             step = decideAdjust(p.state, o.n, 'fix', 'ops', now);
           } else if (o.t === 'void') {

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccountState } from '../../core/account-state.ts';
+import { type AccountState, availableOf, balanceOf } from '../../core/account-state.ts';
 import { invalid } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { SubscriptionRow } from '../../ledger/operator-queries.ts';
@@ -39,11 +39,11 @@ function actorOf(request: FastifyRequest): string {
 }
 
 function accountRow(a: AccountState): JsonObject {
-  const available = a.allocation + a.purchased - a.held;
+  const available = availableOf(a);
   return {
     account: a.id,
     plan: a.plan,
-    balance: a.allocation + a.purchased,
+    balance: balanceOf(a),
     available,
     held: a.held,
     used_this_cycle: a.usedThisCycle,

@@ -1,9 +1,15 @@
 import { requireAccountId } from '../../core/account-id.ts';
 import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
-import { TokenmeterError, invalid } from '../../core/errors.ts';
+import { invalid, TokenmeterError } from '../../core/errors.ts';
+import {
+  CALLER_GRANT_CATEGORIES,
+  type CallerGrantCategory,
+  type Grant,
+  MAX_PRIORITY,
+  MIN_PRIORITY,
+} from '../../core/grant.ts';
 import { BY_ID_REFERENCE, type GrantSpec } from '../../core/grant-create.ts';
 import { decideGrant } from '../../core/grant-decision.ts';
-import { CALLER_GRANT_CATEGORIES, type CallerGrantCategory, type Grant, MAX_PRIORITY, MIN_PRIORITY } from '../../core/grant.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
 import type { GrantInput } from '../types.ts';
@@ -63,9 +69,11 @@ function checkGrant(input: GrantInput, now: number): GrantSpec & { priority: num
     throw invalid('category', `must be one of ${CALLER_GRANT_CATEGORIES.join(', ')}`);
   }
   const category = input.category as CallerGrantCategory;
-  const priority = input.priority === undefined ? 50 : requireInt('priority', input.priority, MIN_PRIORITY, MAX_PRIORITY);
+  const priority =
+    input.priority === undefined ? 50 : requireInt('priority', input.priority, MIN_PRIORITY, MAX_PRIORITY);
   const effectiveAt = input.effectiveAt === undefined ? undefined : requireTime('effectiveAt', input.effectiveAt);
-  const expiresAt = input.expiresAt === undefined || input.expiresAt === null ? null : requireTime('expiresAt', input.expiresAt);
+  const expiresAt =
+    input.expiresAt === undefined || input.expiresAt === null ? null : requireTime('expiresAt', input.expiresAt);
   if (expiresAt !== null && expiresAt <= now) throw invalid('expiresAt', 'is already past');
   if (expiresAt !== null && effectiveAt !== undefined && expiresAt <= effectiveAt) {
     throw invalid('expiresAt', 'must be after effectiveAt');

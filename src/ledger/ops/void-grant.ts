@@ -1,13 +1,16 @@
+import { requireInt } from '../../core/amounts.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import { decideVoid } from '../../core/grant-void.ts';
-import { requireInt } from '../../core/amounts.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
 import { WorkingAccount } from '../working-account.ts';
 
 /** Voids a grant: what remains of it leaves the balance, as a `grant_void` entry with the reason. */
-export async function voidGrant(ctx: LedgerContext, input: { id: number; reason: string; actor: string }): Promise<Grant> {
+export async function voidGrant(
+  ctx: LedgerContext,
+  input: { id: number; reason: string; actor: string },
+): Promise<Grant> {
   const id = requireInt('id', input.id, 1, Number.MAX_SAFE_INTEGER);
   const reason = requireText('reason', input.reason, 500);
   const actor = requireText('actor', input.actor, 200);

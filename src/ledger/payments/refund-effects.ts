@@ -46,7 +46,11 @@ async function settle(s: PaymentSession, paymentIntent: string, eventId: string,
       ...(await s.tx.entriesByReferencePrefix(p.account, s.provider, prefix)),
       ...working.entries.filter((e) => e.source === s.provider && e.reference?.startsWith(prefix)),
     ].filter((e) => e.kind === 'payment_refund' || e.kind === 'debit_reversal');
-    if (step < 0) await working.loadGrants(s.tx, history.flatMap((e) => e.grantMoves.map((m) => m.grant)));
+    if (step < 0)
+      await working.loadGrants(
+        s.tx,
+        history.flatMap((e) => e.grantMoves.map((m) => m.grant)),
+      );
     // A top-up's own grant is drawn first; a period's allocation is the soonest-ending included grant.
     const own = working.state.grants.find((g) => g.source === s.provider && g.reference === p.reference);
     const from = { kind: p.kind === 'plan' ? ('allocation' as const) : ('purchased' as const), grant: own?.id ?? null };

@@ -19,6 +19,11 @@ export interface NewRowsCheck {
  * is exactly the text the migrations have always run (test/store/schema-sqlite.test.ts).
  */
 export interface SchemaDialect {
+  /**
+   * Which backend: for the one kind of step the two cannot share, changing a table's CHECK (SQLite
+   * rebuilds the table, PostgreSQL replaces the constraint; see m007-grants.ts).
+   */
+  readonly backend: 'sqlite' | 'postgres';
   /** Every amount, time, counter and id: SQLite's INTEGER is 64-bit, PostgreSQL's bigint. */
   readonly int: string;
   /** What follows a CREATE TABLE's closing parenthesis. */
@@ -41,6 +46,7 @@ export interface SchemaDialect {
  * never handed out again. Triggers guard what SQLite has no constraint for.
  */
 export const SQLITE_SCHEMA: SchemaDialect = {
+  backend: 'sqlite',
   int: 'INTEGER',
   tableOptions: ' STRICT',
   serialId: 'INTEGER PRIMARY KEY AUTOINCREMENT',
@@ -61,6 +67,7 @@ CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
  * TRUNCATE too; a NOT VALID check for a rule only new rows must meet.
  */
 export const PG_SCHEMA: SchemaDialect = {
+  backend: 'postgres',
   int: 'bigint',
   tableOptions: '',
   serialId: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
