@@ -1,4 +1,4 @@
-import type { AccountState } from '../core/account-state.ts';
+import { type AccountState, availableOf } from '../core/account-state.ts';
 import { type Catalog, findPlan } from '../core/catalog.ts';
 import type { EntryDraft } from '../core/entry.ts';
 import type { HoldClosure } from '../core/hold.ts';
@@ -20,12 +20,15 @@ export class WorkingAccount {
   state: AccountState;
   entries: EntryDraft[];
   readonly closures: HoldClosure[];
+  /** How much what fell due by the clock changed the available balance on load (see `WriteTx.updateAccount`). */
+  readonly catchUp: number;
 
   private constructor(stored: AccountState | null, posted: Posted, closures: HoldClosure[]) {
     this.stored = stored;
     this.state = posted.state;
     this.entries = [...posted.entries];
     this.closures = closures;
+    this.catchUp = stored ? availableOf(posted.state) - availableOf(stored) : 0;
   }
 
   /** Loads and locks an account; a missing one is provisioned on `newPlan` (default: the config's). */
@@ -70,7 +73,7 @@ export class WorkingAccount {
     const assigned = await assignGrantIds(tx, { state: this.state, entries: this.entries });
     this.state = assigned.state;
     this.entries = assigned.entries;
-    if (this.stored) await tx.updateAccount(this.stored, this.state, guard);
+    if (this.stored) await tx.updateAccount(this.stored, this.state, guard, this.catchUp);
     else await tx.insertAccount(this.state, guard);
     if (this.closures.length > 0) await tx.closeHolds(this.closures);
     return this.entries.length > 0 ? tx.insertEntries(this.entries) : [];

@@ -100,7 +100,7 @@ RETURNING id`,
 WHERE id = ? AND version = ?
   AND (${d.flag} OR (allocation + ${big}) + (purchased + ${big}) + (promotional + ${big}) - (debt + ${big})
                      - (held + ${big})
-                     >= ${d.least}(0, allocation + purchased + promotional - debt - held))
+                     >= ${d.least}(0, allocation + purchased + promotional - debt - held + ${big}))
 RETURNING version`,
     insertEntry: `INSERT INTO ledger_entries (${ENTRY_INSERT_COLUMNS})
 VALUES (${Array(18).fill('?').join(', ')})
@@ -293,7 +293,7 @@ export abstract class SqlWriteTx implements WriteTx {
     throw new WriteConflictError(`account ${s.id} would open below zero`);
   }
 
-  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void> {
+  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp = 0): Promise<void> {
     const da = after.allocation - before.allocation;
     const dp = after.purchased - before.purchased;
     const dpr = after.promotional - before.promotional;
@@ -321,6 +321,7 @@ export abstract class SqlWriteTx implements WriteTx {
       dpr,
       dd,
       dh,
+      catchUp,
     ]);
     if (rows.length !== 1) {
       throw new WriteConflictError(`account ${before.id} changed since version ${before.version} or would overdraw`);

@@ -87,8 +87,14 @@ export interface WriteTx {
    * UPDATE of `remaining` guarded in the write (`remaining + delta` within 0..tokens, the status
    * still the one read). Throws when any row did not match (a bug or a lost race), so the
    * transaction rolls back.
+   *
+   * `catchUp`: how much what fell due by the clock in this write (renewals, grants taking effect
+   * or expiring, expired holds freed) changed the available balance before the operation ran.
+   * The guard holds the operation to the account as it stood after that (available after >=
+   * min(0, available before + catchUp)): an expiry is no spending, and may leave available below
+   * zero (a live hold's reservation is still payable); freed holds are available to spend.
    */
-  updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void>;
+  updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp?: number): Promise<void>;
   /** Appends entries in order and returns their ids. */
   insertEntries(entries: readonly EntryDraft[]): Promise<number[]>;
   insertHold(hold: NewHold): Promise<number>;
@@ -151,11 +157,12 @@ export interface IdempotencyRef {
   key: string;
 }
 
-/** One account moved from `before` (as stored) to `after`, under `guard`. */
+/** One account moved from `before` (as stored) to `after`, under `guard` (see `WriteTx.updateAccount` for `catchUp`). */
 export interface AccountChange {
   before: AccountState;
   after: AccountState;
   guard: OverdraftGuard;
+  catchUp: number;
 }
 
 export interface HistoryPage {

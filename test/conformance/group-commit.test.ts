@@ -160,7 +160,7 @@ for (const backend of backends()) {
           assert.ok(stored);
           await tx.writeBatch({
             created: [],
-            changes: [{ ...change(stored), guard: 'no_overdraft' }],
+            changes: [{ ...change(stored), guard: 'no_overdraft', catchUp: 0 }],
             closures: [],
             holds: [],
             entries: [],

@@ -40,6 +40,8 @@ interface AccountSlot {
   current: AccountState | null;
   /** The strictest guard any operation asked for (null: not written): a batch is exempt only if every step was. */
   guard: OverdraftGuard | null;
+  /** What fell due by the clock, summed over the batch's steps (see `WriteTx.updateAccount`). */
+  catchUp: number;
 }
 
 const keyOf = (account: string, operation: string, key: string) => `${account}\u0000${operation}\u0000${key}`;
@@ -92,10 +94,10 @@ export class BatchTx implements WriteTx {
       entryIds: plan.operations,
     });
     for (const state of read.accounts) {
-      batch.accounts.set(state.id, { stored: state, current: state, guard: null });
+      batch.accounts.set(state.id, { stored: state, current: state, guard: null, catchUp: 0 });
     }
     for (const id of ids) {
-      if (!batch.accounts.has(id)) batch.accounts.set(id, { stored: null, current: null, guard: null });
+      if (!batch.accounts.has(id)) batch.accounts.set(id, { stored: null, current: null, guard: null, catchUp: 0 });
       batch.dueHolds.set(id, []);
     }
     for (const hold of read.holds) {
@@ -125,7 +127,7 @@ export class BatchTx implements WriteTx {
     if (!slot) {
       // An account the plan did not name: lock it now (correct, only out of id order).
       const stored = (await this.tx.lockAccount(id)) ?? null;
-      slot = { stored, current: stored, guard: null };
+      slot = { stored, current: stored, guard: null, catchUp: 0 };
       this.accounts.set(id, slot);
     }
     return slot.current ?? undefined;
@@ -202,22 +204,25 @@ export class BatchTx implements WriteTx {
       throw new WriteConflictError(`account ${state.id} would open below zero`);
     }
     const current = { ...state, version: 1 };
-    this.accounts.set(state.id, { stored: null, current, guard: strictest(slot?.guard ?? null, guard) });
+    this.accounts.set(state.id, { stored: null, current, guard: strictest(slot?.guard ?? null, guard), catchUp: 0 });
   }
 
-  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void> {
+  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp = 0): Promise<void> {
     const slot = this.accounts.get(before.id);
     const current = slot?.current;
     if (!slot || !current || current.version !== before.version) {
       throw new WriteConflictError(`account ${before.id} changed since version ${before.version}`);
     }
     // The database's guard, step by step: each step keeps available >= min(0, available before
-    // it), so the whole batch keeps it too and the one UPDATE at the end passes the same check.
-    if (guard === 'no_overdraft' && availableOf(after) < Math.min(0, availableOf(current))) {
+    // it once what fell due is applied). The one UPDATE at the end checks the whole batch against
+    // the stored row plus everything that fell due; a batch that passes each step but not that
+    // (a rare mix of freed and expired tokens) is refused whole and its operations run alone.
+    if (guard === 'no_overdraft' && availableOf(after) < Math.min(0, availableOf(current) + catchUp)) {
       throw new WriteConflictError(`account ${before.id} would overdraw`);
     }
     slot.current = { ...after, version: before.version + 1 };
     slot.guard = strictest(slot.guard, guard);
+    slot.catchUp += catchUp;
   }
 
   async insertEntries(drafts: readonly EntryDraft[]): Promise<number[]> {
@@ -272,8 +277,9 @@ export class BatchTx implements WriteTx {
     const write: BatchWrite = { created: [], changes: [], closures: [], holds: [], entries: this.entries, keys: [] };
     for (const slot of this.accounts.values()) {
       if (!slot.current || slot.guard === null) continue;
-      if (slot.stored) write.changes.push({ before: slot.stored, after: slot.current, guard: slot.guard });
-      else write.created.push({ state: slot.current, guard: slot.guard });
+      if (slot.stored) {
+        write.changes.push({ before: slot.stored, after: slot.current, guard: slot.guard, catchUp: slot.catchUp });
+      } else write.created.push({ state: slot.current, guard: slot.guard });
     }
     for (const closure of this.closures.values()) if (!this.newHolds.has(closure.id)) write.closures.push(closure);
     for (const hold of this.newHolds.values()) {

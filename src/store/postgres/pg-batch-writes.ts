@@ -84,12 +84,12 @@ updated AS (
     last_reset = v.lreset, cycle_driver = v.driver, updated_at = v.updated, version = a.version + 1
   FROM json_to_recordset($2::json) AS v(id text, plan text, da bigint, dp bigint, dpr bigint, dd bigint,
     dh bigint, used bigint, rolled bigint, anchor bigint, cstart bigint, lreset bigint, driver text,
-    updated bigint, version bigint, exempt boolean)
+    updated bigint, version bigint, exempt boolean, catchup bigint)
   WHERE a.id = v.id AND a.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($2::json) AS x(id text)))
     AND a.version = v.version
     AND (v.exempt OR (a.allocation + v.da) + (a.purchased + v.dp) + (a.promotional + v.dpr) - (a.debt + v.dd)
                      - (a.held + v.dh)
-                     >= LEAST(0, a.allocation + a.purchased + a.promotional - a.debt - a.held))
+                     >= LEAST(0, a.allocation + a.purchased + a.promotional - a.debt - a.held + v.catchup))
   RETURNING 1),
 new_grants AS (
   INSERT INTO grants (${GRANT_COLUMNS})
@@ -218,7 +218,7 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
         })),
       ),
       JSON.stringify(
-        w.changes.map(({ before, after, guard }) => ({
+        w.changes.map(({ before, after, guard, catchUp }) => ({
           id: before.id,
           plan: after.plan,
           da: after.allocation - before.allocation,
@@ -235,6 +235,7 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
           updated: after.updatedAt,
           version: before.version,
           exempt: guard === 'exempt',
+          catchup: catchUp,
         })),
       ),
       JSON.stringify(

@@ -52,7 +52,7 @@ export class SqliteWriteTx extends SqlWriteTx {
 
   async writeBatch(write: BatchWrite): Promise<void> {
     for (const { state, guard } of write.created) await this.insertAccount(state, guard);
-    for (const c of write.changes) await this.updateAccount(c.before, c.after, c.guard);
+    for (const c of write.changes) await this.updateAccount(c.before, c.after, c.guard, c.catchUp);
     if (write.closures.length > 0) await this.closeHolds(write.closures);
     expectRows('holds', batch.insertHolds(this.conn, write.holds), write.holds.length);
     expectRows('ledger entries', batch.insertEntries(this.conn, write.entries), write.entries.length);
