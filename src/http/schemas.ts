@@ -93,7 +93,10 @@ export const balanceAnswer = {
         type: 'object',
         additionalProperties: true,
         properties: {
-          id: { type: 'integer' },
+          id: {
+            type: ['integer', 'null'],
+            description: 'Null for a grant a read shows before any write stored it (a renewal due now).',
+          },
           category: { type: 'string', enum: ['included', 'paid', 'promotional'] },
           remaining: { type: 'integer' },
           priority: { type: 'integer' },

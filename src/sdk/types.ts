@@ -84,7 +84,8 @@ export interface BalanceResponse {
 
 /** One active grant as the balance shows it. */
 export interface GrantSummaryJson {
-  id: number;
+  /** Null for a grant a read shows before any write has stored it (a renewal due now). */
+  id: number | null;
   category: GrantCategory;
   remaining: number;
   priority: number;

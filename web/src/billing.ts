@@ -15,6 +15,8 @@ interface PackageJson {
   tokens: number;
   price_cents: number;
   currency: string;
+  /** A top-up whose tokens expire this many days after the purchase; absent or null: never. */
+  expires_in_days?: number | null;
 }
 interface PaymentJson {
   id: string | number;
@@ -127,7 +129,11 @@ async function loadPackages(): Promise<void> {
         el(
           'span',
           { class: 'muted' },
-          p.kind === 'plan' ? `${p.tokens} tokens every month` : `${p.tokens} tokens, never expire`,
+          p.kind === 'plan'
+            ? `${p.tokens} tokens every month`
+            : p.expires_in_days
+              ? `${p.tokens} tokens, expire ${p.expires_in_days} days after purchase`
+              : `${p.tokens} tokens, never expire`,
         ),
         el(
           'button',

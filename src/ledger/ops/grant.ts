@@ -81,6 +81,8 @@ function checkGrant(input: GrantInput, now: number): GrantSpec & { priority: num
   const reason = requireText('reason', input.reason, 500);
   const actor = requireText('actor', input.actor, 200);
   const reference = input.reference === undefined ? BY_ID_REFERENCE : requireText('reference', input.reference, 255);
+  // `#<id>` names a grant made without a reference (see draft-grants.ts).
+  if (reference.startsWith('#')) throw invalid('reference', 'must not start with "#"');
   return {
     category,
     tokens,

@@ -1,7 +1,9 @@
 import { requireInt } from '../../core/amounts.ts';
+import { findPlan } from '../../core/catalog.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import { decideVoid } from '../../core/grant-void.ts';
+import { currentView } from '../../core/renewal.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
 import { WorkingAccount } from '../working-account.ts';
@@ -28,11 +30,29 @@ export async function voidGrant(
   });
 }
 
-/** An account's grants, newest first: the live ones, or every one with `includeInactive`. */
+/**
+ * An account's grants, newest first: the live ones, or every one with `includeInactive`. As of
+ * now, like a balance read: a start, an expiry or a renewal that fell due shows at once (its
+ * grant's remaining and status as the next write will record them), nothing is written.
+ */
 export async function listGrants(
   ctx: LedgerContext,
   account: string,
   options: { includeInactive?: boolean } = {},
 ): Promise<Grant[]> {
-  return ctx.store.grants(account, { includeInactive: options.includeInactive === true });
+  const includeInactive = options.includeInactive === true;
+  const [stored, listed] = await Promise.all([
+    ctx.store.getAccount(account),
+    ctx.store.grants(account, { includeInactive }),
+  ]);
+  if (!stored) return listed;
+  const now = ctx.clock.now();
+  const current = new Map<number, Grant>();
+  for (const g of currentView(stored, findPlan(ctx.catalog, stored.plan), now).grants) current.set(g.id, g);
+  // A renewal due now makes a grant no write has stored yet (it has no id): the balance shows
+  // it; this list shows stored grants only.
+  const shown = listed.map((g) => current.get(g.id) ?? g);
+  const live = (g: Grant) =>
+    g.status === 'scheduled' || (g.status === 'active' && (g.remaining > 0 || g.category === 'included'));
+  return shown.filter((g) => includeInactive || live(g));
 }
