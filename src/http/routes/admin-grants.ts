@@ -3,6 +3,7 @@ import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
 import { CALLER_GRANT_CATEGORIES, type CallerGrantCategory, MAX_PRIORITY, MIN_PRIORITY } from '../../core/grant.ts';
 import { grantJson, parseIsoTime } from '../../ledger/wire.ts';
 import type { AppContext } from '../options.ts';
+import { actorOf } from '../principal.ts';
 import * as s from '../schemas.ts';
 
 const ADMIN = ['admin'] as const;
@@ -42,12 +43,6 @@ async function namingWireField<T>(run: () => Promise<T>): Promise<T> {
     if (err.code === 'invalid_request' && !message.startsWith(`${field}: `)) message = `${field}: ${message}`;
     throw new TokenmeterError(err.code, message, field);
   }
-}
-
-/** The admin principal's name, recorded as the actor (as the adjust route does). */
-function actorOf(request: FastifyRequest): string {
-  const p = request.principal;
-  return p && p.kind !== 'user' ? `admin:${p.keyName}` : 'admin';
 }
 
 /** Grants: give an account promotional or paid tokens, list its grants, void one. Admin key only. */

@@ -6,6 +6,7 @@ import type { SubscriptionRow } from '../../ledger/operator-queries.ts';
 import { adjustJson, balanceJson, entryJson, type JsonObject, planJson, reconcileJson } from '../../ledger/wire.ts';
 import { csvLine } from '../csv.ts';
 import type { AppContext } from '../options.ts';
+import { actorOf } from '../principal.ts';
 import * as s from '../schemas.ts';
 import { adminPaymentRoutes } from './admin-payments.ts';
 import { operatorSessionRoutes } from './operator-session.ts';
@@ -31,11 +32,6 @@ function windowOf(q: { from?: string; to?: string; days?: number }, now: number,
   const to = parseTime('to', q.to) ?? now;
   const from = parseTime('from', q.from) ?? to - (q.days ?? defaultDays) * DAY_MS;
   return { from, to };
-}
-
-function actorOf(request: FastifyRequest): string {
-  const p = request.principal;
-  return p && p.kind !== 'user' ? `admin:${p.keyName}` : 'admin';
 }
 
 function accountRow(a: AccountState): JsonObject {
