@@ -1,25 +1,10 @@
+import { V1_ENTRY_KINDS } from './m001-ledger.ts';
+import { KEYED_DEBIT_HELD } from './m006-keyed-debits.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
 
 // Version 7's entry kinds, as a literal (see m001-ledger.ts): version 1's and the grants'.
-const V7_ENTRY_KINDS = [
-  'opening_balance',
-  'debit',
-  'hold_commit',
-  'credit',
-  'purchase',
-  'payment_refund',
-  'adjustment',
-  'plan_change',
-  'cycle_grant',
-  'cycle_expiry',
-  'import',
-  'debit_reversal',
-  'grant',
-  'grant_expiry',
-  'grant_void',
-  'bucket_migration',
-];
+const V7_ENTRY_KINDS = [...V1_ENTRY_KINDS, 'grant', 'grant_expiry', 'grant_void', 'bucket_migration'];
 
 const kinds = V7_ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
 
@@ -133,13 +118,7 @@ CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, re
 ${d.appendOnly('ledger_entries', 'ledger entries are append-only')}
 CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
   WHERE kind = 'debit' AND idempotency_key IS NOT NULL;
-${d.newRowsCheck({
-  table: 'ledger_entries',
-  name: 'ledger_entries_keyed_debit_held',
-  check: "kind <> 'debit' OR idempotency_key IS NULL OR held_after >= 0",
-  violation: "NEW.kind = 'debit' AND NEW.idempotency_key IS NOT NULL AND NEW.held_after < 0",
-  message: 'a keyed debit must record held_after',
-})}
+${d.newRowsCheck(KEYED_DEBIT_HELD)}
 `;
 }
 
