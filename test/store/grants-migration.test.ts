@@ -13,8 +13,8 @@ import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
 
 // Databases written by the code before grants (commit 9f8015c, schema version 6): five accounts
 // with an allocation, purchased tokens, a negative purchased figure from a correction, a plan
-// upgrade with a hold and a renewal due, keyed deductions. Made with /tmp/oldtree/make-v6.ts
-// (see the closing note of the session that added grants) and dumped (sqlite3 .dump, pg_dump).
+// upgrade with a hold and a renewal due, keyed deductions. Made by fixtures/make-ledger-v6.ts run
+// in that commit's tree (how: at its top).
 const fixture = (file: string) => readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8');
 
 /** What the old code read for each account at the fixture's last instant: balance, available. */
