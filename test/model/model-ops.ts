@@ -42,6 +42,14 @@ export const opArb = fc.oneof(
     }),
   },
   {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('set-balance' as const),
+      account: accountArb,
+      target: fc.integer({ min: 0, max: 200 }),
+    }),
+  },
+  {
     weight: 3,
     arbitrary: fc.record({
       op: fc.constant('grant' as const),

@@ -280,6 +280,14 @@ export class TokenModel {
     return { ok: true, balance: this.balance(a) };
   }
 
+  /** `setBalance`: an adjustment by the difference (none when there is none). */
+  setBalance(id: string, target: number): Outcome & { delta: number } {
+    const a = this.account(id);
+    const delta = target - this.balance(a);
+    if (delta !== 0) this.adjust(id, delta);
+    return { ok: true, balance: this.balance(a), delta };
+  }
+
   /** A caller's grant; one effective later holds nothing until then. */
   grant(id: string, r: GrantRequest): ModelGrant {
     const a = this.account(id);
@@ -290,9 +298,7 @@ export class TokenModel {
 
   /** Voids what remains of a grant; refused for an expired or voided one. */
   voidGrant(seq: number): { ok: boolean } {
-    const found = [...this.accounts.keys()]
-      .flatMap((id) => this.account(id).grants)
-      .find((g) => g.seq === seq);
+    const found = [...this.accounts.keys()].flatMap((id) => this.account(id).grants).find((g) => g.seq === seq);
     if (!found || found.status === 'expired' || found.status === 'voided') return { ok: false };
     found.remaining = 0;
     found.status = 'voided';
