@@ -135,7 +135,8 @@ export function remainingShown(g: Grant, status: GrantDisplayStatus): number {
 export function grantJson(g: Grant, now: number): JsonObject {
   const status = displayStatus(g, now);
   return {
-    id: g.id,
+    // Null: a grant a read shows before any write stored it (a renewal due now).
+    id: g.id > 0 ? g.id : null,
     account: g.account,
     category: g.category,
     tokens: g.tokens,

@@ -42,7 +42,11 @@ export async function compareAccount(
   account: string,
   where: string,
 ): Promise<void> {
-  const stored = (await ledger.grants(account, { includeInactive: true })).sort((x, y) => x.id - y.id);
+  // A read shows the grants as of now: a renewal, a start or an expiry that is due shows at once,
+  // before the write that records it (issue 15: "reads show it at once"), as balances do.
+  // Creation order: stored grants by id, then those no write stored yet (draft ids -1, -2, ...).
+  const rank = (id: number) => (id > 0 ? id : Number.MAX_SAFE_INTEGER / 2 - id);
+  const stored = (await ledger.grants(account, { includeInactive: true })).sort((x, y) => rank(x.id) - rank(y.id));
   const mine = model.grants(account);
   const shown = stored.map((g) => ({
     category: g.category,
@@ -60,21 +64,11 @@ export async function compareAccount(
     effectiveAt: g.effectiveAt,
     expiresAt: g.expiresAt,
   }));
-  if (process.env.EXPLORE) {
-    const now = model.now;
-    const projected = shown.map((g, i) => {
-      if ((g.status === 'active' || g.status === 'scheduled') && g.expiresAt !== null && g.expiresAt <= now)
-        return { ...g, status: 'expired' as const, remaining: 0 };
-      if (g.status === 'scheduled' && g.effectiveAt <= now)
-        return { ...g, status: 'active' as const, remaining: expected[i]?.remaining ?? -1 };
-      return g;
-    });
-    assert.deepEqual(projected, expected.slice(0, shown.length), `grants of ${account} after ${where}`);
-    for (const g of expected.slice(shown.length)) assert.equal(g.category, 'included', where);
-  } else assert.deepEqual(shown, expected, `grants of ${account} after ${where}`);
+  assert.deepEqual(shown, expected, `grants of ${account} after ${where}`);
   stored.forEach((g, i) => {
     const m = mine[i];
-    if (m) ids.pair(m.seq, g.id, where);
+    // Only stored grants have ids to pair; a draft's id changes when a write stores it.
+    if (m && g.id > 0) ids.pair(m.seq, g.id, where);
   });
 
   const view = await ledger.getBalance(account);

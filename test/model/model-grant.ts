@@ -25,7 +25,7 @@ export const DEFAULT_PRIORITY = 50;
 /** Within equal priority and expiry: "promotional before included before paid". */
 const CATEGORY_RANK: Record<ModelCategory, number> = { promotional: 0, included: 1, paid: 2 };
 
-/** Tokens a charge may take from now: in effect, not past its expiry, something left. */
+/** Tokens a charge may take from now (the model brings statuses up to date before every use). */
 export function spendable(g: ModelGrant): boolean {
   return g.status === 'active' && g.remaining > 0;
 }

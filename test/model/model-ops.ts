@@ -69,6 +69,25 @@ export const opArb = fc.oneof(
       ),
     }),
   },
+  // A top-up through the payments API, its refunds (cumulative, as providers report them) and disputes.
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('buy' as const), account: accountArb }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('refund' as const),
+      pick: fc.nat(),
+      cents: fc.integer({ min: 1, max: 500 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      op: fc.constant('dispute' as const),
+      pick: fc.nat(),
+      cents: fc.integer({ min: 1, max: 500 }),
+      won: fc.boolean(),
+    }),
+  },
   // The same grant again: replayed, or a conflict when its parameters differ.
   {
     weight: 1,

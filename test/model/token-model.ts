@@ -34,6 +34,24 @@ export interface ModelView {
   expiringNext: { at: number; tokens: number } | null;
 }
 
+/** A top-up's payment: what it granted, and what its refunds and disputes took back so far. */
+export interface ModelPayment {
+  account: string;
+  /** Its own paid grant. */
+  grant: number;
+  tokens: number;
+  /** What was charged, minor units. */
+  amount: number;
+  /** Cumulative, as the provider reports it. */
+  refunded: number;
+  disputes: Map<string, { amount: number; status: 'open' | 'won' | 'lost' }>;
+  takenBack: number;
+  /** The debt its take-backs made and its reversals have not cancelled yet. */
+  debtMade: number;
+  /** Per grant, in the order first taken from: what its take-backs took and reversals have not returned. */
+  taken: Map<number, number>;
+}
+
 export interface GrantRequest {
   category: 'promotional' | 'paid';
   tokens: number;
@@ -50,6 +68,7 @@ export class TokenModel {
   now: number;
   private nextHold = 1;
   private nextGrant = 1;
+  readonly payments: ModelPayment[] = [];
   readonly holdOwner = new Map<number, string>();
 
   constructor(now: number) {
@@ -286,6 +305,85 @@ export class TokenModel {
     const delta = target - this.balance(a);
     if (delta !== 0) this.adjust(id, delta);
     return { ok: true, balance: this.balance(a), delta };
+  }
+
+  /** A paid top-up: a paid grant of its tokens (which pays the debt first). Returns the payment's number. */
+  purchase(id: string, tokens: number, amount: number): number {
+    const a = this.account(id);
+    this.addPaid(a, tokens, true);
+    const grant = a.grants.at(-1)?.seq ?? 0;
+    this.payments.push({
+      account: id,
+      grant,
+      tokens,
+      amount,
+      refunded: 0,
+      disputes: new Map(),
+      takenBack: 0,
+      debtMade: 0,
+      taken: new Map(),
+    });
+    return this.payments.length - 1;
+  }
+
+  /** The provider's cumulative refunded amount for payment `n`. */
+  refund(n: number, refunded: number): void {
+    const p = this.payments[n];
+    if (!p) throw new Error(`no payment ${n}`);
+    p.refunded = refunded;
+    this.takeBack(p);
+  }
+
+  /** A dispute of payment `n` opened, won or lost. */
+  dispute(n: number, dispute: string, status: 'open' | 'won' | 'lost', amount: number): void {
+    const p = this.payments[n];
+    if (!p) throw new Error(`no payment ${n}`);
+    p.disputes.set(dispute, { amount, status });
+    this.takeBack(p);
+  }
+
+  /**
+   * Takes back what the payment's latest facts say is gone: its tokens times the share of its
+   * amount refunded or disputed (a won dispute gives its share back), rounded down. More than
+   * before comes from its own grant first, then other paid grants in burn order, then is a debt;
+   * less than before is a reversal: it cancels the debt its take-backs made first, then returns
+   * tokens to the grants they came from unless those expired or were voided meanwhile.
+   */
+  private takeBack(p: ModelPayment): void {
+    const a = this.account(p.account);
+    let gone = p.refunded;
+    for (const d of p.disputes.values()) if (d.status !== 'won') gone += d.amount;
+    const target = Math.floor((p.tokens * Math.min(p.amount, gone)) / p.amount);
+    const step = target - p.takenBack;
+    p.takenBack = target;
+    if (step > 0) {
+      const order = burnOrder(a.grants, this.cycleEnd(a)).filter((g) => g.category === 'paid');
+      const own = order.findIndex((g) => g.seq === p.grant);
+      if (own > 0) order.unshift(...order.splice(own, 1));
+      let left = step;
+      for (const g of order) {
+        const take = Math.min(g.remaining, left);
+        if (take === 0) continue;
+        g.remaining -= take;
+        left -= take;
+        p.taken.set(g.seq, (p.taken.get(g.seq) ?? 0) + take);
+      }
+      a.debt += left;
+      p.debtMade += left;
+    } else if (step < 0) {
+      const cancel = Math.min(-step, p.debtMade, a.debt);
+      a.debt -= cancel;
+      p.debtMade -= cancel;
+      let left = -step - cancel;
+      for (const [seq, net] of p.taken) {
+        const g = a.grants.find((x) => x.seq === seq);
+        if (g?.status !== 'active' || net <= 0) continue;
+        const back = Math.min(net, left, g.tokens - g.remaining);
+        g.remaining += back;
+        p.taken.set(seq, net - back);
+        left -= back;
+      }
+    }
   }
 
   /** A caller's grant; one effective later holds nothing until then. */

@@ -43,6 +43,11 @@ export async function grant(ctx: LedgerContext, input: GrantInput): Promise<Gran
         return prior;
       }
     }
+    // Checked again at the write's own instant: an expiry that passed while the request waited
+    // is the caller's error, not a constraint the database would report as a failure.
+    if (checked.expiresAt !== null && checked.expiresAt <= Math.max(now, checked.effectiveAt ?? now)) {
+      throw invalid('expiresAt', 'is already past');
+    }
     working.apply(decideGrant(working.state, checked, now));
     const stored = new Set(working.state.grants.filter((g) => g.id > 0).map((g) => g.id));
     await working.flush(tx, 'no_overdraft');

@@ -1,7 +1,7 @@
 import { requireInt } from '../../core/amounts.ts';
 import { findPlan } from '../../core/catalog.ts';
 import { TokenmeterError } from '../../core/errors.ts';
-import type { Grant } from '../../core/grant.ts';
+import { type Grant, isPastExpiry } from '../../core/grant.ts';
 import { decideVoid } from '../../core/grant-void.ts';
 import { currentView } from '../../core/renewal.ts';
 import type { LedgerContext } from '../context.ts';
@@ -33,7 +33,8 @@ export async function voidGrant(
 /**
  * An account's grants, newest first: the live ones, or every one with `includeInactive`. As of
  * now, like a balance read: a start, an expiry or a renewal that fell due shows at once (its
- * grant's remaining and status as the next write will record them), nothing is written.
+ * grant's remaining and status as the next write will record them), nothing is written. A grant
+ * no write has stored yet (a due renewal's) has an id below zero.
  */
 export async function listGrants(
   ctx: LedgerContext,
@@ -49,10 +50,18 @@ export async function listGrants(
   const now = ctx.clock.now();
   const current = new Map<number, Grant>();
   for (const g of currentView(stored, findPlan(ctx.catalog, stored.plan), now).grants) current.set(g.id, g);
-  // A renewal due now makes a grant no write has stored yet (it has no id): the balance shows
-  // it; this list shows stored grants only.
-  const shown = listed.map((g) => current.get(g.id) ?? g);
+  // Grants a write does not load (used up, not included) are shown expired once their time has
+  // come: they hold nothing, so no entry records it.
+  const shown = listed.map((g) => current.get(g.id) ?? asOf(g, now));
   const live = (g: Grant) =>
     g.status === 'scheduled' || (g.status === 'active' && (g.remaining > 0 || g.category === 'included'));
-  return shown.filter((g) => includeInactive || live(g));
+  // A renewal due now makes a grant no write has stored yet: listed first (the newest), with a
+  // draft id below zero, as the balance shows it (with no id) until a write stores it.
+  const fresh = [...current.values()].filter((g) => g.id < 0).reverse();
+  return [...fresh, ...shown].filter((g) => includeInactive || live(g));
+}
+
+/** A stored grant as of `now`: an active one past its expiry is expired (it holds nothing). */
+function asOf(g: Grant, now: number): Grant {
+  return g.status === 'active' && isPastExpiry(g, now) ? { ...g, status: 'expired', closedAt: g.expiresAt } : g;
 }

@@ -49,7 +49,7 @@ CREATE TABLE grants (
   CHECK (status IN ('active') OR remaining = 0),
   UNIQUE (account_id, source, reference)
 )${d.tableOptions};
-CREATE INDEX grants_live ON grants (account_id, id) WHERE status IN ('scheduled', 'active');
+${d.updatedInPlace('grants')}
 
 ALTER TABLE accounts ADD COLUMN promotional ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('accounts_promotional_range', 'promotional >= 0')};
 ALTER TABLE accounts ADD COLUMN debt ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('accounts_debt_range', 'debt >= 0')};

@@ -39,6 +39,12 @@ export interface SchemaDialect {
   appendOnly(table: string, message: string): string;
   /** Statements that hold every row inserted from now on to `rule`, leaving existing rows be. */
   newRowsCheck(rule: NewRowsCheck): string;
+  /**
+   * Statements for a table whose rows are updated on the hot path (no indexed column changes):
+   * PostgreSQL leaves room in each page so an update stays on its page without touching the
+   * indexes (a HOT update); SQLite updates in place anyway.
+   */
+  updatedInPlace(table: string): string;
 }
 
 /**
@@ -59,6 +65,7 @@ CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
   newRowsCheck: (rule) => `CREATE TRIGGER ${rule.name} BEFORE INSERT ON ${rule.table}
   WHEN ${rule.violation}
   BEGIN SELECT RAISE(ABORT, '${rule.message}'); END;`,
+  updatedInPlace: () => '',
 };
 
 /**
@@ -81,4 +88,5 @@ CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${tab
   FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`,
   newRowsCheck: (rule) => `ALTER TABLE ${rule.table} ADD CONSTRAINT ${rule.name}
   CHECK (${rule.check}) NOT VALID;`,
+  updatedInPlace: (table) => `ALTER TABLE ${table} SET (fillfactor = 80);`,
 };
