@@ -143,6 +143,23 @@ export function toGrant(row: Row): Grant {
 /** The grants a write may change (see `AccountState.grants`): scheduled, active with tokens left, and open included ones. */
 export const LIVE_GRANT = "(status = 'scheduled' OR (status = 'active' AND (remaining > 0 OR category = 'included')))";
 
+const GRANT_COLUMN_NAMES = GRANT_COLUMNS.split(',').map((c) => c.trim());
+
+/** GRANT_COLUMNS as SQL values of `alias`, for a JSON array per grant (smaller than a JSON object). */
+export function grantArraySql(alias: string): string {
+  return `json_build_array(${GRANT_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ')})`;
+}
+
+/** A grant from the JSON array `grantArraySql` built. */
+export function toGrantFromArray(value: unknown): Grant {
+  if (!Array.isArray(value)) throw new TypeError('expected a grant as a JSON array');
+  const row: Row = {};
+  GRANT_COLUMN_NAMES.forEach((c, i) => {
+    row[c] = value[i];
+  });
+  return toGrant(row);
+}
+
 /** A grant's values in the order of GRANT_COLUMNS. */
 export function grantCells(g: Grant): Cell[] {
   return [

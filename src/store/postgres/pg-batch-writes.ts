@@ -6,12 +6,13 @@ import {
   ENTRY_INSERT_COLUMNS,
   encodeGrantMoves,
   GRANT_COLUMNS,
+  grantArraySql,
   int,
   jsonRows,
   LIVE_GRANT,
   str,
   toAccount,
-  toGrant,
+  toGrantFromArray,
   toHold,
   toIdempotency,
   toKeyedDebit,
@@ -59,7 +60,7 @@ const READ_BATCH = `SELECT
                        LIMIT 1) AS de) AS deductions,
   (SELECT coalesce(json_agg(nextval(pg_get_serial_sequence('ledger_entries', 'id'))), '[]'::json)
    FROM generate_series(1, $4::int)) AS ids,
-  (SELECT coalesce(json_agg(g ORDER BY g.id), '[]'::json) FROM grants g
+  (SELECT coalesce(json_agg(${grantArraySql('g')} ORDER BY g.id), '[]'::json) FROM grants g
    WHERE g.account_id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND ${LIVE_GRANT}) AS grants`;
 
 // Every write of a batch in one statement. The guards are the single-row statements' own: an
@@ -161,7 +162,7 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
   );
   if (!row) throw new Error('batch read returned no row');
   const grants = new Map<string, Grant[]>();
-  for (const g of jsonRows(row.grants).map(toGrant)) {
+  for (const g of jsonRows(row.grants).map(toGrantFromArray)) {
     const list = grants.get(g.account);
     if (list) list.push(g);
     else grants.set(g.account, [g]);
