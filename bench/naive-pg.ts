@@ -12,7 +12,12 @@ const UPDATE = `UPDATE accounts SET allocation = allocation - $2, purchased = pu
   used_this_cycle = used_this_cycle + $4, updated_at = $5, version = version + 1
   WHERE id = $1 AND allocation + purchased - held >= $4`;
 const INSERT = `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after,
-  feature, quantity, idempotency_key, at, held_after) VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`;
+  feature, quantity, idempotency_key, at, held_after, grant_moves)
+  VALUES ($1, 'debit', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`;
+// The bench's accounts hold an included and a paid grant: the included one is spent first.
+const GRANTS = `SELECT id, remaining FROM grants WHERE account_id = $1 AND status = 'active' AND remaining > 0
+  ORDER BY category = 'paid', id`;
+const DRAW = 'UPDATE grants SET remaining = remaining - $1 WHERE id = $2 AND remaining >= $1';
 const SAVE_KEY = `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
   VALUES ($1, 'deduct', $2, $3, $4, $5)`;
 
@@ -49,6 +54,16 @@ export function naivePg(url: string, poolSize: number) {
       const now = Date.now();
       const updated = await client.query(UPDATE, [op.account, fromAllocation, fromPurchased, op.cost, now]);
       if (updated.rowCount !== 1) throw new Error(`account ${op.account} would overdraw`);
+      const moves: [number, number][] = [];
+      let left = op.cost;
+      for (const g of (await client.query<{ id: string; remaining: string }>(GRANTS, [op.account])).rows) {
+        if (left === 0) break;
+        const take = Math.min(Number(g.remaining), left);
+        const drawn = await client.query(DRAW, [take, g.id]);
+        if (drawn.rowCount !== 1) throw new Error(`grant ${g.id} would overdraw`);
+        moves.push([Number(g.id), -take]);
+        left -= take;
+      }
       const balance = allocation + purchased - op.cost;
       const entry = await client.query<{ id: string }>(INSERT, [
         op.account,
@@ -61,6 +76,7 @@ export function naivePg(url: string, poolSize: number) {
         op.key,
         now,
         Number(row.held),
+        JSON.stringify(moves),
       ]);
       if (op.key !== null) {
         const response = {

@@ -1,6 +1,6 @@
 // The naive baseline on SQLite: one transaction per deduction, as the seed app and most billing
-// code do it (lock, read, update the account, insert the ledger row, commit), on tokenmeter's
-// own schema and database file, through its own node:sqlite connection.
+// code do it (lock, read, update the account and the grants it draws from, insert the ledger row,
+// commit), on tokenmeter's own schema and database file, through its own node:sqlite connection.
 import { DatabaseSync } from 'node:sqlite';
 import type { Outcome } from './tally.ts';
 import type { Op } from './workloads.ts';
@@ -23,7 +23,12 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
     used_this_cycle = used_this_cycle + ?, updated_at = ?, version = version + 1
     WHERE id = ? AND allocation + purchased - held >= ?`);
   const insert = db.prepare(`INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta,
-    balance_after, feature, quantity, idempotency_key, at, held_after) VALUES (?, 'debit', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`);
+    balance_after, feature, quantity, idempotency_key, at, held_after, grant_moves)
+    VALUES (?, 'debit', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`);
+  // The bench's accounts hold an included and a paid grant: the included one is spent first.
+  const grants = db.prepare(`SELECT id, category, remaining FROM grants
+    WHERE account_id = ? AND status = 'active' AND remaining > 0 ORDER BY category = 'paid', id`);
+  const draw = db.prepare('UPDATE grants SET remaining = remaining - ? WHERE id = ? AND remaining >= ?');
   const saveKey =
     db.prepare(`INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
     VALUES (?, 'deduct', ?, ?, ?, ?)`);
@@ -52,6 +57,15 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
       const fromAllocation = Math.min(row.allocation, op.cost);
       const fromPurchased = op.cost - fromAllocation;
       const now = Date.now();
+      const moves: [number, number][] = [];
+      let left = op.cost;
+      for (const g of grants.all(op.account) as { id: number; remaining: number }[]) {
+        if (left === 0) break;
+        const take = Math.min(g.remaining, left);
+        if (draw.run(take, g.id, take).changes !== 1) throw new Error(`grant ${g.id} would overdraw`);
+        moves.push([g.id, -take]);
+        left -= take;
+      }
       if (update.run(fromAllocation, fromPurchased, op.cost, now, op.account, op.cost).changes !== 1) {
         throw new Error(`account ${op.account} would overdraw`);
       }
@@ -67,6 +81,7 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
         op.key,
         now,
         row.held,
+        JSON.stringify(moves),
       ) as { id: number };
       if (op.key !== null) {
         const response = { ok: true, account: op.account, cost: op.cost, balance, entryId: entry.id, replayed: false };

@@ -9,6 +9,8 @@ import { addCreditCommand } from './commands/credit.ts';
 import { addDeductCommand } from './commands/deduct.ts';
 import { addDemoCommand } from './commands/demo.ts';
 import { addExportCommand } from './commands/export.ts';
+import { addGrantCommand } from './commands/grant.ts';
+import { addGrantsCommand } from './commands/grants.ts';
 import { addHistoryCommand } from './commands/history.ts';
 import { addImportLegacyCommand } from './commands/import-legacy.ts';
 import { addKeysCommand } from './commands/keys.ts';
@@ -17,6 +19,7 @@ import { addReconcileCommand } from './commands/reconcile.ts';
 import { addRecoverCommand } from './commands/recover.ts';
 import { addServeCommand } from './commands/serve.ts';
 import { addSetPlanCommand } from './commands/set-plan.ts';
+import { addVoidGrantCommand } from './commands/void-grant.ts';
 import { EXIT_CODES_HELP, EXIT_FAILURE, writeJson } from './run-command.ts';
 
 /** The `tokenmeter` command line, ready to parse. */
@@ -36,6 +39,9 @@ function buildProgram(): Command {
   addDeductCommand(program);
   addAdjustCommand(program);
   addCreditCommand(program);
+  addGrantCommand(program);
+  addGrantsCommand(program);
+  addVoidGrantCommand(program);
   addSetPlanCommand(program);
   addHistoryCommand(program);
   addReconcileCommand(program);

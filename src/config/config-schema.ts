@@ -10,6 +10,8 @@ const configId = z.string().regex(CONFIG_ID_PATTERN, {
 });
 const displayName = z.string().min(1).max(100);
 const tokenCount = z.int().min(0).max(1_000_000_000);
+/** A lifetime in whole days, up to ten years. */
+const expiryDays = z.int().min(1).max(3_650);
 const currency = z.string().regex(/^[a-z]{3}$/, { error: 'must be three lowercase letters, like "usd"' });
 
 const planSchema = z.strictObject({
@@ -17,6 +19,10 @@ const planSchema = z.strictObject({
   name: displayName,
   monthly_allocation: tokenCount,
   rollover_cap: tokenCount,
+  /** Promotional tokens granted once when an account on this plan is provisioned. */
+  signup_bonus: z
+    .strictObject({ tokens: z.int().min(1).max(1_000_000_000), expires_in_days: expiryDays.optional() })
+    .optional(),
 });
 
 /** A feature's handler for the service's token gate: an http(s) URL the service POSTs each run to. */
@@ -45,7 +51,7 @@ const packageFields = {
 };
 
 const packageSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ ...packageFields, kind: z.literal('topup') }),
+  z.strictObject({ ...packageFields, kind: z.literal('topup'), expires_in_days: expiryDays.optional() }),
   z.strictObject({ ...packageFields, kind: z.literal('plan'), plan: configId }),
 ]);
 

@@ -32,6 +32,11 @@ export function parseConfig(json: unknown, source: string): Catalog {
       name: plan.name,
       monthlyAllocation: plan.monthly_allocation,
       rolloverCap: plan.rollover_cap,
+      ...(plan.signup_bonus
+        ? {
+            signupBonus: { tokens: plan.signup_bonus.tokens, expiresInDays: plan.signup_bonus.expires_in_days ?? null },
+          }
+        : {}),
     });
   }
   const features = new Map<string, Feature>();
@@ -54,6 +59,7 @@ export function parseConfig(json: unknown, source: string): Catalog {
       currency: pkg.currency,
       kind: pkg.kind,
       plan: pkg.kind === 'plan' ? pkg.plan : null,
+      ...(pkg.kind === 'topup' && pkg.expires_in_days ? { expiresInDays: pkg.expires_in_days } : {}),
     });
   }
   return { plans, features, packages, defaultPlan: config.default_plan };

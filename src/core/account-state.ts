@@ -1,17 +1,31 @@
+import { nextBoundaryAfter } from './cycles.ts';
+import type { Grant } from './grant.ts';
+
 /** Who renews an account's allocation: the engine lazily, or a payment provider's subscription. */
 export type CycleDriver = 'lazy' | 'subscription';
 
 /**
- * An account as stored. Balance is never stored on its own: it is the sum of
- * the two buckets, so the two can never disagree.
+ * An account as stored. Tokens live in grants; the account keeps the sum of each category's
+ * remaining tokens and its debt, which the store's overdraft guard reads. Balance is never
+ * stored on its own: it is `allocation + purchased + promotional - debt`.
  */
 export interface AccountState {
   id: string;
   plan: string;
-  /** Tokens granted by the plan for this cycle; spent first; never negative. */
+  /** Remaining tokens of the included grants (the plan's allocation); never negative. */
   allocation: number;
-  /** Tokens bought or granted by credit; never expire; negative only after an adjustment or refund. */
+  /** Remaining tokens of the paid grants (bought, credited, positive corrections); never negative. */
   purchased: number;
+  /** Remaining tokens of the promotional grants; never negative. */
+  promotional: number;
+  /** What exempt operations (refunds, negative corrections, commits of live holds) took beyond the grants. */
+  debt: number;
+  /**
+   * The grants a write may change: scheduled ones, active ones with something remaining, and
+   * the current cycle's included ones. Used-up paid and promotional grants are loaded only when
+   * a reversal returns tokens to them.
+   */
+  grants: Grant[];
   /** Tokens reserved by active holds. */
   held: number;
   usedThisCycle: number;
@@ -29,11 +43,16 @@ export interface AccountState {
 }
 
 export function balanceOf(state: AccountState): number {
-  return state.allocation + state.purchased;
+  return state.allocation + state.purchased + state.promotional - state.debt;
 }
 
 export function availableOf(state: AccountState): number {
-  return state.allocation + state.purchased - state.held;
+  return balanceOf(state) - state.held;
+}
+
+/** When the account's included grants end: its next cycle boundary, or null for a subscription's period. */
+export function includedEndsAt(state: AccountState): number | null {
+  return state.cycleDriver === 'lazy' ? nextBoundaryAfter(state.cycleAnchor, state.cycleStart) : null;
 }
 
 /** The front end greys features out when nothing is available. */
@@ -48,6 +67,9 @@ export function blankAccount(id: string, plan: string, now: number): AccountStat
     plan,
     allocation: 0,
     purchased: 0,
+    promotional: 0,
+    debt: 0,
+    grants: [],
     held: 0,
     usedThisCycle: 0,
     rolledOver: 0,

@@ -1,10 +1,16 @@
 import type { AccountState } from './account-state.ts';
-import { type Posted, post, splitCharge } from './posting.ts';
+import { BY_ID_REFERENCE, grantMoveParts } from './grant-create.ts';
+import { chargeMoves } from './grant-draws.ts';
+import { type Move, type Posted, post } from './posting.ts';
+
+/** The source of the paid grant a positive correction creates. */
+export const ADJUSTMENT_SOURCE = 'adjustment';
 
 /**
- * An operator's correction by `delta` tokens. A negative one takes from the allocation
- * first, then purchased (which may go negative); a positive one adds to purchased, so a
- * correction never changes what next month's renewal grants or expires.
+ * An operator's correction by `delta` tokens. A negative one draws from the grants in burn
+ * order and leaves what they lack as a debt; a positive one pays any debt first and puts the
+ * rest in a never-expiring paid grant, so a correction never changes what next month's renewal
+ * grants or expires.
  */
 export function decideAdjust(
   state: AccountState,
@@ -14,20 +20,44 @@ export function decideAdjust(
   now: number,
   link: { source: string | null; reference: string | null } = { source: null, reference: null },
 ): Posted {
-  const { fromAllocation, fromPurchased } =
-    delta < 0 ? splitCharge(state, -delta) : { fromAllocation: 0, fromPurchased: -delta };
   return post(
     state,
     {
       kind: 'adjustment',
-      allocationDelta: -fromAllocation,
-      purchasedDelta: -fromPurchased,
+      ...adjustmentMoves(state, delta, reason, actor, now, link.reference),
       reason,
       actor,
       source: link.source,
       reference: link.reference,
     },
     now,
+  );
+}
+
+function adjustmentMoves(
+  state: AccountState,
+  delta: number,
+  reason: string,
+  actor: string,
+  now: number,
+  reference: string | null,
+): Pick<Move, 'grantMoves' | 'newGrants' | 'debtDelta'> {
+  if (delta < 0) return chargeMoves(state, -delta, now);
+  const paid = Math.min(state.debt, delta);
+  if (paid === delta) return { debtDelta: -paid };
+  return grantMoveParts(
+    state,
+    {
+      category: 'paid',
+      tokens: delta,
+      expiresAt: null,
+      source: ADJUSTMENT_SOURCE,
+      reference: reference ?? BY_ID_REFERENCE,
+      reason,
+      actor,
+    },
+    now,
+    { paysDebt: true },
   );
 }
 

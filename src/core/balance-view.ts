@@ -1,6 +1,8 @@
-import { type AccountState, availableOf, balanceOf, featuresDisabled } from './account-state.ts';
+import { type AccountState, availableOf, balanceOf, featuresDisabled, includedEndsAt } from './account-state.ts';
+import { burnOrder } from './burn-order.ts';
 import type { Catalog, Plan } from './catalog.ts';
-import { nextBoundaryAfter } from './cycles.ts';
+import type { GrantCategory } from './grant.ts';
+import { isSpendable } from './grant.ts';
 import { refusalMessage } from './messages.ts';
 
 export interface FeatureAvailability {
@@ -17,8 +19,18 @@ export interface BalanceView {
   balance: number;
   available: number;
   held: number;
+  /** Remaining tokens of the included grants (the plan's allocation). */
   allocation: number;
+  /** Remaining tokens of the paid grants. */
   purchased: number;
+  /** Remaining tokens of the promotional grants. */
+  promotional: number;
+  /** What refunds, disputes and corrections took beyond the grants; `balance = allocation + purchased + promotional - debt`. */
+  debt: number;
+  /** The grants tokens are spent from, in burn order. */
+  grants: GrantSummary[];
+  /** The soonest expiry of tokens (for included grants, only what exceeds the rollover cap), or null. */
+  expiringNext: { at: number; tokens: number } | null;
   usedThisCycle: number;
   plan: string;
   monthlyAllocation: number;
@@ -30,8 +42,23 @@ export interface BalanceView {
   features: Record<string, FeatureAvailability>;
 }
 
+/** One active grant as the balance shows it. */
+export interface GrantSummary {
+  id: number;
+  category: GrantCategory;
+  remaining: number;
+  priority: number;
+  expiresAt: number | null;
+}
+
 /** Builds the read view of an account state already brought up to `now`. */
-export function balanceView(state: AccountState, plan: Plan, catalog: Catalog, exists: boolean): BalanceView {
+export function balanceView(
+  state: AccountState,
+  plan: Plan,
+  catalog: Catalog,
+  exists: boolean,
+  now: number,
+): BalanceView {
   const available = availableOf(state);
   const features: Record<string, FeatureAvailability> = {};
   for (const f of catalog.features.values()) {
@@ -45,14 +72,42 @@ export function balanceView(state: AccountState, plan: Plan, catalog: Catalog, e
     held: state.held,
     allocation: state.allocation,
     purchased: state.purchased,
+    promotional: state.promotional,
+    debt: state.debt,
+    grants: burnOrder(state.grants, now, includedEndsAt(state)).map((g) => ({
+      id: g.id,
+      category: g.category,
+      remaining: g.remaining,
+      priority: g.priority,
+      expiresAt: g.category === 'included' ? includedEndsAt(state) : g.expiresAt,
+    })),
+    expiringNext: expiringNext(state, plan, now),
     usedThisCycle: state.usedThisCycle,
     plan: plan.id,
     monthlyAllocation: plan.monthlyAllocation,
     rolledOver: state.rolledOver,
     cycleStart: state.cycleStart,
-    nextReset: state.cycleDriver === 'lazy' ? nextBoundaryAfter(state.cycleAnchor, state.cycleStart) : null,
+    nextReset: includedEndsAt(state),
     lastReset: state.lastReset,
     featuresDisabled: featuresDisabled(state),
     features,
   };
+}
+
+/**
+ * The soonest instant tokens leave the balance by expiry, and how many. At a cycle's end only
+ * the allocation beyond the rollover cap expires; a subscription's period has no known end.
+ */
+function expiringNext(state: AccountState, plan: Plan, now: number): { at: number; tokens: number } | null {
+  const soon = new Map<number, number>();
+  for (const g of state.grants) {
+    if (g.category === 'included' || g.expiresAt === null || !isSpendable(g, now)) continue;
+    soon.set(g.expiresAt, (soon.get(g.expiresAt) ?? 0) + g.remaining);
+  }
+  const cycleEnd = includedEndsAt(state);
+  const beyondCap = state.allocation - Math.min(state.allocation, plan.rolloverCap);
+  if (cycleEnd !== null && beyondCap > 0) soon.set(cycleEnd, (soon.get(cycleEnd) ?? 0) + beyondCap);
+  let next: { at: number; tokens: number } | null = null;
+  for (const [at, tokens] of soon) if (next === null || at < next.at) next = { at, tokens };
+  return next;
 }

@@ -6,6 +6,14 @@ export interface Plan {
   name: string;
   monthlyAllocation: number;
   rolloverCap: number;
+  /** Granted once (promotional) when an account on this plan is provisioned. */
+  signupBonus?: SignupBonus | null;
+}
+
+export interface SignupBonus {
+  tokens: number;
+  /** Null: the bonus never expires. */
+  expiresInDays: number | null;
 }
 
 /** A token-costing feature of the app. */
@@ -29,6 +37,8 @@ export interface TokenPackage {
   kind: 'topup' | 'plan';
   /** For kind `plan`: the plan it subscribes to. */
   plan: string | null;
+  /** A top-up's tokens expire this many days after purchase; absent or null: never. */
+  expiresInDays?: number | null;
 }
 
 /** The validated configuration the engine prices and plans with. */

@@ -1,7 +1,8 @@
 import { type AccountState, availableOf, balanceOf } from './account-state.ts';
 import type { Feature } from './catalog.ts';
+import { chargeMoves } from './grant-draws.ts';
 import { refusalMessage } from './messages.ts';
-import { type Posted, post, splitCharge } from './posting.ts';
+import { type Posted, post } from './posting.ts';
 
 export interface InsufficientTokens {
   ok: false;
@@ -19,7 +20,7 @@ export function costOf(feature: Feature, quantity: number): number {
   return feature.cost * quantity;
 }
 
-/** Refuses when the available balance cannot pay, else charges allocation first, then purchased. */
+/** Refuses when the available balance cannot pay, else draws the cost from the grants in burn order. */
 export function decideDeduct(
   state: AccountState,
   feature: Feature,
@@ -30,13 +31,11 @@ export function decideDeduct(
   const cost = costOf(feature, quantity);
   const refusal = refuse(state, cost);
   if (refusal) return refusal;
-  const { fromAllocation, fromPurchased } = splitCharge(state, cost);
   const posted = post(
     state,
     {
       kind: 'debit',
-      allocationDelta: -fromAllocation,
-      purchasedDelta: -fromPurchased,
+      ...chargeMoves(state, cost, now),
       feature: feature.id,
       quantity,
       idempotencyKey,

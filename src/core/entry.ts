@@ -1,3 +1,5 @@
+import type { GrantMove } from './grant.ts';
+
 /** Ledger entry kinds: one kind per meaning. */
 export const ENTRY_KINDS = [
   'opening_balance',
@@ -12,6 +14,10 @@ export const ENTRY_KINDS = [
   'cycle_expiry',
   'import',
   'debit_reversal',
+  'grant',
+  'grant_expiry',
+  'grant_void',
+  'bucket_migration',
 ] as const;
 
 export type EntryKind = (typeof ENTRY_KINDS)[number];
@@ -20,10 +26,18 @@ export type EntryKind = (typeof ENTRY_KINDS)[number];
 export interface EntryDraft {
   account: string;
   kind: EntryKind;
-  /** allocationDelta + purchasedDelta. */
+  /** allocationDelta + purchasedDelta + promotionalDelta - debtDelta: the balance's change. */
   amount: number;
+  /** Change of the included grants' remaining. */
   allocationDelta: number;
+  /** Change of the paid grants' remaining. */
   purchasedDelta: number;
+  /** Change of the promotional grants' remaining. */
+  promotionalDelta: number;
+  /** Change of the account's debt (what exempt operations took beyond its grants). */
+  debtDelta: number;
+  /** Which grants this entry drew from or added to, and by how much. */
+  grantMoves: GrantMove[];
   balanceAfter: number;
   feature: string | null;
   quantity: number | null;

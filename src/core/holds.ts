@@ -1,7 +1,8 @@
 import { type AccountState, availableOf } from './account-state.ts';
 import { type InsufficientTokens, refuse } from './deduct.ts';
+import { chargeMoves } from './grant-draws.ts';
 import type { Hold, HoldClosure } from './hold.ts';
-import { type Posted, post, splitCharge } from './posting.ts';
+import { type Posted, post } from './posting.ts';
 
 /** Reserves `amount` when the available balance covers it, refused exactly like a deduction. */
 export function decideReserve(
@@ -67,13 +68,13 @@ export function decideCommit(state: AccountState, hold: Hold, actual: number, no
     closedAt: now,
   };
   if (charged === 0) return { state: released, entries: [], charged, shortfall: actual, closure };
-  const { fromAllocation, fromPurchased } = splitCharge(released, charged);
+  // Drawn in burn order as at commit time; a grant that expired while the hold was live leaves
+  // the reservation to the next grants in order, or to a debt: a reservation is a promise.
   const posted = post(
     released,
     {
       kind: 'hold_commit',
-      allocationDelta: -fromAllocation,
-      purchasedDelta: -fromPurchased,
+      ...chargeMoves(released, charged, now),
       feature: hold.feature,
       source: 'hold',
       reference: String(hold.id),

@@ -1,5 +1,8 @@
 import { blankAccount } from './account-state.ts';
 import type { Plan } from './catalog.ts';
+import { nextBoundaryAfter } from './cycles.ts';
+import type { GrantMove } from './grant.ts';
+import { grantMoveParts } from './grant-create.ts';
 import { type Posted, post } from './posting.ts';
 
 /** The `source` of an imported account's opening_balance entry; its reference is the account id. */
@@ -8,7 +11,7 @@ export const IMPORT_SOURCE = 'import';
 /**
  * How a legacy balance fills the two buckets: up to the plan's allocation in `allocation`
  * (it renews and expires like any cycle's), the rest in `purchased` (never expires). A
- * negative legacy balance is a debt and goes to `purchased`, since allocation is never negative.
+ * negative legacy balance is a debt.
  */
 export function openingSplit(balance: number, plan: Plan): { allocation: number; purchased: number } {
   const allocation = Math.max(0, Math.min(balance, plan.monthlyAllocation));
@@ -18,19 +21,58 @@ export function openingSplit(balance: number, plan: Plan): { allocation: number;
 /**
  * A legacy account as it opens in tokenmeter: its balance recorded as an `opening_balance`
  * entry with source `import` and the account id as reference, so the database's UNIQUE
- * (kind, source, reference) index allows one import per account, ever.
+ * (kind, source, reference) index allows one import per account, ever. The allocation part is
+ * an included grant ending with the cycle, the rest a paid grant, or a debt when negative.
+ * No sign-up bonus: the account is not new.
  */
 export function openImported(
   input: { account: string; plan: Plan; balance: number; usedThisCycle: number; reason: string; actor: string },
   now: number,
 ): Posted {
   const { allocation, purchased } = openingSplit(input.balance, input.plan);
+  const blank = blankAccount(input.account, input.plan.id, now);
+  const included = grantMoveParts(
+    blank,
+    {
+      category: 'included',
+      tokens: allocation,
+      expiresAt: nextBoundaryAfter(now, now),
+      source: IMPORT_SOURCE,
+      reference: input.account,
+    },
+    now,
+    { paysDebt: false },
+  );
+  const withIncluded = { ...blank, grants: [...included.newGrants] };
+  const paid = grantMoveParts(
+    withIncluded,
+    {
+      category: 'paid',
+      tokens: Math.max(purchased, 1),
+      expiresAt: null,
+      source: IMPORT_SOURCE,
+      reference: `${input.account}:paid`,
+    },
+    now,
+    { paysDebt: false },
+  );
+  const moves: GrantMove[] = [];
+  const newGrants = [];
+  if (allocation > 0) {
+    newGrants.push(...included.newGrants);
+    moves.push(...included.grantMoves);
+  }
+  if (purchased > 0) {
+    newGrants.push(...paid.newGrants);
+    moves.push(...paid.grantMoves);
+  }
   const posted = post(
-    blankAccount(input.account, input.plan.id, now),
+    blank,
     {
       kind: 'opening_balance',
-      allocationDelta: allocation,
-      purchasedDelta: purchased,
+      newGrants,
+      grantMoves: moves,
+      debtDelta: Math.max(0, -purchased),
       source: IMPORT_SOURCE,
       reference: input.account,
       reason: input.reason,

@@ -1,33 +1,71 @@
 import type { AccountState } from './account-state.ts';
-import { decideCredit } from './credit.ts';
+import { type GrantMove, isPastExpiry } from './grant.ts';
+import { chargeMoves } from './grant-draws.ts';
 import { type Posted, post } from './posting.ts';
 
 /**
- * Where a payment's tokens went: purchased tokens for a top-up; the allocation bucket for a
- * subscription period's grant (taken from it as far as it goes, the rest from purchased).
+ * Where a payment's tokens went: a top-up's paid grant, or a subscription period's included
+ * grant (`grant` is null when it was never written, or is no longer held).
  */
-export type TakeBackFrom = 'purchased' | 'allocation';
+export interface TakeBackFrom {
+  kind: 'purchased' | 'allocation';
+  grant: number | null;
+}
+
+/** What the payment's earlier take-back steps moved: their grant moves and debt changes. */
+export type TakeBackHistory = readonly { grantMoves: readonly GrantMove[]; debtDelta: number }[];
 
 /**
- * Moves an account from what was taken back for a payment to its new target: a positive step
- * is a `payment_refund`, a negative one (a dispute won) gives tokens back as a
- * `debit_reversal` into purchased tokens. The balance may go negative: the tokens were spent
- * before the money went back, and a negative balance disables features.
+ * Moves an account from what was taken back for a payment to its new target. A positive step
+ * is a `payment_refund`: from the payment's own grant first, then (a top-up) other paid grants
+ * or (a subscription period) other included, then paid grants, in burn order; what they lack
+ * is a debt. A refund never touches promotional grants, and a top-up's never touches included
+ * ones. A negative step (a dispute won) is a `debit_reversal`: it first cancels the debt the
+ * payment's take-backs made, then returns tokens to the grants they came from, unless those
+ * have expired or been voided since.
  */
 export function decideTakeBackStep(
   state: AccountState,
   step: number,
   from: TakeBackFrom,
+  history: TakeBackHistory,
   link: { source: string; reference: string; reason: string },
   now: number,
 ): Posted {
   if (step === 0) return { state, entries: [] };
-  if (step < 0) return decideCredit(state, -step, 'debit_reversal', { ...link, actor: null }, now);
-  // The allocation bucket may never go negative (a CHECK): what it lacks comes from purchased.
-  const fromAllocation = from === 'allocation' ? Math.min(Math.max(state.allocation, 0), step) : 0;
+  if (step < 0)
+    return post(state, { kind: 'debit_reversal', ...reversalMoves(state, -step, history, now), ...link }, now);
+  const categories = from.kind === 'purchased' ? (['paid'] as const) : (['included', 'paid'] as const);
   return post(
     state,
-    { kind: 'payment_refund', allocationDelta: -fromAllocation, purchasedDelta: -(step - fromAllocation), ...link },
+    { kind: 'payment_refund', ...chargeMoves(state, step, now, { categories, first: from.grant }), ...link },
     now,
   );
+}
+
+function reversalMoves(
+  state: AccountState,
+  tokens: number,
+  history: TakeBackHistory,
+  now: number,
+): { grantMoves: GrantMove[]; debtDelta: number } {
+  let debtMade = 0;
+  const taken = new Map<number, number>();
+  for (const step of history) {
+    debtMade += step.debtDelta;
+    for (const m of step.grantMoves) taken.set(m.grant, (taken.get(m.grant) ?? 0) - m.delta);
+  }
+  const cancel = Math.max(0, Math.min(tokens, debtMade, state.debt));
+  let left = tokens - cancel;
+  const grantMoves: GrantMove[] = [];
+  for (const [id, net] of taken) {
+    if (left === 0) break;
+    const g = state.grants.find((x) => x.id === id);
+    if (!g || g.status !== 'active' || isPastExpiry(g, now) || net <= 0) continue;
+    const back = Math.min(net, left, g.tokens - g.remaining);
+    if (back <= 0) continue;
+    grantMoves.push({ grant: id, delta: back });
+    left -= back;
+  }
+  return { grantMoves, debtDelta: -cancel };
 }

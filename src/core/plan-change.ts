@@ -1,5 +1,6 @@
-import type { AccountState } from './account-state.ts';
+import { type AccountState, includedEndsAt } from './account-state.ts';
 import type { Plan } from './catalog.ts';
+import { BY_ID_REFERENCE, grantMoveParts } from './grant-create.ts';
 import { type Posted, post } from './posting.ts';
 
 /**
@@ -37,7 +38,7 @@ export function upgradeGrant(from: Plan, to: Plan, grantedInCycle: number): numb
 
 /**
  * Switches plan at once without starting a cycle: the anchor, the cycle start, the tokens used
- * this cycle and what rolled over stay. An upgrade adds `upgradeGrant` to the allocation bucket;
+ * this cycle and what rolled over stay. An upgrade adds `upgradeGrant` as an included grant;
  * a downgrade adds and removes nothing (the plan held at the next boundary decides the renewal
  * and the rollover cap). One `plan_change` entry records the change, even of zero tokens, so the
  * reason and actor are on record.
@@ -51,12 +52,30 @@ export function decidePlanChange(
   now: number,
 ): Posted {
   const grant = record.alreadyGranted === true ? 0 : upgradeGrant(from, to, grantedInCycle);
+  // The upgrade's difference is an included grant of its own, ending with the cycle.
+  const parts =
+    grant > 0
+      ? grantMoveParts(
+          state,
+          {
+            category: 'included',
+            tokens: grant,
+            expiresAt: includedEndsAt(state),
+            source: record.source ?? 'plan_change',
+            reference: record.reference ?? BY_ID_REFERENCE,
+            reason: record.reason,
+            actor: record.actor,
+          },
+          now,
+          { paysDebt: false },
+        )
+      : null;
   const posted = post(
     state,
     {
       kind: 'plan_change',
-      allocationDelta: grant,
-      purchasedDelta: 0,
+      newGrants: parts?.newGrants ?? [],
+      grantMoves: parts?.grantMoves ?? [],
       reason: record.reason,
       actor: record.actor,
       source: record.source ?? null,

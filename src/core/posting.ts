@@ -1,11 +1,18 @@
 import type { AccountState } from './account-state.ts';
 import type { EntryDraft, EntryKind } from './entry.ts';
+import type { Grant, GrantMove, GrantStatus } from './grant.ts';
 
-/** What a posting moves and why; the amounts are signed token deltas per bucket. */
+/**
+ * What a posting moves and why. Tokens live in grants: `grantMoves` changes their remaining
+ * (signed), `newGrants` are created by this move (with nothing remaining until a move adds it),
+ * `statuses` close or open grants, and `debtDelta` changes the account's debt.
+ */
 export interface Move {
   kind: EntryKind;
-  allocationDelta: number;
-  purchasedDelta: number;
+  grantMoves?: readonly GrantMove[];
+  newGrants?: readonly Grant[];
+  statuses?: readonly { grant: number; status: GrantStatus }[];
+  debtDelta?: number;
   feature?: string | null;
   quantity?: number | null;
   idempotencyKey?: string | null;
@@ -22,23 +29,59 @@ export interface Posted {
 }
 
 /**
- * Applies one move to an account and writes the entry that records it, so a
- * bucket can only change together with the entry explaining the change.
+ * Applies one move to an account and writes the entry that records it, so a grant, a bucket
+ * sum or the debt can only change together with the entry explaining the change. A move that
+ * would take a grant outside 0..tokens, or name a grant the account does not hold, is a bug
+ * in the decision that made it: it throws, and nothing is written.
  */
 export function post(state: AccountState, move: Move, at: number): Posted {
+  const grants = new Map<number, Grant>();
+  for (const g of state.grants) grants.set(g.id, g);
+  for (const g of move.newGrants ?? []) {
+    if (grants.has(g.id)) throw new Error(`grant ${g.id} already exists on ${state.id}`);
+    grants.set(g.id, { ...g, remaining: 0 });
+  }
+  const deltas = { included: 0, paid: 0, promotional: 0 };
+  const moves: GrantMove[] = [];
+  for (const m of move.grantMoves ?? []) {
+    if (m.delta === 0) continue;
+    const g = grants.get(m.grant);
+    if (!g) throw new Error(`move names grant ${m.grant}, which ${state.id} does not hold`);
+    const remaining = g.remaining + m.delta;
+    if (!Number.isSafeInteger(remaining) || remaining < 0 || remaining > g.tokens) {
+      throw new Error(`move of ${m.delta} takes grant ${g.id} outside 0..${g.tokens}`);
+    }
+    grants.set(g.id, { ...g, remaining });
+    deltas[g.category] += m.delta;
+    moves.push({ grant: m.grant, delta: m.delta });
+  }
+  for (const s of move.statuses ?? []) {
+    const g = grants.get(s.grant);
+    if (!g) throw new Error(`status change names grant ${s.grant}, which ${state.id} does not hold`);
+    const closing = s.status === 'expired' || s.status === 'voided';
+    grants.set(g.id, { ...g, status: s.status, closedAt: closing ? at : g.closedAt });
+  }
+  const debtDelta = move.debtDelta ?? 0;
   const next: AccountState = {
     ...state,
-    allocation: state.allocation + move.allocationDelta,
-    purchased: state.purchased + move.purchasedDelta,
+    grants: [...grants.values()],
+    allocation: state.allocation + deltas.included,
+    purchased: state.purchased + deltas.paid,
+    promotional: state.promotional + deltas.promotional,
+    debt: state.debt + debtDelta,
     updatedAt: at,
   };
+  if (next.debt < 0) throw new Error(`move leaves ${state.id} a negative debt`);
   const entry: EntryDraft = {
     account: state.id,
     kind: move.kind,
-    amount: move.allocationDelta + move.purchasedDelta,
-    allocationDelta: move.allocationDelta,
-    purchasedDelta: move.purchasedDelta,
-    balanceAfter: next.allocation + next.purchased,
+    amount: deltas.included + deltas.paid + deltas.promotional - debtDelta,
+    allocationDelta: deltas.included,
+    purchasedDelta: deltas.paid,
+    promotionalDelta: deltas.promotional,
+    debtDelta,
+    grantMoves: moves,
+    balanceAfter: next.allocation + next.purchased + next.promotional - next.debt,
     feature: move.feature ?? null,
     quantity: move.quantity ?? null,
     idempotencyKey: move.idempotencyKey ?? null,
@@ -62,10 +105,4 @@ export function postAll(start: AccountState, moves: readonly Move[], at: number)
     entries.push(...step.entries);
   }
   return { state, entries };
-}
-
-/** Splits a charge between the buckets: allocation first, then purchased. */
-export function splitCharge(state: AccountState, tokens: number): { fromAllocation: number; fromPurchased: number } {
-  const fromAllocation = Math.min(Math.max(state.allocation, 0), tokens);
-  return { fromAllocation, fromPurchased: tokens - fromAllocation };
 }

@@ -1,7 +1,8 @@
 import type { AccountState } from './account-state.ts';
 import type { Plan } from './catalog.ts';
 import { restartCycleOnPlan } from './cycle-restart.ts';
-import { type Posted, post } from './posting.ts';
+import { renewIncluded } from './included-renewal.ts';
+import type { Posted } from './posting.ts';
 
 /**
  * A plan bought through a provider's subscription: the account moves to the plan and its
@@ -13,9 +14,9 @@ export function linkSubscription(state: AccountState, plan: Plan): AccountState 
 }
 
 /**
- * A paid subscription invoice renews the account like a lazy renewal does: unused allocation
- * beyond the plan's rollover cap expires, then the plan's allocation is granted. Both entries
- * carry the invoice id, so the UNIQUE reference index grants each invoice once.
+ * A paid subscription invoice renews the account like a lazy renewal does (`renewIncluded`):
+ * the new included grant lasts until the next period's invoice. Both entries and the grant
+ * carry the invoice id, so the UNIQUE reference indexes grant each invoice once.
  */
 export function decideSubscriptionGrant(
   state: AccountState,
@@ -24,33 +25,18 @@ export function decideSubscriptionGrant(
   periodStart: number,
   now: number,
 ): Posted {
-  const unused = Math.max(state.allocation, 0);
-  const rollover = Math.min(unused, plan.rolloverCap);
-  const expired = unused - rollover;
-  const entries = [];
-  let current = state;
-  if (expired > 0) {
-    const expiry = post(current, { kind: 'cycle_expiry', allocationDelta: -expired, purchasedDelta: 0, ...link }, now);
-    current = expiry.state;
-    entries.push(...expiry.entries);
-  }
-  const grant = post(
-    current,
-    { kind: 'cycle_grant', allocationDelta: plan.monthlyAllocation, purchasedDelta: 0, ...link },
-    now,
-  );
-  entries.push(...grant.entries);
+  const renewed = renewIncluded(state, plan, { ...link, expiresAt: null }, now);
   return {
     state: {
-      ...grant.state,
+      ...renewed.state,
       plan: plan.id,
       cycleDriver: 'subscription',
       cycleStart: periodStart,
       usedThisCycle: 0,
-      rolledOver: rollover,
+      rolledOver: renewed.rollover,
       lastReset: now,
     },
-    entries,
+    entries: renewed.entries,
   };
 }
 

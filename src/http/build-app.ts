@@ -11,6 +11,7 @@ import { authPlugin } from './plugins/auth.ts';
 import { sharedRateLimitStore } from './plugins/rate-limit-store.ts';
 import { RedisFailureCounter } from './plugins/redis-failure-counter.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { adminGrantRoutes } from './routes/admin-grants.ts';
 import { deductBatchRoutes } from './routes/deduct-batch.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { featureRoutes } from './routes/features.ts';
@@ -130,6 +131,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => featureRoutes(scope, ctx));
   await app.register(async (scope) => sessionRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx));
+  await app.register(async (scope) => adminGrantRoutes(scope, ctx));
   await app.register(async (scope) => paymentRoutes(scope, ctx));
   const stripe = deps.payments?.stripe;
   if (stripe) await app.register(async (scope) => stripeWebhookRoutes(scope, ctx, stripe));

@@ -49,3 +49,9 @@ export function requireAccess(request: FastifyRequest, account: string): void {
     throw new TokenmeterError('forbidden', 'This token may not act on that account');
   }
 }
+
+/** The operator a request acts as, recorded as the actor of what it changes. */
+export function actorOf(request: FastifyRequest): string {
+  const p = request.principal;
+  return p && p.kind !== 'user' ? `admin:${p.keyName}` : 'admin';
+}

@@ -71,8 +71,47 @@ export const balanceAnswer = {
     tokens_balance: { type: 'integer', description: aliasOf('balance') },
     available: { type: 'integer', description: 'Canonical. balance − held: what features may spend [available].' },
     held: { type: 'integer', description: 'Canonical. Reserved by active holds [held].' },
-    allocation: { type: 'integer', description: 'Canonical. The plan-allocation bucket [allocation].' },
-    purchased: { type: 'integer', description: 'Canonical. The purchased bucket [purchased].' },
+    allocation: {
+      type: 'integer',
+      description: 'Canonical. Remaining tokens of the included grants (the plan’s allocation) [allocation].',
+    },
+    purchased: { type: 'integer', description: 'Canonical. Remaining tokens of the paid grants [purchased].' },
+    promotional: {
+      type: 'integer',
+      description: 'Canonical. Remaining tokens of the promotional grants [promotional].',
+    },
+    debt: {
+      type: 'integer',
+      description:
+        'Canonical. What refunds, disputes and corrections took beyond the grants (0 or more); ' +
+        'balance = allocation + purchased + promotional − debt [debt].',
+    },
+    grants: {
+      type: 'array',
+      description: 'Canonical. The active grants, in the order tokens are spent from them [grants].',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          id: {
+            type: ['integer', 'null'],
+            description: 'Null for a grant a read shows before any write stored it (a renewal due now).',
+          },
+          category: { type: 'string', enum: ['included', 'paid', 'promotional'] },
+          remaining: { type: 'integer' },
+          priority: { type: 'integer' },
+          expires_at: { ...isoOrNull, description: 'Null: never (an included grant: the cycle’s end, if known).' },
+        },
+      },
+    },
+    expiring_next: {
+      type: ['object', 'null'],
+      description:
+        'Canonical. The soonest expiry of tokens and how many (of included grants only what exceeds the ' +
+        'rollover cap), or null [expiringNext].',
+      additionalProperties: true,
+      properties: { at: { type: 'string', format: 'date-time' }, tokens: { type: 'integer' } },
+    },
     tokens_used_this_month: {
       type: 'integer',
       description: 'Canonical. Tokens charged this cycle [usedThisCycle].',

@@ -2,6 +2,7 @@ import { requireAccountId } from '../core/account-id.ts';
 import type { BalanceView } from '../core/balance-view.ts';
 import type { Catalog } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
+import type { Grant } from '../core/grant.ts';
 import { type Hold, isLive } from '../core/hold.ts';
 import { type Logger, silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
@@ -15,6 +16,7 @@ import { createAccount } from './ops/create-account.ts';
 import { credit } from './ops/credit.ts';
 import { deduct } from './ops/deduct.ts';
 import { getBalance } from './ops/get-balance.ts';
+import { grant } from './ops/grant.ts';
 import { balanceAt, history } from './ops/history.ts';
 import { importAccount, importAccounts } from './ops/import-accounts.ts';
 import { type RecoveryInput, type RecoveryOutcome, recordRecovery } from './ops/record-recovery.ts';
@@ -22,6 +24,7 @@ import { reserve } from './ops/reserve.ts';
 import { type Recalled, type ResponseScope, recallResponse, rememberResponse } from './ops/responses.ts';
 import { setPlan } from './ops/set-plan.ts';
 import { commitHold, releaseHold } from './ops/settle-hold.ts';
+import { listGrants, voidGrant } from './ops/void-grant.ts';
 import { PaymentLedger } from './payments/payment-ledger.ts';
 import type {
   AdjustInput,
@@ -32,6 +35,7 @@ import type {
   CreditResult,
   DeductInput,
   DeductResult,
+  GrantInput,
   History,
   HistoryOptions,
   HoldResult,
@@ -113,6 +117,24 @@ export class TokenLedger {
   /** Adds purchased tokens, once per (source, reference). */
   credit(input: CreditInput): Promise<CreditResult> {
     return credit(this.ctx, input);
+  }
+
+  /**
+   * Grants promotional or paid tokens, with an optional expiry, start and priority.
+   * @example await ledger.grant({ account: 'u1', tokens: 50, category: 'promotional', expiresAt: Date.now() + 30 * 864e5, reason: 'Welcome', actor: 'ops' })
+   */
+  grant(input: GrantInput): Promise<Grant> {
+    return grant(this.ctx, input);
+  }
+
+  /** An account's grants, newest first: live ones, or all with `includeInactive`. */
+  grants(account: string, options: { includeInactive?: boolean } = {}): Promise<Grant[]> {
+    return listGrants(this.ctx, requireAccountId(account), options);
+  }
+
+  /** Voids what remains of a grant, with a reason on record. */
+  voidGrant(input: { id: number; reason: string; actor: string }): Promise<Grant> {
+    return voidGrant(this.ctx, input);
   }
 
   /** An operator's correction with a reason on record. */

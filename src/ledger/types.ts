@@ -79,6 +79,23 @@ export interface Credited {
 
 export type CreditResult = Credited | Refusal;
 
+/** `ledger.grant`: tokens granted by a caller (never `included`, which only a plan grants). */
+export interface GrantInput {
+  account: string;
+  tokens: number;
+  category: 'promotional' | 'paid';
+  /** Date or epoch milliseconds; absent: never expires. */
+  expiresAt?: Date | number | null;
+  /** Date or epoch milliseconds; absent: now. */
+  effectiveAt?: Date | number;
+  /** 0 to 100, lower is spent first; default 50. */
+  priority?: number;
+  reason: string;
+  actor: string;
+  /** Makes the grant once: the same reference with the same parameters returns the first grant. */
+  reference?: string;
+}
+
 export type AdjustInput = {
   account: string;
   reason: string;

@@ -1,6 +1,7 @@
 import type { BalanceView } from '../core/balance-view.ts';
 import type { LedgerEntry } from '../core/entry.ts';
-import { isTokenmeterError } from '../core/errors.ts';
+import { invalid, isTokenmeterError } from '../core/errors.ts';
+import { displayStatus, type Grant, type GrantDisplayStatus } from '../core/grant.ts';
 import type {
   AdjustResult,
   CheckResult,
@@ -40,6 +41,29 @@ function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : iso(ms);
 }
 
+/** A date (`2026-12-31`, midnight UTC) or a date and time with its zone (`Z` or `±hh:mm`). */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+/**
+ * A time given on the wire (an HTTP body, a command-line option) as epoch milliseconds. Only
+ * ISO 8601 with an explicit zone is taken: a time without one would mean whatever zone the
+ * server runs in, and `Date.parse` alone also takes "March 7" or "2026".
+ */
+export function parseIsoTime(field: string, text: string): number {
+  const ms = ISO_TIME.test(text) && realDay(text) ? Date.parse(text) : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    throw invalid(field, `is not an ISO 8601 time with a zone (e.g. 2026-12-31T23:59:59Z): "${text.slice(0, 40)}"`);
+  }
+  return ms;
+}
+
+/** `Date.parse` rolls 2026-02-30 over into March; a day the month does not have is a typo. */
+function realDay(text: string): boolean {
+  const [y, m, d] = text.slice(0, 10).split('-').map(Number);
+  if (y === undefined || m === undefined || d === undefined) return false;
+  return new Date(Date.UTC(y, m - 1, d)).getUTCDate() === d;
+}
+
 /**
  * The seed app's `getBalance()` answer, with tokenmeter's extra figures. Every field stays:
  * other programs read them (the seed's front end reads `tokens_balance` and `features_disabled`).
@@ -47,7 +71,10 @@ function isoOrNull(ms: number | null): string | null {
  *   balance ↔ balance, available, held, allocation, purchased (same names);
  *   tokens_used_this_month ↔ usedThisCycle; package ↔ plan; monthlyAllocation ↔ monthlyAllocation;
  *   tokens_rollover ↔ rolledOver; billing_cycle_start ↔ cycleStart; last_token_reset ↔ lastReset;
- *   next_token_reset ↔ nextReset; features_disabled ↔ featuresDisabled; features ↔ features.
+ *   next_token_reset ↔ nextReset; features_disabled ↔ featuresDisabled; features ↔ features;
+ *   promotional, debt (same names; balance = allocation + purchased + promotional − debt);
+ *   grants ↔ grants (the active grants in burn order, each {id, category, remaining, priority,
+ *   expires_at}); expiring_next ↔ expiringNext ({at, tokens} of the soonest expiry, or null).
  * The seed's compatibility aliases repeat a canonical value: tokens_balance (balance),
  * usedThisMonth (tokens_used_this_month), token_package (package). `monthlyAllocation` is
  * canonical under the seed's own camelCase spelling. OpenAPI: `balanceAnswer` in http/schemas.ts.
@@ -76,7 +103,48 @@ export function balanceJson(view: BalanceView): JsonObject {
     features_disabled: view.featuresDisabled,
     allocation: view.allocation,
     purchased: view.purchased,
+    promotional: view.promotional,
+    debt: view.debt,
+    grants: view.grants.map((g) => ({
+      id: g.id,
+      category: g.category,
+      remaining: g.remaining,
+      priority: g.priority,
+      expires_at: isoOrNull(g.expiresAt),
+    })),
+    expiring_next:
+      view.expiringNext === null ? null : { at: iso(view.expiringNext.at), tokens: view.expiringNext.tokens },
     features,
+  };
+}
+
+/**
+ * What a read shows as remaining on a grant of `status` (its `displayStatus`). An expiry takes
+ * everything left, so a grant a read already sees as expired has nothing remaining, even before
+ * the write that records its `grant_expiry` entry.
+ */
+export function remainingShown(g: Grant, status: GrantDisplayStatus): number {
+  return status === 'expired' ? 0 : g.remaining;
+}
+
+/**
+ * One grant, as the admin API and `tokenmeter grant`/`grants` show it. `status` is what a
+ * read at `now` sees: `used_up` for an active grant with nothing left, and a due expiry or
+ * start already applied (the stored status catches up at the next write).
+ */
+export function grantJson(g: Grant, now: number): JsonObject {
+  const status = displayStatus(g, now);
+  return {
+    // Null: a grant a read shows before any write stored it (a renewal due now).
+    id: g.id > 0 ? g.id : null,
+    account: g.account,
+    category: g.category,
+    tokens: g.tokens,
+    remaining: remainingShown(g, status),
+    priority: g.priority,
+    effective_at: iso(g.effectiveAt),
+    expires_at: isoOrNull(g.expiresAt),
+    status,
   };
 }
 
@@ -204,6 +272,9 @@ export function entryJson(e: LedgerEntry): JsonObject {
     amount: e.amount,
     allocation_delta: e.allocationDelta,
     purchased_delta: e.purchasedDelta,
+    promotional_delta: e.promotionalDelta,
+    debt_delta: e.debtDelta,
+    grants: e.grantMoves.map((m) => ({ id: m.grant, delta: m.delta })),
     balance_after: e.balanceAfter,
     feature: e.feature,
     quantity: e.quantity,

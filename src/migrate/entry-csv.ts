@@ -17,6 +17,10 @@ export const ENTRY_CSV_COLUMNS = [
   'reference',
   'reason',
   'actor',
+  // Added with grants, after the columns exports had before, so existing readers keep working.
+  'promotional_delta',
+  'debt_delta',
+  'grants',
 ] as const;
 
 /** The header line, with its line ending. */
@@ -42,6 +46,10 @@ export function entryCsvLine(e: LedgerEntry): string {
     text(e.reference),
     text(e.reason),
     text(e.actor),
+    String(e.promotionalDelta),
+    String(e.debtDelta),
+    // Which grants the entry moved: "id:delta" pairs separated by spaces.
+    text(e.grantMoves.map((m) => `${m.grant}:${m.delta}`).join(' ') || null),
   ];
   return `${cells.map(quote).join(',')}\r\n`;
 }

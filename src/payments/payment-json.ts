@@ -1,9 +1,17 @@
 import type { Catalog, TokenPackage } from '../core/catalog.ts';
 import type { PaymentRow } from '../ledger/payments/payment-ledger.ts';
 
-/** A package as `/api/payment/packages` shows it. */
+/** A package as `/api/payment/packages` shows it; `expires_in_days` null: its tokens never expire. */
 export function packageJson(p: TokenPackage) {
-  return { id: p.id, name: p.name, kind: p.kind, tokens: p.tokens, price_cents: p.priceCents, currency: p.currency };
+  return {
+    id: p.id,
+    name: p.name,
+    kind: p.kind,
+    tokens: p.tokens,
+    price_cents: p.priceCents,
+    currency: p.currency,
+    expires_in_days: p.expiresInDays ?? null,
+  };
 }
 
 /** A payment as billing history shows it. */

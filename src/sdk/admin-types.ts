@@ -1,5 +1,12 @@
 /** The wire JSON of the operator API (`/api/admin/*`, admin key), as in `src/http/routes/admin.ts`. */
-import type { BalanceResponse, EntryKind, LedgerEntryJson, TimeInput } from './types.ts';
+import type {
+  BalanceResponse,
+  EntryKind,
+  GrantCategory,
+  GrantDisplayStatus,
+  LedgerEntryJson,
+  TimeInput,
+} from './types.ts';
 
 export interface ListAccountsRequest {
   query?: string;
@@ -79,6 +86,52 @@ export interface SetPlanResponse {
   available: number;
   tokens_rollover: number;
   entry_id: number | null;
+}
+
+/** `POST /api/admin/accounts/:id/grants`. */
+export interface CreateGrantRequest {
+  tokens: number;
+  /** `included` grants come only from a plan. */
+  category: Exclude<GrantCategory, 'included'>;
+  /** ISO 8601 with a zone, in the future and after `effective_at`; absent: never expires. */
+  expires_at?: string;
+  /** ISO 8601 with a zone; absent: now. */
+  effective_at?: string;
+  /** 0 to 100, lower is spent first; default 50. */
+  priority?: number;
+  reason: string;
+  /** At most once per account: a repeat returns the first grant; other parameters are 409 idempotency_conflict. */
+  reference?: string;
+}
+
+/** A grant as the admin API shows it. */
+export interface GrantJson {
+  id: number;
+  account: string;
+  category: GrantCategory;
+  tokens: number;
+  remaining: number;
+  priority: number;
+  effective_at: string;
+  expires_at: string | null;
+  status: GrantDisplayStatus;
+}
+
+/** The answer to creating (201) or voiding (200) a grant. */
+export interface GrantResponse {
+  success: true;
+  grant: GrantJson;
+}
+
+/** `GET /api/admin/accounts/:id/grants`: every grant, newest first. */
+export interface GrantsResponse {
+  success: true;
+  grants: GrantJson[];
+}
+
+/** `POST /api/admin/grants/:id/void`. */
+export interface VoidGrantRequest {
+  reason: string;
 }
 
 export interface TimeRange {

@@ -6,9 +6,10 @@
  */
 import type { EntryKind } from '../core/entry.ts';
 import type { ErrorCode } from '../core/errors.ts';
+import type { GrantCategory, GrantDisplayStatus } from '../core/grant.ts';
 import type { HoldStatus } from '../core/hold.ts';
 
-export type { EntryKind, ErrorCode, HoldStatus };
+export type { EntryKind, ErrorCode, GrantCategory, GrantDisplayStatus, HoldStatus };
 
 /** A time accepted in a query: an ISO 8601 string or a Date (sent as its ISO string). */
 export type TimeInput = string | Date;
@@ -66,9 +67,30 @@ export interface BalanceResponse {
   last_token_reset: string | null;
   next_token_reset: string | null;
   features_disabled: boolean;
+  /** Remaining tokens of the included grants (the plan's allocation). */
   allocation: number;
+  /** Remaining tokens of the paid grants. */
   purchased: number;
+  /** Remaining tokens of the promotional grants. */
+  promotional: number;
+  /** Taken beyond the grants by refunds, disputes and corrections: balance = allocation + purchased + promotional − debt. */
+  debt: number;
+  /** The active grants, in the order tokens are spent from them. */
+  grants: GrantSummaryJson[];
+  /** The soonest expiry of tokens and how many, or null. */
+  expiring_next: { at: string; tokens: number } | null;
   features: Record<string, FeatureAvailabilityJson>;
+}
+
+/** One active grant as the balance shows it. */
+export interface GrantSummaryJson {
+  /** Null for a grant a read shows before any write has stored it (a renewal due now). */
+  id: number | null;
+  category: GrantCategory;
+  remaining: number;
+  priority: number;
+  /** Null: never (for an included grant: the cycle's end is not known, a subscription drives it). */
+  expires_at: string | null;
 }
 
 export interface CheckRequest {
@@ -158,6 +180,10 @@ export interface LedgerEntryJson {
   amount: number;
   allocation_delta: number;
   purchased_delta: number;
+  promotional_delta: number;
+  debt_delta: number;
+  /** The grants this entry drew from (negative) or added to, and by how much. */
+  grants: { id: number; delta: number }[];
   balance_after: number;
   feature: string | null;
   quantity: number | null;

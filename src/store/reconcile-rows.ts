@@ -2,28 +2,49 @@ import { int, type Row, str } from './rows.ts';
 import type { Drift } from './store.ts';
 
 /**
- * Compares one account's stored figures with what its ledger and holds say. The row has the
- * account's `id`, `allocation`, `purchased`, `held`, and the sums `ledger_allocation`,
- * `ledger_purchased`, `holds_held`.
+ * Compares one account's stored figures with what its ledger, grants and holds say (a row of
+ * `FIGURES_SQL`): each bucket sum and the debt against its entries' deltas and against its grants'
+ * remaining tokens, the balance against the ledger, `held` against the active holds.
  */
 export function figureDrift(r: Row): Drift[] {
   const account = str(r, 'id');
   const out: Drift[] = [];
-  const stored = { allocation: int(r, 'allocation'), purchased: int(r, 'purchased'), held: int(r, 'held') };
-  const ledger = { allocation: int(r, 'ledger_allocation'), purchased: int(r, 'ledger_purchased') };
-  const balance = stored.allocation + stored.purchased;
-  const ledgerSum = ledger.allocation + ledger.purchased;
-  if (balance !== ledgerSum)
-    out.push({ account, check: 'balance', expected: ledgerSum, actual: balance, entryId: null });
-  for (const bucket of ['allocation', 'purchased'] as const) {
-    if (stored[bucket] !== ledger[bucket]) {
-      out.push({ account, check: bucket, expected: ledger[bucket], actual: stored[bucket], entryId: null });
-    }
+  const drift = (check: Drift['check'], expected: number, actual: number) => {
+    if (expected !== actual) out.push({ account, check, expected, actual, entryId: null });
+  };
+  const stored = {
+    allocation: int(r, 'allocation'),
+    purchased: int(r, 'purchased'),
+    promotional: int(r, 'promotional'),
+    debt: int(r, 'debt'),
+  };
+  const ledger = {
+    allocation: int(r, 'ledger_allocation'),
+    purchased: int(r, 'ledger_purchased'),
+    promotional: int(r, 'ledger_promotional'),
+    debt: int(r, 'ledger_debt'),
+  };
+  const balance = stored.allocation + stored.purchased + stored.promotional - stored.debt;
+  drift('balance', ledger.allocation + ledger.purchased + ledger.promotional - ledger.debt, balance);
+  for (const bucket of ['allocation', 'purchased', 'promotional', 'debt'] as const) {
+    drift(bucket, ledger[bucket], stored[bucket]);
   }
-  const holdsHeld = int(r, 'holds_held');
-  if (stored.held !== holdsHeld)
-    out.push({ account, check: 'held', expected: holdsHeld, actual: stored.held, entryId: null });
+  drift('grants', int(r, 'grants_included'), stored.allocation);
+  drift('grants', int(r, 'grants_paid'), stored.purchased);
+  drift('grants', int(r, 'grants_promotional'), stored.promotional);
+  drift('held', int(r, 'holds_held'), int(r, 'held'));
   return out;
+}
+
+/** Grants whose remaining tokens are not the sum of their moves (rows of `grantMovesSql`). */
+export function grantDrift(rows: readonly Row[]): Drift[] {
+  return rows.map((r) => ({
+    account: str(r, 'account_id'),
+    check: 'grant' as const,
+    expected: int(r, 'moved'),
+    actual: int(r, 'remaining'),
+    entryId: int(r, 'id'),
+  }));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { AccountState, CycleDriver } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
 import { TokenmeterError } from '../core/errors.ts';
+import type { Grant, GrantCategory, GrantMove, GrantStatus } from '../core/grant.ts';
 import type { Hold, HoldStatus } from '../core/hold.ts';
 import type { IdempotencyRecord, KeyedDebit } from './store.ts';
 
@@ -8,8 +9,12 @@ import type { IdempotencyRecord, KeyedDebit } from './store.ts';
 export type Row = Record<string, unknown>;
 
 /** The accounts table's columns, in the order both stores select and insert them. */
-export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, held, used_this_cycle, rolled_over, cycle_anchor,
-  cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
+export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, promotional, debt, held, used_this_cycle, rolled_over,
+  cycle_anchor, cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
+
+/** The grants table's columns, in the order both stores select and insert them. */
+export const GRANT_COLUMNS = `id, account_id, category, tokens, remaining, priority, effective_at, expires_at, source,
+  reference, status, reason, actor, created_at, closed_at`;
 
 /** A PostgreSQL json column holding an array of rows, as node-postgres (parsed) or PGlite (text) returns it. */
 export function jsonRows(value: unknown): Row[] {
@@ -53,12 +58,16 @@ export function strOrNull(row: Row, column: string): string | null {
   return row[column] === null || row[column] === undefined ? null : str(row, column);
 }
 
-export function toAccount(row: Row): AccountState {
+/** An account row; its grants are read apart (`grants` when the caller has them). */
+export function toAccount(row: Row, grants: Grant[] = []): AccountState {
   return {
     id: str(row, 'id'),
     plan: str(row, 'plan'),
     allocation: int(row, 'allocation'),
     purchased: int(row, 'purchased'),
+    promotional: int(row, 'promotional'),
+    debt: int(row, 'debt'),
+    grants,
     held: int(row, 'held'),
     usedThisCycle: int(row, 'used_this_cycle'),
     rolledOver: int(row, 'rolled_over'),
@@ -80,6 +89,9 @@ export function toEntry(row: Row): LedgerEntry {
     amount: int(row, 'amount'),
     allocationDelta: int(row, 'allocation_delta'),
     purchasedDelta: int(row, 'purchased_delta'),
+    promotionalDelta: int(row, 'promotional_delta'),
+    debtDelta: int(row, 'debt_delta'),
+    grantMoves: decodeGrantMoves(str(row, 'grant_moves')),
     balanceAfter: int(row, 'balance_after'),
     feature: strOrNull(row, 'feature'),
     quantity: intOrNull(row, 'quantity'),
@@ -90,6 +102,83 @@ export function toEntry(row: Row): LedgerEntry {
     actor: strOrNull(row, 'actor'),
     at: int(row, 'at'),
   };
+}
+
+/** Grant moves as stored: a JSON array of [grant id, delta] pairs. */
+export function encodeGrantMoves(moves: readonly GrantMove[]): string {
+  return JSON.stringify(moves.map((m) => [m.grant, m.delta]));
+}
+
+export function decodeGrantMoves(text: string): GrantMove[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) throw new TypeError('grant_moves: expected a JSON array');
+  return parsed.map((pair: unknown) => {
+    if (!Array.isArray(pair) || !Number.isSafeInteger(pair[0]) || !Number.isSafeInteger(pair[1])) {
+      throw new TypeError(`grant_moves: expected [id, delta] pairs, got ${JSON.stringify(pair)}`);
+    }
+    return { grant: pair[0] as number, delta: pair[1] as number };
+  });
+}
+
+export function toGrant(row: Row): Grant {
+  return {
+    id: int(row, 'id'),
+    account: str(row, 'account_id'),
+    category: str(row, 'category') as GrantCategory,
+    tokens: int(row, 'tokens'),
+    remaining: int(row, 'remaining'),
+    priority: int(row, 'priority'),
+    effectiveAt: int(row, 'effective_at'),
+    expiresAt: intOrNull(row, 'expires_at'),
+    source: str(row, 'source'),
+    reference: str(row, 'reference'),
+    status: str(row, 'status') as GrantStatus,
+    reason: strOrNull(row, 'reason'),
+    actor: strOrNull(row, 'actor'),
+    createdAt: int(row, 'created_at'),
+    closedAt: intOrNull(row, 'closed_at'),
+  };
+}
+
+/** The grants a write may change (see `AccountState.grants`): scheduled, active with tokens left, and open included ones. */
+export const LIVE_GRANT = "(status = 'scheduled' OR (status = 'active' AND (remaining > 0 OR category = 'included')))";
+
+const GRANT_COLUMN_NAMES = GRANT_COLUMNS.split(',').map((c) => c.trim());
+
+/** GRANT_COLUMNS as SQL values of `alias`, for a JSON array per grant (smaller than a JSON object). */
+export function grantArraySql(alias: string): string {
+  return `json_build_array(${GRANT_COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ')})`;
+}
+
+/** A grant from the JSON array `grantArraySql` built. */
+export function toGrantFromArray(value: unknown): Grant {
+  if (!Array.isArray(value)) throw new TypeError('expected a grant as a JSON array');
+  const row: Row = {};
+  GRANT_COLUMN_NAMES.forEach((c, i) => {
+    row[c] = value[i];
+  });
+  return toGrant(row);
+}
+
+/** A grant's values in the order of GRANT_COLUMNS. */
+export function grantCells(g: Grant): Cell[] {
+  return [
+    g.id,
+    g.account,
+    g.category,
+    g.tokens,
+    g.remaining,
+    g.priority,
+    g.effectiveAt,
+    g.expiresAt,
+    g.source,
+    g.reference,
+    g.status,
+    g.reason,
+    g.actor,
+    g.createdAt,
+    g.closedAt,
+  ];
 }
 
 /** Marks `held_after` on entries written before migration 6: no `held` is ever negative. */
@@ -145,13 +234,18 @@ export function decodeCursor(cursor: string): number | null {
   return match?.[1] ? Number(match[1]) : null;
 }
 
+/** The ledger_entries columns an insert names, in `entryCells` order. */
+export const ENTRY_INSERT_COLUMNS = `account_id, kind, amount, allocation_delta, purchased_delta, promotional_delta,
+  debt_delta, grant_moves, balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at,
+  held_after`;
+
 /** A value bound to a placeholder by either store. */
 export type Cell = string | number | null;
 
 /**
  * An entry's values in the order of the stores' INSERT column lists: account_id, kind, amount,
- * allocation_delta, purchased_delta, balance_after, feature, quantity, idempotency_key, source,
- * reference, reason, actor, at, held_after.
+ * allocation_delta, purchased_delta, promotional_delta, debt_delta, grant_moves, balance_after,
+ * feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after.
  */
 export function entryCells(e: EntryDraft): Cell[] {
   return [
@@ -160,6 +254,9 @@ export function entryCells(e: EntryDraft): Cell[] {
     e.amount,
     e.allocationDelta,
     e.purchasedDelta,
+    e.promotionalDelta,
+    e.debtDelta,
+    encodeGrantMoves(e.grantMoves),
     e.balanceAfter,
     e.feature,
     e.quantity,

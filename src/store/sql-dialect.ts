@@ -12,7 +12,7 @@ export interface SqlDialect {
    * A `?` of this type, cast where PostgreSQL cannot infer it from the context (a SELECT list,
    * `? IS NULL`, arithmetic it would otherwise take as text). SQLite needs no cast.
    */
-  typed(type: 'text' | 'bigint'): string;
+  typed(type: 'text' | 'bigint' | 'int'): string;
   /** A condition true when the bound flag is set. */
   readonly flag: string;
   /** The smaller of two values: SQLite's scalar `min`, PostgreSQL's `LEAST`. */
@@ -35,6 +35,8 @@ export interface SqlDialect {
    * account's entries; SQLite's finds the right index by itself.
    */
   notIndexed(column: string): string;
+  /** What an INSERT giving an identity column its value (an id reserved up front) says before VALUES. */
+  readonly explicitId: string;
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
@@ -45,6 +47,7 @@ export const SQLITE_DIALECT: SqlDialect = {
   byteOrder: (expr) => expr,
   utcDay: (column) => `date(${column} / 1000, 'unixepoch')`,
   notIndexed: (column) => column,
+  explicitId: '',
 };
 
 export const PG_DIALECT: SqlDialect = {
@@ -55,6 +58,7 @@ export const PG_DIALECT: SqlDialect = {
   byteOrder: (expr) => `${expr} COLLATE "C"`,
   utcDay: (column) => `to_char(to_timestamp(${column} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   notIndexed: (column) => `${column} || ''`,
+  explicitId: 'OVERRIDING SYSTEM VALUE',
 };
 
 /** `?` placeholders numbered `$1, $2…` for PostgreSQL (tokenmeter's statements have no `?` inside literals). */

@@ -1,3 +1,4 @@
+import { availableOf, balanceOf } from '../core/account-state.ts';
 import { TokenmeterError } from '../core/errors.ts';
 import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
 import { ACCOUNT_COLUMNS, int, intOrNull, type Row, str, strOrNull, toAccount } from './rows.ts';
@@ -9,6 +10,9 @@ import type {
   PaymentEventRow,
   PaymentListQuery,
 } from './service-store.ts';
+
+/** An account's balance over its columns, as `balanceOf` (core/account-state.ts) computes it. */
+const BALANCE_SQL = 'allocation + purchased + promotional - debt';
 
 /** A value bound to a `?` placeholder. */
 export type OperatorParam = string | number | null;
@@ -26,8 +30,8 @@ export interface OperatorSql {
 
 const SORT_EXPR: Record<AccountSort, string | null> = {
   account: null,
-  balance: '(allocation + purchased)',
-  available: '(allocation + purchased - held)',
+  balance: `(${BALANCE_SQL})`,
+  available: `(${BALANCE_SQL} - held)`,
   last_activity: 'updated_at',
 };
 
@@ -75,8 +79,8 @@ export async function listAccountsSql(db: OperatorSql, q: AccountListQuery): Pro
     params.push(`%${escapeLike(q.query)}%`);
   }
   // The stored figures, as the list shows them: the same rule as core's featuresDisabled.
-  if (q.filters?.featuresDisabled) where.push('allocation + purchased - held <= 0');
-  if (q.filters?.negativeBalance) where.push('allocation + purchased < 0');
+  if (q.filters?.featuresDisabled) where.push(`${BALANCE_SQL} - held <= 0`);
+  if (q.filters?.negativeBalance) where.push(`${BALANCE_SQL} < 0`);
   const cmp = order === 'asc' ? '>' : '<';
   if (q.cursor !== null) {
     const after = decodeListCursor(q.cursor, sort, order);
@@ -95,16 +99,16 @@ export async function listAccountsSql(db: OperatorSql, q: AccountListQuery): Pro
      ORDER BY ${orderBy} LIMIT ?`,
     [...params, q.limit + 1],
   );
-  const accounts = rows.slice(0, q.limit).map(toAccount);
+  const accounts = rows.slice(0, q.limit).map((row) => toAccount(row));
   const last = accounts.at(-1);
   if (rows.length <= q.limit || !last) return { accounts, nextCursor: null };
   const value =
     sort === 'account'
       ? null
       : sort === 'balance'
-        ? last.allocation + last.purchased
+        ? balanceOf(last)
         : sort === 'available'
-          ? last.allocation + last.purchased - last.held
+          ? availableOf(last)
           : last.updatedAt;
   return { accounts, nextCursor: encodeListCursor({ sort, order, value, id: last.id }) };
 }

@@ -1,15 +1,22 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
+import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
+import { type GrantChanges, grantChanges } from './grant-changes.ts';
 import type { PaymentTx } from './payment-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
 import {
   ACCOUNT_COLUMNS,
+  ENTRY_INSERT_COLUMNS,
   entryCells,
+  GRANT_COLUMNS,
+  grantCells,
   int,
+  LIVE_GRANT,
   type Row,
   toAccount,
   toEntry,
+  toGrant,
   toHold,
   toIdempotency,
   toKeyedDebit,
@@ -20,6 +27,7 @@ import type {
   BatchSnapshot,
   BatchWrite,
   IdempotencyRecord,
+  IdTable,
   KeyedDebit,
   OverdraftGuard,
   WriteTx,
@@ -40,6 +48,9 @@ export interface WriteSql {
 /** The fixed statements of a write transaction, built once per dialect. */
 interface WriteStatements {
   lockAccount: string;
+  liveGrants: string;
+  insertGrant: string;
+  updateGrant: string;
   findDeduction: string;
   lockHoldOwner: string;
   insertAccount: string;
@@ -56,6 +67,16 @@ function buildStatements(d: SqlDialect): WriteStatements {
   const skipRaced = (target: string) => (d.concurrentWriters ? `ON CONFLICT ${target} DO NOTHING` : '');
   return {
     lockAccount: `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?${d.concurrentWriters ? ' FOR UPDATE' : ''}`,
+    // Read after the account's lock, which every writer of its grants holds.
+    liveGrants: `SELECT ${GRANT_COLUMNS} FROM grants WHERE account_id = ? AND ${LIVE_GRANT}
+ORDER BY id`,
+    insertGrant: `INSERT INTO grants (${GRANT_COLUMNS}) ${d.explicitId}
+VALUES (${Array(15).fill('?').join(', ')})`,
+    // A draw, a return, an expiry or a void, as a delta guarded in the write: the grant must still
+    // have the status the decision read, and stay within 0..tokens (also a CHECK).
+    updateGrant: `UPDATE grants SET remaining = remaining + ${big}, status = ?, closed_at = ${big}
+WHERE id = ? AND account_id = ? AND status = ? AND remaining + ${big} BETWEEN 0 AND tokens
+RETURNING id`,
     // One keyed deduction's debit. SQLite answers it from the partial UNIQUE index
     // ledger_entries_deduction_key; on PostgreSQL `notIndexed` keeps it on the (idempotency_key,
     // account_id) index, never a walk of the account's own entries (see READ_BATCH in pg-batch-writes.ts).
@@ -64,24 +85,25 @@ WHERE ${d.notIndexed('account_id')} = ? AND idempotency_key = ? AND kind = 'debi
     lockHoldOwner: 'SELECT a.id FROM accounts a JOIN holds h ON h.account_id = a.id WHERE h.id = ? FOR UPDATE OF a',
     // The guard is evaluated in the statement: unless exempt, an account may not open below zero.
     insertAccount: `INSERT INTO accounts (${ACCOUNT_COLUMNS})
-SELECT ${text}, ${text}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big},
+SELECT ${text}, ${text}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big},
   ${big}, ${text}, ${big}, ${big}, 1
-WHERE ${d.flag} OR ${big} + ${big} - ${big} >= 0
+WHERE ${d.flag} OR ${big} + ${big} + ${big} - ${big} - ${big} >= 0
 ${skipRaced('(id)')}
 RETURNING id`,
     // The guard is evaluated by the database on the row as it is, not on what JavaScript believed:
     // a guarded write may not leave `available` below zero, nor lower than it was when already below.
     updateAccount: `UPDATE accounts SET
-  plan = ?, allocation = allocation + ${big}, purchased = purchased + ${big}, held = held + ${big},
+  plan = ?, allocation = allocation + ${big}, purchased = purchased + ${big},
+  promotional = promotional + ${big}, debt = debt + ${big}, held = held + ${big},
   used_this_cycle = ?, rolled_over = ?, cycle_anchor = ?, cycle_start = ?, last_reset = ?,
   cycle_driver = ?, updated_at = ?, version = version + 1
 WHERE id = ? AND version = ?
-  AND (${d.flag} OR (allocation + ${big}) + (purchased + ${big}) - (held + ${big})
-                     >= ${d.least}(0, allocation + purchased - held))
+  AND (${d.flag} OR (allocation + ${big}) + (purchased + ${big}) + (promotional + ${big}) - (debt + ${big})
+                     - (held + ${big})
+                     >= ${d.least}(0, allocation + purchased + promotional - debt - held + ${big}))
 RETURNING version`,
-    insertEntry: `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta,
-  balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    insertEntry: `INSERT INTO ledger_entries (${ENTRY_INSERT_COLUMNS})
+VALUES (${Array(18).fill('?').join(', ')})
 ${skipRaced('(kind, source, reference) WHERE reference IS NOT NULL')}
 RETURNING id`,
     saveIdempotency: `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
@@ -120,13 +142,63 @@ export abstract class SqlWriteTx implements WriteTx {
   }
 
   abstract openBatch(read: BatchRead): Promise<BatchSnapshot>;
-  abstract allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]>;
+  abstract allocateIds(table: IdTable, count: number): Promise<number[]>;
   abstract writeBatch(write: BatchWrite): Promise<void>;
 
   async lockAccount(id: string): Promise<AccountState | undefined> {
     // On SQLite BEGIN IMMEDIATE already holds the database's write lock: the row cannot change under us.
     const [row] = await this.sql.query(this.statements.lockAccount, [id]);
-    return row ? toAccount(row) : undefined;
+    if (!row) return undefined;
+    const grants = await this.sql.query(this.statements.liveGrants, [id]);
+    return toAccount(row, grants.map(toGrant));
+  }
+
+  async grantsById(account: string, ids: readonly number[]): Promise<Grant[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.sql.query(
+      `SELECT ${GRANT_COLUMNS} FROM grants WHERE account_id = ? AND id IN (${ids.map(() => '?').join(', ')}) ORDER BY id`,
+      [account, ...ids],
+    );
+    return rows.map(toGrant);
+  }
+
+  async findGrant(account: string, source: string, reference: string): Promise<Grant | undefined> {
+    const [row] = await this.sql.query(
+      `SELECT ${GRANT_COLUMNS} FROM grants WHERE account_id = ? AND source = ? AND reference = ?`,
+      [account, source, reference],
+    );
+    return row ? toGrant(row) : undefined;
+  }
+
+  async entriesByReferencePrefix(account: string, source: string, prefix: string): Promise<LedgerEntry[]> {
+    // substr, not LIKE: a reference may hold % or _ and needs no escaping this way.
+    const rows = await this.sql.query(
+      `SELECT * FROM ledger_entries WHERE account_id = ? AND source = ?
+       AND substr(reference, 1, ${this.sql.dialect.typed('int')}) = ? ORDER BY id`,
+      [account, source, [...prefix].length, prefix],
+    );
+    return rows.map(toEntry);
+  }
+
+  grantIds(count: number): Promise<number[]> {
+    return count === 0 ? Promise.resolve([]) : this.allocateIds('grants', count);
+  }
+
+  /** Writes what an account's move does to its grants: new rows, then guarded deltas. */
+  protected async writeGrants(account: string, changes: GrantChanges): Promise<void> {
+    for (const g of changes.inserts) await this.sql.query(this.statements.insertGrant, grantCells(g));
+    for (const u of changes.updates) {
+      const rows = await this.sql.query(this.statements.updateGrant, [
+        u.delta,
+        u.to,
+        u.closedAt,
+        u.id,
+        account,
+        u.from,
+        u.delta,
+      ]);
+      if (rows.length !== 1) throw new WriteConflictError(`grant ${u.id} changed under its account's lock`);
+    }
   }
 
   async findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -190,6 +262,8 @@ export abstract class SqlWriteTx implements WriteTx {
       s.plan,
       s.allocation,
       s.purchased,
+      s.promotional,
+      s.debt,
       s.held,
       s.usedThisCycle,
       s.rolledOver,
@@ -202,9 +276,14 @@ export abstract class SqlWriteTx implements WriteTx {
       guard === 'exempt',
       s.allocation,
       s.purchased,
+      s.promotional,
+      s.debt,
       s.held,
     ]);
-    if (rows.length === 1) return;
+    if (rows.length === 1) {
+      await this.writeGrants(s.id, grantChanges(null, s));
+      return;
+    }
     // Nothing inserted: either the guard refused, or (with concurrent writers) another transaction
     // created the account after our lockAccount found none (its commit is visible to this new statement).
     if (this.sql.dialect.concurrentWriters) {
@@ -214,14 +293,18 @@ export abstract class SqlWriteTx implements WriteTx {
     throw new WriteConflictError(`account ${s.id} would open below zero`);
   }
 
-  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void> {
+  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp = 0): Promise<void> {
     const da = after.allocation - before.allocation;
     const dp = after.purchased - before.purchased;
+    const dpr = after.promotional - before.promotional;
+    const dd = after.debt - before.debt;
     const dh = after.held - before.held;
     const rows = await this.sql.query(this.statements.updateAccount, [
       after.plan,
       da,
       dp,
+      dpr,
+      dd,
       dh,
       after.usedThisCycle,
       after.rolledOver,
@@ -235,11 +318,15 @@ export abstract class SqlWriteTx implements WriteTx {
       guard === 'exempt',
       da,
       dp,
+      dpr,
+      dd,
       dh,
+      catchUp,
     ]);
     if (rows.length !== 1) {
       throw new WriteConflictError(`account ${before.id} changed since version ${before.version} or would overdraw`);
     }
+    await this.writeGrants(before.id, grantChanges(before, after));
   }
 
   async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {

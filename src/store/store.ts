@@ -1,5 +1,6 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../core/entry.ts';
+import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
 import type { PaymentTx } from './payment-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
@@ -48,7 +49,10 @@ export interface WriteTx {
   readonly payments: PaymentTx;
   /** What `recover` counted (recovered_lines), in this same transaction. */
   readonly recovery: RecoveryTx;
-  /** Reads an account and locks it against other writers until the transaction ends. */
+  /**
+   * Reads an account with its live grants (see `AccountState.grants`) and locks it against
+   * other writers until the transaction ends.
+   */
   lockAccount(id: string): Promise<AccountState | undefined>;
   findIdempotency(account: string, operation: string, key: string): Promise<IdempotencyRecord | undefined>;
   /** The debit a keyed deduction wrote under `key` on `account`, if any. */
@@ -61,16 +65,36 @@ export interface WriteTx {
    */
   entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]>;
   getHold(id: number): Promise<Hold | undefined>;
+  /** Grants of `account` among `ids` (any status), as stored: for a reversal into a used-up grant. */
+  grantsById(account: string, ids: readonly number[]): Promise<Grant[]>;
+  /** The account's entries from `source` whose reference starts with `prefix`, oldest first. */
+  entriesByReferencePrefix(account: string, source: string, prefix: string): Promise<LedgerEntry[]>;
+  /** The account's grant created by (source, reference), if any. */
+  findGrant(account: string, source: string, reference: string): Promise<Grant | undefined>;
+  /** Reserves ids for new grants (written with those ids by the account's update). */
+  grantIds(count: number): Promise<number[]>;
   /** Active holds of an account whose expiry is at or before `now`. */
   expiredHolds(account: string, now: number): Promise<Hold[]>;
-  /** Inserts a new account; refused by the database when an overdraft-guarded one would start below zero. */
+  /**
+   * Inserts a new account and its grants (all of `state.grants`, with ids from `grantIds`);
+   * refused by the database when an overdraft-guarded one would start below zero.
+   */
   insertAccount(state: AccountState, guard: OverdraftGuard): Promise<void>;
   /**
-   * Moves an account from `before` to `after` in one conditional UPDATE: the bucket changes are
-   * applied as deltas, only if the row still has `before.version`, and under the guard. Throws
-   * when the row did not match (a bug or a lost race), so the transaction rolls back.
+   * Moves an account from `before` to `after` in one conditional UPDATE: the bucket sums and the
+   * debt change as deltas, only if the row still has `before.version`, and under the guard. Its
+   * grants change with it (`grantChanges`): new ones inserted, and each changed one by a delta
+   * UPDATE of `remaining` guarded in the write (`remaining + delta` within 0..tokens, the status
+   * still the one read). Throws when any row did not match (a bug or a lost race), so the
+   * transaction rolls back.
+   *
+   * `catchUp`: how much what fell due by the clock in this write (renewals, grants taking effect
+   * or expiring, expired holds freed) changed the available balance before the operation ran.
+   * The guard holds the operation to the account as it stood after that (available after >=
+   * min(0, available before + catchUp)): an expiry is no spending, and may leave available below
+   * zero (a live hold's reservation is still payable); freed holds are available to spend.
    */
-  updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void>;
+  updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp?: number): Promise<void>;
   /** Appends entries in order and returns their ids. */
   insertEntries(entries: readonly EntryDraft[]): Promise<number[]>;
   insertHold(hold: NewHold): Promise<number>;
@@ -87,13 +111,16 @@ export interface WriteTx {
    */
   openBatch(read: BatchRead): Promise<BatchSnapshot>;
   /** Reserves more ids for rows this transaction will insert with explicit ids. */
-  allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]>;
+  allocateIds(table: IdTable, count: number): Promise<number[]>;
   /**
    * Writes everything a batch decided (one statement on PostgreSQL). Throws, so the whole
    * transaction rolls back, if any guarded update, hold closure or unique row did not apply.
    */
   writeBatch(write: BatchWrite): Promise<void>;
 }
+
+/** Tables whose rows a batch inserts with ids reserved up front. */
+export type IdTable = 'ledger_entries' | 'holds' | 'grants';
 
 export interface BatchRead {
   /** Sorted, distinct. */
@@ -130,11 +157,12 @@ export interface IdempotencyRef {
   key: string;
 }
 
-/** One account moved from `before` (as stored) to `after`, under `guard`. */
+/** One account moved from `before` (as stored) to `after`, under `guard` (see `WriteTx.updateAccount` for `catchUp`). */
 export interface AccountChange {
   before: AccountState;
   after: AccountState;
   guard: OverdraftGuard;
+  catchUp: number;
 }
 
 export interface HistoryPage {
@@ -146,7 +174,11 @@ export interface HistoryPage {
 /** One way an account's stored figures disagree with its ledger. */
 export interface Drift {
   account: string;
-  check: 'balance' | 'allocation' | 'purchased' | 'held' | 'chain';
+  /**
+   * `grant`: a grant's remaining is not the sum of its moves (`entryId` is then the grant's id);
+   * `grants`: a bucket sum is not its grants' remaining, or a closed grant keeps tokens.
+   */
+  check: 'balance' | 'allocation' | 'purchased' | 'promotional' | 'debt' | 'held' | 'chain' | 'grant' | 'grants';
   /** What the ledger (or the holds) say the figure should be. */
   expected: number;
   /** What is stored. */
@@ -186,6 +218,10 @@ export interface Store {
   getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined>;
   activeHolds(account: string): Promise<Hold[]>;
   getHold(id: number): Promise<Hold | undefined>;
+  /** An account's grants, newest first: the live ones, or with `includeInactive` all of them. */
+  grants(account: string, options: { includeInactive: boolean }): Promise<Grant[]>;
+  /** One grant by id, any account, any status. */
+  getGrant(id: number): Promise<Grant | undefined>;
   history(account: string, options: { limit: number; cursor: string | null }): Promise<HistoryPage>;
   /** Sum of the account's entries at or before `time`. */
   balanceAt(account: string, time: number): Promise<number>;

@@ -43,7 +43,7 @@ describe('export', () => {
     assert.equal(lines.at(-1), '');
     assert.equal(
       lines[0],
-      'id,at,account,kind,amount,allocation_delta,purchased_delta,balance_after,feature,quantity,idempotency_key,source,reference,reason,actor',
+      'id,at,account,kind,amount,allocation_delta,purchased_delta,balance_after,feature,quantity,idempotency_key,source,reference,reason,actor,promotional_delta,debt_delta,grants',
     );
     assert.deepEqual(
       lines.slice(1, -1).map((l) => l.split(',').slice(3, 5)),

@@ -26,6 +26,10 @@ const BALANCE_KEYS = [
   'features_disabled',
   'allocation',
   'purchased',
+  'promotional',
+  'debt',
+  'grants',
+  'expiring_next',
   'features',
 ];
 
@@ -36,6 +40,9 @@ const ENTRY_KEYS = [
   'amount',
   'allocation_delta',
   'purchased_delta',
+  'promotional_delta',
+  'debt_delta',
+  'grants',
   'balance_after',
   'feature',
   'quantity',

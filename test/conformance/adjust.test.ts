@@ -27,13 +27,14 @@ conformance('adjust, credit, plans', (get) => {
     assert.equal(renewed.balance, 100);
   });
 
-  it('a negative adjustment takes allocation first, then purchased, which may go negative', async () => {
+  it('a negative adjustment takes the grants in burn order (allocation, then purchased), then leaves a debt', async () => {
     const { ledger } = get();
     accepted(await ledger.credit({ account: 'a', tokens: 20, source: 't', reference: '1' }));
     accepted(await ledger.adjust({ account: 'a', amount: -150, reason: 'chargeback', actor: 't' }));
     const view = await ledger.getBalance('a');
     assert.equal(view.allocation, 0);
-    assert.equal(view.purchased, -30);
+    assert.equal(view.purchased, 0);
+    assert.equal(view.debt, 30);
     assert.equal(view.balance, -30);
     assert.equal(view.featuresDisabled, true);
   });

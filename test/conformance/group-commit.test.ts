@@ -122,6 +122,9 @@ for (const backend of backends()) {
               amount: 5,
               allocationDelta: 0,
               purchasedDelta: 5,
+              promotionalDelta: 0,
+              debtDelta: 0,
+              grantMoves: [],
               balanceAfter: 5,
               feature: null,
               quantity: null,
@@ -157,7 +160,7 @@ for (const backend of backends()) {
           assert.ok(stored);
           await tx.writeBatch({
             created: [],
-            changes: [{ ...change(stored), guard: 'no_overdraft' }],
+            changes: [{ ...change(stored), guard: 'no_overdraft', catchUp: 0 }],
             closures: [],
             holds: [],
             entries: [],

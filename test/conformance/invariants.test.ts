@@ -95,6 +95,8 @@ conformance('invariants the database enforces', (get) => {
       [
         ['a', 'balance', 99, 199],
         ['a', 'purchased', 0, 100],
+        // The paid grants hold none of those 100 tokens.
+        ['a', 'grants', 0, 100],
         ['b', 'held', 3, 0],
       ],
     );

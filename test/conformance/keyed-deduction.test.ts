@@ -178,9 +178,11 @@ conformance('one row per keyed deduction', (get) => {
     await db.raw(`
       UPDATE accounts SET allocation = allocation - 2, used_this_cycle = used_this_cycle + 2, version = version + 1
         WHERE id = 'old';
+      UPDATE grants SET remaining = remaining - 2 WHERE account_id = 'old' AND category = 'included';
       INSERT INTO ledger_entries (id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after,
-        feature, quantity, idempotency_key, at) ${pg ? 'OVERRIDING SYSTEM VALUE' : ''}
-        VALUES (1000, 'old', 'debit', -2, -2, 0, 98, 'crm_ai_agent', 1, 'old-key', ${clock.now()});
+        feature, quantity, idempotency_key, at, grant_moves) ${pg ? 'OVERRIDING SYSTEM VALUE' : ''}
+        SELECT 1000, 'old', 'debit', -2, -2, 0, 98, 'crm_ai_agent', 1, 'old-key', ${clock.now()},
+          '[[' || ${pg ? 'id::text' : 'id'} || ',-2]]' FROM grants WHERE account_id = 'old' AND category = 'included';
       INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
         VALUES ('old', 'deduct', 'old-key', 'crm_ai_agentx1', '${JSON.stringify(answer)}', ${clock.now()});
       ${pg ? "SELECT setval(pg_get_serial_sequence('ledger_entries', 'id'), 1000);" : ''}`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type AccountState, balanceOf, blankAccount } from '../../src/core/account-state.ts';
 import type { Plan } from '../../src/core/catalog.ts';
+import type { Grant } from '../../src/core/grant.ts';
 import { currentView, renewDue } from '../../src/core/renewal.ts';
 
 const ms = (iso: string): number => Date.parse(iso);
@@ -16,8 +17,29 @@ const MAR = ms('2027-03-31T09:00:00.000Z');
 const APR = ms('2027-04-30T09:00:00.000Z');
 const MAY = ms('2027-05-31T09:00:00.000Z');
 
+/** An account whose buckets are held by grants, as the engine keeps them: one included, one paid. */
 function account(plan: Plan, overrides: Partial<AccountState> = {}): AccountState {
-  return { ...blankAccount('acct_1', plan.id, ANCHOR), allocation: plan.monthlyAllocation, ...overrides };
+  const base = { ...blankAccount('acct_1', plan.id, ANCHOR), allocation: plan.monthlyAllocation, ...overrides };
+  const grant = (id: number, category: 'included' | 'paid', remaining: number): Grant => ({
+    id,
+    account: base.id,
+    category,
+    tokens: Math.max(remaining, plan.monthlyAllocation),
+    remaining,
+    priority: 50,
+    effectiveAt: ANCHOR,
+    expiresAt: null,
+    source: 'test',
+    reference: category,
+    status: 'active',
+    reason: null,
+    actor: null,
+    createdAt: ANCHOR,
+    closedAt: null,
+  });
+  const grants = [grant(1, 'included', base.allocation)];
+  if (base.purchased > 0) grants.push(grant(2, 'paid', base.purchased));
+  return { ...base, grants, purchased: Math.max(0, base.purchased), debt: Math.max(0, -base.purchased) };
 }
 
 describe('renewDue', () => {
@@ -96,15 +118,16 @@ describe('renewDue', () => {
     assert.equal(next.rolledOver, 2500);
   });
 
-  it('treats a negative allocation as nothing unused and leaves it to be offset by the grant', () => {
-    const state = account(STARTER, { allocation: -50 });
-    const { state: next, entries } = renewDue(state, STARTER, FEB);
+  it('a debt outlives the renewal: the new allocation nets against it and never pays it', () => {
+    const state = account(FREE, { allocation: 0, purchased: -100 });
+    const { state: next, entries } = renewDue(state, FREE, FEB);
     assert.deepEqual(
       entries.map((e) => e.kind),
       ['cycle_grant'],
     );
-    assert.equal(next.allocation, 950);
-    assert.equal(next.rolledOver, 0);
+    assert.equal(next.allocation, 100);
+    assert.equal(next.debt, 100);
+    assert.equal(balanceOf(next), 0);
   });
 
   it('never touches the purchased bucket and counts it in balanceAfter', () => {

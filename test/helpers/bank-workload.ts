@@ -1,8 +1,10 @@
 // The "bank" workload: concurrent clients send random deductions, idempotent replays, holds,
 // commits, releases, credits (test-provider purchases, sometimes completed twice), operator
-// adjustments and reads to several servers over HTTP, and check every read against what the
+// adjustments, promotional grants that expire during the run (bank-grants.ts) and reads to
+// several servers over HTTP, and check every read against what the
 // acknowledged answers allow (see bank-model.ts). Nothing here asserts: violations and
 // unexpected answers are collected for the test to report.
+import { BankGrants, type ExpiredTokens } from './bank-grants.ts';
 import { AccountBounds, eitherNoneOr, type Range, within } from './bank-model.ts';
 import { call, type Json } from './server-call.ts';
 
@@ -18,13 +20,15 @@ export interface BankOptions {
   costs: Record<string, number>;
   /** The test-provider package that credits, and how many tokens it credits. */
   creditPackage: { id: string; tokens: number };
+  /** With it, clients also grant promotional tokens that expire during the run; it says how many expired. */
+  expiredTokens?: ExpiredTokens;
 }
 
 export interface BankReport {
   bounds: Map<string, AccountBounds>;
   /** Acknowledged answers per operation and outcome, e.g. `deduct:charged`. */
   counts: Record<string, number>;
-  totals: { credited: number; deducted: number; committed: number; adjusted: number };
+  totals: { credited: number; deducted: number; committed: number; adjusted: number; granted: number; expired: number };
   /** Holds reserved and never settled: id → account and amount. */
   openHolds: Map<number, { account: string; amount: number }>;
   /** Broken invariants seen on reads or in answers. */
@@ -47,7 +51,7 @@ function random(seed: number): () => number {
 
 // How often each operation is picked; one that cannot run yet (settling with no hold open) reads instead.
 const MIX = [
-  ['read', 0.31],
+  ['read', 0.29],
   ['deduct', 0.3],
   ['replay', 0.04],
   ['reserve', 0.1],
@@ -56,6 +60,7 @@ const MIX = [
   ['credit', 0.01],
   ['complete-twice', 0.01],
   ['adjust', 0.09],
+  ['grant', 0.02],
 ] as const;
 type Kind = (typeof MIX)[number][0];
 
@@ -74,7 +79,7 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
   const report: BankReport = {
     bounds: new Map(o.accounts.map((a) => [a, new AccountBounds({ balance: o.opening, held: 0 })])),
     counts: {},
-    totals: { credited: 0, deducted: 0, committed: 0, adjusted: 0 },
+    totals: { credited: 0, deducted: 0, committed: 0, adjusted: 0, granted: 0, expired: 0 },
     openHolds: new Map(),
     violations: [],
     failures: [],
@@ -88,6 +93,15 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
   const failure = (what: string, r: { status: number; body: Json }) => {
     if (report.failures.length < 50) report.failures.push(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
   };
+  const grants =
+    o.expiredTokens === undefined
+      ? null
+      : new BankGrants({
+          expiredTokens: o.expiredTokens,
+          boundsOf: (account) => report.bounds.get(account) as AccountBounds,
+          count,
+          failure,
+        });
   const lastBalance = new Map<string, number>();
   const features = Object.keys(o.costs);
   const deadline = Date.now() + o.seconds * 1000;
@@ -113,11 +127,18 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
       const seen = `${account} on ${server}: balance ${balance}, available ${available}, held ${held}`;
       const expect = (ok: boolean, what: string) => ok || violation(`${what}; ${seen}`);
       const show = ([lo, hi]: Range) => `[${lo}, ${hi}]`;
-      expect(balance === num(r.body, 'allocation') + num(r.body, 'purchased'), 'balance ≠ allocation + purchased');
+      const [allocation, purchased] = [num(r.body, 'allocation'), num(r.body, 'purchased')];
+      expect(
+        balance === allocation + purchased + num(r.body, 'promotional') - num(r.body, 'debt'),
+        'balance ≠ allocation + purchased + promotional − debt',
+      );
       expect(available === balance - held, 'available ≠ balance − held');
       expect(held >= 0, 'held below zero');
       expect(r.body.features_disabled === available <= 0, 'features_disabled disagrees with available');
-      expect(available >= -bounds.removedByOperator, 'available below zero (beyond what operators removed)');
+      expect(
+        available >= -bounds.removedByOperator - (grants?.mayExpire(account) ?? 0),
+        'available below zero (beyond what operators removed and grants took when they expired)',
+      );
       expect(
         within(balance, ranges.balance),
         `balance outside ${show(ranges.balance)} that acknowledged answers allow`,
@@ -136,7 +157,9 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
       if ((kind === 'settle-twice' && settled.length === 0) || (kind === 'complete-twice' && completed.length === 0)) {
         kind = 'read';
       }
+      if (kind === 'grant' && grants === null) kind = 'read';
       if (kind === 'read') return read(server, account);
+      if (kind === 'grant') return grants?.step(server, account, key, int);
       if (kind === 'deduct') {
         const feature = pick(features);
         const quantity = int(1, 3);
@@ -279,6 +302,13 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
       }
     }
   };
-  await Promise.all(Array.from({ length: o.clients }, (_, i) => client(i)));
+  const running = () => Date.now() < deadline && report.failures.length === 0;
+  await Promise.all([...Array.from({ length: o.clients }, (_, i) => client(i)), grants?.resolveWhile(running)]);
+  if (grants) {
+    const unsettled = await grants.finish(o.servers[0] ?? '');
+    if (unsettled.length > 0) report.failures.push(`grants whose expiry never settled: ${unsettled.join(', ')}`);
+    report.totals.granted = grants.granted;
+    report.totals.expired = grants.expired;
+  }
   return report;
 }

@@ -35,7 +35,7 @@ conformance('importAccount', (get) => {
     assert.deepEqual([a.allocation, a.purchased, a.usedThisCycle], [100, 150, 12]);
     only(await ledger.importAccount({ account: 'b', plan: 'starter', balance: -5 }), 'imported');
     const b = await ledger.getBalance('b');
-    assert.deepEqual([b.balance, b.allocation, b.purchased, b.featuresDisabled], [-5, 0, -5, true]);
+    assert.deepEqual([b.balance, b.allocation, b.purchased, b.debt, b.featuresDisabled], [-5, 0, 0, 5, true]);
     assert.deepEqual((await ledger.reconcile()).drift, []);
   });
 

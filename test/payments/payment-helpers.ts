@@ -5,6 +5,7 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import Stripe from 'stripe';
 import { KeyService } from '../../src/auth/key-service.ts';
 import { SessionService } from '../../src/auth/session-service.ts';
+import type { Catalog } from '../../src/core/catalog.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { buildApp } from '../../src/http/build-app.ts';
 import { DEFAULT_HTTP_OPTIONS } from '../../src/http/options.ts';
@@ -65,13 +66,13 @@ export interface PaymentApp {
 
 /** The service over a fresh SQLite file with the test provider and Stripe's webhook (outbound calls go to `stripeApi`). */
 export async function paymentApp(
-  options: { testProvider?: boolean; stripeApi?: { host: string; port: number } } = {},
+  options: { testProvider?: boolean; stripeApi?: { host: string; port: number }; catalog?: Catalog } = {},
 ): Promise<PaymentApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tm-pay-'));
   const store = new SqliteStore({ path: join(dir, 'tokens.db') });
   await store.migrate();
   const clock = new ManualClock('2026-03-10T12:00:00Z');
-  const ledger = new TokenLedger({ store, catalog, clock });
+  const ledger = new TokenLedger({ store, catalog: options.catalog ?? catalog, clock });
   const sessions = new SessionService({ store: store.service, clock });
   const stripe = new StripeProvider({
     secretKey: 'sk_test_tokenmeter',

@@ -37,6 +37,7 @@ for (const situation of ['at balance 0', 'at a negative balance'] as const) {
         tokens: 100,
         price_cents: 500,
         currency: 'usd',
+        expires_in_days: null,
       });
     });
 

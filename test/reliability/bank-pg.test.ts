@@ -1,13 +1,15 @@
 // The "bank" workload on PostgreSQL: two server processes on one database, 16 concurrent
 // clients (BANK_CLIENTS, up to 64) sending random deductions, replays, holds, commits, releases,
-// purchases, operator adjustments and reads to either server for a few seconds (BANK_SECONDS=60
-// in the long run). Every read must lie within what the acknowledged answers allow (and never
-// show available below zero unless an operator took it there); afterwards each account's
-// balance is exactly its opening plus its acknowledged effects, the ledger's credits, charges and
-// adjustments are exactly the acknowledged ones, and reconcile is clean.
+// purchases, operator adjustments, promotional grants that expire during the run and reads to
+// either server for a few seconds (BANK_SECONDS=60 in the long run). Every read must lie within
+// what the acknowledged answers allow (and never show available below zero unless an operator
+// or an expiry took it there); afterwards each account's balance is exactly its opening plus its
+// acknowledged effects less what expired, the ledger's credits, charges, adjustments, grants and
+// expiries are exactly those, and reconcile is clean.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
+import type { ExpiredTokens } from '../helpers/bank-grants.ts';
 import type { AccountBounds } from '../helpers/bank-model.ts';
 import { runBank } from '../helpers/bank-workload.ts';
 import { createTestDatabase, pgSuiteSkip, type TestDatabase } from '../helpers/pg-server.ts';
@@ -22,8 +24,10 @@ const OPENING = 60;
 
 describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSkip() }, () => {
   let db: TestDatabase | undefined;
+  let oracle: pg.Client | undefined;
   const servers: ServerProcess[] = [];
   after(async () => {
+    await oracle?.end();
     for (const s of servers) await s.kill();
     await db?.drop();
   });
@@ -59,6 +63,8 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       assert.equal(r.body.balance, OPENING, JSON.stringify(r.body));
     }
 
+    oracle = new pg.Client({ connectionString: db.url });
+    await oracle.connect();
     const report = await runBank({
       servers: urls,
       accounts: ACCOUNTS,
@@ -68,18 +74,22 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       seed: SEED,
       costs,
       creditPackage,
+      expiredTokens: expiredTokensIn(oracle),
     });
     const counts = Object.entries(report.counts)
       .sort()
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
     t.diagnostic(counts);
+    if (report.failures.length > 0) {
+      for (const s of servers) t.diagnostic(`${s.url} log:\n${s.logTail(60)}`);
+    }
     assert.deepEqual(report.failures, [], 'every request answered with an acknowledgement or an expected refusal');
     assert.deepEqual(report.violations, [], 'every read and answer within the invariants');
     for (const what of ['read', 'deduct:charged', 'deduct:replayed', 'reserve:held', 'hold:committed']) {
       assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
     }
-    for (const what of ['hold:released', 'credit:purchased', 'adjust:applied']) {
+    for (const what of ['hold:released', 'credit:purchased', 'adjust:applied', 'grant:granted']) {
       assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
     }
 
@@ -97,8 +107,11 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       assert.deepEqual(holds.sort(), open.sort(), `${account}: the active holds are the ones never settled`);
       sumOfBalances += expected.balance;
     }
-    const { credited, deducted, committed, adjusted } = report.totals;
-    assert.equal(sumOfBalances, ACCOUNTS.length * OPENING + credited - deducted - committed + adjusted);
+    const { credited, deducted, committed, adjusted, granted, expired } = report.totals;
+    t.diagnostic(`granted ${granted}, expired ${expired}`);
+    assert.ok((report.counts['grant:expired'] ?? 0) + (report.counts['grant:expired-used-up'] ?? 0) > 0, counts);
+    const opening = ACCOUNTS.length * OPENING;
+    assert.equal(sumOfBalances, opening + credited - deducted - committed + adjusted + granted - expired);
 
     // The ledger holds exactly the acknowledged credits, charges and corrections.
     const client = new pg.Client({ connectionString: db.url });
@@ -113,7 +126,13 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       assert.equal(byKind.get('purchase') ?? 0, credited, 'purchases = acknowledged credits');
       assert.equal(byKind.get('debit') ?? 0, -deducted, 'debits = acknowledged deductions');
       assert.equal(byKind.get('hold_commit') ?? 0, -committed, 'hold commits = acknowledged commits');
-      assert.equal(total - credited + deducted + committed, ACCOUNTS.length * OPENING + adjusted, 'the rest');
+      assert.equal(byKind.get('grant') ?? 0, granted, 'grants = acknowledged grants');
+      assert.equal(byKind.get('grant_expiry') ?? 0, -expired, 'grant expiries = what expired');
+      assert.equal(
+        total - credited + deducted + committed - granted + expired,
+        opening + adjusted,
+        'the rest: openings and corrections',
+      );
       assert.equal(total, sumOfBalances, 'total credited minus total charged = sum of balances');
     } finally {
       await client.end();
@@ -123,3 +142,25 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
     assert.equal(reconcile.body.accounts_checked, ACCOUNTS.length);
   });
 });
+
+/**
+ * What a grant lost when it expired, from the database: no answer says it. Settled once the
+ * expiry is on record (the `grant_expiry` entry of the first write after it), or once nothing is
+ * left on the grant: nothing in this workload gives tokens back to a grant, so it stays empty.
+ */
+function expiredTokensIn(client: pg.Client): ExpiredTokens {
+  return async ({ id, account }) => {
+    const { rows } = await client.query<{ status: string; remaining: string; moved: string }>(
+      `SELECT g.status, g.remaining,
+              (SELECT coalesce(sum((m->>1)::bigint), 0)
+                 FROM ledger_entries e, json_array_elements(e.grant_moves::json) m
+                WHERE e.account_id = g.account_id AND e.kind = 'grant_expiry' AND (m->>0)::bigint = g.id) AS moved
+         FROM grants g WHERE g.id = $1 AND g.account_id = $2`,
+      [id, account],
+    );
+    const [row] = rows;
+    if (!row) throw new Error(`grant ${id} of ${account} is not in the database`);
+    if (row.status === 'expired') return -Number(row.moved);
+    return Number(row.remaining) === 0 ? 0 : null;
+  };
+}

@@ -19,7 +19,7 @@ interface SchemaFixture {
 }
 const fixture = (file: string) =>
   JSON.parse(readFileSync(new URL(`./fixtures/${file}`, import.meta.url), 'utf8')) as SchemaFixture;
-const OLD_DATABASE = readFileSync(new URL('./fixtures/database-v6.pg.sql', import.meta.url), 'utf8');
+const OLD_DATABASE = readFileSync(new URL('./fixtures/ledger-v6.pg.sql', import.meta.url), 'utf8');
 
 /** An empty database to migrate and read back. */
 interface Database {

@@ -14,7 +14,7 @@ const FIXTURE = (
     sqlite_master: SqliteSchemaRow[];
   }
 ).sqlite_master;
-const OLD_DATABASE = readFileSync(new URL('./fixtures/database-v6.sqlite.sql', import.meta.url), 'utf8');
+const OLD_DATABASE = readFileSync(new URL('./fixtures/ledger-v6.sqlite.sql', import.meta.url), 'utf8');
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-schema-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,4 +1,5 @@
-import { type ApiAnswer, type ApiOptions, api, type Json } from './api.ts';
+import type { GrantCategory, GrantDisplayStatus } from '../../src/core/grant.ts';
+import { type ApiAnswer, type ApiOptions, api, type GrantSummaryJson, type Json } from './api.ts';
 
 const KEY = 'tokenmeter.adminKey';
 
@@ -48,6 +49,10 @@ export interface EntryRow {
   source: string | null;
   reference: string | null;
   at: string;
+  /** Which grants the entry drew from (negative) or added to (positive), and by how much. */
+  grants: { id: number; delta: number }[];
+  promotional_delta: number;
+  debt_delta: number;
 }
 
 export interface PlanRow {
@@ -64,6 +69,10 @@ export interface AccountDetail {
   held: number;
   allocation: number;
   purchased: number;
+  promotional: number;
+  debt: number;
+  grants: GrantSummaryJson[];
+  expiring_next: { at: string; tokens: number } | null;
   package: string;
   usedThisMonth: number;
   monthlyAllocation: number;
@@ -75,6 +84,20 @@ export interface AccountDetail {
   subscription: { provider: string; subscription_id: string; status: string; period_end: string | null } | null;
   features_disabled: boolean;
   holds: { hold_id: number; amount: number; feature: string | null; created_at: string; expires_at: string }[];
+}
+
+/** One grant as `GET /api/admin/accounts/:id/grants` lists it (src/ledger/wire.ts grantJson). */
+export interface GrantRowJson {
+  id: number;
+  account: string;
+  category: GrantCategory;
+  tokens: number;
+  remaining: number;
+  priority: number;
+  effective_at: string;
+  /** Null: never; an included grant ends with its cycle instead. */
+  expires_at: string | null;
+  status: GrantDisplayStatus;
 }
 
 export interface PaymentRowJson {

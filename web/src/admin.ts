@@ -9,7 +9,7 @@ import { adminKey, type ConsoleSession } from './admin-api.ts';
 import { api } from './api.ts';
 
 /**
- * The operator console: accounts, an account (figures, plan, cycle, holds, adjust, usage,
+ * The operator console: accounts, an account (figures, plan, cycle, holds, grants, adjust, usage,
  * balance, ledger, payments), usage, payments. Hash routes; signed in with an admin key or, in
  * demo mode, as the demo operator.
  */

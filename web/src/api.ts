@@ -1,3 +1,5 @@
+import type { GrantCategory } from '../../src/core/grant.ts';
+
 /** JSON over fetch, the service's way: every answer has `success`; failures carry `code` and `error`. */
 export type Json = Record<string, unknown>;
 
@@ -38,6 +40,16 @@ export async function api<T = Json>(path: string, options: ApiOptions = {}): Pro
   return { status: res.status, ok: res.ok, body };
 }
 
+/** One active grant as the balance lists it, in the order tokens are spent. */
+export interface GrantSummaryJson {
+  id: number;
+  category: GrantCategory;
+  remaining: number;
+  priority: number;
+  /** Null: never (an included grant whose cycle a subscription drives has no known end). */
+  expires_at: string | null;
+}
+
 /** The fields of `GET /api/tokens/balance` the pages use (the seed's names plus tokenmeter's). */
 export interface BalanceJson {
   account: string;
@@ -48,4 +60,12 @@ export interface BalanceJson {
   package: string;
   features_disabled: boolean;
   features: Record<string, { name: string; cost: number; allowed: boolean }>;
+  allocation: number;
+  purchased: number;
+  promotional: number;
+  /** Taken beyond the grants (refunds, disputes, corrections); a purchase pays it first. */
+  debt: number;
+  grants: GrantSummaryJson[];
+  /** The soonest expiry of tokens and how many, or null when nothing expires. */
+  expiring_next: { at: string; tokens: number } | null;
 }

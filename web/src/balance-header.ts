@@ -1,5 +1,6 @@
 import { api, type BalanceJson } from './api.ts';
 import { byId, el, replace } from './dom.ts';
+import { expiryNote } from './token-notes.ts';
 
 export type BalanceState =
   | { kind: 'loading' }
@@ -70,6 +71,14 @@ export class BalanceHeader {
     replace(byId('plan'), s.kind === 'ready' ? s.balance.package : '—');
     replace(byId('used'), s.kind === 'ready' ? String(s.balance.usedThisMonth) : '—');
     replace(byId('account-name'), s.kind === 'ready' ? s.balance.account : '—');
+    // What leaves the balance next, so nobody is surprised when bonus or plan tokens end. The
+    // billing page says it in its own card, with the figures, so its header has no such line.
+    const expiring = document.getElementById('expiring');
+    if (expiring) {
+      const note = s.kind === 'ready' ? expiryNote(s.balance) : null;
+      expiring.hidden = note === null;
+      replace(expiring, note);
+    }
   }
 }
 
@@ -86,5 +95,8 @@ export function headerMarkup(current: 'copilot' | 'billing', demo: boolean): HTM
     fig('Plan', 'plan'),
     fig('Used this month', 'used'),
     current === 'copilot' ? el('a', { href: '/billing' }, 'Billing') : demo ? el('a', { href: '/' }, 'Copilot') : null,
+    current === 'copilot'
+      ? el('p', { id: 'expiring', class: 'expiring', 'data-testid': 'expiring', hidden: true })
+      : null,
   );
 }

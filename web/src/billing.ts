@@ -1,7 +1,8 @@
 import './style.css';
-import { api } from './api.ts';
-import { BalanceHeader, headerMarkup } from './balance-header.ts';
+import { api, type BalanceJson } from './api.ts';
+import { BalanceHeader, type BalanceState, headerMarkup } from './balance-header.ts';
 import { byId, el, money, replace, when } from './dom.ts';
+import { debtNote, expiryNote } from './token-notes.ts';
 
 /**
  * Billing: packages, checkout, purchase history and the payment-methods link. It only calls
@@ -14,6 +15,8 @@ interface PackageJson {
   tokens: number;
   price_cents: number;
   currency: string;
+  /** A top-up whose tokens expire this many days after the purchase; absent or null: never. */
+  expires_in_days?: number | null;
 }
 interface PaymentJson {
   id: string | number;
@@ -36,6 +39,12 @@ byId('app').append(
     {},
     el('h1', {}, 'Billing'),
     el('p', { id: 'status', role: 'status', class: 'notice', hidden: true }),
+    el(
+      'section',
+      { class: 'card', 'aria-labelledby': 'tokens-title', id: 'tokens', hidden: true },
+      el('h2', { id: 'tokens-title' }, 'Your tokens'),
+      el('div', { id: 'tokens-body' }),
+    ),
     el(
       'section',
       { class: 'card', 'aria-labelledby': 'packages-title' },
@@ -63,6 +72,32 @@ byId('app').append(
 
 const header = new BalanceHeader();
 const status = byId('status');
+
+/** Where the balance comes from, what expires next and any debt: what a buyer wants to know first. */
+function showTokens(s: BalanceState): void {
+  const card = byId('tokens');
+  card.hidden = s.kind !== 'ready';
+  if (s.kind !== 'ready') return;
+  const b: BalanceJson = s.balance;
+  const fig = (label: string, value: number, testid: string) =>
+    el('div', {}, el('dt', {}, label), el('dd', { 'data-testid': testid }, value.toLocaleString('en-US')));
+  const expiry = expiryNote(b);
+  const debt = debtNote(b);
+  replace(
+    byId('tokens-body'),
+    el(
+      'dl',
+      { class: 'figures' },
+      fig('Plan tokens', b.allocation, 'tokens-plan'),
+      fig('Purchased', b.purchased, 'tokens-purchased'),
+      fig('Bonus', b.promotional, 'tokens-bonus'),
+      b.debt > 0 ? fig('Owed', b.debt, 'tokens-owed') : null,
+    ),
+    expiry ? el('p', { id: 'tokens-expiry' }, `${expiry}.`) : null,
+    debt ? el('p', { id: 'tokens-debt', class: 'error' }, debt) : null,
+  );
+}
+header.onChange(showTokens);
 
 function say(text: string, error = false): void {
   status.hidden = false;
@@ -94,7 +129,11 @@ async function loadPackages(): Promise<void> {
         el(
           'span',
           { class: 'muted' },
-          p.kind === 'plan' ? `${p.tokens} tokens every month` : `${p.tokens} tokens, never expire`,
+          p.kind === 'plan'
+            ? `${p.tokens} tokens every month`
+            : p.expires_in_days
+              ? `${p.tokens} tokens, expire ${p.expires_in_days} days after purchase`
+              : `${p.tokens} tokens, never expire`,
         ),
         el(
           'button',

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { BalanceView } from '../../core/balance-view.ts';
 import { balanceJson } from '../../ledger/wire.ts';
-import { type CommonOptions, runWithLedger, withCommonOptions } from '../run-command.ts';
+import { type CommonOptions, runWithLedger, tokens, withCommonOptions } from '../run-command.ts';
+
+const iso = (ms: number) => new Date(ms).toISOString();
 
 export function addBalanceCommand(program: Command): void {
   withCommonOptions(
@@ -17,14 +19,23 @@ export function addBalanceCommand(program: Command): void {
   );
 }
 
-/** A balance for people, in two or three short lines. */
+/** A balance for people: the figures, then one line per grant it is spent from, in that order. */
 export function balanceLines(view: BalanceView): string[] {
   const lines = [
     `Account ${view.account}: balance ${view.balance} (available ${view.available}), plan ${view.plan}, ` +
       `used this month ${view.usedThisCycle}`,
-    `  allocation ${view.allocation}, purchased ${view.purchased}, held ${view.held}, ` +
-      `rolled over ${view.rolledOver}; next reset ${view.nextReset === null ? 'by the provider' : new Date(view.nextReset).toISOString()}`,
+    `  allocation ${view.allocation}, purchased ${view.purchased}, promotional ${view.promotional}, ` +
+      `debt ${view.debt}, held ${view.held}, rolled over ${view.rolledOver}; ` +
+      `next reset ${view.nextReset === null ? 'by the provider' : iso(view.nextReset)}`,
   ];
+  if (view.expiringNext !== null) {
+    lines.push(`  expiring next: ${tokens(view.expiringNext.tokens)} on ${iso(view.expiringNext.at)}`);
+  }
+  if (view.grants.length > 0) lines.push('  grants, in the order they are spent:');
+  for (const g of view.grants) {
+    const ends = g.expiresAt === null ? 'never expires' : `until ${iso(g.expiresAt)}`;
+    lines.push(`    #${g.id} ${g.category}: ${g.remaining} left, priority ${g.priority}, ${ends}`);
+  }
   if (!view.exists) lines.push('  (never used: these are the figures it will open with)');
   if (view.featuresDisabled) lines.push('  Features disabled: no tokens available. Purchase tokens to continue.');
   return lines;

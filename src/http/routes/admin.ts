@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AccountState } from '../../core/account-state.ts';
+import { type AccountState, availableOf, balanceOf } from '../../core/account-state.ts';
 import { invalid } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { SubscriptionRow } from '../../ledger/operator-queries.ts';
 import { adjustJson, balanceJson, entryJson, type JsonObject, planJson, reconcileJson } from '../../ledger/wire.ts';
 import { csvLine } from '../csv.ts';
 import type { AppContext } from '../options.ts';
+import { actorOf } from '../principal.ts';
 import * as s from '../schemas.ts';
 import { adminPaymentRoutes } from './admin-payments.ts';
 import { operatorSessionRoutes } from './operator-session.ts';
@@ -33,17 +34,12 @@ function windowOf(q: { from?: string; to?: string; days?: number }, now: number,
   return { from, to };
 }
 
-function actorOf(request: FastifyRequest): string {
-  const p = request.principal;
-  return p && p.kind !== 'user' ? `admin:${p.keyName}` : 'admin';
-}
-
 function accountRow(a: AccountState): JsonObject {
-  const available = a.allocation + a.purchased - a.held;
+  const available = availableOf(a);
   return {
     account: a.id,
     plan: a.plan,
-    balance: a.allocation + a.purchased,
+    balance: balanceOf(a),
     available,
     held: a.held,
     used_this_cycle: a.usedThisCycle,

@@ -1,5 +1,6 @@
 import { type AccountState, availableOf } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../../core/entry.ts';
+import type { Grant } from '../../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../../store/payment-tx.ts';
 import type { RecoveryTx } from '../../store/recovery-tx.ts';
@@ -9,6 +10,7 @@ import type {
   DeductionRef,
   IdempotencyRecord,
   IdempotencyRef,
+  IdTable,
   KeyedDebit,
   OverdraftGuard,
   WriteTx,
@@ -38,6 +40,8 @@ interface AccountSlot {
   current: AccountState | null;
   /** The strictest guard any operation asked for (null: not written): a batch is exempt only if every step was. */
   guard: OverdraftGuard | null;
+  /** What fell due by the clock, summed over the batch's steps (see `WriteTx.updateAccount`). */
+  catchUp: number;
 }
 
 const keyOf = (account: string, operation: string, key: string) => `${account}\u0000${operation}\u0000${key}`;
@@ -67,9 +71,9 @@ export class BatchTx implements WriteTx {
   private readonly newKeys = new Map<string, IdempotencyRecord>();
   /** Keyed debits by (account, key): read for the batch (null: none stored), then this batch's own. */
   private readonly deductions = new Map<string, KeyedDebit | null>();
-  private readonly idPools: Record<'ledger_entries' | 'holds', number[]> = { ledger_entries: [], holds: [] };
+  private readonly idPools: Record<IdTable, number[]> = { ledger_entries: [], holds: [], grants: [] };
   private readonly operations: number;
-  private readonly reserved = new Set<'ledger_entries' | 'holds'>();
+  private readonly reserved = new Set<IdTable>();
 
   private constructor(tx: WriteTx, horizon: number, operations: number) {
     this.tx = tx;
@@ -90,10 +94,10 @@ export class BatchTx implements WriteTx {
       entryIds: plan.operations,
     });
     for (const state of read.accounts) {
-      batch.accounts.set(state.id, { stored: state, current: state, guard: null });
+      batch.accounts.set(state.id, { stored: state, current: state, guard: null, catchUp: 0 });
     }
     for (const id of ids) {
-      if (!batch.accounts.has(id)) batch.accounts.set(id, { stored: null, current: null, guard: null });
+      if (!batch.accounts.has(id)) batch.accounts.set(id, { stored: null, current: null, guard: null, catchUp: 0 });
       batch.dueHolds.set(id, []);
     }
     for (const hold of read.holds) {
@@ -123,7 +127,7 @@ export class BatchTx implements WriteTx {
     if (!slot) {
       // An account the plan did not name: lock it now (correct, only out of id order).
       const stored = (await this.tx.lockAccount(id)) ?? null;
-      slot = { stored, current: stored, guard: null };
+      slot = { stored, current: stored, guard: null, catchUp: 0 };
       this.accounts.set(id, slot);
     }
     return slot.current ?? undefined;
@@ -164,6 +168,26 @@ export class BatchTx implements WriteTx {
     return closure ? { ...hold, ...closure } : hold;
   }
 
+  grantsById(account: string, ids: readonly number[]): Promise<Grant[]> {
+    return this.tx.grantsById(account, ids);
+  }
+
+  async entriesByReferencePrefix(account: string, source: string, prefix: string): Promise<LedgerEntry[]> {
+    const stored = await this.tx.entriesByReferencePrefix(account, source, prefix);
+    const pending = this.entries.filter(
+      (e) => e.account === account && e.source === source && e.reference?.startsWith(prefix) === true,
+    );
+    return [...stored, ...pending];
+  }
+
+  findGrant(account: string, source: string, reference: string): Promise<Grant | undefined> {
+    return this.tx.findGrant(account, source, reference);
+  }
+
+  grantIds(count: number): Promise<number[]> {
+    return this.takeIds('grants', count);
+  }
+
   async expiredHolds(account: string, now: number): Promise<Hold[]> {
     const due = this.dueHolds.get(account);
     const read = due && now <= this.horizon ? due : await this.tx.expiredHolds(account, now);
@@ -180,22 +204,25 @@ export class BatchTx implements WriteTx {
       throw new WriteConflictError(`account ${state.id} would open below zero`);
     }
     const current = { ...state, version: 1 };
-    this.accounts.set(state.id, { stored: null, current, guard: strictest(slot?.guard ?? null, guard) });
+    this.accounts.set(state.id, { stored: null, current, guard: strictest(slot?.guard ?? null, guard), catchUp: 0 });
   }
 
-  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard): Promise<void> {
+  async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp = 0): Promise<void> {
     const slot = this.accounts.get(before.id);
     const current = slot?.current;
     if (!slot || !current || current.version !== before.version) {
       throw new WriteConflictError(`account ${before.id} changed since version ${before.version}`);
     }
     // The database's guard, step by step: each step keeps available >= min(0, available before
-    // it), so the whole batch keeps it too and the one UPDATE at the end passes the same check.
-    if (guard === 'no_overdraft' && availableOf(after) < Math.min(0, availableOf(current))) {
+    // it once what fell due is applied). The one UPDATE at the end checks the whole batch against
+    // the stored row plus everything that fell due; a batch that passes each step but not that
+    // (a rare mix of freed and expired tokens) is refused whole and its operations run alone.
+    if (guard === 'no_overdraft' && availableOf(after) < Math.min(0, availableOf(current) + catchUp)) {
       throw new WriteConflictError(`account ${before.id} would overdraw`);
     }
     slot.current = { ...after, version: before.version + 1 };
     slot.guard = strictest(slot.guard, guard);
+    slot.catchUp += catchUp;
   }
 
   async insertEntries(drafts: readonly EntryDraft[]): Promise<number[]> {
@@ -250,8 +277,9 @@ export class BatchTx implements WriteTx {
     const write: BatchWrite = { created: [], changes: [], closures: [], holds: [], entries: this.entries, keys: [] };
     for (const slot of this.accounts.values()) {
       if (!slot.current || slot.guard === null) continue;
-      if (slot.stored) write.changes.push({ before: slot.stored, after: slot.current, guard: slot.guard });
-      else write.created.push({ state: slot.current, guard: slot.guard });
+      if (slot.stored) {
+        write.changes.push({ before: slot.stored, after: slot.current, guard: slot.guard, catchUp: slot.catchUp });
+      } else write.created.push({ state: slot.current, guard: slot.guard });
     }
     for (const closure of this.closures.values()) if (!this.newHolds.has(closure.id)) write.closures.push(closure);
     for (const hold of this.newHolds.values()) {
@@ -262,14 +290,14 @@ export class BatchTx implements WriteTx {
     await this.tx.writeBatch(write);
   }
 
-  private async takeIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
+  private async takeIds(table: IdTable, count: number): Promise<number[]> {
     const pool = this.idPools[table];
     if (pool.length < count) {
       // Ledger ids for the whole batch come with `open`; holds' on first need, one for each
       // operation of the batch; past those, a block at a time.
       // Ids reserved and not used are never written: SQLite's next batch starts after the last
       // written one; on PostgreSQL they are gaps, as after any rollback.
-      const extra = this.reserved.has(table) || table === 'ledger_entries' ? ID_BLOCK : this.operations - 1;
+      const extra = this.reserved.has(table) || table !== 'holds' ? ID_BLOCK : this.operations - 1;
       this.reserved.add(table);
       pool.push(...(await this.tx.allocateIds(table, count - pool.length + extra)));
     }

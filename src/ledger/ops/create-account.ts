@@ -3,6 +3,7 @@ import type { BalanceView } from '../../core/balance-view.ts';
 import { findPlan } from '../../core/catalog.ts';
 import { provision } from '../../core/provision.ts';
 import type { LedgerContext } from '../context.ts';
+import { assignGrantIds } from '../draft-grants.ts';
 import { getBalance } from './get-balance.ts';
 
 /** Provisions an account on a named plan (default: the config's default plan); a no-op when it exists. */
@@ -14,7 +15,7 @@ export async function createAccount(
   const plan = findPlan(ctx.catalog, input.plan ?? ctx.catalog.defaultPlan);
   const created = await ctx.store.write(async (tx) => {
     if (await tx.lockAccount(account)) return false;
-    const opened = provision(account, plan, ctx.clock.now());
+    const opened = await assignGrantIds(tx, provision(account, plan, ctx.clock.now()));
     await tx.insertAccount(opened.state, 'no_overdraft');
     await tx.insertEntries(opened.entries);
     return true;

@@ -19,10 +19,10 @@ export async function getBalance(ctx: LedgerContext, accountId: string): Promise
   const snapshot = await ctx.store.getAccountWithHolds(account);
   if (!snapshot) {
     const plan = findPlan(ctx.catalog, ctx.catalog.defaultPlan);
-    return balanceView(provision(account, plan, now).state, plan, ctx.catalog, false);
+    return balanceView(provision(account, plan, now).state, plan, ctx.catalog, false, now);
   }
   const { account: stored, holds } = snapshot;
   const plan = findPlan(ctx.catalog, stored.plan);
   const held = holds.filter((h) => isLive(h, now)).reduce((sum, h) => sum + h.amount, 0);
-  return balanceView({ ...currentView(stored, plan, now), held }, plan, ctx.catalog, true);
+  return balanceView({ ...currentView(stored, plan, now), held }, plan, ctx.catalog, true, now);
 }

@@ -7,6 +7,7 @@ import { IMPORT_SOURCE, openImported } from '../../core/import-account.ts';
 import { currentView } from '../../core/renewal.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { LedgerContext } from '../context.ts';
+import { assignGrantIds } from '../draft-grants.ts';
 import { requireText } from '../inputs.ts';
 import type { ImportAccountInput, ImportOptions, ImportOutcome } from '../types.ts';
 
@@ -97,7 +98,7 @@ async function importOne(ctx: LedgerContext, tx: WriteTx, input: CheckedInput, n
       plan: stored.plan,
     };
   }
-  const opened = openImported(input, now);
+  const opened = await assignGrantIds(tx, openImported(input, now));
   // A legacy debt opens below zero, which only an exempt write may do (like an adjustment).
   await tx.insertAccount(opened.state, input.balance < 0 ? 'exempt' : 'no_overdraft');
   const [entryId] = await tx.insertEntries(opened.entries);

@@ -57,7 +57,9 @@ export async function checkoutPaid(s: PaymentSession, c: CheckoutPaid): Promise<
   if (pkg.kind === 'topup') {
     if (!(await s.hasEntry('purchase', c.reference))) {
       const link = { source: s.provider, reference: c.reference, reason: `Bought ${pkg.name}`, actor: null };
-      working.apply(decideCredit(working.state, row.tokens, 'purchase', link, s.now));
+      // A package may make its tokens expire (`expires_in_days`), counted from the purchase.
+      const expiresAt = pkg.expiresInDays ? s.now + pkg.expiresInDays * 86_400_000 : null;
+      working.apply(decideCredit(working.state, row.tokens, 'purchase', link, s.now, expiresAt));
     }
   } else {
     const plan = findPlan(s.catalog, pkg.plan ?? '');

@@ -39,7 +39,22 @@ async function settle(s: PaymentSession, paymentIntent: string, eventId: string,
   if (step !== 0) {
     const working = await s.account(p.account);
     const link = { source: s.provider, reference: `${paymentIntent}:${eventId}`, reason };
-    working.apply(decideTakeBackStep(working.state, step, p.kind === 'plan' ? 'allocation' : 'purchased', link, s.now));
+    // The payment's earlier steps (written, and decided earlier in this transaction) say what
+    // its take-backs drew from each grant and how much debt they made: a reversal undoes those.
+    const prefix = `${paymentIntent}:`;
+    const history = [
+      ...(await s.tx.entriesByReferencePrefix(p.account, s.provider, prefix)),
+      ...working.entries.filter((e) => e.source === s.provider && e.reference?.startsWith(prefix)),
+    ].filter((e) => e.kind === 'payment_refund' || e.kind === 'debit_reversal');
+    if (step < 0)
+      await working.loadGrants(
+        s.tx,
+        history.flatMap((e) => e.grantMoves.map((m) => m.grant)),
+      );
+    // A top-up's own grant is drawn first; a period's allocation is the soonest-ending included grant.
+    const own = working.state.grants.find((g) => g.source === s.provider && g.reference === p.reference);
+    const from = { kind: p.kind === 'plan' ? ('allocation' as const) : ('purchased' as const), grant: own?.id ?? null };
+    working.apply(decideTakeBackStep(working.state, step, from, history, link, s.now));
   }
   await s.tx.payments.settleTakeBack(p.id, {
     from: p.tokensTakenBack,

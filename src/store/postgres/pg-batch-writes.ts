@@ -1,6 +1,23 @@
 import type { AccountState } from '../../core/account-state.ts';
-import { ACCOUNT_COLUMNS, int, jsonRows, toAccount, toHold, toIdempotency, toKeyedDebit } from '../rows.ts';
-import type { BatchRead, BatchSnapshot, BatchWrite } from '../store.ts';
+import type { Grant } from '../../core/grant.ts';
+import { grantChanges } from '../grant-changes.ts';
+import {
+  ACCOUNT_COLUMNS,
+  ENTRY_INSERT_COLUMNS,
+  encodeGrantMoves,
+  GRANT_COLUMNS,
+  grantArraySql,
+  int,
+  jsonRows,
+  LIVE_GRANT,
+  str,
+  toAccount,
+  toGrantFromArray,
+  toHold,
+  toIdempotency,
+  toKeyedDebit,
+} from '../rows.ts';
+import type { BatchRead, BatchSnapshot, BatchWrite, IdTable } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import type { PgQueryable } from './pg-client.ts';
 import { RetryableConflictError } from './retryable-conflict.ts';
@@ -42,7 +59,9 @@ const READ_BATCH = `SELECT
                        WHERE e.idempotency_key = r.k AND e.kind = 'debit' AND e.account_id || '' = r.a
                        LIMIT 1) AS de) AS deductions,
   (SELECT coalesce(json_agg(nextval(pg_get_serial_sequence('ledger_entries', 'id'))), '[]'::json)
-   FROM generate_series(1, $4::int)) AS ids`;
+   FROM generate_series(1, $4::int)) AS ids,
+  (SELECT coalesce(json_agg(${grantArraySql('g')} ORDER BY g.id), '[]'::json) FROM grants g
+   WHERE g.account_id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND ${LIVE_GRANT}) AS grants`;
 
 // Every write of a batch in one statement. The guards are the single-row statements' own: an
 // update applies only on the version read and only if available stays >= min(0, available
@@ -50,26 +69,45 @@ const READ_BATCH = `SELECT
 const WRITE_BATCH = `WITH
 new_accounts AS (
   INSERT INTO accounts (${ACCOUNT_COLUMNS})
-  SELECT v.id, v.plan, v.allocation, v.purchased, v.held, v.used, v.rolled, v.anchor, v.cstart, v.lreset,
-    v.driver, v.created, v.updated, 1
-  FROM json_to_recordset($1::json) AS v(id text, plan text, allocation bigint, purchased bigint, held bigint,
-    used bigint, rolled bigint, anchor bigint, cstart bigint, lreset bigint, driver text, created bigint,
-    updated bigint, exempt boolean)
-  WHERE v.exempt OR v.allocation + v.purchased - v.held >= 0
+  SELECT v.id, v.plan, v.allocation, v.purchased, v.promotional, v.debt, v.held, v.used, v.rolled, v.anchor,
+    v.cstart, v.lreset, v.driver, v.created, v.updated, 1
+  FROM json_to_recordset($1::json) AS v(id text, plan text, allocation bigint, purchased bigint,
+    promotional bigint, debt bigint, held bigint, used bigint, rolled bigint, anchor bigint, cstart bigint,
+    lreset bigint, driver text, created bigint, updated bigint, exempt boolean)
+  WHERE v.exempt OR v.allocation + v.purchased + v.promotional - v.debt - v.held >= 0
   ON CONFLICT (id) DO NOTHING
   RETURNING 1),
 updated AS (
   UPDATE accounts AS a SET
-    plan = v.plan, allocation = a.allocation + v.da, purchased = a.purchased + v.dp, held = a.held + v.dh,
+    plan = v.plan, allocation = a.allocation + v.da, purchased = a.purchased + v.dp,
+    promotional = a.promotional + v.dpr, debt = a.debt + v.dd, held = a.held + v.dh,
     used_this_cycle = v.used, rolled_over = v.rolled, cycle_anchor = v.anchor, cycle_start = v.cstart,
     last_reset = v.lreset, cycle_driver = v.driver, updated_at = v.updated, version = a.version + 1
-  FROM json_to_recordset($2::json) AS v(id text, plan text, da bigint, dp bigint, dh bigint, used bigint,
-    rolled bigint, anchor bigint, cstart bigint, lreset bigint, driver text, updated bigint, version bigint,
-    exempt boolean)
+  FROM json_to_recordset($2::json) AS v(id text, plan text, da bigint, dp bigint, dpr bigint, dd bigint,
+    dh bigint, used bigint, rolled bigint, anchor bigint, cstart bigint, lreset bigint, driver text,
+    updated bigint, version bigint, exempt boolean, catchup bigint)
   WHERE a.id = v.id AND a.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($2::json) AS x(id text)))
     AND a.version = v.version
-    AND (v.exempt OR (a.allocation + v.da) + (a.purchased + v.dp) - (a.held + v.dh)
-                     >= LEAST(0, a.allocation + a.purchased - a.held))
+    AND (v.exempt OR (a.allocation + v.da) + (a.purchased + v.dp) + (a.promotional + v.dpr) - (a.debt + v.dd)
+                     - (a.held + v.dh)
+                     >= LEAST(0, a.allocation + a.purchased + a.promotional - a.debt - a.held + v.catchup))
+  RETURNING 1),
+new_grants AS (
+  INSERT INTO grants (${GRANT_COLUMNS})
+  OVERRIDING SYSTEM VALUE
+  SELECT v.id, v.account_id, v.category, v.tokens, v.remaining, v.priority, v.effective_at, v.expires_at,
+    v.source, v.reference, v.status, v.reason, v.actor, v.created_at, v.closed_at
+  FROM json_to_recordset($7::json) AS v(id bigint, account_id text, category text, tokens bigint,
+    remaining bigint, priority bigint, effective_at bigint, expires_at bigint, source text, reference text,
+    status text, reason text, actor text, created_at bigint, closed_at bigint)
+  RETURNING 1),
+moved_grants AS (
+  UPDATE grants AS g SET remaining = g.remaining + u.delta, status = u.to_status, closed_at = u.closed_at
+  FROM json_to_recordset($8::json) AS u(id bigint, account_id text, delta bigint, from_status text,
+    to_status text, closed_at bigint)
+  WHERE g.id = u.id AND g.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($8::json) AS x(id bigint)))
+    AND g.account_id = u.account_id AND g.status = u.from_status
+    AND g.remaining + u.delta BETWEEN 0 AND g.tokens
   RETURNING 1),
 closed AS (
   UPDATE holds AS h SET status = c.status, charged = c.charged, closed_at = c.closed_at
@@ -85,12 +123,12 @@ new_holds AS (
     status text, charged bigint, created_at bigint, expires_at bigint, closed_at bigint, idempotency_key text)
   RETURNING 1),
 new_entries AS (
-  INSERT INTO ledger_entries (id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after,
-    feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after)
+  INSERT INTO ledger_entries (id, ${ENTRY_INSERT_COLUMNS})
   OVERRIDING SYSTEM VALUE
   SELECT * FROM json_to_recordset($5::json) AS v(id bigint, account_id text, kind text, amount bigint,
-    allocation_delta bigint, purchased_delta bigint, balance_after bigint, feature text, quantity bigint,
-    idempotency_key text, source text, reference text, reason text, actor text, at bigint, held_after bigint)
+    allocation_delta bigint, purchased_delta bigint, promotional_delta bigint, debt_delta bigint,
+    grant_moves text, balance_after bigint, feature text, quantity bigint, idempotency_key text, source text,
+    reference text, reason text, actor text, at bigint, held_after bigint)
   ON CONFLICT (kind, source, reference) WHERE reference IS NOT NULL DO NOTHING
   RETURNING 1),
 new_keys AS (
@@ -101,13 +139,14 @@ new_keys AS (
   RETURNING 1)
 SELECT (SELECT count(*) FROM new_accounts) AS new_accounts, (SELECT count(*) FROM updated) AS updated,
   (SELECT count(*) FROM closed) AS closed, (SELECT count(*) FROM new_holds) AS new_holds,
-  (SELECT count(*) FROM new_entries) AS new_entries, (SELECT count(*) FROM new_keys) AS new_keys`;
+  (SELECT count(*) FROM new_entries) AS new_entries, (SELECT count(*) FROM new_keys) AS new_keys,
+  (SELECT count(*) FROM new_grants) AS new_grants, (SELECT count(*) FROM moved_grants) AS moved_grants`;
 
 export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchSnapshot> {
-  const accounts: AccountState[] =
+  const locked =
     read.accounts.length === 0
       ? []
-      : (await q.query(LOCK_ACCOUNTS, [JSON.stringify(read.accounts)], 'tokenmeter_lock_accounts')).map(toAccount);
+      : await q.query(LOCK_ACCOUNTS, [JSON.stringify(read.accounts)], 'tokenmeter_lock_accounts');
   const [row] = await q.query(
     READ_BATCH,
     [
@@ -122,6 +161,13 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
     // account (bench: 31,000/s unnamed against 3,300/s prepared); planning it takes ~0.3 ms.
   );
   if (!row) throw new Error('batch read returned no row');
+  const grants = new Map<string, Grant[]>();
+  for (const g of jsonRows(row.grants).map(toGrantFromArray)) {
+    const list = grants.get(g.account);
+    if (list) list.push(g);
+    else grants.set(g.account, [g]);
+  }
+  const accounts: AccountState[] = locked.map((r) => toAccount(r, grants.get(str(r, 'id')) ?? []));
   return {
     accounts,
     holds: jsonRows(row.holds).map(toHold),
@@ -133,7 +179,7 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
   };
 }
 
-export async function allocateIds(q: PgQueryable, table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
+export async function allocateIds(q: PgQueryable, table: IdTable, count: number): Promise<number[]> {
   // Sequence values are never handed out twice, whichever process asks; unused ones are gaps.
   const rows = await q.query(
     `SELECT nextval(pg_get_serial_sequence('${table}', 'id')) AS id FROM generate_series(1, $1::int) ORDER BY 1`,
@@ -143,6 +189,12 @@ export async function allocateIds(q: PgQueryable, table: 'ledger_entries' | 'hol
 }
 
 export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
+  const grantRows = [
+    ...w.created.map(({ state }) => grantChanges(null, state)),
+    ...w.changes.map(({ before, after }) => grantChanges(before, after)),
+  ];
+  const newGrants = grantRows.flatMap((c) => c.inserts);
+  const movedGrants = grantRows.flatMap((c) => c.updates);
   const [row] = await q.query(
     WRITE_BATCH,
     [
@@ -152,6 +204,8 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
           plan: s.plan,
           allocation: s.allocation,
           purchased: s.purchased,
+          promotional: s.promotional,
+          debt: s.debt,
           held: s.held,
           used: s.usedThisCycle,
           rolled: s.rolledOver,
@@ -165,11 +219,13 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
         })),
       ),
       JSON.stringify(
-        w.changes.map(({ before, after, guard }) => ({
+        w.changes.map(({ before, after, guard, catchUp }) => ({
           id: before.id,
           plan: after.plan,
           da: after.allocation - before.allocation,
           dp: after.purchased - before.purchased,
+          dpr: after.promotional - before.promotional,
+          dd: after.debt - before.debt,
           dh: after.held - before.held,
           used: after.usedThisCycle,
           rolled: after.rolledOver,
@@ -180,6 +236,7 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
           updated: after.updatedAt,
           version: before.version,
           exempt: guard === 'exempt',
+          catchup: catchUp,
         })),
       ),
       JSON.stringify(
@@ -213,6 +270,9 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
           amount: e.amount,
           allocation_delta: e.allocationDelta,
           purchased_delta: e.purchasedDelta,
+          promotional_delta: e.promotionalDelta,
+          debt_delta: e.debtDelta,
+          grant_moves: encodeGrantMoves(e.grantMoves),
           balance_after: e.balanceAfter,
           feature: e.feature,
           quantity: e.quantity,
@@ -235,11 +295,40 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
           created_at: r.createdAt,
         })),
       ),
+      JSON.stringify(
+        newGrants.map((g) => ({
+          id: g.id,
+          account_id: g.account,
+          category: g.category,
+          tokens: g.tokens,
+          remaining: g.remaining,
+          priority: g.priority,
+          effective_at: g.effectiveAt,
+          expires_at: g.expiresAt,
+          source: g.source,
+          reference: g.reference,
+          status: g.status,
+          reason: g.reason,
+          actor: g.actor,
+          created_at: g.createdAt,
+          closed_at: g.closedAt,
+        })),
+      ),
+      JSON.stringify(
+        movedGrants.map((u) => ({
+          id: u.id,
+          account_id: u.account,
+          delta: u.delta,
+          from_status: u.from,
+          to_status: u.to,
+          closed_at: u.closedAt,
+        })),
+      ),
     ],
     'tokenmeter_write_batch',
   );
   if (!row) throw new Error('batch write returned no row');
-  if (int(row, 'updated') !== w.changes.length) {
+  if (int(row, 'updated') !== w.changes.length || int(row, 'moved_grants') !== movedGrants.length) {
     throw new WriteConflictError('an account changed under the batch or would overdraw');
   }
   // Lost races with another process (an account, a referenced entry or a key written first, a
@@ -249,6 +338,7 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
     int(row, 'closed') !== w.closures.length ||
     int(row, 'new_holds') !== w.holds.length ||
     int(row, 'new_entries') !== w.entries.length ||
-    int(row, 'new_keys') !== w.keys.length;
+    int(row, 'new_keys') !== w.keys.length ||
+    int(row, 'new_grants') !== newGrants.length;
   if (raced) throw new RetryableConflictError('another transaction wrote first');
 }

@@ -1,9 +1,23 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
+import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
-import { chainDrift, figureDrift } from '../reconcile-rows.ts';
-import { decodeCursor, encodeCursor, int, jsonRows, type Row, str, toAccount, toEntry, toHold } from '../rows.ts';
+import { chainDrift, figureDrift, grantDrift } from '../reconcile-rows.ts';
+import { FIGURES_SQL, grantMovesSql } from '../reconcile-sql.ts';
+import {
+  decodeCursor,
+  encodeCursor,
+  int,
+  jsonRows,
+  LIVE_GRANT,
+  type Row,
+  str,
+  toAccount,
+  toEntry,
+  toGrant,
+  toHold,
+} from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { applyMigrations } from './migrations.ts';
@@ -20,16 +34,7 @@ export interface PgStoreOptions {
   maxAttempts?: number;
 }
 
-const FIGURES = `
-SELECT a.id, a.allocation, a.purchased, a.held,
-  coalesce(e.allocation, 0) AS ledger_allocation, coalesce(e.purchased, 0) AS ledger_purchased,
-  coalesce(h.held, 0) AS holds_held
-FROM accounts a
-LEFT JOIN (SELECT account_id, sum(allocation_delta) AS allocation, sum(purchased_delta) AS purchased
-           FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
-LEFT JOIN (SELECT account_id, sum(amount) AS held FROM holds WHERE status = 'active'
-           GROUP BY account_id) h ON h.account_id = a.id
-ORDER BY a.id COLLATE "C"`;
+const FIGURES = `${FIGURES_SQL} ORDER BY a.id COLLATE "C"`;
 
 const BROKEN_CHAIN = `
 SELECT account_id, id, balance_after, expected FROM (
@@ -84,20 +89,37 @@ export class PgStore implements Store {
   }
 
   async getAccount(id: string): Promise<AccountState | undefined> {
-    const [row] = await this.read('SELECT * FROM accounts WHERE id = $1', [id]);
-    return row ? toAccount(row) : undefined;
+    return (await this.getAccountWithHolds(id))?.account;
+  }
+
+  async grants(account: string, options: { includeInactive: boolean }): Promise<Grant[]> {
+    const rows = await this.read(
+      `SELECT * FROM grants WHERE account_id = $1 ${options.includeInactive ? '' : `AND ${LIVE_GRANT}`} ORDER BY id DESC`,
+      [account],
+    );
+    return rows.map(toGrant);
+  }
+
+  async getGrant(id: number): Promise<Grant | undefined> {
+    const [row] = await this.read('SELECT * FROM grants WHERE id = $1', [id]);
+    return row ? toGrant(row) : undefined;
   }
 
   async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
     // One statement, so one snapshot: the row and its holds as of the same instant.
     const [row] = await this.read(
       `SELECT a.*, coalesce((SELECT json_agg(h ORDER BY h.id) FROM holds h
-                             WHERE h.account_id = a.id AND h.status = 'active'), '[]'::json) AS active_holds
+                             WHERE h.account_id = a.id AND h.status = 'active'), '[]'::json) AS active_holds,
+         coalesce((SELECT json_agg(g ORDER BY g.id) FROM grants g
+                   WHERE g.account_id = a.id AND ${LIVE_GRANT}), '[]'::json) AS live_grants
        FROM accounts a WHERE a.id = $1`,
       [id],
     );
     if (!row) return undefined;
-    return { account: toAccount(row), holds: jsonRows(row.active_holds).map(toHold) };
+    return {
+      account: toAccount(row, jsonRows(row.live_grants).map(toGrant)),
+      holds: jsonRows(row.active_holds).map(toHold),
+    };
   }
 
   async activeHolds(account: string): Promise<Hold[]> {
@@ -139,7 +161,11 @@ export class PgStore implements Store {
       // One snapshot, so the sums and the rows they are compared with agree in time.
       return await this.client.transaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', async (q) => {
         const figures = await q.query(FIGURES);
-        const drift = [...figures.flatMap(figureDrift), ...chainDrift(await q.query(BROKEN_CHAIN))];
+        const drift = [
+          ...figures.flatMap(figureDrift),
+          ...chainDrift(await q.query(BROKEN_CHAIN)),
+          ...grantDrift(await q.query(grantMovesSql('postgres'))),
+        ];
         return { accountsChecked: figures.length, drift };
       });
     } catch (err) {

@@ -3,7 +3,7 @@ import type { RecoveryTx } from '../recovery-tx.ts';
 import { numbered, PG_DIALECT } from '../sql-dialect.ts';
 import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
 import { SqlWriteTx } from '../sql-write-tx.ts';
-import type { BatchRead, BatchSnapshot, BatchWrite } from '../store.ts';
+import type { BatchRead, BatchSnapshot, BatchWrite, IdTable } from '../store.ts';
 import * as batch from './pg-batch-writes.ts';
 import type { PgQueryable } from './pg-client.ts';
 import { pgPaymentTx } from './pg-payment-tx.ts';
@@ -34,7 +34,7 @@ export class PgWriteTx extends SqlWriteTx {
     return batch.openBatch(this.q, read);
   }
 
-  allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
+  allocateIds(table: IdTable, count: number): Promise<number[]> {
     return count === 0 ? Promise.resolve([]) : batch.allocateIds(this.q, table, count);
   }
 

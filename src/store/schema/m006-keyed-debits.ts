@@ -1,4 +1,14 @@
+import type { NewRowsCheck } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
+
+/** A keyed debit records `held_after`; rows from before version 6 are left be. */
+export const KEYED_DEBIT_HELD: NewRowsCheck = {
+  table: 'ledger_entries',
+  name: 'ledger_entries_keyed_debit_held',
+  check: "kind <> 'debit' OR idempotency_key IS NULL OR held_after >= 0",
+  violation: "NEW.kind = 'debit' AND NEW.idempotency_key IS NOT NULL AND NEW.held_after < 0",
+  message: 'a keyed debit must record held_after',
+};
 
 /**
  * A keyed deduction is one row: its debit, unique per (account, key), replayed from the entry.
@@ -18,12 +28,6 @@ export const m006KeyedDebits: SchemaMigration = {
 ALTER TABLE ledger_entries ADD COLUMN held_after ${d.int} NOT NULL DEFAULT -1 ${d.addedCheck('ledger_entries_held_after_range', 'held_after >= -1')};
 CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
   WHERE kind = 'debit' AND idempotency_key IS NOT NULL;
-${d.newRowsCheck({
-  table: 'ledger_entries',
-  name: 'ledger_entries_keyed_debit_held',
-  check: "kind <> 'debit' OR idempotency_key IS NULL OR held_after >= 0",
-  violation: "NEW.kind = 'debit' AND NEW.idempotency_key IS NOT NULL AND NEW.held_after < 0",
-  message: 'a keyed debit must record held_after',
-})}
+${d.newRowsCheck(KEYED_DEBIT_HELD)}
 `,
 };

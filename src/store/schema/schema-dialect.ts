@@ -19,6 +19,11 @@ export interface NewRowsCheck {
  * is exactly the text the migrations have always run (test/store/schema-sqlite.test.ts).
  */
 export interface SchemaDialect {
+  /**
+   * Which backend: for the one kind of step the two cannot share, changing a table's CHECK (SQLite
+   * rebuilds the table, PostgreSQL replaces the constraint; see m007-grants.ts).
+   */
+  readonly backend: 'sqlite' | 'postgres';
   /** Every amount, time, counter and id: SQLite's INTEGER is 64-bit, PostgreSQL's bigint. */
   readonly int: string;
   /** What follows a CREATE TABLE's closing parenthesis. */
@@ -34,6 +39,12 @@ export interface SchemaDialect {
   appendOnly(table: string, message: string): string;
   /** Statements that hold every row inserted from now on to `rule`, leaving existing rows be. */
   newRowsCheck(rule: NewRowsCheck): string;
+  /**
+   * Statements for a table whose rows are updated on the hot path (no indexed column changes):
+   * PostgreSQL leaves room in each page so an update stays on its page without touching the
+   * indexes (a HOT update); SQLite updates in place anyway.
+   */
+  updatedInPlace(table: string): string;
 }
 
 /**
@@ -41,6 +52,7 @@ export interface SchemaDialect {
  * never handed out again. Triggers guard what SQLite has no constraint for.
  */
 export const SQLITE_SCHEMA: SchemaDialect = {
+  backend: 'sqlite',
   int: 'INTEGER',
   tableOptions: ' STRICT',
   serialId: 'INTEGER PRIMARY KEY AUTOINCREMENT',
@@ -53,6 +65,7 @@ CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
   newRowsCheck: (rule) => `CREATE TRIGGER ${rule.name} BEFORE INSERT ON ${rule.table}
   WHEN ${rule.violation}
   BEGIN SELECT RAISE(ABORT, '${rule.message}'); END;`,
+  updatedInPlace: () => '',
 };
 
 /**
@@ -61,6 +74,7 @@ CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
  * TRUNCATE too; a NOT VALID check for a rule only new rows must meet.
  */
 export const PG_SCHEMA: SchemaDialect = {
+  backend: 'postgres',
   int: 'bigint',
   tableOptions: '',
   serialId: 'bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY',
@@ -74,4 +88,5 @@ CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${tab
   FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`,
   newRowsCheck: (rule) => `ALTER TABLE ${rule.table} ADD CONSTRAINT ${rule.name}
   CHECK (${rule.check}) NOT VALID;`,
+  updatedInPlace: (table) => `ALTER TABLE ${table} SET (fillfactor = 80);`,
 };

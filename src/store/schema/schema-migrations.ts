@@ -4,6 +4,7 @@ import { m003Payments } from './m003-payments.ts';
 import { m004PaymentFacts } from './m004-payment-facts.ts';
 import { m005RecoveredLines } from './m005-recovered-lines.ts';
 import { m006KeyedDebits } from './m006-keyed-debits.ts';
+import { m007Grants } from './m007-grants.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -26,6 +27,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m004PaymentFacts,
   m005RecoveredLines,
   m006KeyedDebits,
+  m007Grants,
 ];
 
 /** Every step rendered in one backend's SQL. */

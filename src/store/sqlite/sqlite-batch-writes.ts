@@ -1,17 +1,23 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { NewEntry } from '../../core/entry.ts';
+import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import {
   ACCOUNT_COLUMNS,
   type Cell,
+  ENTRY_INSERT_COLUMNS,
   entryCells,
+  GRANT_COLUMNS,
   int,
+  LIVE_GRANT,
+  str,
   toAccount,
+  toGrant,
   toHold,
   toIdempotency,
   toKeyedDebit,
 } from '../rows.ts';
-import type { DeductionRef, IdempotencyRecord, IdempotencyRef, KeyedDebit } from '../store.ts';
+import type { DeductionRef, IdempotencyRecord, IdempotencyRef, IdTable, KeyedDebit } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 // The many-row statements of group commit. Reads take their keys as one JSON array (one
@@ -19,6 +25,9 @@ import type { SqliteConnection } from './sqlite-connection.ts';
 // few fixed sizes (measured faster than unpacking JSON in SQL: ~4 µs a ledger row against ~9).
 
 const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id IN (SELECT value FROM json_each(?))`;
+
+const LIVE_GRANTS = `SELECT ${GRANT_COLUMNS} FROM grants
+WHERE account_id IN (SELECT value FROM json_each(?)) AND ${LIVE_GRANT} ORDER BY id`;
 
 const HOLDS_EXPIRING = `SELECT * FROM holds
 WHERE status = 'active' AND expires_at <= ? AND account_id IN (SELECT value FROM json_each(?)) ORDER BY id`;
@@ -33,8 +42,7 @@ JOIN ledger_entries AS e ON e.account_id = j.value ->> 0 AND e.idempotency_key =
 const LAST_ID = `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
   coalesce((SELECT max(id) FROM %TABLE%), 0)) AS last`;
 
-const ENTRY_COLUMNS = `id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature,
-  quantity, idempotency_key, source, reference, reason, actor, at, held_after`;
+const ENTRY_COLUMNS = `id, ${ENTRY_INSERT_COLUMNS}`;
 const HOLD_COLUMNS =
   'id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key';
 const KEY_COLUMNS = 'account_id, operation, key, fingerprint, response, created_at';
@@ -48,7 +56,7 @@ function insertStatements(table: string, columns: string, width: number): [numbe
   return CHUNKS.map((size) => [size, `INSERT INTO ${table} (${columns}) VALUES ${Array(size).fill(row).join(', ')}`]);
 }
 
-const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 16);
+const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 19);
 const INSERT_HOLDS = insertStatements('holds', HOLD_COLUMNS, 10);
 const INSERT_KEYS = insertStatements('idempotency_keys', KEY_COLUMNS, 6);
 
@@ -66,7 +74,14 @@ function insertRows(conn: SqliteConnection, statements: [number, string][], rows
 
 export function lockAccounts(conn: SqliteConnection, ids: readonly string[]): AccountState[] {
   // The transaction holds the database's write lock: none of these rows can change under us.
-  return conn.all(LOCK_ACCOUNTS, JSON.stringify(ids)).map(toAccount);
+  const json = JSON.stringify(ids);
+  const grants = new Map<string, Grant[]>();
+  for (const g of conn.all(LIVE_GRANTS, json).map(toGrant)) {
+    const list = grants.get(g.account);
+    if (list) list.push(g);
+    else grants.set(g.account, [g]);
+  }
+  return conn.all(LOCK_ACCOUNTS, json).map((row) => toAccount(row, grants.get(str(row, 'id')) ?? []));
 }
 
 export function holdsExpiringBy(conn: SqliteConnection, accounts: readonly string[], until: number): Hold[] {
@@ -84,7 +99,7 @@ export function findDeductions(conn: SqliteConnection, refs: readonly DeductionR
 }
 
 /** The highest id a table has used (AUTOINCREMENT never reuses one, even after a rollback of its row). */
-export function lastId(conn: SqliteConnection, table: 'ledger_entries' | 'holds'): number {
+export function lastId(conn: SqliteConnection, table: IdTable): number {
   const row = conn.get(LAST_ID.replace('%TABLE%', table), table);
   return row ? int(row, 'last') : 0;
 }

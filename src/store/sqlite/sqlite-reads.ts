@@ -3,9 +3,11 @@ import { dirname } from 'node:path';
 import { backup } from 'node:sqlite';
 import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
+import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
-import { chainDrift, figureDrift } from '../reconcile-rows.ts';
-import { decodeCursor, encodeCursor, int, str, toAccount, toEntry, toHold } from '../rows.ts';
+import { chainDrift, figureDrift, grantDrift } from '../reconcile-rows.ts';
+import { FIGURES_SQL, grantMovesSql, LIVE_GRANTS_OF } from '../reconcile-sql.ts';
+import { decodeCursor, encodeCursor, int, LIVE_GRANT, str, toAccount, toEntry, toGrant, toHold } from '../rows.ts';
 import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
@@ -19,7 +21,9 @@ export type StoreReadName =
   | 'balanceAt'
   | 'reconcile'
   | 'inUse'
-  | 'backup';
+  | 'backup'
+  | 'grants'
+  | 'getGrant';
 
 /**
  * The store's reads on one SQLite connection of their own, which sees only committed data (WAL).
@@ -33,8 +37,37 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
   }
 
   async getAccount(id: string): Promise<AccountState | undefined> {
-    const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
-    return row ? toAccount(row) : undefined;
+    return this.inReadTx(() => {
+      const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
+      return row ? toAccount(row, this.liveGrants(id)) : undefined;
+    });
+  }
+
+  async grants(account: string, options: { includeInactive: boolean }): Promise<Grant[]> {
+    const rows = options.includeInactive
+      ? this.reader.all(`SELECT * FROM grants WHERE account_id = ? ORDER BY id DESC`, account)
+      : this.reader.all(`SELECT * FROM grants WHERE account_id = ? AND ${LIVE_GRANT} ORDER BY id DESC`, account);
+    return rows.map(toGrant);
+  }
+
+  async getGrant(id: number): Promise<Grant | undefined> {
+    const row = this.reader.get('SELECT * FROM grants WHERE id = ?', id);
+    return row ? toGrant(row) : undefined;
+  }
+
+  private liveGrants(account: string): Grant[] {
+    return this.reader.all(LIVE_GRANTS_OF, account).map(toGrant);
+  }
+
+  /** One read transaction (WAL: one snapshot), unless the connection is inside one already (`:memory:`). */
+  private inReadTx<T>(fn: () => T): T {
+    const own = !this.reader.db.isTransaction;
+    if (own) this.reader.exec('BEGIN');
+    try {
+      return fn();
+    } finally {
+      if (own) this.reader.exec('COMMIT');
+    }
   }
 
   async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
@@ -49,7 +82,7 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
       const holds = this.reader
         .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", id)
         .map(toHold);
-      return { account: toAccount(row), holds };
+      return { account: toAccount(row, this.liveGrants(id)), holds };
     } finally {
       if (own) this.reader.exec('COMMIT');
     }
@@ -98,16 +131,7 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
     try {
       const drift: Drift[] = [];
       let accountsChecked = 0;
-      const figures = this.reader.all(`
-        SELECT a.id, a.allocation, a.purchased, a.held,
-          coalesce(e.allocation, 0) AS ledger_allocation, coalesce(e.purchased, 0) AS ledger_purchased,
-          coalesce(h.held, 0) AS holds_held
-        FROM accounts a
-        LEFT JOIN (SELECT account_id, sum(allocation_delta) AS allocation, sum(purchased_delta) AS purchased
-                   FROM ledger_entries GROUP BY account_id) e ON e.account_id = a.id
-        LEFT JOIN (SELECT account_id, sum(amount) AS held FROM holds WHERE status = 'active'
-                   GROUP BY account_id) h ON h.account_id = a.id
-        ORDER BY a.id`);
+      const figures = this.reader.all(`${FIGURES_SQL} ORDER BY a.id`);
       for (const r of figures) {
         accountsChecked++;
         drift.push(...figureDrift(r));
@@ -119,6 +143,7 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
           FROM ledger_entries)
         WHERE balance_after <> expected ORDER BY account_id, id`);
       drift.push(...chainDrift(broken));
+      drift.push(...grantDrift(this.reader.all(grantMovesSql('sqlite'))));
       return { accountsChecked, drift };
     } finally {
       this.reader.exec('COMMIT');

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AccountState } from '../../core/account-state.ts';
+import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import { Mutex } from '../mutex.ts';
 import { pendingMigrations } from '../pending-migrations.ts';
@@ -101,6 +102,14 @@ export class SqliteStore implements Store {
 
   getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
     return this.reads.getAccountWithHolds(id);
+  }
+
+  grants(account: string, options: { includeInactive: boolean }): Promise<Grant[]> {
+    return this.reads.grants(account, options);
+  }
+
+  getGrant(id: number): Promise<Grant | undefined> {
+    return this.reads.getGrant(id);
   }
 
   activeHolds(account: string): Promise<Hold[]> {

@@ -3,7 +3,7 @@ import type { RecoveryTx } from '../recovery-tx.ts';
 import { SQLITE_DIALECT, sqliteParams } from '../sql-dialect.ts';
 import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
 import { SqlWriteTx } from '../sql-write-tx.ts';
-import type { BatchRead, BatchSnapshot, BatchWrite } from '../store.ts';
+import type { BatchRead, BatchSnapshot, BatchWrite, IdTable } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import * as batch from './sqlite-batch-writes.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
@@ -18,7 +18,7 @@ export class SqliteWriteTx extends SqlWriteTx {
   readonly payments: PaymentTx;
   readonly recovery: RecoveryTx;
   /** Ids handed out by `allocateIds` in this transaction, per table (the last one given). */
-  private readonly allocated = new Map<'ledger_entries' | 'holds', number>();
+  private readonly allocated = new Map<IdTable, number>();
 
   constructor(conn: SqliteConnection) {
     super({
@@ -43,7 +43,7 @@ export class SqliteWriteTx extends SqlWriteTx {
     };
   }
 
-  async allocateIds(table: 'ledger_entries' | 'holds', count: number): Promise<number[]> {
+  async allocateIds(table: IdTable, count: number): Promise<number[]> {
     // Under the write lock nobody else inserts: ids follow the table's last one, counted here.
     const last = this.allocated.get(table) ?? batch.lastId(this.conn, table);
     this.allocated.set(table, last + count);
@@ -52,7 +52,7 @@ export class SqliteWriteTx extends SqlWriteTx {
 
   async writeBatch(write: BatchWrite): Promise<void> {
     for (const { state, guard } of write.created) await this.insertAccount(state, guard);
-    for (const c of write.changes) await this.updateAccount(c.before, c.after, c.guard);
+    for (const c of write.changes) await this.updateAccount(c.before, c.after, c.guard, c.catchUp);
     if (write.closures.length > 0) await this.closeHolds(write.closures);
     expectRows('holds', batch.insertHolds(this.conn, write.holds), write.holds.length);
     expectRows('ledger entries', batch.insertEntries(this.conn, write.entries), write.entries.length);

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
+import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
@@ -142,6 +143,14 @@ export class SqliteWorkerStore implements Store {
 
   getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
     return this.read('getAccountWithHolds', [id]);
+  }
+
+  grants(account: string, options: { includeInactive: boolean }): Promise<Grant[]> {
+    return this.read('grants', [account, options]);
+  }
+
+  getGrant(id: number): Promise<Grant | undefined> {
+    return this.read('getGrant', [id]);
   }
 
   activeHolds(account: string): Promise<Hold[]> {

@@ -2,6 +2,7 @@ import { type AccountDetail, adminApi, type PaymentRowJson, type PlanRow } from 
 import { lineChart } from '../charts.ts';
 import { el, replace, when } from '../dom.ts';
 import { type AdjustDraft, adjustForm } from './adjust-form.ts';
+import { grantsSection } from './grants-section.ts';
 import { ledgerSection } from './ledger-section.ts';
 import { paymentHead, paymentRows } from './payments-page.ts';
 import { card, load, shell, table, td, th } from './shell.ts';
@@ -52,8 +53,10 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
         fig('Balance', a.balance, 'admin-balance'),
         fig('Available', a.available, 'admin-available'),
         fig('Held', a.held),
-        fig('Allocation bucket', a.allocation),
-        fig('Purchased bucket', a.purchased),
+        fig('Included (plan)', a.allocation, 'admin-included'),
+        fig('Paid', a.purchased, 'admin-paid'),
+        fig('Promotional', a.promotional, 'admin-promotional'),
+        fig('Debt', a.debt, 'admin-debt'),
         fig('Used this cycle', a.usedThisMonth),
         fig('Features', a.features_disabled ? 'disabled' : 'enabled'),
       ),
@@ -85,6 +88,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
         'No active holds.',
       ),
     ),
+    grantsSection(a.account, (notice) => redraw({ notice })),
     adjustForm(a, state.adjust ?? null, (draft) =>
       redraw(draft ? { adjust: draft } : { notice: 'Adjustment recorded.' }),
     ),

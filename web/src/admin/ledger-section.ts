@@ -6,6 +6,18 @@ import { load, table, td, th } from './shell.ts';
 /** The ledger's entry kinds, for the filter: the engine's own list, bundled in. */
 const KINDS = ENTRY_KINDS;
 
+const signed = (n: number) => (n > 0 ? `+${n}` : n < 0 ? `−${-n}` : '0');
+
+/**
+ * Which grants an entry moved ("grant #12 −5"), and any debt it made or paid. No-break spaces
+ * keep each move on one line when a renewal's several moves wrap.
+ */
+function movesText(e: EntryRow): string {
+  const parts = e.grants.map((m) => `grant\u00a0#${m.id}\u00a0${signed(m.delta)}`);
+  if (e.debt_delta) parts.push(`debt\u00a0${signed(e.debt_delta)}`);
+  return parts.length > 0 ? parts.join(', ') : '—';
+}
+
 /** An account's ledger, newest first, filtered by kind and by date (UTC days), 50 at a time. */
 export function ledgerSection(account: string): HTMLElement {
   const kind = el(
@@ -47,6 +59,7 @@ export function ledgerSection(account: string): HTMLElement {
           td(e.kind),
           td(e.amount > 0 ? `+${e.amount}` : e.amount, true),
           td(e.balance_after, true),
+          td(movesText(e)),
           td(e.feature ? `${e.feature}${e.quantity && e.quantity > 1 ? ` ×${e.quantity}` : ''}` : '—'),
           td(e.reason ?? '—'),
           td(e.actor ?? '—'),
@@ -62,6 +75,7 @@ export function ledgerSection(account: string): HTMLElement {
           th('Kind'),
           th('Amount', true),
           th('Balance after', true),
+          th('Grants'),
           th('Feature'),
           th('Reason'),
           th('Actor'),
