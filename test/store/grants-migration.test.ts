@@ -39,11 +39,14 @@ async function checkMigrated(store: Store): Promise<void> {
     const c = await ledger.getBalance('c');
     assert.deepEqual([c.allocation, c.purchased, c.debt], [100, 0, 200]);
     const b = await ledger.grants('b', { includeInactive: true });
-    // b had spent its allocation; its purchased tokens are one paid grant (the renewal due is
-    // shown by reads and written by b's next write).
+    // b had spent its allocation; its purchased tokens are one paid grant. The renewal due since
+    // shows as of now (a grant no write has stored yet: its id is below zero).
     assert.deepEqual(
-      b.map((g) => [g.category, g.remaining, g.source]),
-      [['paid', 480, 'migration']],
+      b.map((g) => [g.category, g.remaining, g.source, g.id > 0]),
+      [
+        ['included', 100, 'cycle', false],
+        ['paid', 480, 'migration', true],
+      ],
     );
     // The migrated grants are spent and refunded like any: c's debt blocks, a purchase pays it.
     assert.equal(refused(await ledger.deduct({ account: 'c', feature: 'social_post' })).code, 'insufficient_tokens');
