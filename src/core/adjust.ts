@@ -4,7 +4,7 @@ import { chargeMoves } from './grant-draws.ts';
 import { type Move, type Posted, post } from './posting.ts';
 
 /** The source of the paid grant a positive correction creates. */
-export const ADJUSTMENT_SOURCE = 'adjustment';
+const ADJUSTMENT_SOURCE = 'adjustment';
 
 /**
  * An operator's correction by `delta` tokens. A negative one draws from the grants in burn

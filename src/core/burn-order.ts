@@ -13,7 +13,7 @@ const CATEGORY_RANK: Record<GrantCategory, number> = { promotional: 0, included:
  * An included grant's expiry is its cycle's end, passed in as `includedEndsAt` (null for a
  * subscription's period, which ends when the provider's next invoice arrives).
  */
-export function compareBurnOrder(a: Grant, b: Grant, includedEndsAt: number | null): number {
+function compareBurnOrder(a: Grant, b: Grant, includedEndsAt: number | null): number {
   if (a.priority !== b.priority) return a.priority - b.priority;
   const ea = endOf(a, includedEndsAt);
   const eb = endOf(b, includedEndsAt);

@@ -20,7 +20,7 @@ export interface GrantSpec {
 export const BY_ID_REFERENCE = '';
 
 /** A new grant of `spec` on `state`'s account, with a draft id and nothing remaining yet. */
-export function draftGrant(state: AccountState, spec: GrantSpec, now: number): Grant {
+function draftGrant(state: AccountState, spec: GrantSpec, now: number): Grant {
   const effectiveAt = spec.effectiveAt ?? now;
   return {
     id: nextDraftGrantId(state.grants),

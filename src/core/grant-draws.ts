@@ -11,7 +11,7 @@ export interface DrawScope {
 }
 
 /** What a draw takes from each grant, and what the grants could not cover. */
-export interface Draw {
+interface Draw {
   moves: GrantMove[];
   short: number;
 }
@@ -20,7 +20,7 @@ export interface Draw {
  * Draws up to `amount` from the account's spendable grants in burn order (see
  * `burn-order.ts`), within `scope`. Pure: the caller posts the moves.
  */
-export function drawGrants(state: AccountState, amount: number, now: number, scope: DrawScope = {}): Draw {
+function drawGrants(state: AccountState, amount: number, now: number, scope: DrawScope = {}): Draw {
   const order = burnOrder(state.grants, now, includedEndsAt(state)).filter(
     (g) => scope.categories === undefined || scope.categories.includes(g.category),
   );

@@ -71,13 +71,6 @@ export function displayStatus(g: Grant, now: number): GrantDisplayStatus {
   return g.remaining === 0 ? 'used_up' : 'active';
 }
 
-/** The sum of `remaining` over the active grants of one category. */
-export function remainingOf(grants: readonly Grant[], category: GrantCategory): number {
-  let sum = 0;
-  for (const g of grants) if (g.status === 'active' && g.category === category) sum += g.remaining;
-  return sum;
-}
-
 /** An id no grant in `grants` has yet: below every id in use, so never a stored (positive) one. */
 export function nextDraftGrantId(grants: readonly Grant[]): number {
   let lowest = 0;

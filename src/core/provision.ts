@@ -7,7 +7,7 @@ import { type Posted, postAll } from './posting.ts';
 const DAY_MS = 86_400_000;
 
 /** The reference of an account's sign-up bonus: one per account, ever. */
-export function signupReference(account: string): string {
+function signupReference(account: string): string {
   return `signup:${account}`;
 }
 
