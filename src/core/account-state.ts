@@ -1,4 +1,4 @@
-import { nextBoundaryAfter } from './cycles.ts';
+import { cycleEndAfter } from './cycles.ts';
 import type { Grant } from './grant.ts';
 
 /** Who renews an account's allocation: the engine lazily, or a payment provider's subscription. */
@@ -52,7 +52,7 @@ export function availableOf(state: AccountState): number {
 
 /** When the account's included grants end: its next cycle boundary, or null for a subscription's period. */
 export function includedEndsAt(state: AccountState): number | null {
-  return state.cycleDriver === 'lazy' ? nextBoundaryAfter(state.cycleAnchor, state.cycleStart) : null;
+  return state.cycleDriver === 'lazy' ? cycleEndAfter(state.cycleAnchor, state.cycleStart) : null;
 }
 
 /** The front end greys features out when nothing is available. */

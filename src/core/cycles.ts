@@ -56,7 +56,7 @@ export function dueBoundaries(anchorMs: number, cycleStartMs: number, nowMs: num
   assertTime('nowMs', nowMs);
   // The common case on the hot path: nothing due. The first boundary depends only on the
   // anchor and the cycle start, so it is remembered (a bounded memo of a pure function).
-  if (firstBoundaryAfter(anchorMs, cycleStartMs) > nowMs) return [];
+  if (cycleEndAfter(anchorMs, cycleStartMs) > nowMs) return [];
   const due: number[] = [];
   // Each boundary is computed from the anchor, never from the previous one, so clamping
   // in a short month does not drag every later boundary to an earlier day.
@@ -68,16 +68,31 @@ export function dueBoundaries(anchorMs: number, cycleStartMs: number, nowMs: num
   return due;
 }
 
-const FIRST_BOUNDARY_MEMO_SIZE = 10_000;
-const firstBoundaryMemo = new Map<string, number>();
+const CYCLE_END_MEMO_SIZE = 10_000;
+/** anchor → cycle start → cycle end; numbers as keys, so a hit allocates nothing. */
+const cycleEndMemo = new Map<number, Map<number, number>>();
+let cycleEndMemoSize = 0;
 
-function firstBoundaryAfter(anchorMs: number, cycleStartMs: number): number {
-  const key = `${anchorMs}/${cycleStartMs}`;
-  let boundary = firstBoundaryMemo.get(key);
-  if (boundary === undefined) {
-    boundary = addMonthsUtc(anchorMs, cycleIndexAt(anchorMs, cycleStartMs) + 1);
-    if (firstBoundaryMemo.size >= FIRST_BOUNDARY_MEMO_SIZE) firstBoundaryMemo.clear();
-    firstBoundaryMemo.set(key, boundary);
+/**
+ * The end of the cycle that starts at `cycleStartMs`: nextBoundaryAfter(anchor, cycleStart), remembered
+ * (every write and read of an account asks it, with the same two figures until the cycle turns).
+ */
+export function cycleEndAfter(anchorMs: number, cycleStartMs: number): number {
+  let byStart = cycleEndMemo.get(anchorMs);
+  let end = byStart?.get(cycleStartMs);
+  if (end === undefined) {
+    end = nextBoundaryAfter(anchorMs, cycleStartMs);
+    if (cycleEndMemoSize >= CYCLE_END_MEMO_SIZE) {
+      cycleEndMemo.clear();
+      cycleEndMemoSize = 0;
+      byStart = undefined;
+    }
+    if (!byStart) {
+      byStart = new Map();
+      cycleEndMemo.set(anchorMs, byStart);
+    }
+    byStart.set(cycleStartMs, end);
+    cycleEndMemoSize += 1;
   }
-  return boundary;
+  return end;
 }

@@ -184,9 +184,14 @@ export abstract class SqlWriteTx implements WriteTx {
     return count === 0 ? Promise.resolve([]) : this.allocateIds('grants', count);
   }
 
+  /** New grant rows, with the ids `grantIds` reserved. */
+  protected async insertGrants(grants: readonly Grant[]): Promise<void> {
+    for (const g of grants) await this.sql.query(this.statements.insertGrant, grantCells(g));
+  }
+
   /** Writes what an account's move does to its grants: new rows, then guarded deltas. */
   protected async writeGrants(account: string, changes: GrantChanges): Promise<void> {
-    for (const g of changes.inserts) await this.sql.query(this.statements.insertGrant, grantCells(g));
+    await this.insertGrants(changes.inserts);
     for (const u of changes.updates) {
       const rows = await this.sql.query(this.statements.updateGrant, [
         u.delta,
@@ -294,6 +299,17 @@ export abstract class SqlWriteTx implements WriteTx {
   }
 
   async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp = 0): Promise<void> {
+    await this.updateAccountRow(before, after, guard, catchUp);
+    await this.writeGrants(before.id, grantChanges(before, after));
+  }
+
+  /** The account row's guarded update alone; its grants are the caller's to write (`grantChanges`). */
+  protected async updateAccountRow(
+    before: AccountState,
+    after: AccountState,
+    guard: OverdraftGuard,
+    catchUp: number,
+  ): Promise<void> {
     const da = after.allocation - before.allocation;
     const dp = after.purchased - before.purchased;
     const dpr = after.promotional - before.promotional;
@@ -326,7 +342,6 @@ export abstract class SqlWriteTx implements WriteTx {
     if (rows.length !== 1) {
       throw new WriteConflictError(`account ${before.id} changed since version ${before.version} or would overdraw`);
     }
-    await this.writeGrants(before.id, grantChanges(before, after));
   }
 
   async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {

@@ -182,6 +182,56 @@ for (const backend of backends()) {
       assert.equal((await db.store.getAccount('g'))?.held, 100);
     });
 
+    it('the database itself refuses a batch write whose grant draw was decided on a stale grant', async () => {
+      await ledger.createAccount({ account: 'gg' });
+      const attempt = (change: (stored: AccountState) => { before: AccountState; after: AccountState }) =>
+        db.store.write(async (tx) => {
+          const [stored] = (
+            await tx.openBatch({ accounts: ['gg'], keys: [], deductions: [], holdsUntil: clock.now(), entryIds: 0 })
+          ).accounts;
+          assert.ok(stored);
+          await tx.writeBatch({
+            created: [],
+            changes: [{ ...change(stored), guard: 'no_overdraft', catchUp: 0 }],
+            closures: [],
+            holds: [],
+            entries: [],
+            keys: [],
+          });
+        });
+      const withGrant = (s: AccountState, grant: Partial<AccountState['grants'][number]>): AccountState => {
+        const [first, ...rest] = s.grants;
+        assert.ok(first);
+        return { ...s, grants: [{ ...first, ...grant }, ...rest] };
+      };
+      // The account row alone would accept each of these; the grant's own guard refuses them.
+      // Decided on a status the grant no longer has:
+      await assert.rejects(
+        attempt((stored) => ({
+          before: withGrant(stored, { status: 'scheduled' }),
+          after: withGrant({ ...stored, allocation: stored.allocation - 10 }, { remaining: 90 }),
+        })),
+      );
+      // Decided on a remaining the grant no longer has: the delta would take it past its tokens.
+      await assert.rejects(
+        attempt((stored) => ({
+          before: withGrant(stored, { remaining: 0 }),
+          after: withGrant({ ...stored, allocation: stored.allocation - 10 }, { remaining: 90 }),
+        })),
+      );
+      const view = await ledger.getBalance('gg');
+      assert.deepEqual([view.balance, view.grants.map((g) => g.remaining)], [100, [100]]);
+      // The same draw decided on the grant as stored goes through.
+      await attempt((stored) => ({
+        before: stored,
+        after: withGrant({ ...stored, allocation: stored.allocation - 10 }, { remaining: 90 }),
+      }));
+      assert.deepEqual(
+        (await db.store.getAccount('gg'))?.grants.map((g) => g.remaining),
+        [90],
+      );
+    });
+
     it('past its bound the queue answers unavailable and charges nothing', async () => {
       const small = new TokenLedger({ store: db.store, catalog, clock, groupCommit: { ...options, maxQueue: 10 } });
       const results = await Promise.allSettled(

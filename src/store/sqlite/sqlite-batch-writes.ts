@@ -1,6 +1,7 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { NewEntry } from '../../core/entry.ts';
 import type { Grant } from '../../core/grant.ts';
+import type { GrantUpdate } from '../grant-changes.ts';
 import type { Hold } from '../../core/hold.ts';
 import {
   ACCOUNT_COLUMNS,
@@ -38,6 +39,14 @@ JOIN idempotency_keys AS k ON k.account_id = j.value ->> 0 AND k.operation = j.v
 
 const FIND_DEDUCTIONS = `SELECT e.* FROM json_each(?) AS j
 JOIN ledger_entries AS e ON e.account_id = j.value ->> 0 AND e.idempotency_key = j.value ->> 1 AND e.kind = 'debit'`;
+
+// Every grant a batch moves, each guarded as SqlWriteTx's updateGrant is: the status the
+// decision read, and remaining within 0..tokens. The caller counts the rows it changed.
+const UPDATE_GRANTS = `UPDATE grants
+SET remaining = remaining + (j.value ->> 1), status = j.value ->> 2, closed_at = j.value ->> 3
+FROM json_each(?) AS j
+WHERE grants.id = j.value ->> 0 AND grants.account_id = j.value ->> 4 AND grants.status = j.value ->> 5
+  AND grants.remaining + (j.value ->> 1) BETWEEN 0 AND grants.tokens`;
 
 const LAST_ID = `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
   coalesce((SELECT max(id) FROM %TABLE%), 0)) AS last`;
@@ -102,6 +111,13 @@ export function findDeductions(conn: SqliteConnection, refs: readonly DeductionR
 export function lastId(conn: SqliteConnection, table: IdTable): number {
   const row = conn.get(LAST_ID.replace('%TABLE%', table), table);
   return row ? int(row, 'last') : 0;
+}
+
+/** Applies grant updates (each grant at most once) in one statement; returns the rows changed. */
+export function updateGrants(conn: SqliteConnection, updates: readonly GrantUpdate[]): number {
+  if (updates.length === 0) return 0;
+  if (new Set(updates.map((u) => u.id)).size !== updates.length) throw new Error('a batch moved one grant twice');
+  return conn.run(UPDATE_GRANTS, JSON.stringify(updates.map((u) => [u.id, u.delta, u.to, u.closedAt, u.account, u.from])));
 }
 
 export function insertEntries(conn: SqliteConnection, entries: readonly NewEntry[]): number {

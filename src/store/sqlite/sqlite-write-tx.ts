@@ -1,3 +1,4 @@
+import { type GrantChanges, grantChanges } from '../grant-changes.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import type { RecoveryTx } from '../recovery-tx.ts';
 import { SQLITE_DIALECT, sqliteParams } from '../sql-dialect.ts';
@@ -52,7 +53,19 @@ export class SqliteWriteTx extends SqlWriteTx {
 
   async writeBatch(write: BatchWrite): Promise<void> {
     for (const { state, guard } of write.created) await this.insertAccount(state, guard);
-    for (const c of write.changes) await this.updateAccount(c.before, c.after, c.guard, c.catchUp);
+    const grants: GrantChanges = { inserts: [], updates: [] };
+    for (const c of write.changes) {
+      await this.updateAccountRow(c.before, c.after, c.guard, c.catchUp);
+      const changed = grantChanges(c.before, c.after);
+      grants.inserts.push(...changed.inserts);
+      grants.updates.push(...changed.updates);
+    }
+    await this.insertGrants(grants.inserts);
+    // One statement moves every grant the batch drew from, each guarded as `updateGrant` is.
+    const moved = batch.updateGrants(this.conn, grants.updates);
+    if (moved !== grants.updates.length) {
+      throw new WriteConflictError(`${grants.updates.length - moved} grants changed under their accounts' lock`);
+    }
     if (write.closures.length > 0) await this.closeHolds(write.closures);
     expectRows('holds', batch.insertHolds(this.conn, write.holds), write.holds.length);
     expectRows('ledger entries', batch.insertEntries(this.conn, write.entries), write.entries.length);
