@@ -1,8 +1,8 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { NewEntry } from '../../core/entry.ts';
 import type { Grant } from '../../core/grant.ts';
-import type { GrantUpdate } from '../grant-changes.ts';
 import type { Hold } from '../../core/hold.ts';
+import type { GrantUpdate } from '../grant-changes.ts';
 import {
   ACCOUNT_COLUMNS,
   type Cell,
@@ -117,7 +117,10 @@ export function lastId(conn: SqliteConnection, table: IdTable): number {
 export function updateGrants(conn: SqliteConnection, updates: readonly GrantUpdate[]): number {
   if (updates.length === 0) return 0;
   if (new Set(updates.map((u) => u.id)).size !== updates.length) throw new Error('a batch moved one grant twice');
-  return conn.run(UPDATE_GRANTS, JSON.stringify(updates.map((u) => [u.id, u.delta, u.to, u.closedAt, u.account, u.from])));
+  return conn.run(
+    UPDATE_GRANTS,
+    JSON.stringify(updates.map((u) => [u.id, u.delta, u.to, u.closedAt, u.account, u.from])),
+  );
 }
 
 export function insertEntries(conn: SqliteConnection, entries: readonly NewEntry[]): number {
