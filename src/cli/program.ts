@@ -8,6 +8,7 @@ import { addBalanceCommand } from './commands/balance.ts';
 import { addCreditCommand } from './commands/credit.ts';
 import { addDeductCommand } from './commands/deduct.ts';
 import { addDemoCommand } from './commands/demo.ts';
+import { addEventsCommand } from './commands/events.ts';
 import { addExportCommand } from './commands/export.ts';
 import { addGrantCommand } from './commands/grant.ts';
 import { addGrantsCommand } from './commands/grants.ts';
@@ -20,6 +21,7 @@ import { addRecoverCommand } from './commands/recover.ts';
 import { addServeCommand } from './commands/serve.ts';
 import { addSetPlanCommand } from './commands/set-plan.ts';
 import { addVoidGrantCommand } from './commands/void-grant.ts';
+import { addWebhooksCommand } from './commands/webhooks.ts';
 import { EXIT_CODES_HELP, EXIT_FAILURE, writeJson } from './run-command.ts';
 
 /** The `tokenmeter` command line, ready to parse. */
@@ -50,6 +52,8 @@ function buildProgram(): Command {
   addExportCommand(program);
   addServeCommand(program);
   addKeysCommand(program);
+  addWebhooksCommand(program);
+  addEventsCommand(program);
   for (const command of program.commands) command.addHelpText('after', EXIT_CODES_HELP);
   return program;
 }

@@ -19,6 +19,8 @@ const planSchema = z.strictObject({
   name: displayName,
   monthly_allocation: tokenCount,
   rollover_cap: tokenCount,
+  /** `balance.low` fires when available falls below this (default: 10% of the allocation, rounded up). */
+  low_balance_threshold: tokenCount.optional(),
   /** Promotional tokens granted once when an account on this plan is provisioned. */
   signup_bonus: z
     .strictObject({ tokens: z.int().min(1).max(1_000_000_000), expires_in_days: expiryDays.optional() })

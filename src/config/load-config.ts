@@ -32,6 +32,7 @@ export function parseConfig(json: unknown, source: string): Catalog {
       name: plan.name,
       monthlyAllocation: plan.monthly_allocation,
       rolloverCap: plan.rollover_cap,
+      ...(plan.low_balance_threshold === undefined ? {} : { lowBalanceThreshold: plan.low_balance_threshold }),
       ...(plan.signup_bonus
         ? {
             signupBonus: { tokens: plan.signup_bonus.tokens, expiresInDays: plan.signup_bonus.expires_in_days ?? null },

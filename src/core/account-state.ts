@@ -40,6 +40,8 @@ export interface AccountState {
   updatedAt: number;
   /** Bumped by every write; a write names the version it was decided against. */
   version: number;
+  /** The account's own low-balance threshold (`PUT /api/admin/accounts/:id/alerts`); absent or null: its plan's. */
+  lowBalanceThreshold?: number | null;
 }
 
 export function balanceOf(state: AccountState): number {

@@ -6,6 +6,8 @@ export interface Plan {
   name: string;
   monthlyAllocation: number;
   rolloverCap: number;
+  /** Below this available an account gets `balance.low` (an account may set its own); see `planLowBalanceThreshold`. */
+  lowBalanceThreshold?: number;
   /** Granted once (promotional) when an account on this plan is provisioned. */
   signupBonus?: SignupBonus | null;
 }
@@ -61,4 +63,9 @@ export function findFeature(catalog: Catalog, id: unknown): Feature {
     throw new TokenmeterError('unknown_feature', `Unknown feature "${String(id)}"`, 'feature');
   }
   return feature;
+}
+
+/** A plan's low-balance threshold: the config's, else 10% of its allocation, rounded up. */
+export function planLowBalanceThreshold(plan: Plan): number {
+  return plan.lowBalanceThreshold ?? Math.ceil(plan.monthlyAllocation / 10);
 }

@@ -61,7 +61,7 @@ function reversalMoves(
   for (const [id, net] of taken) {
     if (left === 0) break;
     const g = state.grants.find((x) => x.id === id);
-    if (!g || g.status !== 'active' || isPastExpiry(g, now) || net <= 0) continue;
+    if (g?.status !== 'active' || isPastExpiry(g, now) || net <= 0) continue;
     const back = Math.min(net, left, g.tokens - g.remaining);
     if (back <= 0) continue;
     grantMoves.push({ grant: id, delta: back });

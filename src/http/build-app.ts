@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, LogController } from 'fastify';
+import { Webhooks } from '../events/webhooks.ts';
 import { errorBody, installErrorHandling } from './errors.ts';
 import { Metrics } from './metrics.ts';
 import type { AppContext, AppDeps } from './options.ts';
@@ -12,8 +13,10 @@ import { sharedRateLimitStore } from './plugins/rate-limit-store.ts';
 import { RedisFailureCounter } from './plugins/redis-failure-counter.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminGrantRoutes } from './routes/admin-grants.ts';
+import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
 import { deductBatchRoutes } from './routes/deduct-batch.ts';
 import { demoRoutes } from './routes/demo.ts';
+import { eventsFeedRoutes } from './routes/events-feed.ts';
 import { featureRoutes } from './routes/features.ts';
 import { healthRoutes } from './routes/health.ts';
 import { paymentRoutes } from './routes/payments.ts';
@@ -54,7 +57,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
   });
   installSlowClientLimits(app, options, trusted);
-  const ctx: AppContext = { ...deps, metrics: new Metrics(() => deps.ledger.groupCommitStats()) };
+  const webhooks =
+    deps.webhooks ??
+    new Webhooks({
+      outbox: deps.ledger.store.service,
+      clock: deps.clock,
+      allowPrivate: options.allowPrivateWebhooks === true,
+    });
+  const ctx: AppContext = { ...deps, webhooks, metrics: new Metrics(() => deps.ledger.groupCommitStats()) };
 
   // JSON only: a text body is not a silently accepted alternative. An empty JSON body (many
   // clients send the header without one) counts as no body, not as malformed JSON.
@@ -132,6 +142,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => sessionRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx));
   await app.register(async (scope) => adminGrantRoutes(scope, ctx));
+  await app.register(async (scope) => adminWebhookRoutes(scope, ctx));
+  await app.register(async (scope) => eventsFeedRoutes(scope, ctx));
   await app.register(async (scope) => paymentRoutes(scope, ctx));
   const stripe = deps.payments?.stripe;
   if (stripe) await app.register(async (scope) => stripeWebhookRoutes(scope, ctx, stripe));

@@ -1,6 +1,7 @@
 import type { KeyService } from '../auth/key-service.ts';
 import type { SessionService } from '../auth/session-service.ts';
 import type { Clock } from '../core/clock.ts';
+import type { Webhooks } from '../events/webhooks.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Payments } from '../payments/payments.ts';
@@ -56,6 +57,11 @@ export interface HttpOptions {
   maxPipelined: number;
   /** The built web front end (default: the package's `dist/web`). */
   webRoot?: string;
+  /**
+   * Webhook URLs may name loopback and private addresses (TOKENMETER_WEBHOOK_ALLOW_PRIVATE=true):
+   * for endpoints on the operator's own network. Off by default, so the service cannot be aimed at them.
+   */
+  allowPrivateWebhooks?: boolean;
 }
 
 /** Everything the HTTP app is built from; `buildApp(deps)` creates no connections of its own. */
@@ -71,6 +77,8 @@ export interface AppDeps {
   payments?: Payments;
   /** Where rate limits are counted across processes (REDIS_URL); without it, per process. */
   redis?: RedisLink;
+  /** Webhook endpoints and the event feed; by default over the ledger's store. */
+  webhooks?: Webhooks;
 }
 
 export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
@@ -85,5 +93,5 @@ export const DEFAULT_HTTP_OPTIONS: HttpOptions = {
   maxPipelined: 1,
 };
 
-/** What routes receive: the deps plus the app's metrics. */
-export type AppContext = AppDeps & { metrics: Metrics };
+/** What routes receive: the deps plus the app's metrics and its webhooks. */
+export type AppContext = AppDeps & { metrics: Metrics; webhooks: Webhooks };

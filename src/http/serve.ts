@@ -3,6 +3,10 @@ import { KeyService } from '../auth/key-service.ts';
 import { SessionService } from '../auth/session-service.ts';
 import { systemClock } from '../core/clock.ts';
 import { TokenmeterError } from '../core/errors.ts';
+import { WebhookDispatcher } from '../events/dispatcher.ts';
+import { DueWorkScheduler } from '../events/due-work.ts';
+import { webhookSettingsFromEnv } from '../events/webhook-env.ts';
+import { Webhooks } from '../events/webhooks.ts';
 import { openLedger } from '../ledger/open-ledger.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { Logger } from '../log/logger.ts';
@@ -42,11 +46,32 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // Refused before anything opens: a key that could never match is a typo, not a choice.
   const secrets = bootstrapSecretsFromEnv(env);
   const httpOptions = httpOptionsFromEnv(env, options.demo);
+  const webhookSettings = webhookSettingsFromEnv(env);
   const ledger = await openLedger({ env, logger, ...(options.configPath ? { configPath: options.configPath } : {}) });
   let redis: RedisLink | undefined;
+  let stopDelivery: () => Promise<void> = async () => {};
   try {
     redis = await redisFromEnv(env, logger);
     const store = ledger.store.service;
+    // Delivery and time-driven work run in the server process; delivery is woken by each commit
+    // that records events.
+    const dispatcher = new WebhookDispatcher({ outbox: store, clock: systemClock, logger, ...webhookSettings });
+    const dueWork = new DueWorkScheduler({
+      ledger,
+      outbox: store,
+      clock: systemClock,
+      logger,
+      noticeMs: webhookSettings.expiringNoticeMs,
+    });
+    const stopSignal = ledger.onEventsCommitted(() => dispatcher.wake());
+    // Another process's commits: PostgreSQL tells (LISTEN/NOTIFY); on SQLite the dispatcher polls.
+    const stopWatching = (await ledger.store.watchEvents?.(() => dispatcher.wake())) ?? (async () => {});
+    stopDelivery = async () => {
+      stopSignal();
+      await stopWatching();
+      await dueWork.stop();
+      await dispatcher.stop();
+    };
     const app = await buildApp({
       ledger,
       keys: new KeyService({ store, bootstrap: { app: secrets.app, admin: secrets.admin } }),
@@ -55,8 +80,16 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       logger,
       options: httpOptions,
       payments: await paymentsFromEnv(env, ledger, options.demo),
+      webhooks: new Webhooks({
+        outbox: store,
+        clock: systemClock,
+        allowPrivate: webhookSettings.allowPrivate,
+        retried: () => dispatcher.wake(),
+      }),
       ...(redis ? { redis } : {}),
     });
+    dispatcher.start();
+    dueWork.start();
     await app.listen({ port: options.port, host: options.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
@@ -75,14 +108,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       ledger,
       url,
       close() {
-        closing ??= app.close().then(() => {
-          redis?.close();
-          return ledger.close();
-        });
+        closing ??= app
+          .close()
+          .then(stopDelivery)
+          .then(() => {
+            redis?.close();
+            return ledger.close();
+          });
         return closing;
       },
     };
   } catch (err) {
+    await stopDelivery();
     redis?.close();
     await ledger.close();
     throw err;

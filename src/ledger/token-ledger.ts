@@ -1,6 +1,6 @@
 import { requireAccountId } from '../core/account-id.ts';
 import type { BalanceView } from '../core/balance-view.ts';
-import type { Catalog } from '../core/catalog.ts';
+import { type Catalog, findPlan, planLowBalanceThreshold } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
 import type { Grant } from '../core/grant.ts';
 import { type Hold, isLive } from '../core/hold.ts';
@@ -9,8 +9,10 @@ import type { Store } from '../store/store.ts';
 import { DEFAULT_GROUP_COMMIT, type GroupCommitOptions, type GroupCommitStats } from './batch/group-commit-options.ts';
 import { GroupCommitter } from './batch/group-committer.ts';
 import type { LedgerContext } from './context.ts';
+import { signalEvents } from './event-signal.ts';
 import { OperatorQueries } from './operator-queries.ts';
 import { adjust } from './ops/adjust.ts';
+import { catchUp, remindExpiring } from './ops/catch-up.ts';
 import { check } from './ops/check.ts';
 import { createAccount } from './ops/create-account.ts';
 import { credit } from './ops/credit.ts';
@@ -75,23 +77,44 @@ export class TokenLedger {
   readonly payments: PaymentLedger;
   private readonly ctx: LedgerContext;
   private readonly committer: GroupCommitter | null;
+  private readonly eventListeners = new Set<() => void>();
 
   constructor(options: TokenLedgerOptions) {
     this.catalog = options.catalog;
     this.store = options.store;
     const clock = options.clock ?? systemClock;
     const groupCommit = options.groupCommit ?? DEFAULT_GROUP_COMMIT;
-    const committer = groupCommit ? new GroupCommitter(options.store, clock, groupCommit) : null;
+    // Writes go through a store that says when a commit recorded events (see `onEventsCommitted`).
+    const store = signalEvents(options.store, () => {
+      for (const listener of this.eventListeners) listener();
+    });
+    const committer = groupCommit ? new GroupCommitter(store, clock, groupCommit) : null;
     this.committer = committer;
     this.ctx = {
-      store: options.store,
+      store,
       catalog: options.catalog,
       clock,
       logger: options.logger ?? silentLogger,
-      commit: committer ? (job) => committer.submit(job) : (job) => options.store.write(job.run),
+      commit: committer ? (job) => committer.submit(job) : (job) => store.write(job.run),
     };
     this.operator = new OperatorQueries(this.ctx);
     this.payments = new PaymentLedger(this.ctx);
+  }
+
+  /** Calls `listener` after every commit that recorded events; returns what stops it. */
+  onEventsCommitted(listener: () => void): () => void {
+    this.eventListeners.add(listener);
+    return () => this.eventListeners.delete(listener);
+  }
+
+  /** Records what fell due on an account by the clock now (background work; see ops/catch-up.ts). */
+  catchUp(account: string): Promise<boolean> {
+    return catchUp(this.ctx, account);
+  }
+
+  /** Announces `grant.expiring` for the account's grants expiring within `noticeMs`, once each. */
+  remindExpiring(account: string, noticeMs: number): Promise<number> {
+    return remindExpiring(this.ctx, account, noticeMs);
   }
 
   /** Charges a feature use; refused (a value, not an exception) when tokens are short. */
@@ -107,6 +130,14 @@ export class TokenLedger {
   /** The account's figures now, including `featuresDisabled` and per-feature affordability. */
   getBalance(account: string): Promise<BalanceView> {
     return getBalance(this.ctx, account);
+  }
+
+  /** An account's low-balance threshold: its own (null: none set) and the one in force. */
+  async alerts(account: string): Promise<{ own: number | null; effective: number }> {
+    const stored = await this.store.getAccount(account);
+    const own = stored?.lowBalanceThreshold ?? null;
+    const plan = findPlan(this.catalog, stored?.plan ?? this.catalog.defaultPlan);
+    return { own, effective: own ?? planLowBalanceThreshold(plan) };
   }
 
   /** Opens an account on a plan; a no-op for an existing one. */

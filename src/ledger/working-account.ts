@@ -1,18 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { type AccountState, availableOf } from '../core/account-state.ts';
-import { type Catalog, findPlan } from '../core/catalog.ts';
+import { type Catalog, findPlan, planLowBalanceThreshold } from '../core/catalog.ts';
 import type { EntryDraft } from '../core/entry.ts';
+import type { EventData, EventDraft, EventType } from '../core/event.ts';
 import type { HoldClosure } from '../core/hold.ts';
 import { expireHolds } from '../core/holds.ts';
 import type { Posted } from '../core/posting.ts';
 import { provision } from '../core/provision.ts';
 import { bringUpToDate } from '../core/renewal.ts';
+import { eventsOfWrite } from '../core/write-events.ts';
 import type { OverdraftGuard, WriteTx } from '../store/store.ts';
 import { assignGrantIds } from './draft-grants.ts';
+
+/** A new event id: `evt_` and 32 hex digits, the same in every delivery and read of it. */
+export function newEventId(): string {
+  return `evt_${randomUUID().replaceAll('-', '')}`;
+}
 
 /**
  * One account inside a write transaction: loaded (and locked) once, brought up to the
  * engine's clock (provisioned, renewed, expired holds freed), changed in memory by pure
- * decisions, and written once by `flush`.
+ * decisions, and written once by `flush`, with the events the change causes.
  */
 export class WorkingAccount {
   /** The row as stored, or null when this transaction provisions the account. */
@@ -22,13 +30,31 @@ export class WorkingAccount {
   readonly closures: HoldClosure[];
   /** How much what fell due by the clock changed the available balance on load (see `WriteTx.updateAccount`). */
   readonly catchUp: number;
+  /** The account brought up to the clock, before the operation: the middle of the write's two steps. */
+  private readonly caughtUp: AccountState;
+  /** How many of `entries` record what fell due by the clock. */
+  private readonly dueEntries: number;
+  /** Events the operation announces itself (a purchase, a refund, a dispute). */
+  private readonly announced: EventDraft[] = [];
+  private readonly catalog: Catalog;
+  private readonly now: number;
 
-  private constructor(stored: AccountState | null, posted: Posted, closures: HoldClosure[]) {
+  private constructor(
+    stored: AccountState | null,
+    posted: Posted,
+    closures: HoldClosure[],
+    catalog: Catalog,
+    now: number,
+  ) {
     this.stored = stored;
     this.state = posted.state;
+    this.caughtUp = posted.state;
     this.entries = [...posted.entries];
+    this.dueEntries = stored ? posted.entries.length : 0;
     this.closures = closures;
     this.catchUp = stored ? availableOf(posted.state) - availableOf(stored) : 0;
+    this.catalog = catalog;
+    this.now = now;
   }
 
   /** Loads and locks an account; a missing one is provisioned on `newPlan` (default: the config's). */
@@ -40,19 +66,46 @@ export class WorkingAccount {
     newPlan: string = catalog.defaultPlan,
   ): Promise<WorkingAccount> {
     const stored = await tx.lockAccount(id);
-    if (!stored) return new WorkingAccount(null, provision(id, findPlan(catalog, newPlan), now), []);
+    if (!stored) return new WorkingAccount(null, provision(id, findPlan(catalog, newPlan), now), [], catalog, now);
     const renewed = bringUpToDate(stored, findPlan(catalog, stored.plan), now);
     const expired = expireHolds(renewed.state, await tx.expiredHolds(id, now), now);
-    return new WorkingAccount(stored, { state: expired.state, entries: renewed.entries }, expired.closures);
+    return new WorkingAccount(
+      stored,
+      { state: expired.state, entries: renewed.entries },
+      expired.closures,
+      catalog,
+      now,
+    );
   }
 
   get provisioned(): boolean {
     return this.stored === null;
   }
 
+  /** Whether flushing would write anything. */
+  get changed(): boolean {
+    return this.entries.length > 0 || this.state !== this.stored || this.announced.length > 0;
+  }
+
   apply(posted: Posted): void {
     this.state = posted.state;
     this.entries.push(...posted.entries);
+  }
+
+  /**
+   * Announces an event of the operation's own, written with the account's change; with a
+   * `dedupeKey`, only if no event with that key was ever written.
+   */
+  emit<T extends EventType>(type: T, data: EventData[T], dedupeKey: string | null = null): void {
+    this.announced.push({
+      id: newEventId(),
+      type,
+      account: this.state.id,
+      at: this.now,
+      recordedAt: this.now,
+      data,
+      dedupeKey,
+    } as EventDraft);
   }
 
   /**
@@ -68,7 +121,7 @@ export class WorkingAccount {
     if (this.stored) this.stored = { ...this.stored, grants: [...this.stored.grants, ...found] };
   }
 
-  /** Writes the account, its grants, its hold closures and its entries; returns the entry ids in order. */
+  /** Writes the account, its grants, its hold closures, its entries and its events; returns the entry ids in order. */
   async flush(tx: WriteTx, guard: OverdraftGuard): Promise<number[]> {
     const assigned = await assignGrantIds(tx, { state: this.state, entries: this.entries });
     this.state = assigned.state;
@@ -76,6 +129,21 @@ export class WorkingAccount {
     if (this.stored) await tx.updateAccount(this.stored, this.state, guard, this.catchUp);
     else await tx.insertAccount(this.state, guard);
     if (this.closures.length > 0) await tx.closeHolds(this.closures);
-    return this.entries.length > 0 ? tx.insertEntries(this.entries) : [];
+    const ids = this.entries.length > 0 ? await tx.insertEntries(this.entries) : [];
+    const events = eventsOfWrite(
+      {
+        stored: this.stored,
+        caughtUp: this.caughtUp,
+        final: this.state,
+        entries: this.entries,
+        dueEntries: this.dueEntries,
+        threshold: this.state.lowBalanceThreshold ?? planLowBalanceThreshold(findPlan(this.catalog, this.state.plan)),
+        now: this.now,
+      },
+      newEventId,
+      this.announced,
+    );
+    if (events.length > 0) await tx.insertEvents(events);
+    return ids;
   }
 }

@@ -24,3 +24,4 @@ export type { RetryPolicy } from './http-transport.ts';
 export type * from './payment-types.ts';
 export { type GateHold, holdOf, type RequireTokensOptions, type SettleEvent } from './request-gate.ts';
 export type * from './types.ts';
+export { type TokenmeterEvent, verifyWebhook, type WebhookEvent, WebhookVerificationError } from './verify-webhook.ts';

@@ -12,6 +12,9 @@ export type Row = Record<string, unknown>;
 export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, promotional, debt, held, used_this_cycle, rolled_over,
   cycle_anchor, cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
 
+/** What every read of an account selects: the written columns, and what only its own statements set. */
+export const ACCOUNT_READ_COLUMNS = `${ACCOUNT_COLUMNS}, low_balance_threshold`;
+
 /** The grants table's columns, in the order both stores select and insert them. */
 export const GRANT_COLUMNS = `id, account_id, category, tokens, remaining, priority, effective_at, expires_at, source,
   reference, status, reason, actor, created_at, closed_at`;
@@ -78,6 +81,7 @@ export function toAccount(row: Row, grants: Grant[] = []): AccountState {
     createdAt: int(row, 'created_at'),
     updatedAt: int(row, 'updated_at'),
     version: int(row, 'version'),
+    lowBalanceThreshold: intOrNull(row, 'low_balance_threshold'),
   };
 }
 

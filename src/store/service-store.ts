@@ -1,6 +1,7 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { DisputeStatus } from '../core/dispute-status.ts';
 import type { EntryKind } from '../core/entry.ts';
+import type { OutboxStore } from './outbox-store.ts';
 import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
 import type { HistoryPage } from './store.ts';
 
@@ -94,8 +95,8 @@ export interface UsageRow {
   uses: number;
 }
 
-/** Storage for the service around the ledger: keys, shared settings, one-time tokens, operator reads. */
-export interface ServiceStore {
+/** Storage for the service around the ledger: keys, shared settings, one-time tokens, operator reads, the outbox. */
+export interface ServiceStore extends OutboxStore {
   insertApiKey(key: Omit<ApiKeyRecord, 'id' | 'revokedAt'>): Promise<ApiKeyRecord>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   listApiKeys(): Promise<ApiKeyRecord[]>;

@@ -37,6 +37,20 @@ export interface SqlDialect {
   notIndexed(column: string): string;
   /** What an INSERT giving an identity column its value (an id reserved up front) says before VALUES. */
   readonly explicitId: string;
+  /** Ends a SELECT of rows to claim: PostgreSQL skips rows another process is claiming. */
+  readonly skipLocked: string;
+  /**
+   * A condition on `events` that holds once no transaction that could still commit an event of
+   * a smaller position is open (see m008-events.ts); SQLite commits in position order anyway.
+   */
+  readonly settledEvent: string;
+  /** A statement that tells other processes, at commit, that events were written; null: they poll. */
+  readonly notifyEvents: string | null;
+  /**
+   * A table from one bound JSON array of arrays, its columns named and typed in order: many rows
+   * written by one statement (`UPDATE ... FROM`), whatever their number.
+   */
+  jsonRows(columns: readonly [name: string, type: 'text' | 'bigint'][]): string;
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
@@ -48,6 +62,11 @@ export const SQLITE_DIALECT: SqlDialect = {
   utcDay: (column) => `date(${column} / 1000, 'unixepoch')`,
   notIndexed: (column) => column,
   explicitId: '',
+  skipLocked: '',
+  settledEvent: 'TRUE',
+  notifyEvents: null,
+  jsonRows: (columns) =>
+    `(SELECT ${columns.map(([name], i) => `value ->> ${i} AS ${name}`).join(', ')} FROM json_each(?))`,
 };
 
 export const PG_DIALECT: SqlDialect = {
@@ -59,6 +78,13 @@ export const PG_DIALECT: SqlDialect = {
   utcDay: (column) => `to_char(to_timestamp(${column} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
   notIndexed: (column) => `${column} || ''`,
   explicitId: 'OVERRIDING SYSTEM VALUE',
+  skipLocked: 'FOR UPDATE SKIP LOCKED',
+  settledEvent: 'txid < pg_snapshot_xmin(pg_current_snapshot())',
+  // Sent at COMMIT, and not at all on a rollback (the channel is pg-store.ts's EVENTS_CHANNEL).
+  notifyEvents: "SELECT pg_notify('tokenmeter_events', '')",
+  jsonRows: (columns) =>
+    `(SELECT ${columns.map(([name, type], i) => `(value ->> ${i})::${type} AS ${name}`).join(', ')}
+      FROM json_array_elements(?::json))`,
 };
 
 /** `?` placeholders numbered `$1, $2…` for PostgreSQL (tokenmeter's statements have no `?` inside literals). */

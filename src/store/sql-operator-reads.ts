@@ -1,7 +1,7 @@
 import { availableOf, balanceOf } from '../core/account-state.ts';
 import { TokenmeterError } from '../core/errors.ts';
 import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
-import { ACCOUNT_COLUMNS, int, intOrNull, type Row, str, strOrNull, toAccount } from './rows.ts';
+import { ACCOUNT_READ_COLUMNS, int, intOrNull, type Row, str, strOrNull, toAccount } from './rows.ts';
 import type {
   AccountListQuery,
   AccountPage,
@@ -95,7 +95,7 @@ export async function listAccountsSql(db: OperatorSql, q: AccountListQuery): Pro
   const dir = order === 'asc' ? 'ASC' : 'DESC';
   const orderBy = expr === null ? `${id} ${dir}` : `${expr} ${dir}, ${id} ${dir}`;
   const rows = await db.query(
-    `SELECT ${ACCOUNT_COLUMNS} FROM accounts ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    `SELECT ${ACCOUNT_READ_COLUMNS} FROM accounts ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY ${orderBy} LIMIT ?`,
     [...params, q.limit + 1],
   );

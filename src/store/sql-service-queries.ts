@@ -21,6 +21,7 @@ import {
   pendingEventsSql,
   subscriptionsOfSql,
 } from './sql-operator-reads.ts';
+import { SqlOutboxQueries } from './sql-outbox-queries.ts';
 import type { HistoryPage } from './store.ts';
 
 /** One statement with `?` placeholders. */
@@ -42,14 +43,16 @@ export interface ServiceSql {
   write(statements: readonly SqlStatement[]): Promise<Row[][]>;
 }
 
-/** The service-side queries (keys, settings, nonces, operator reads), written once for both backends. */
-export class SqlServiceQueries implements ServiceStore {
-  private readonly sql: ServiceSql;
+/**
+ * The service-side queries (keys, settings, nonces, operator reads, and the outbox's, inherited),
+ * written once for both backends.
+ */
+export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore {
   /** The operator console's reads; ids compare byte-wise, as SQLite's do by default. */
   private readonly operator: OperatorSql;
 
   constructor(sql: ServiceSql) {
-    this.sql = sql;
+    super(sql);
     this.operator = { query: (text, params) => sql.read(text, params), idExpr: sql.dialect.byteOrder('id') };
   }
 

@@ -1,5 +1,6 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
+import type { EventDraft } from '../core/event.ts';
 import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
 import { type GrantChanges, grantChanges } from './grant-changes.ts';
@@ -7,6 +8,7 @@ import type { PaymentTx } from './payment-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
 import {
   ACCOUNT_COLUMNS,
+  ACCOUNT_READ_COLUMNS,
   ENTRY_INSERT_COLUMNS,
   entryCells,
   GRANT_COLUMNS,
@@ -22,6 +24,7 @@ import {
   toKeyedDebit,
 } from './rows.ts';
 import type { SqlDialect, SqlValue } from './sql-dialect.ts';
+import { writeEvents } from './sql-events-tx.ts';
 import type {
   BatchRead,
   BatchSnapshot,
@@ -66,7 +69,7 @@ function buildStatements(d: SqlDialect): WriteStatements {
   // aborted transaction; where writers are serialized it is a bug and raises.
   const skipRaced = (target: string) => (d.concurrentWriters ? `ON CONFLICT ${target} DO NOTHING` : '');
   return {
-    lockAccount: `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id = ?${d.concurrentWriters ? ' FOR UPDATE' : ''}`,
+    lockAccount: `SELECT ${ACCOUNT_READ_COLUMNS} FROM accounts WHERE id = ?${d.concurrentWriters ? ' FOR UPDATE' : ''}`,
     // Read after the account's lock, which every writer of its grants holds.
     liveGrants: `SELECT ${GRANT_COLUMNS} FROM grants WHERE account_id = ? AND ${LIVE_GRANT}
 ORDER BY id`,
@@ -352,6 +355,10 @@ export abstract class SqlWriteTx implements WriteTx {
       ids.push(int(row, 'id'));
     }
     return ids;
+  }
+
+  insertEvents(events: readonly EventDraft[]): Promise<void> {
+    return writeEvents(this.sql, events);
   }
 
   async insertHold(h: NewHold): Promise<number> {

@@ -1,5 +1,6 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../core/entry.ts';
+import type { EventDraft } from '../core/event.ts';
 import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
 import type { PaymentTx } from './payment-tx.ts';
@@ -97,6 +98,12 @@ export interface WriteTx {
   updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp?: number): Promise<void>;
   /** Appends entries in order and returns their ids. */
   insertEntries(entries: readonly EntryDraft[]): Promise<number[]>;
+  /**
+   * Appends events (the outbox) in order, after the accounts they name were locked and written in
+   * this transaction: each gets the account's next `sequence`, and a pending delivery for every
+   * webhook endpoint that wants its type.
+   */
+  insertEvents(events: readonly EventDraft[]): Promise<void>;
   insertHold(hold: NewHold): Promise<number>;
   /** Closes active holds; throws if any of them was not active any more. */
   closeHolds(closures: readonly HoldClosure[]): Promise<void>;
@@ -149,6 +156,8 @@ export interface BatchWrite {
   holds: Hold[];
   entries: NewEntry[];
   keys: IdempotencyRecord[];
+  /** The batch's events, in order (most batches have none). */
+  events: EventDraft[];
 }
 
 export interface IdempotencyRef {
@@ -229,5 +238,10 @@ export interface Store {
   inUse(): Promise<UsageInUse>;
   /** A consistent copy of the database, taken while it serves. */
   backup(file: string): Promise<void>;
+  /**
+   * Calls `onEvents` when another process commits events (PostgreSQL's LISTEN/NOTIFY); resolves
+   * to what stops it. Absent where only polling can tell (SQLite).
+   */
+  watchEvents?(onEvents: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

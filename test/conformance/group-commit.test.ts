@@ -165,6 +165,7 @@ for (const backend of backends()) {
             holds: [],
             entries: [],
             keys: [],
+            events: [],
           });
         });
       // Whatever the JavaScript decided, the guarded UPDATE is the last word.
@@ -197,6 +198,7 @@ for (const backend of backends()) {
             holds: [],
             entries: [],
             keys: [],
+            events: [],
           });
         });
       const withGrant = (s: AccountState, grant: Partial<AccountState['grants'][number]>): AccountState => {

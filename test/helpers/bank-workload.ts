@@ -2,8 +2,9 @@
 // commits, releases, credits (test-provider purchases, sometimes completed twice), operator
 // adjustments, promotional grants that expire during the run (bank-grants.ts) and reads to
 // several servers over HTTP, and check every read against what the
-// acknowledged answers allow (see bank-model.ts). Nothing here asserts: violations and
+// acknowledged answers allow (see bank-model.ts), and the events the outbox kept (bank-events.ts). Nothing here asserts: violations and
 // unexpected answers are collected for the test to report.
+import { checkBankEvents } from './bank-events.ts';
 import { BankGrants, type ExpiredTokens } from './bank-grants.ts';
 import { AccountBounds, eitherNoneOr, type Range, within } from './bank-model.ts';
 import { call, type Json } from './server-call.ts';
@@ -310,5 +311,7 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
     report.totals.granted = grants.granted;
     report.totals.expired = grants.expired;
   }
+  if (report.failures.length === 0)
+    report.violations.push(...(await checkBankEvents(o.servers[0] ?? '', o.accounts, o.opening)));
   return report;
 }

@@ -1,3 +1,4 @@
+import type { EventType, TokenmeterEvent } from '../../src/core/event.ts';
 import type { GrantCategory, GrantDisplayStatus } from '../../src/core/grant.ts';
 import { type ApiAnswer, type ApiOptions, api, type GrantSummaryJson, type Json } from './api.ts';
 
@@ -84,6 +85,8 @@ export interface AccountDetail {
   subscription: { provider: string; subscription_id: string; status: string; period_end: string | null } | null;
   features_disabled: boolean;
   holds: { hold_id: number; amount: number; feature: string | null; created_at: string; expires_at: string }[];
+  /** The account's own low-balance threshold (null: its plan's) and the one in force. */
+  alerts: { low_balance_threshold: number | null; effective_low_balance_threshold: number };
 }
 
 /** One grant as `GET /api/admin/accounts/:id/grants` lists it (src/ledger/wire.ts grantJson). */
@@ -143,3 +146,33 @@ export interface UsageRowJson {
   tokens: number;
   uses: number;
 }
+
+/** A webhook endpoint as `GET /api/admin/webhooks` lists it: never its secret. */
+export interface WebhookJson {
+  id: string;
+  url: string;
+  /** Null: every event type. */
+  events: EventType[] | null;
+  description: string | null;
+  created_at: string;
+}
+
+/** One delivery of one event to one endpoint (`GET /api/admin/webhooks/:id/deliveries`). */
+export interface WebhookDeliveryJson {
+  id: number;
+  event_id: string;
+  type: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  /** The receiver's last answer; null when none came (refused, timed out) or before the first attempt. */
+  response_status: number | null;
+  next_attempt_at: string | null;
+  delivered_at: string | null;
+  error: string | null;
+}
+
+/** An event from `GET /api/events`, as a union over its types so checking `type` narrows `data`. */
+export type FeedEventJson = { [T in EventType]: TokenmeterEvent<T> }[EventType];
+
+/** An endpoint as adding it answers: with its signing secret, which no other answer shows. */
+export type CreatedWebhookJson = WebhookJson & { secret: string };

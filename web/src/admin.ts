@@ -5,13 +5,15 @@ import { paymentsPage } from './admin/payments-page.ts';
 import { session } from './admin/shell.ts';
 import { signInPage } from './admin/sign-in.ts';
 import { usagePage } from './admin/usage-page.ts';
+import { webhookDeliveriesPage } from './admin/webhook-deliveries.ts';
+import { webhooksPage } from './admin/webhooks-page.ts';
 import { adminKey, type ConsoleSession } from './admin-api.ts';
 import { api } from './api.ts';
 
 /**
- * The operator console: accounts, an account (figures, plan, cycle, holds, grants, adjust, usage,
- * balance, ledger, payments), usage, payments. Hash routes; signed in with an admin key or, in
- * demo mode, as the demo operator.
+ * The operator console: accounts, an account (figures, plan, cycle, holds, grants, adjust,
+ * alerts, usage, balance, ledger, events, payments), usage, payments, webhooks. Hash routes;
+ * signed in with an admin key or, in demo mode, as the demo operator.
  */
 const NOT_SIGNED_IN: ConsoleSession = { signed_in: false, demo_sign_in: false, how_to_sign_in: '', expires_at: null };
 
@@ -37,7 +39,10 @@ async function route(): Promise<void> {
   }
   const hash = window.location.hash;
   const account = /^#\/account\/(.+)$/.exec(hash);
+  const webhook = /^#\/webhooks\/(.+)$/.exec(hash);
   if (account?.[1]) await accountPage(decodeURIComponent(account[1]));
+  else if (webhook?.[1]) await webhookDeliveriesPage(decodeURIComponent(webhook[1]));
+  else if (hash.startsWith('#/webhooks')) await webhooksPage();
   else if (hash.startsWith('#/usage')) usagePage();
   else if (hash.startsWith('#/payments')) await paymentsPage();
   else await accountsPage();

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
 import { CALLER_GRANT_CATEGORIES, type CallerGrantCategory, MAX_PRIORITY, MIN_PRIORITY } from '../../core/grant.ts';
 import { grantJson, parseIsoTime } from '../../ledger/wire.ts';

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { type AccountState, availableOf, balanceOf } from '../../core/account-state.ts';
 import { invalid } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
@@ -188,6 +188,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
       const view = await ledger.getBalance(request.params.id);
       const holds = await ledger.activeHolds(request.params.id);
       const subscription = currentSubscription(await ledger.operator.subscriptions(request.params.id));
+      const alerts = await ledger.alerts(request.params.id);
       // A subscription's cycle ends where its invoices say; a lazy cycle's where the calendar does.
       const nextReset = view.nextReset ?? subscription?.periodEnd ?? null;
       return {
@@ -205,6 +206,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
             }
           : null,
         holds: holds.map(holdRow),
+        // The account's own threshold (null: its plan's) and the one `balance.low` uses.
+        alerts: { low_balance_threshold: alerts.own, effective_low_balance_threshold: alerts.effective },
       };
     },
   );

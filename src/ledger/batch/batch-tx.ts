@@ -1,5 +1,6 @@
 import { type AccountState, availableOf } from '../../core/account-state.ts';
 import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../../core/entry.ts';
+import type { EventDraft } from '../../core/event.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
 import type { PaymentTx } from '../../store/payment-tx.ts';
@@ -66,6 +67,7 @@ export class BatchTx implements WriteTx {
   private readonly newHolds = new Map<number, Hold>();
   private readonly closures = new Map<number, HoldClosure>();
   private readonly entries: NewEntry[] = [];
+  private readonly events: EventDraft[] = [];
   private readonly references = new Map<string, LedgerEntry>();
   private readonly storedKeys = new Map<string, IdempotencyRecord | null>();
   private readonly newKeys = new Map<string, IdempotencyRecord>();
@@ -247,6 +249,10 @@ export class BatchTx implements WriteTx {
     return ids;
   }
 
+  async insertEvents(events: readonly EventDraft[]): Promise<void> {
+    this.events.push(...events);
+  }
+
   async insertHold(hold: NewHold): Promise<number> {
     const [id] = await this.takeIds('holds', 1);
     if (id === undefined) throw new Error('no hold id reserved');
@@ -274,7 +280,15 @@ export class BatchTx implements WriteTx {
 
   /** Writes everything the batch decided, at once. */
   async flush(): Promise<void> {
-    const write: BatchWrite = { created: [], changes: [], closures: [], holds: [], entries: this.entries, keys: [] };
+    const write: BatchWrite = {
+      created: [],
+      changes: [],
+      closures: [],
+      holds: [],
+      entries: this.entries,
+      keys: [],
+      events: this.events,
+    };
     for (const slot of this.accounts.values()) {
       if (!slot.current || slot.guard === null) continue;
       if (slot.stored) {

@@ -54,6 +54,15 @@ export async function checkoutPaid(s: PaymentSession, c: CheckoutPaid): Promise<
     receiptUrl: row.receiptUrl,
     updatedAt: s.now,
   });
+  // Past the check above, this is the payment's first paid event: announced once.
+  working.emit('purchase.completed', {
+    account,
+    payment_id: String(row.id),
+    package: pkg.id,
+    tokens: row.tokens,
+    amount: row.amount,
+    currency: row.currency,
+  });
   if (pkg.kind === 'topup') {
     if (!(await s.hasEntry('purchase', c.reference))) {
       const link = { source: s.provider, reference: c.reference, reason: `Bought ${pkg.name}`, actor: null };

@@ -55,7 +55,7 @@ export class PaymentSession {
    */
   async flush(): Promise<void> {
     for (const working of this.accounts.values()) {
-      if (working.entries.length > 0 || working.state !== working.stored) await working.flush(this.tx, 'exempt');
+      if (working.changed) await working.flush(this.tx, 'exempt');
     }
   }
 }

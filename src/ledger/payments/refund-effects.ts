@@ -55,6 +55,8 @@ async function settle(s: PaymentSession, paymentIntent: string, eventId: string,
     const own = working.state.grants.find((g) => g.source === s.provider && g.reference === p.reference);
     const from = { kind: p.kind === 'plan' ? ('allocation' as const) : ('purchased' as const), grant: own?.id ?? null };
     working.apply(decideTakeBackStep(working.state, step, from, history, link, s.now));
+    if (step > 0)
+      working.emit('payment.refunded', { account: p.account, payment_id: String(p.id), tokens_taken_back: step });
   }
   await s.tx.payments.settleTakeBack(p.id, {
     from: p.tokensTakenBack,
@@ -84,6 +86,11 @@ export async function disputeChanged(s: PaymentSession, c: DisputeChanged, event
     status: c.status,
     amount: c.amount,
     now: s.now,
+  });
+  (await s.account(p.account)).emit('payment.disputed', {
+    account: p.account,
+    payment_id: String(p.id),
+    status: c.status,
   });
   await settle(s, c.paymentIntent, eventId, `Dispute ${c.disputeId} ${c.status} (${c.amount} ${p.currency})`);
   return applied(p.account);

@@ -3,6 +3,7 @@ import type { Grant } from '../../core/grant.ts';
 import { grantChanges } from '../grant-changes.ts';
 import {
   ACCOUNT_COLUMNS,
+  ACCOUNT_READ_COLUMNS,
   ENTRY_INSERT_COLUMNS,
   encodeGrantMoves,
   GRANT_COLUMNS,
@@ -32,7 +33,7 @@ import { RetryableConflictError } from './retryable-conflict.ts';
 
 // ORDER BY below FOR UPDATE: rows are locked in id order, the same order in every process, so
 // two batches that share accounts wait for each other instead of deadlocking.
-const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_COLUMNS} FROM accounts
+const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_READ_COLUMNS} FROM accounts
 WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) ORDER BY id COLLATE "C" FOR UPDATE`;
 
 // A statement of its own, after the lock: in READ COMMITTED it sees what the batch we waited

@@ -26,4 +26,10 @@ export interface PgClient extends PgQueryable {
    */
   transaction<T>(begin: string, fn: (q: PgQueryable) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * Calls `onNotify` for each NOTIFY on `channel` (sent at its transaction's commit), over a
+   * connection of its own that is reopened if the server drops it; resolves to what stops it.
+   * Absent where there is no other process to hear from (PGlite).
+   */
+  listen?(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
 }

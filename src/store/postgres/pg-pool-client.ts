@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Row } from '../rows.ts';
 import type { PgClient, PgParam, PgQueryable } from './pg-client.ts';
+import { listenOn } from './pg-listener.ts';
 
 export interface PgPoolClientOptions {
   /** A `postgres://` connection string. */
@@ -21,8 +22,10 @@ export interface PgPoolClientOptions {
 /** A node-postgres pool: each transaction gets its own connection. */
 export class PgPoolClient implements PgClient {
   private readonly pool: pg.Pool;
+  private readonly url: string;
 
   constructor(options: PgPoolClientOptions) {
+    this.url = options.url;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
@@ -33,6 +36,10 @@ export class PgPoolClient implements PgClient {
     // An idle connection the server closed (restart, failover) must not crash the process:
     // the pool drops it and the next checkout opens a new one.
     this.pool.on('error', () => {});
+  }
+
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>> {
+    return listenOn(this.url, channel, onNotify);
   }
 
   async query(sql: string, params: readonly PgParam[] = []): Promise<Row[]> {

@@ -44,6 +44,9 @@ SELECT account_id, id, balance_after, expected FROM (
 WHERE balance_after <> expected
 ORDER BY account_id COLLATE "C", id`;
 
+/** The channel a commit that wrote events notifies (see sql-events-tx.ts). */
+export const EVENTS_CHANNEL = 'tokenmeter_events';
+
 // Text is ordered bytewise (COLLATE "C"), as SQLite orders it, whatever the database's locale.
 
 /**
@@ -64,7 +67,13 @@ export class PgStore implements Store {
     this.service = new PgServiceQueries(options.client);
     this.location = options.location;
     this.maxAttempts = options.maxAttempts ?? 5;
+    const client = options.client;
+    if (client.listen)
+      this.watchEvents = (onEvents) => client.listen?.(EVENTS_CHANNEL, onEvents) ?? Promise.resolve(async () => {});
   }
+
+  /** Set only where other processes can write (a server, not PGlite in this process). */
+  readonly watchEvents?: (onEvents: () => void) => Promise<() => Promise<void>>;
 
   async migrate(): Promise<void> {
     try {

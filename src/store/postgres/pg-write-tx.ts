@@ -38,7 +38,9 @@ export class PgWriteTx extends SqlWriteTx {
     return count === 0 ? Promise.resolve([]) : batch.allocateIds(this.q, table, count);
   }
 
-  writeBatch(write: BatchWrite): Promise<void> {
-    return batch.writeBatch(this.q, write);
+  async writeBatch(write: BatchWrite): Promise<void> {
+    await batch.writeBatch(this.q, write);
+    // After the accounts' rows: the events' sequences are drawn under their locks.
+    if (write.events.length > 0) await this.insertEvents(write.events);
   }
 }

@@ -5,6 +5,7 @@ import { m004PaymentFacts } from './m004-payment-facts.ts';
 import { m005RecoveredLines } from './m005-recovered-lines.ts';
 import { m006KeyedDebits } from './m006-keyed-debits.ts';
 import { m007Grants } from './m007-grants.ts';
+import { m008Events } from './m008-events.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -28,6 +29,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m005RecoveredLines,
   m006KeyedDebits,
   m007Grants,
+  m008Events,
 ];
 
 /** Every step rendered in one backend's SQL. */

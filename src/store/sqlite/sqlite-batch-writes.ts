@@ -4,7 +4,7 @@ import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { GrantUpdate } from '../grant-changes.ts';
 import {
-  ACCOUNT_COLUMNS,
+  ACCOUNT_READ_COLUMNS,
   type Cell,
   ENTRY_INSERT_COLUMNS,
   entryCells,
@@ -25,7 +25,7 @@ import type { SqliteConnection } from './sqlite-connection.ts';
 // prepared statement for every batch size); inserts bind rows into multi-row VALUES lists of a
 // few fixed sizes (measured faster than unpacking JSON in SQL: ~4 µs a ledger row against ~9).
 
-const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_COLUMNS} FROM accounts WHERE id IN (SELECT value FROM json_each(?))`;
+const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_READ_COLUMNS} FROM accounts WHERE id IN (SELECT value FROM json_each(?))`;
 
 const LIVE_GRANTS = `SELECT ${GRANT_COLUMNS} FROM grants
 WHERE account_id IN (SELECT value FROM json_each(?)) AND ${LIVE_GRANT} ORDER BY id`;

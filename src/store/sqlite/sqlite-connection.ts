@@ -18,12 +18,6 @@ export class SqliteConnection {
     this.db.exec('PRAGMA journal_mode = WAL');
     this.db.exec(`PRAGMA synchronous = ${synchronous}`);
     this.db.exec('PRAGMA foreign_keys = ON');
-    // A writer that touches many accounts per batch dirties a page of accounts, of grants and of
-    // each entry index per account: a 16 MiB cache (default 2 MiB) keeps them between batches,
-    // and checkpointing every 4,000 WAL pages (default 1,000) writes a page changed by several
-    // batches back to the database once. Measured in docs/SCALING.md (uniform accounts +15%).
-    this.db.exec('PRAGMA cache_size = -16384');
-    this.db.exec('PRAGMA wal_autocheckpoint = 4000');
   }
 
   private prepare(sql: string): StatementSync {

@@ -2,6 +2,8 @@ import { type AccountDetail, adminApi, type PaymentRowJson, type PlanRow } from 
 import { lineChart } from '../charts.ts';
 import { el, replace, when } from '../dom.ts';
 import { type AdjustDraft, adjustForm } from './adjust-form.ts';
+import { alertsForm } from './alerts-form.ts';
+import { eventsSection } from './events-section.ts';
 import { grantsSection } from './grants-section.ts';
 import { ledgerSection } from './ledger-section.ts';
 import { paymentHead, paymentRows } from './payments-page.ts';
@@ -92,6 +94,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
     adjustForm(a, state.adjust ?? null, (draft) =>
       redraw(draft ? { adjust: draft } : { notice: 'Adjustment recorded.' }),
     ),
+    alertsForm(a.account, a.alerts),
     card(
       'Usage',
       'usage',
@@ -113,6 +116,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
       balance,
     ),
     card('Ledger', 'ledger', ledgerSection(a.account)),
+    eventsSection(a.account),
     card('Payments', 'payments', payments),
   );
   document.getElementById('account-notice')?.focus();

@@ -10,6 +10,7 @@ export const NAV: readonly { hash: string; label: string; match: (hash: string) 
   { hash: '#/', label: 'Accounts', match: (h) => h === '' || h === '#/' || h.startsWith('#/account/') },
   { hash: '#/usage', label: 'Usage', match: (h) => h.startsWith('#/usage') },
   { hash: '#/payments', label: 'Payments', match: (h) => h.startsWith('#/payments') },
+  { hash: '#/webhooks', label: 'Webhooks', match: (h) => h.startsWith('#/webhooks') },
 ];
 
 /** Set by the router: what signing out does, and what runs after it. */

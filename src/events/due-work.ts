@@ -1,0 +1,103 @@
+import type { Clock } from '../core/clock.ts';
+import type { TokenLedger } from '../ledger/token-ledger.ts';
+import type { Logger } from '../log/logger.ts';
+import type { OutboxStore } from '../store/outbox-store.ts';
+
+export interface DueWorkOptions {
+  ledger: TokenLedger;
+  outbox: OutboxStore;
+  clock: Clock;
+  logger: Logger;
+  /** How long before a grant expires `grant.expiring` is sent (default 7 days). */
+  noticeMs: number;
+  /** The longest it sleeps: work another process created is found within this (default 5 s). */
+  pollMs?: number;
+}
+
+/** On start, expiries this far back that no write recorded are still looked for. */
+const FIRST_LOOKBACK_MS = 7 * 86_400_000;
+/** Later rounds look back this far: what one round could not record, the next ones retry. */
+const LOOKBACK_MS = 86_400_000;
+const PAGE = 200;
+
+/**
+ * Time-driven work in the server process: a grant (a plan's allocation included) expiring, a
+ * hold running out, a grant about to expire. Each is recorded by an ordinary write of its
+ * account at its time (within `pollMs`), so its entries and events are written as any write's
+ * are, and never twice (the entries' references and the reminder's dedupe key are unique), however
+ * many processes do this work. It sleeps until the next expiry it knows of, at most `pollMs`.
+ */
+export class DueWorkScheduler {
+  private readonly o: Required<DueWorkOptions>;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private lastRound: number | null = null;
+
+  constructor(options: DueWorkOptions) {
+    this.o = { pollMs: 5_000, ...options };
+  }
+
+  start(): void {
+    this.wake();
+  }
+
+  /** Runs a round now (or right after the one running). */
+  wake(): void {
+    if (this.stopped || this.running) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = this.round().finally(() => {
+      this.running = null;
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One round: records what is due, announces what expires soon; resolves when done. */
+  async round(): Promise<void> {
+    const now = this.o.clock.now();
+    const from = now - (this.lastRound === null ? FIRST_LOOKBACK_MS : LOOKBACK_MS);
+    let next: number | null = null;
+    try {
+      await this.each(
+        () => this.o.outbox.dueAccounts(from, now, PAGE),
+        (a) => this.o.ledger.catchUp(a),
+      );
+      await this.each(
+        () => this.o.outbox.expiringGrantAccounts(now, now + this.o.noticeMs, PAGE),
+        async (a) => (await this.o.ledger.remindExpiring(a, this.o.noticeMs)) > 0,
+      );
+      this.lastRound = now;
+      next = await this.o.outbox.nextExpiryAfter(now);
+    } catch (err) {
+      this.o.logger.error({ err }, 'due work: could not read what is due; trying again shortly');
+    }
+    if (this.stopped) return;
+    const wait = next === null ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, next - this.o.clock.now()));
+    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer.unref();
+  }
+
+  /** Works pages of accounts until a page brings nothing new (an account that cannot progress is skipped). */
+  private async each(page: () => Promise<string[]>, work: (account: string) => Promise<boolean>): Promise<void> {
+    const skipped = new Set<string>();
+    for (;;) {
+      const accounts = (await page()).filter((a) => !skipped.has(a));
+      if (accounts.length === 0) return;
+      for (const account of accounts) {
+        if (this.stopped) return;
+        try {
+          if (!(await work(account))) skipped.add(account);
+        } catch (err) {
+          skipped.add(account);
+          this.o.logger.warn({ err, account }, 'due work: an account could not be brought up to date');
+        }
+      }
+    }
+  }
+}
