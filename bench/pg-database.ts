@@ -58,7 +58,9 @@ export async function resetLedgerTables(url: string): Promise<void> {
   await client.connect();
   try {
     await client.query('SET session_replication_role = replica');
-    await client.query('TRUNCATE ledger_entries, holds, idempotency_keys, grants, accounts, recovered_lines');
+    await client.query(
+      'TRUNCATE webhook_deliveries, webhook_endpoints, events, ledger_entries, holds, idempotency_keys, grants, accounts, recovered_lines',
+    );
   } finally {
     await client.end();
   }

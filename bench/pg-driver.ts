@@ -31,6 +31,7 @@ import { defaultConfig } from '../src/config/default-config.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { TokenLedger } from '../src/ledger/token-ledger.ts';
 import { openPgStore } from '../src/store/postgres/open-pg-store.ts';
+import { resetLedgerTables } from './pg-database.ts';
 
 const SERVER_URL = process.env.TOKENMETER_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -189,9 +190,7 @@ async function resetEngine(url: string, admin: pg.Client): Promise<void> {
   const store = openPgStore({ url, poolSize: 1, allowExitOnIdle: true });
   await store.migrate();
   await store.close();
-  await admin.query(`SET session_replication_role = replica`); // lets TRUNCATE pass the append-only trigger
-  await admin.query('TRUNCATE ledger_entries, holds, idempotency_keys, accounts');
-  await admin.query('SET session_replication_role = DEFAULT');
+  await resetLedgerTables(url);
   const ledger = new TokenLedger({
     store: openPgStore({ url, poolSize: 4, allowExitOnIdle: true }),
     catalog: parseConfig(defaultConfig(), 'default'),
