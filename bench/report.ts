@@ -4,7 +4,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GroupCommitOptions } from '../src/ledger/batch/group-commit-options.ts';
 import { throughputSvg } from './chart.ts';
-import type { HttpResult, InProcessResult, MachineInfo, PgbenchResult, StoreKind } from './types.ts';
+import type {
+  HttpResult,
+  InProcessResult,
+  MachineInfo,
+  PgbenchResult,
+  StoreKind,
+  WebhookDelayResult,
+} from './types.ts';
 import { IMPL_LABELS, STORE_LABELS } from './types.ts';
 import { WORKLOAD_LABELS } from './workloads.ts';
 
@@ -22,6 +29,8 @@ export interface BenchResults {
   inProcess: InProcessResult[];
   pgbench: PgbenchResult[];
   http: HttpResult[];
+  /** Webhook deliveries: commit to receipt (absent in results written before they were measured). */
+  webhooks?: WebhookDelayResult | null;
   /** Runs whose correctness check failed (or that could not run). */
   failed: string[];
 }
@@ -241,6 +250,23 @@ function httpTable(results: BenchResults): string[] {
   return rows;
 }
 
+function webhooksSection(results: BenchResults): string[] {
+  const w = results.webhooks;
+  if (!w) return [];
+  return [
+    '## Webhooks',
+    '',
+    "The engine in-process on SQLite FULL with one webhook endpoint (a local receiver answering 204) and the dispatcher woken by each commit, as `tokenmeter serve` runs it; 400 accounts spent to zero in waves of 50, each giving `balance.low` and `balance.depleted`. Delay is from the commit (the event's timestamp) to its receipt. With no endpoint the hot path writes no delivery rows; an event costs its rows only when a balance crosses a threshold.",
+    '',
+    '| events | deliveries/s (burst) | burst delay p50 ms | p99 ms | max ms | one at a time p50 ms | max ms | check |',
+    '|--:|--:|--:|--:|--:|--:|--:|---|',
+    w.ok
+      ? `| ${n0(w.events)} | ${n0(w.deliveriesPerSecond)} | ${ms(w.delay.p50)} | ${ms(w.delay.p99)} | ${ms(w.delay.max)} | ${ms(w.idleDelay.p50)} | ${ms(w.idleDelay.max)} | ok |`
+      : `| ${n0(w.events)} | | | | | | | FAILED: ${w.problems.join('; ')} |`,
+    '',
+  ];
+}
+
 /** A warning when the machine had other work: the figures are then lower than on an idle one. */
 function busy(results: BenchResults): string {
   const load = results.loadAverage.max;
@@ -280,6 +306,7 @@ export function resultsMarkdown(results: BenchResults): string {
     ...inProcessTable(results, 'pg'),
     ...pgbenchTable(results),
     ...httpTable(results),
+    ...webhooksSection(results),
     '## How each run is checked',
     '',
     '- The workload is a seeded stream built so that what must be accepted does not depend on commit order: regular accounts hold more than the stream could ever charge them; "dry" accounts (2% of the 10,000, or of the 200) hold 1 token and are charged 1 at a time; 2% of deductions cost 5,000,000 tokens, more than any account holds; 3% reuse a recent idempotency key (same account, feature and quantity); 20% carry no key.',

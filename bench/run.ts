@@ -5,7 +5,7 @@
 // and makes the benchmark exit 1. Writes bench/RESULTS.md, bench/results.json, bench/throughput.svg
 // (a quick run: RESULTS-quick.md, results-quick.json, throughput-quick.svg, marked quick).
 //
-// `--only sqlite|pg|pgbench|http` runs one part and prints it, writing no files; `--rewrite`
+// `--only sqlite|pg|pgbench|http|webhooks` runs one part and prints it, writing no files; `--rewrite`
 // (with --quick: the quick run's) writes the markdown and chart again from the JSON; `--profile DIR` runs every
 // in-process child and the HTTP service with --cpu-prof, writing .cpuprofile files into DIR.
 import { execFile } from 'node:child_process';
@@ -19,7 +19,7 @@ import { type BenchDatabase, createBenchDatabase } from './pg-database.ts';
 import { runPgbench } from './pgbench.ts';
 import { buildPlan, HTTP_CONNECTIONS, PG_MAX_POOL } from './plan.ts';
 import { type BenchResults, reportFiles, writeReports } from './report.ts';
-import type { HttpResult, InProcessResult, InProcessSpec, PgbenchResult } from './types.ts';
+import type { HttpResult, InProcessResult, InProcessSpec, PgbenchResult, WebhookDelayResult } from './types.ts';
 import { IMPL_LABELS, STORE_LABELS } from './types.ts';
 
 // `--rewrite`: the markdown and chart again from the JSON (after a change to the report).
@@ -100,6 +100,34 @@ function describeRun(r: InProcessResult): string {
   return `${head}${fmt(r.perSecond)}/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  p99.9 ${r.latency.p999} ms${batch}  rss ${r.peakRssMb} MB`;
 }
 
+/** bench/webhook-delay.ts in a process of its own. */
+function runWebhookDelay(dir: string): Promise<WebhookDelayResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [...profileFlags, join(import.meta.dirname, 'webhook-delay.ts'), dir],
+      { maxBuffer: 16 << 20, timeout: 5 * 60_000 },
+      (err, stdout) => {
+        const last = stdout.trim().split('\n').at(-1) ?? '';
+        if (!err && last.startsWith('{')) resolve(JSON.parse(last) as WebhookDelayResult);
+        else {
+          const problem = `run crashed: ${err?.message ?? 'no result'}`;
+          const none = { p50: 0, p99: 0, p999: 0, max: 0 };
+          resolve({
+            ok: false,
+            problems: [problem],
+            events: 0,
+            seconds: 0,
+            deliveriesPerSecond: 0,
+            delay: none,
+            idleDelay: none,
+          });
+        }
+      },
+    );
+  });
+}
+
 let database: BenchDatabase | null = null;
 let pgProblem: string | null = null;
 const needsPg =
@@ -123,6 +151,7 @@ process.once('SIGINT', () => {
 const inProcess: InProcessResult[] = [];
 const pgbench: PgbenchResult[] = [];
 const http: HttpResult[] = [];
+let webhooks: WebhookDelayResult | null = null;
 try {
   say(
     `tokenmeter benchmark (${quick ? 'quick' : 'full'}): ${plan.inProcess.length} in-process runs, ${plan.pgbench.length} pgbench, ${plan.http.length} HTTP`,
@@ -201,6 +230,14 @@ try {
       );
     }
   }
+  if (wants('webhooks')) {
+    webhooks = await runWebhookDelay(dir);
+    say(
+      webhooks.ok
+        ? `webhooks: ${webhooks.events} events delivered, ${fmt(webhooks.deliveriesPerSecond).trim()}/s, commit to receipt p50 ${webhooks.delay.p50} ms p99 ${webhooks.delay.p99} ms max ${webhooks.delay.max} ms in a burst; one at a time p50 ${webhooks.idleDelay.p50} ms max ${webhooks.idleDelay.max} ms`
+        : `webhooks FAILED: ${webhooks.problems.join('; ')}`,
+    );
+  }
 } finally {
   const settings = database?.settings ?? null;
   await dropDatabase();
@@ -209,6 +246,7 @@ try {
     ...inProcess.filter((r) => !r.ok).map((r) => `${describeRun(r)}`),
     ...pgbench.filter((p) => !p.ok).map((p) => `pgbench c=${p.concurrency}: ${p.problems.join('; ')}`),
     ...http.filter((h) => !h.ok).map((h) => `HTTP ${h.name}: ${h.problems.join('; ')}`),
+    ...(webhooks && !webhooks.ok ? [`webhooks: ${webhooks.problems.join('; ')}`] : []),
   ];
   if (only === '') {
     const results: BenchResults = {
@@ -228,6 +266,7 @@ try {
       inProcess,
       pgbench,
       http,
+      webhooks,
       failed,
     };
     const written = writeReports(results, import.meta.dirname);

@@ -110,3 +110,16 @@ export interface MachineInfo {
   postgres: string;
   date: string;
 }
+
+/** What bench/webhook-delay.ts measured: deliveries from commit to receipt. */
+export interface WebhookDelayResult {
+  ok: boolean;
+  problems: string[];
+  events: number;
+  seconds: number;
+  deliveriesPerSecond: number;
+  /** Commit (the event's timestamp) to receipt, ms, for a burst of events. */
+  delay: LatencySummary;
+  /** Deduction answered to receipt, ms, one event at a time (the dispatcher idle before each). */
+  idleDelay: LatencySummary;
+}

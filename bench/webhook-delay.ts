@@ -15,24 +15,16 @@ import { Webhooks } from '../src/events/webhooks.ts';
 import { TokenLedger } from '../src/ledger/token-ledger.ts';
 import { createLogger } from '../src/log/logger.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { Latencies, type LatencySummary } from './stats.ts';
-
-/** Also in types.ts's BenchResults: what one run of this file measured. */
-export interface WebhookDelayResult {
-  ok: boolean;
-  problems: string[];
-  events: number;
-  seconds: number;
-  deliveriesPerSecond: number;
-  /** Commit (the event's timestamp) to receipt, ms. */
-  delay: LatencySummary;
-}
+import { Latencies } from './stats.ts';
+import type { WebhookDelayResult } from './types.ts';
 
 const ACCOUNTS = 400;
 const WAVE = 50;
+const IDLE_EVENTS = 20;
 
 async function main(dir: string): Promise<WebhookDelayResult> {
   const received = new Map<string, number>();
+  let waitFor: { count: number; resolve: () => void } | null = null;
   const delays = new Latencies();
   let all: () => void = () => {};
   const done = new Promise<void>((resolve) => {
@@ -51,6 +43,7 @@ async function main(dir: string): Promise<WebhookDelayResult> {
       res.statusCode = 204;
       res.end();
       if (received.size === ACCOUNTS * 2) all();
+      if (waitFor && received.size >= waitFor.count) waitFor.resolve();
     });
   });
   receiver.listen(0, '127.0.0.1');
@@ -85,17 +78,31 @@ async function main(dir: string): Promise<WebhookDelayResult> {
   await done;
   clearTimeout(timeout);
   const seconds = (performance.now() - started) / 1000;
+  // Then one at a time, the dispatcher idle before each: what a single event waits.
+  const idle = new Latencies();
+  for (let i = 0; i < IDLE_EVENTS; i++) {
+    const account = `wh-idle-${i}`;
+    const arrived = new Promise<void>((resolve) => {
+      waitFor = { count: received.size + 1, resolve };
+    });
+    const committed = performance.now();
+    await ledger.deduct({ account, feature: 'social_post', quantity: 100 });
+    await arrived;
+    idle.add(performance.now() - committed);
+  }
   await dispatcher.stop();
   await ledger.close();
   receiver.close();
-  const problems = received.size === ACCOUNTS * 2 ? [] : [`${received.size} of ${ACCOUNTS * 2} events delivered`];
+  const expected = ACCOUNTS * 2 + IDLE_EVENTS;
+  const problems = received.size === expected ? [] : [`${received.size} of ${expected} events delivered`];
   return {
     ok: problems.length === 0,
     problems,
     events: received.size,
     seconds,
-    deliveriesPerSecond: received.size / seconds,
+    deliveriesPerSecond: (ACCOUNTS * 2) / seconds,
     delay: delays.summary(),
+    idleDelay: idle.summary(),
   };
 }
 
