@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import type { EventData } from '../../src/core/event.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { stripeEventToPaymentEvent } from '../../src/payments/stripe-events.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
@@ -155,7 +156,37 @@ for (const backend of backends().filter((b) => b.name in runsOn)) {
             const view = await ledger.getBalance(account);
             assert.equal(view.purchased, 100 - target);
             assert.equal(view.balance, 100 + 100 - target);
-            assert.equal((await ledger.payments.findPayment('stripe', `cs_${tag}`))?.tokensTakenBack, target);
+            const payment = await ledger.payments.findPayment('stripe', `cs_${tag}`);
+            assert.equal(payment?.tokensTakenBack, target);
+            // The outbox tells the same story in every order: one purchase, and (with no dispute
+            // won, so nothing taken back is ever returned) refund steps adding up to the take-back.
+            const events = await ledger.store.service.listEvents({ after: 0, limit: 1000, account });
+            const purchases = events.filter((e) => e.type === 'purchase.completed');
+            assert.deepEqual(
+              purchases.map((e) => e.data),
+              [
+                {
+                  account,
+                  payment_id: String(payment?.id),
+                  package: 'tokens_100',
+                  tokens: 100,
+                  amount: 500,
+                  currency: 'usd',
+                },
+              ],
+            );
+            const steps = events.flatMap((e) =>
+              e.type === 'payment.refunded' ? [(e.data as EventData['payment.refunded']).tokens_taken_back] : [],
+            );
+            assert.ok(steps.every((t) => t > 0));
+            if (!facts.disputes.some((d) => d.final === 'won')) {
+              assert.equal(
+                steps.reduce((a, b) => a + b, 0),
+                target,
+              );
+            }
+            const disputed = events.filter((e) => e.type === 'payment.disputed');
+            assert.equal(disputed.length > 0, facts.disputes.length > 0);
           },
         ),
         { numRuns },
