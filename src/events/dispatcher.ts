@@ -19,6 +19,8 @@ export interface DispatcherOptions {
   timeoutMs?: number;
   /** Sends at once, over all endpoints. */
   concurrency?: number;
+  /** Sends at once to one endpoint: a slow one holds no more than these, never the others' turn. */
+  perEndpoint?: number;
   /** How often to look for work another process committed (events it wrote, retries it freed). */
   pollMs?: number;
   /** Told each outcome once it is recorded (metrics, tests). */
@@ -38,6 +40,8 @@ const LEASE_MARGIN_MS = 20_000;
 export class WebhookDispatcher {
   private readonly o: Required<Omit<DispatcherOptions, 'onOutcome'>> & Pick<DispatcherOptions, 'onOutcome'>;
   private inFlight = 0;
+  /** Sends in flight per endpoint. */
+  private readonly busy = new Map<string, number>();
   private running = false;
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
@@ -47,7 +51,7 @@ export class WebhookDispatcher {
   private flushing: Promise<void> | null = null;
 
   constructor(options: DispatcherOptions) {
-    this.o = { timeoutMs: DEFAULT_TIMEOUT_MS, concurrency: 32, pollMs: 1000, ...options };
+    this.o = { timeoutMs: DEFAULT_TIMEOUT_MS, concurrency: 32, perEndpoint: 4, pollMs: 1000, ...options };
   }
 
   start(): void {
@@ -87,11 +91,20 @@ export class WebhookDispatcher {
     if (this.inFlight > 0 && free < Math.ceil(this.o.concurrency / 4)) return;
     try {
       const now = this.o.clock.now();
-      const claimed = await this.o.outbox.claimDeliveries(now, now + this.o.timeoutMs + LEASE_MARGIN_MS, free);
-      for (const d of claimed) this.track(this.deliver(d));
+      // Endpoints with all their slots taken are not claimed for; a claim that brings more for
+      // one endpoint than it has slots gives the rest back at once, untried.
+      const full = [...this.busy].filter(([, n]) => n >= this.o.perEndpoint).map(([id]) => id);
+      const claimed = await this.o.outbox.claimDeliveries(now, now + this.o.timeoutMs + LEASE_MARGIN_MS, free, full);
+      const back: ClaimedDelivery[] = [];
+      for (const d of claimed) {
+        if ((this.busy.get(d.endpointId) ?? 0) >= this.o.perEndpoint) back.push(d);
+        else this.track(d.endpointId, this.deliver(d));
+      }
+      if (back.length > 0) await this.o.outbox.releaseDeliveries(back, now);
       // A full claim may have left more behind.
-      if (claimed.length === free) this.again = true;
-      this.schedule(await this.o.outbox.nextDeliveryAt());
+      if (claimed.length === free && back.length === 0) this.again = true;
+      // What is due for a full endpoint waits for one of its sends to finish (which wakes this).
+      this.schedule(full.length > 0 || back.length > 0 ? null : await this.o.outbox.nextDeliveryAt());
     } catch (err) {
       this.o.logger.error({ err }, 'webhook dispatcher: could not read the outbox; trying again shortly');
       this.schedule(null);
@@ -105,11 +118,15 @@ export class WebhookDispatcher {
     this.timer.unref();
   }
 
-  private track(send: Promise<void>): void {
+  private track(endpoint: string, send: Promise<void>): void {
     this.inFlight += 1;
+    this.busy.set(endpoint, (this.busy.get(endpoint) ?? 0) + 1);
     this.sends.add(send);
     void send.finally(() => {
       this.inFlight -= 1;
+      const left = (this.busy.get(endpoint) ?? 1) - 1;
+      if (left === 0) this.busy.delete(endpoint);
+      else this.busy.set(endpoint, left);
       this.sends.delete(send);
       this.wake();
     });

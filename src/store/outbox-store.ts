@@ -38,6 +38,7 @@ export interface StoredEvent extends TokenmeterEvent {
 /** A delivery this process has claimed, with what it needs to send it. */
 export interface ClaimedDelivery {
   id: number;
+  endpointId: string;
   /** The claim's token: only its holder may record the outcome. */
   claim: string;
   /** Tries made before this one. */
@@ -78,10 +79,13 @@ export interface OutboxStore {
   /** Makes a delivery due now (pending, whatever it was); false if the endpoint has no such delivery. */
   retryDelivery(endpointId: string, deliveryId: number, now: number): Promise<boolean>;
   /**
-   * Claims up to `limit` due deliveries of live endpoints until `leaseUntil` (due again then if
-   * their outcome is never recorded). On PostgreSQL, rows another process is claiming are skipped.
+   * Claims up to `limit` due deliveries until `leaseUntil` (due again then if their outcome is
+   * never recorded), none of the endpoints in `skip`. On PostgreSQL, rows another process is
+   * claiming are skipped.
    */
-  claimDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]>;
+  claimDeliveries(now: number, leaseUntil: number, limit: number, skip: readonly string[]): Promise<ClaimedDelivery[]>;
+  /** Gives claimed deliveries back untried, due at `dueAt` (no attempt counted). */
+  releaseDeliveries(claimed: readonly { id: number; claim: string }[], dueAt: number): Promise<void>;
   /** Records claimed deliveries' outcomes in one write; one whose claim is no longer held is left as it is. */
   finishDeliveries(outcomes: readonly { id: number; claim: string; outcome: DeliveryOutcome }[]): Promise<void>;
   /** The soonest a pending delivery is due, or null. */

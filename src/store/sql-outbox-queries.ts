@@ -132,30 +132,38 @@ export class SqlOutboxQueries implements OutboxStore {
     return (rows?.length ?? 0) > 0;
   }
 
-  async claimDeliveries(now: number, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+  async claimDeliveries(
+    now: number,
+    leaseUntil: number,
+    limit: number,
+    skip: readonly string[],
+  ): Promise<ClaimedDelivery[]> {
     const d = this.sql.dialect;
     const claim = randomUUID();
+    const skipped = d.jsonRows([['endpoint_id', 'text']]);
     const [claimed] = await this.sql.write([
       {
         sql: `UPDATE webhook_deliveries SET claim = ?, next_attempt_at = ?
               WHERE id IN (SELECT id FROM webhook_deliveries
                            WHERE status = 'pending' AND next_attempt_at <= ?
+                             AND endpoint_id NOT IN (SELECT endpoint_id FROM ${skipped} AS s)
                            ORDER BY next_attempt_at, id LIMIT ? ${d.skipLocked})
               RETURNING id`,
-        params: [claim, leaseUntil, now, limit],
+        params: [claim, leaseUntil, now, JSON.stringify(skip.map((id) => [id])), limit],
       },
     ]);
     const ids = (claimed ?? []).map((r) => int(r, 'id'));
     if (ids.length === 0) return [];
     const rows = await this.sql.read(
-      `SELECT dl.id AS delivery_id, dl.attempts, w.url, w.secret, e.id, e.type, e.at, e.account_id, e.sequence, e.data,
-              e.created_at AS recorded_at
+      `SELECT dl.id AS delivery_id, dl.endpoint_id, dl.attempts, w.url, w.secret, e.id, e.type, e.at, e.account_id,
+              e.sequence, e.data, e.created_at AS recorded_at
        FROM webhook_deliveries dl JOIN events e ON e.id = dl.event_id JOIN webhook_endpoints w ON w.id = dl.endpoint_id
        WHERE dl.claim = ? ORDER BY dl.id`,
       [claim],
     );
     return rows.map((r) => ({
       id: int(r, 'delivery_id'),
+      endpointId: str(r, 'endpoint_id'),
       claim,
       attempts: int(r, 'attempts'),
       url: str(r, 'url'),
@@ -163,6 +171,21 @@ export class SqlOutboxQueries implements OutboxStore {
       event: toEvent(r),
       recordedAt: int(r, 'recorded_at'),
     }));
+  }
+
+  async releaseDeliveries(claimed: readonly { id: number; claim: string }[], dueAt: number): Promise<void> {
+    if (claimed.length === 0) return;
+    const rows = this.sql.dialect.jsonRows([
+      ['id', 'bigint'],
+      ['claim', 'text'],
+    ]);
+    await this.sql.write([
+      {
+        sql: `UPDATE webhook_deliveries SET claim = NULL, next_attempt_at = ?
+              FROM ${rows} AS r WHERE webhook_deliveries.id = r.id AND webhook_deliveries.claim = r.claim`,
+        params: [dueAt, JSON.stringify(claimed.map((c) => [c.id, c.claim]))],
+      },
+    ]);
   }
 
   async finishDeliveries(outcomes: readonly { id: number; claim: string; outcome: DeliveryOutcome }[]): Promise<void> {

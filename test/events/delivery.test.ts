@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { systemClock } from '../../src/core/clock.ts';
-import { WebhookDispatcher } from '../../src/events/dispatcher.ts';
+import { type DispatcherOptions, WebhookDispatcher } from '../../src/events/dispatcher.ts';
 import { Webhooks } from '../../src/events/webhooks.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { createLogger } from '../../src/log/logger.ts';
@@ -57,7 +57,7 @@ async function receiver(answers: number[] = []): Promise<{
 }
 
 for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name === 'postgres')) {
-  describe(`webhook delivery [${backend.name}]`, () => {
+  describe(`webhook delivery [${backend.name}]`, { timeout: 60_000 }, () => {
     let db: TestStore;
     let ledger: TokenLedger;
     let dispatcher: WebhookDispatcher;
@@ -86,7 +86,7 @@ for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name ===
       return outcomes;
     };
 
-    const start = (retryBaseMs = 10) => {
+    const start = (retryBaseMs = 10, more: Partial<DispatcherOptions> = {}) => {
       ledger = ledgerOn(db.store, new Date(systemClock.now()).toISOString()).ledger;
       const outbox = ledger.store.service;
       webhooks = new Webhooks({ outbox, clock: systemClock, allowPrivate: true });
@@ -101,6 +101,7 @@ for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name ===
           outcomes.push({ endpointUrl: d.url, status: o.status, error: o.error });
           for (const w of outcomeWaiters.splice(0)) w();
         },
+        ...more,
       });
       ledger.onEventsCommitted(() => dispatcher.wake());
       dispatcher.start();
@@ -183,6 +184,29 @@ for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name ===
       await outcomesSoFar(3);
       const [again] = await webhooks.deliveries(deadHook.endpoint.id, 10);
       assert.equal(again?.attempts, 2);
+    });
+
+    it('an endpoint that never answers holds only its own slots: another endpoint gets every event meanwhile', async () => {
+      start(60_000, { concurrency: 8, perEndpoint: 2, timeoutMs: 60_000 });
+      const held: import('node:http').ServerResponse[] = [];
+      const slow = createServer((_req, res) => {
+        held.push(res);
+      });
+      slow.listen(0, '127.0.0.1');
+      await once(slow, 'listening');
+      servers.push(slow);
+      const fast = await receiver();
+      servers.push(fast.server);
+      await webhooks.add({ url: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/slow` });
+      await webhooks.add({ url: fast.url });
+      const accounts = Array.from({ length: 12 }, (_, i) => `w4-${i}`);
+      for (const account of accounts) await ledger.adjust({ account, amount: -100, reason: 'test', actor: 'ops' });
+      const got = await fast.next(12);
+      assert.equal(new Set(got.map((g) => JSON.parse(g.body).account)).size, 12);
+      assert.ok(held.length <= 2, `the slow endpoint holds ${held.length} sends, no more than its 2 slots`);
+      // Answer what the slow endpoint holds, so the dispatcher can stop.
+      for (const res of held) res.end();
+      slow.closeAllConnections();
     });
   });
 }

@@ -153,7 +153,7 @@ describe('admin webhooks API', () => {
       assert.notEqual(res.body.secret, created.secret);
       await makeLow();
       const now = t.clock.now();
-      const claimed = await t.ledger.store.service.claimDeliveries(now, now + 60_000, 10);
+      const claimed = await t.ledger.store.service.claimDeliveries(now, now + 60_000, 10, []);
       assert.equal(claimed.length, 1);
       assert.equal(claimed[0]?.secret, res.body.secret);
       const unknown = await call('POST', '/api/admin/webhooks/whe_nope/rotate-secret');
