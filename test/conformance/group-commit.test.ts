@@ -150,24 +150,28 @@ for (const backend of backends()) {
       assert.equal((await ledger.history('ghost')).entries.length, 0);
     });
 
+    type Change = (stored: AccountState) => { before: AccountState; after: AccountState };
+    /** One account's change written as a batch writes it, with the batch's own statements and guards. */
+    const batchWrite = (account: string, change: Change) =>
+      db.store.write(async (tx) => {
+        const [stored] = (
+          await tx.openBatch({ accounts: [account], keys: [], deductions: [], holdsUntil: clock.now(), entryIds: 0 })
+        ).accounts;
+        assert.ok(stored);
+        await tx.writeBatch({
+          created: [],
+          changes: [{ ...change(stored), guard: 'no_overdraft', catchUp: 0 }],
+          closures: [],
+          holds: [],
+          entries: [],
+          keys: [],
+          events: [],
+        });
+      });
+
     it('the database itself refuses a batch write that would overdraw or that was decided on a stale version', async () => {
       await ledger.createAccount({ account: 'g' });
-      const attempt = (change: (stored: AccountState) => { before: AccountState; after: AccountState }) =>
-        db.store.write(async (tx) => {
-          const [stored] = (
-            await tx.openBatch({ accounts: ['g'], keys: [], deductions: [], holdsUntil: clock.now(), entryIds: 0 })
-          ).accounts;
-          assert.ok(stored);
-          await tx.writeBatch({
-            created: [],
-            changes: [{ ...change(stored), guard: 'no_overdraft', catchUp: 0 }],
-            closures: [],
-            holds: [],
-            entries: [],
-            keys: [],
-            events: [],
-          });
-        });
+      const attempt = (change: Change) => batchWrite('g', change);
       // Whatever the JavaScript decided, the guarded UPDATE is the last word.
       await assert.rejects(attempt((stored) => ({ before: stored, after: { ...stored, held: stored.held + 101 } })));
       await assert.rejects(
@@ -185,22 +189,7 @@ for (const backend of backends()) {
 
     it('the database itself refuses a batch write whose grant draw was decided on a stale grant', async () => {
       await ledger.createAccount({ account: 'gg' });
-      const attempt = (change: (stored: AccountState) => { before: AccountState; after: AccountState }) =>
-        db.store.write(async (tx) => {
-          const [stored] = (
-            await tx.openBatch({ accounts: ['gg'], keys: [], deductions: [], holdsUntil: clock.now(), entryIds: 0 })
-          ).accounts;
-          assert.ok(stored);
-          await tx.writeBatch({
-            created: [],
-            changes: [{ ...change(stored), guard: 'no_overdraft', catchUp: 0 }],
-            closures: [],
-            holds: [],
-            entries: [],
-            keys: [],
-            events: [],
-          });
-        });
+      const attempt = (change: Change) => batchWrite('gg', change);
       const withGrant = (s: AccountState, grant: Partial<AccountState['grants'][number]>): AccountState => {
         const [first, ...rest] = s.grants;
         assert.ok(first);

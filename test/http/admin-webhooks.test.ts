@@ -3,42 +3,18 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { EVENT_TYPES } from '../../src/core/event.ts';
 import type { HttpOptions } from '../../src/http/options.ts';
-import { ADMIN_KEY, APP_KEY, type TestApp, testApp } from './http-helpers.ts';
+import { ADMIN_KEY, servedApp, type TestApp } from './http-helpers.ts';
 
 type Json = Record<string, unknown>;
-type As = 'app' | 'admin' | 'none' | { token: string };
-
-/** The test app listening on 127.0.0.1, called over a real socket. */
-async function served(overrides: Partial<HttpOptions> = {}) {
-  const t = await testApp(overrides);
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = t.app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const call = async (method: string, path: string, options: { as?: As; body?: unknown } = {}) => {
-    const as = options.as ?? 'admin';
-    const headers: Record<string, string> = {};
-    if (as === 'admin') headers.authorization = `Bearer ${ADMIN_KEY}`;
-    else if (as === 'app') headers.authorization = `Bearer ${APP_KEY}`;
-    else if (typeof as === 'object') headers.authorization = `Bearer ${as.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
-  return { t, call };
-}
 
 const URL_OK = 'https://hooks.example.com/tokenmeter';
 
 describe('admin webhooks API', () => {
   let t: TestApp;
-  let call: Awaited<ReturnType<typeof served>>['call'];
+  let call: Awaited<ReturnType<typeof servedApp>>['call'];
   beforeEach(async () => {
     // The manual clock starts at 2026-03-10T12:00:00Z.
-    ({ t, call } = await served());
+    ({ t, call } = await servedApp({}, 'admin'));
   });
   afterEach(() => t.close());
 
@@ -349,7 +325,7 @@ describe('admin webhooks API', () => {
   });
 
   it('with allowPrivateWebhooks a private address is accepted', async () => {
-    const open = await served({ allowPrivateWebhooks: true });
+    const open = await servedApp({ allowPrivateWebhooks: true }, 'admin');
     try {
       const res = await open.call('POST', '/api/admin/webhooks', { body: { url: 'http://127.0.0.1:9/hook' } });
       assert.equal(res.status, 201, JSON.stringify(res.body));

@@ -1,40 +1,16 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ADMIN_KEY, APP_KEY, type TestApp, testApp } from './http-helpers.ts';
+import { type CallAs, servedApp, type TestApp } from './http-helpers.ts';
 
 type Json = Record<string, unknown>;
-type As = 'app' | 'admin' | 'none' | { token: string };
-
-/** The test app listening on 127.0.0.1, called over a real socket. */
-async function served() {
-  const t = await testApp();
-  await t.app.listen({ port: 0, host: '127.0.0.1' });
-  const address = t.app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const call = async (method: string, path: string, options: { as?: As; body?: unknown } = {}) => {
-    const as = options.as ?? 'app';
-    const headers: Record<string, string> = {};
-    if (as === 'admin') headers.authorization = `Bearer ${ADMIN_KEY}`;
-    else if (as === 'app') headers.authorization = `Bearer ${APP_KEY}`;
-    else if (typeof as === 'object') headers.authorization = `Bearer ${as.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-    });
-    return { status: res.status, body: (await res.json()) as Json };
-  };
-  return { t, call };
-}
 
 describe('GET /api/events', () => {
   let t: TestApp;
-  let call: Awaited<ReturnType<typeof served>>['call'];
+  let call: Awaited<ReturnType<typeof servedApp>>['call'];
   beforeEach(async () => {
     // The manual clock starts at 2026-03-10T12:00:00Z; the free plan gives 100 tokens, threshold 10.
-    ({ t, call } = await served());
+    ({ t, call } = await servedApp({}, 'app'));
   });
   afterEach(() => t.close());
 
@@ -45,7 +21,7 @@ describe('GET /api/events', () => {
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
   };
-  const feed = async (query = '', as: As = 'app') => {
+  const feed = async (query = '', as: CallAs = 'app') => {
     const res = await call('GET', `/api/events${query}`, { as });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     return res.body as { success: boolean; events: Json[]; next_cursor: string };

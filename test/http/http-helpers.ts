@@ -79,3 +79,29 @@ export async function testApp(
     },
   };
 }
+
+/** Who a call to `servedApp` speaks as: a bootstrap key, nobody, or a user token. */
+export type CallAs = 'app' | 'admin' | 'none' | { token: string };
+
+/** The test app listening on 127.0.0.1, called over a real socket, as `defaultAs` unless a call says otherwise. */
+export async function servedApp(overrides: Partial<HttpOptions> = {}, defaultAs: CallAs = 'app') {
+  const t = await testApp(overrides);
+  await t.app.listen({ port: 0, host: '127.0.0.1' });
+  const address = t.app.server.address();
+  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const call = async (method: string, path: string, options: { as?: CallAs; body?: unknown } = {}) => {
+    const as = options.as ?? defaultAs;
+    const headers: Record<string, string> = {};
+    if (as === 'admin') headers.authorization = `Bearer ${ADMIN_KEY}`;
+    else if (as === 'app') headers.authorization = `Bearer ${APP_KEY}`;
+    else if (typeof as === 'object') headers.authorization = `Bearer ${as.token}`;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers,
+      ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  return { t, call };
+}
