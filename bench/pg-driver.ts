@@ -186,7 +186,7 @@ async function resetTables(admin: pg.Client): Promise<void> {
 }
 
 /** The engine's own tables: emptied, accounts opened with the same balance. */
-async function resetEngine(url: string, admin: pg.Client): Promise<void> {
+async function resetEngine(url: string): Promise<void> {
   const store = openPgStore({ url, poolSize: 1, allowExitOnIdle: true });
   await store.migrate();
   await store.close();
@@ -440,7 +440,7 @@ try {
     const runs = new Map<string, number[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const contender of [...contenders, engineContender]) {
-        if (contender === engineContender) await resetEngine(url, admin);
+        if (contender === engineContender) await resetEngine(url);
         else await resetTables(admin);
         const handle = await contender.open(url, scenario.concurrency);
         try {
@@ -480,7 +480,7 @@ try {
   for (const processes of only === '' || only === 'processes' ? [1, 2, 4] : []) {
     const rates: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      await resetEngine(url, admin);
+      await resetEngine(url);
       rates.push(await acrossProcesses(url, processes, TRANSACTIONS));
     }
     const rate = Math.round(median(rates));

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { EVENT_TYPES } from '../../src/core/event.ts';
-import type { HttpOptions } from '../../src/http/options.ts';
 import { ADMIN_KEY, servedApp, type TestApp } from './http-helpers.ts';
 
 type Json = Record<string, unknown>;
