@@ -16,7 +16,7 @@ export interface DueWorkOptions {
 
 /** On start, expiries this far back that no write recorded are still looked for. */
 const FIRST_LOOKBACK_MS = 7 * 86_400_000;
-/** Later rounds look back this far: what one round could not record, the next ones retry. */
+/** Later rounds start this far before the previous one: what one round could not record, the next ones retry. */
 const LOOKBACK_MS = 86_400_000;
 const PAGE = 200;
 
@@ -61,7 +61,9 @@ export class DueWorkScheduler {
   /** One round: records what is due, announces what expires soon; resolves when done. */
   async round(): Promise<void> {
     const now = this.o.clock.now();
-    const from = now - (this.lastRound === null ? FIRST_LOOKBACK_MS : LOOKBACK_MS);
+    // From a little before the last round (however long ago: the process may have slept), or on
+    // the first round a week back.
+    const from = this.lastRound === null ? now - FIRST_LOOKBACK_MS : this.lastRound - LOOKBACK_MS;
     let next: number | null = null;
     try {
       await this.each(
