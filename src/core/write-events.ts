@@ -5,16 +5,16 @@ import type { EventData, EventDraft, EventType } from './event.ts';
 type Crossing = 'balance.low' | 'balance.depleted' | 'balance.recovered';
 
 /**
- * The balance events of one step from `before` to `after` (available figures): `balance.depleted`
- * when it goes from above zero to zero or below, `balance.recovered` back, and `balance.low` when
- * it goes from at or above the threshold to below it while staying above zero. No state is kept:
- * each crossing fires once, and the alert re-arms by available going back up.
+ * The balance event of one step from `before` to `after` (available figures), if any:
+ * `balance.depleted` when it goes from above zero to zero or below, `balance.recovered` back, and
+ * `balance.low` when it goes from at or above the threshold to below it while staying above zero.
+ * No state is kept: each crossing fires once, and the alert re-arms by available going back up.
  */
-export function crossings(before: number, after: number, threshold: number): Crossing[] {
-  if (before > 0 && after <= 0) return ['balance.depleted'];
-  if (before <= 0 && after > 0) return ['balance.recovered'];
-  if (before >= threshold && after < threshold && after > 0) return ['balance.low'];
-  return [];
+export function crossing(before: number, after: number, threshold: number): Crossing | null {
+  if (before > 0 && after <= 0) return 'balance.depleted';
+  if (before <= 0 && after > 0) return 'balance.recovered';
+  if (before >= threshold && after < threshold && after > 0) return 'balance.low';
+  return null;
 }
 
 /** One write to one account, as the engine saw it. */
@@ -46,6 +46,8 @@ export function eventsOfWrite(
   /** What the operation itself announces (a purchase, a refund), at `now`, before its crossings. */
   announced: readonly EventDraft[] = [],
 ): EventDraft[] {
+  // Most writes cause nothing: found without allocating (this runs for every operation).
+  if (announced.length === 0 && quiet(w)) return [];
   const account = w.final.id;
   const events: EventDraft[] = [];
   const add = <T extends EventType>(type: T, at: number, data: EventData[T]) => {
@@ -70,10 +72,22 @@ export function eventsOfWrite(
 type Add = <T extends EventType>(type: T, at: number, data: EventData[T]) => void;
 
 function balanceEvents(add: Add, before: number, after: number, threshold: number, account: string, at: number) {
-  for (const type of crossings(before, after, threshold)) {
-    if (type === 'balance.low') add(type, at, { account, available: after, threshold });
-    else add(type, at, { account, available: after });
+  const type = crossing(before, after, threshold);
+  if (type === 'balance.low') add(type, at, { account, available: after, threshold });
+  else if (type !== null) add(type, at, { account, available: after });
+}
+
+/** Whether a write causes no event: no crossing in either step, no renewal or expiry, no plan change. */
+function quiet(w: WriteSteps): boolean {
+  if (
+    w.stored &&
+    (w.stored.plan !== w.final.plan || crossing(availableOf(w.stored), availableOf(w.caughtUp), w.threshold))
+  ) {
+    return false;
   }
+  if (crossing(availableOf(w.caughtUp), availableOf(w.final), w.threshold)) return false;
+  for (const e of w.entries) if (e.kind === 'cycle_grant' || e.kind === 'grant_expiry') return false;
+  return true;
 }
 
 /** A renewal (`cycle_grant`, with its `cycle_expiry`) and a grant's expiry, from the entries that record them. */

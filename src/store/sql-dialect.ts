@@ -80,7 +80,7 @@ export const PG_DIALECT: SqlDialect = {
   explicitId: 'OVERRIDING SYSTEM VALUE',
   skipLocked: 'FOR UPDATE SKIP LOCKED',
   settledEvent: 'txid < pg_snapshot_xmin(pg_current_snapshot())',
-  // Sent at COMMIT, and not at all on a rollback (the channel is pg-store.ts's EVENTS_CHANNEL).
+  // Sent at COMMIT, and not at all on a rollback (the channel is pg-events.ts's EVENTS_CHANNEL).
   notifyEvents: "SELECT pg_notify('tokenmeter_events', '')",
   jsonRows: (columns) =>
     `(SELECT ${columns.map(([name, type], i) => `(value ->> ${i})::${type} AS ${name}`).join(', ')}

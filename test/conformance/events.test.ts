@@ -102,6 +102,11 @@ conformance('events (the outbox)', (get) => {
       ],
     );
     assert.deepEqual(events[1]?.data, { account: 'n', granted: 1000, rolled_over: 0, expired: 0 });
+    // In the feed's order (position) an account's events run in sequence, those of one write included.
+    assert.deepEqual(
+      events.map((e) => e.sequence),
+      [1, 2, 3],
+    );
   });
 
   it('a promotional grant’s expiry is grant.expired with what it lost; a plan change is plan.changed', async () => {
@@ -117,6 +122,10 @@ conformance('events (the outbox)', (get) => {
     clock.advance(3 * DAY);
     await ledger.setPlan({ account: 'g', plan: 'starter', ...ops });
     const events = await eventsOf(ledger, 'g');
+    assert.deepEqual(
+      events.map((e) => e.sequence),
+      events.map((_, i) => i + 1),
+    );
     const expired = events.find((e) => e.type === 'grant.expired');
     assert.deepEqual(expired?.data, { account: 'g', grant_id: bonus.id, tokens: 30 });
     assert.equal(expired?.timestamp, new Date(bonus.expiresAt ?? 0).toISOString());

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { crossings } from '../../src/core/write-events.ts';
+import { crossing } from '../../src/core/write-events.ts';
 
 /** Runs a walk of available figures through `crossings`, step by step. */
 function eventsOfWalk(walk: number[], threshold: number): { step: number; type: string }[] {
   const out: { step: number; type: string }[] = [];
   for (let i = 1; i < walk.length; i++) {
-    for (const type of crossings(walk[i - 1] as number, walk[i] as number, threshold)) out.push({ step: i, type });
+    const type = crossing(walk[i - 1] as number, walk[i] as number, threshold);
+    if (type !== null) out.push({ step: i, type });
   }
   return out;
 }

@@ -21,6 +21,7 @@ import {
 import type { BatchRead, BatchSnapshot, BatchWrite, IdTable } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
 import type { PgQueryable } from './pg-client.ts';
+import { EVENTS_WRITTEN, eventRows, eventsCte } from './pg-events.ts';
 import { RetryableConflictError } from './retryable-conflict.ts';
 
 // Group commit on PostgreSQL: three statements a batch (lock; read holds, keys and ids; write
@@ -137,11 +138,13 @@ new_keys AS (
   SELECT * FROM json_to_recordset($6::json) AS v(account_id text, operation text, key text, fingerprint text,
     response text, created_at bigint)
   ON CONFLICT (account_id, operation, key) DO NOTHING
-  RETURNING 1)
+  RETURNING 1),
+${eventsCte('$9')}
 SELECT (SELECT count(*) FROM new_accounts) AS new_accounts, (SELECT count(*) FROM updated) AS updated,
   (SELECT count(*) FROM closed) AS closed, (SELECT count(*) FROM new_holds) AS new_holds,
   (SELECT count(*) FROM new_entries) AS new_entries, (SELECT count(*) FROM new_keys) AS new_keys,
-  (SELECT count(*) FROM new_grants) AS new_grants, (SELECT count(*) FROM moved_grants) AS moved_grants`;
+  (SELECT count(*) FROM new_grants) AS new_grants, (SELECT count(*) FROM moved_grants) AS moved_grants,
+  ${EVENTS_WRITTEN}`;
 
 export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchSnapshot> {
   const locked =
@@ -189,13 +192,16 @@ export async function allocateIds(q: PgQueryable, table: IdTable, count: number)
   return rows.map((row) => int(row, 'id'));
 }
 
-export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
+/** Writes the batch in one statement; true when its events went with it (see `eventRows`). */
+export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<boolean> {
   const grantRows = [
     ...w.created.map(({ state }) => grantChanges(null, state)),
     ...w.changes.map(({ before, after }) => grantChanges(before, after)),
   ];
   const newGrants = grantRows.flatMap((c) => c.inserts);
   const movedGrants = grantRows.flatMap((c) => c.updates);
+  // The batch's events ride in the same statement, unless one needs the careful path (a reminder).
+  const events = eventRows(w.events);
   const [row] = await q.query(
     WRITE_BATCH,
     [
@@ -325,6 +331,7 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
           closed_at: u.closedAt,
         })),
       ),
+      events ?? '[]',
     ],
     'tokenmeter_write_batch',
   );
@@ -342,4 +349,8 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<void> {
     int(row, 'new_keys') !== w.keys.length ||
     int(row, 'new_grants') !== newGrants.length;
   if (raced) throw new RetryableConflictError('another transaction wrote first');
+  if (int(row, 'new_events') !== (events === null ? 0 : w.events.length)) {
+    throw new Error(`the batch wrote ${int(row, 'new_events')} of its ${w.events.length} events`);
+  }
+  return events !== null;
 }

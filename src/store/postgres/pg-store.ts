@@ -23,6 +23,7 @@ import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../
 import { applyMigrations } from './migrations.ts';
 import type { PgClient } from './pg-client.ts';
 import { isRetryable, translatePgError } from './pg-errors.ts';
+import { EVENTS_CHANNEL } from './pg-events.ts';
 import { PgServiceQueries } from './pg-service-queries.ts';
 import { PgWriteTx } from './pg-write-tx.ts';
 
@@ -43,9 +44,6 @@ SELECT account_id, id, balance_after, expected FROM (
   FROM ledger_entries) chain
 WHERE balance_after <> expected
 ORDER BY account_id COLLATE "C", id`;
-
-/** The channel a commit that wrote events notifies (see sql-events-tx.ts). */
-export const EVENTS_CHANNEL = 'tokenmeter_events';
 
 // Text is ordered bytewise (COLLATE "C"), as SQLite orders it, whatever the database's locale.
 

@@ -1,3 +1,4 @@
+import type { EventDraft } from '../../core/event.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import type { RecoveryTx } from '../recovery-tx.ts';
 import { numbered, PG_DIALECT } from '../sql-dialect.ts';
@@ -6,6 +7,7 @@ import { SqlWriteTx } from '../sql-write-tx.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite, IdTable } from '../store.ts';
 import * as batch from './pg-batch-writes.ts';
 import type { PgQueryable } from './pg-client.ts';
+import { writeEventsAtOnce } from './pg-events.ts';
 import { pgPaymentTx } from './pg-payment-tx.ts';
 import { RetryableConflictError } from './retryable-conflict.ts';
 
@@ -38,9 +40,13 @@ export class PgWriteTx extends SqlWriteTx {
     return count === 0 ? Promise.resolve([]) : batch.allocateIds(this.q, table, count);
   }
 
+  override async insertEvents(events: readonly EventDraft[]): Promise<void> {
+    if (events.length > 0 && !(await writeEventsAtOnce(this.q, events))) await super.insertEvents(events);
+  }
+
   async writeBatch(write: BatchWrite): Promise<void> {
-    await batch.writeBatch(this.q, write);
-    // After the accounts' rows: the events' sequences are drawn under their locks.
-    if (write.events.length > 0) await this.insertEvents(write.events);
+    // The events go in the batch's statement; a reminder among them goes a statement at a time.
+    const eventsWritten = await batch.writeBatch(this.q, write);
+    if (!eventsWritten && write.events.length > 0) await super.insertEvents(write.events);
   }
 }
