@@ -92,11 +92,12 @@ export interface OutboxStore {
   nextDeliveryAt(): Promise<number | null>;
   /**
    * Accounts with something fallen due by `until` and not yet recorded: a grant (a plan's
-   * allocation included) whose expiry is in (`from`, `until`], or an active hold past its expiry.
+   * allocation included) whose expiry is in (`from`, `until`], a scheduled grant whose start has
+   * come, or an active hold past its expiry.
    */
   dueAccounts(from: number, until: number, limit: number): Promise<string[]>;
   /** Accounts with a grant expiring in (`from`, `until`] that holds tokens and has had no `grant.expiring`. */
   expiringGrantAccounts(from: number, until: number, limit: number): Promise<string[]>;
-  /** The soonest a grant or an active hold expires after `after`, or null. */
+  /** The soonest after `after` a grant or an active hold expires or a scheduled grant starts, or null. */
   nextExpiryAfter(after: number): Promise<number | null>;
 }

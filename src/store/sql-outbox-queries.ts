@@ -232,7 +232,7 @@ export class SqlOutboxQueries implements OutboxStore {
   }
 
   async dueAccounts(from: number, until: number, limit: number): Promise<string[]> {
-    const rows = await this.sql.read(DUE_ACCOUNTS, [from, until, until, limit]);
+    const rows = await this.sql.read(DUE_ACCOUNTS, [from, until, until, until, limit]);
     return rows.map((r) => str(r, 'account_id'));
   }
 
@@ -242,15 +242,17 @@ export class SqlOutboxQueries implements OutboxStore {
   }
 
   async nextExpiryAfter(after: number): Promise<number | null> {
-    const [row] = await this.sql.read(NEXT_EXPIRY, [after, after]);
+    const [row] = await this.sql.read(NEXT_EXPIRY, [after, after, after]);
     return row ? intOrNull(row, 'at') : null;
   }
 }
 
 // Time-driven work: ranges of `grants.expires_at` (indexed) from a recent point, never the whole
-// history of expired grants; holds through their partial index of active ones.
+// history of expired grants; scheduled grants and active holds through their partial indexes.
 const DUE_ACCOUNTS = `SELECT account_id FROM grants
 WHERE expires_at > ? AND expires_at <= ? AND status IN ('active', 'scheduled')
+UNION
+SELECT account_id FROM grants WHERE status = 'scheduled' AND effective_at <= ?
 UNION
 SELECT account_id FROM holds WHERE status = 'active' AND expires_at <= ?
 LIMIT ?`;
@@ -262,6 +264,8 @@ LIMIT ?`;
 
 const NEXT_EXPIRY = `SELECT min(at) AS at FROM (
   SELECT min(expires_at) AS at FROM grants WHERE expires_at > ? AND status IN ('active', 'scheduled')
+  UNION ALL
+  SELECT min(effective_at) AS at FROM grants WHERE status = 'scheduled' AND effective_at > ?
   UNION ALL
   SELECT min(expires_at) AS at FROM holds WHERE status = 'active' AND expires_at > ?
 ) AS next`;

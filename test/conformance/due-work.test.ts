@@ -81,4 +81,29 @@ conformance('time-driven work (expiries, renewals, reminders)', (get) => {
       await work.stop();
     }
   });
+  it('a grant that takes effect later is recorded at its start with no other write, and the refill is balance.recovered then', async () => {
+    const { ledger, clock } = get();
+    await ledger.createAccount({ account: 'z' });
+    accepted(await ledger.deduct({ account: 'z', feature: 'social_post', quantity: 100 }));
+    const start = clock.now() + 2 * DAY;
+    await ledger.grant({ account: 'z', tokens: 30, category: 'paid', effectiveAt: start, ...ops });
+    const work = scheduler(ledger, clock);
+    try {
+      await work.round();
+      assert.deepEqual(
+        (await typesOf(ledger, 'z')).map(([t]) => t),
+        ['balance.depleted'],
+      );
+      clock.advance(2 * DAY + 1000);
+      await work.round();
+      assert.deepEqual((await typesOf(ledger, 'z')).at(-1), ['balance.recovered', new Date(start).toISOString()]);
+      const starts = (await ledger.history('z')).entries.filter((e) => e.kind === 'grant' && e.amount === 30);
+      assert.deepEqual(
+        starts.map((e) => e.at),
+        [start],
+      );
+    } finally {
+      await work.stop();
+    }
+  });
 });

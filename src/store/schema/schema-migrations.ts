@@ -6,6 +6,7 @@ import { m005RecoveredLines } from './m005-recovered-lines.ts';
 import { m006KeyedDebits } from './m006-keyed-debits.ts';
 import { m007Grants } from './m007-grants.ts';
 import { m008Events } from './m008-events.ts';
+import { m009ScheduledGrants } from './m009-scheduled-grants.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -30,6 +31,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m006KeyedDebits,
   m007Grants,
   m008Events,
+  m009ScheduledGrants,
 ];
 
 /** Every step rendered in one backend's SQL. */
