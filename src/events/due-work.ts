@@ -22,10 +22,11 @@ const PAGE = 200;
 
 /**
  * Time-driven work in the server process: a grant (a plan's allocation included) expiring, a
- * grant taking effect, a hold running out, a grant about to expire. Each is recorded by an ordinary write of its
- * account at its time (within `pollMs`), so its entries and events are written as any write's
- * are, and never twice (the entries' references and the reminder's dedupe key are unique), however
- * many processes do this work. It sleeps until the next expiry it knows of, at most `pollMs`.
+ * grant taking effect, a hold running out, a grant about to expire. Each is recorded by an
+ * ordinary write of its account at its time (within `pollMs`), so its entries and events are
+ * written as any write's are, and never twice (the entries' references and the reminder's dedupe
+ * key are unique), however many processes do this work. It sleeps until the next time it knows
+ * of, at most `pollMs`.
  */
 export class DueWorkScheduler {
   private readonly o: Required<DueWorkOptions>;
