@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { isForbiddenAddress } from './address-guard.ts';
 
@@ -38,4 +39,19 @@ export function checkWebhookUrl(raw: string, allowPrivate: boolean): WebhookUrlC
     return { ok: false, reason: `address ${address} is private` };
   }
   return { ok: true, url };
+}
+
+/**
+ * The first loopback, private or link-local address a URL's hostname resolves to now, or null
+ * (also when it does not resolve: the sender judges again at every connection). For refusing an
+ * endpoint at once when it is added, not only when a delivery is tried.
+ */
+export async function forbiddenResolution(url: URL): Promise<string | null> {
+  if (literalAddressOf(url) !== null) return null;
+  try {
+    const addresses = await lookup(url.hostname, { all: true });
+    return addresses.map((a) => a.address).find(isForbiddenAddress) ?? null;
+  } catch {
+    return null;
+  }
 }

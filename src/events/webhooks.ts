@@ -4,7 +4,7 @@ import { invalid, TokenmeterError } from '../core/errors.ts';
 import { EVENT_TYPES, type EventType, isEventType } from '../core/event.ts';
 import type { DeliveryRow, OutboxStore, StoredEvent, WebhookEndpoint } from '../store/outbox-store.ts';
 import { newWebhookSecret } from './webhook-signer.ts';
-import { checkWebhookUrl } from './webhook-url.ts';
+import { checkWebhookUrl, forbiddenResolution } from './webhook-url.ts';
 
 export interface WebhookInput {
   url: unknown;
@@ -39,6 +39,8 @@ export class Webhooks {
     if (typeof input.url !== 'string') throw invalid('url', 'must be an http:// or https:// URL');
     const checked = checkWebhookUrl(input.url, this.allowPrivate);
     if (!checked.ok) throw invalid('url', checked.reason);
+    const resolved = this.allowPrivate ? null : await forbiddenResolution(checked.url);
+    if (resolved !== null) throw invalid('url', `${checked.url.hostname} resolves to ${resolved}, which is private`);
     const events = eventList(input.events);
     if (input.description !== undefined && input.description !== null) {
       if (typeof input.description !== 'string' || input.description.length > 500) {

@@ -220,6 +220,11 @@ describe('admin webhooks API', () => {
       ['a loopback address', { url: 'http://127.0.0.1/' }, /^url: .*private/],
       ['a private address', { url: 'https://10.1.2.3/hook' }, /^url: .*private/],
       ['an IPv6 loopback', { url: 'http://[::1]:8080/' }, /^url: /],
+      [
+        'a hostname that resolves to loopback',
+        { url: 'http://localhost:4002/hook' },
+        /^url: localhost resolves to .*private/,
+      ],
       ['not a URL', { url: 'hooks.example.com' }, /^url: /],
       ['credentials in the URL', { url: 'https://u:p@hooks.example.com/' }, /^url: /],
       ['a URL that is not a string', { url: 5 }, /^url: /],

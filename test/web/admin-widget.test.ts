@@ -32,7 +32,7 @@ describe('admin console and widget in a real browser', () => {
     const address = example.address();
     assert.ok(address && typeof address === 'object');
     exampleOrigin = `http://127.0.0.1:${address.port}`;
-    svc = await startService(assets.root, [exampleOrigin]);
+    svc = await startService(assets.root, { corsOrigins: [exampleOrigin] });
     tokenmeterUrl = svc.url;
   });
   after(async () => {

@@ -52,26 +52,45 @@ export interface Service {
   close(): Promise<void>;
 }
 
+/** What a test may change of the service `startService` builds. */
+export interface ServiceOptions {
+  corsOrigins?: string[];
+  /** Default: a manual clock at 2026-03-10T12:00:00Z. */
+  clock?: ManualClock;
+  /** TOKENMETER_WEBHOOK_ALLOW_PRIVATE. */
+  allowPrivateWebhooks?: boolean;
+  /** Wires more of what `serve` runs beside the app (a webhook dispatcher); its result is stopped on close. */
+  beside?: (ledger: TokenLedger, store: SqliteStore) => { start(): void; stop(): Promise<void> };
+}
+
 /**
  * The service as `serve --demo` builds it (the offline test payment provider included), over
  * a fresh SQLite file, on a real loopback port, serving the assets built for this run.
  */
-export async function startService(webRoot: string, corsOrigins: string[] = []): Promise<Service> {
+export async function startService(webRoot: string, o: ServiceOptions = {}): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), 'tm-web-svc-'));
   const store = new SqliteStore({ path: join(dir, 'tokens.db') });
   await store.migrate();
-  const clock = new ManualClock('2026-03-10T12:00:00Z');
+  const clock = o.clock ?? new ManualClock('2026-03-10T12:00:00Z');
   const ledger = new TokenLedger({ store, catalog, clock });
   const sessions = new SessionService({ store: store.service, clock });
+  const beside = o.beside?.(ledger, store);
   const app = await buildApp({
     ledger,
     keys: new KeyService({ store: store.service, bootstrap: { app: APP_KEY, admin: ADMIN_KEY } }),
     sessions,
     clock,
     logger: silentLogger,
-    options: { ...DEFAULT_HTTP_OPTIONS, demo: true, corsOrigins, webRoot },
+    options: {
+      ...DEFAULT_HTTP_OPTIONS,
+      demo: true,
+      corsOrigins: o.corsOrigins ?? [],
+      webRoot,
+      allowPrivateWebhooks: o.allowPrivateWebhooks === true,
+    },
     payments: await paymentsFromEnv({}, ledger, true),
   });
+  beside?.start();
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   return {
     url,
@@ -87,6 +106,7 @@ export async function startService(webRoot: string, corsOrigins: string[] = []):
     },
     async close() {
       await app.close();
+      await beside?.stop();
       await ledger.close();
       rmSync(dir, { recursive: true, force: true });
     },
