@@ -42,6 +42,11 @@ export interface AccountState {
   version: number;
   /** The account's own low-balance threshold (`PUT /api/admin/accounts/:id/alerts`); absent or null: its plan's. */
   lowBalanceThreshold?: number | null;
+  /**
+   * Auto top-up's armed threshold (null or absent: off or suspended). Kept by the database from the
+   * account's settings; a write that takes available from at or above it to below records an intent there.
+   */
+  topupThreshold?: number | null;
 }
 
 export function balanceOf(state: AccountState): number {

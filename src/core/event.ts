@@ -10,6 +10,10 @@ export const EVENT_TYPES = [
   'cycle.renewed',
   'grant.expiring',
   'grant.expired',
+  'topup.succeeded',
+  'topup.failed',
+  'topup.suspended',
+  'topup.limit_reached',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -37,6 +41,12 @@ export interface EventData {
   'cycle.renewed': { account: string; granted: number; rolled_over: number; expired: number };
   'grant.expiring': { account: string; grant_id: number; tokens: number; expires_at: string };
   'grant.expired': { account: string; grant_id: number; tokens: number };
+  'topup.succeeded': { account: string; payment_id: string; tokens: number; amount: number; currency: string };
+  /** `reason`: the provider's decline code (`card_declined`, `insufficient_funds`, `authentication_required`, ...). */
+  'topup.failed': { account: string; reason: string; attempt: number };
+  /** `reason`: the last failure's; `authentication_required` means the user must pay on the billing page. */
+  'topup.suspended': { account: string; reason: string; failures: number };
+  'topup.limit_reached': { account: string; monthly_limit: number; month: string };
 }
 
 /** An event decided by a write, before the store gives it its place (`sequence`, `position`). */

@@ -63,6 +63,37 @@ export type PaymentCommand =
       periodEnd: number | null;
     }
   | { type: 'subscription_deleted'; subscriptionId: string }
+  | {
+      /** An automatic top-up's off-session charge succeeded (the worker's answer or the provider's webhook). */
+      type: 'topup_paid';
+      /** The provider's payment id (Stripe: the PaymentIntent): the payment's reference. */
+      paymentId: string;
+      /** tokenmeter's top-up intent, from the charge's metadata. */
+      intent: number;
+      account: string;
+      packageId: string;
+      /** Minor units, as charged. */
+      amount: number;
+      currency: string;
+    }
+  | {
+      /** An automatic top-up's off-session charge was declined. */
+      type: 'topup_failed';
+      paymentId: string | null;
+      intent: number;
+      /** The provider's decline code: `card_declined`, `insufficient_funds`, `authentication_required`, ... */
+      reason: string;
+    }
+  | {
+      /** A card saved for later off-session charges: it becomes the account's payment method for auto top-up. */
+      type: 'payment_method_saved';
+      /** The account, when the provider names it; else found by `customerId`. */
+      account: string | null;
+      customerId: string | null;
+      methodId: string;
+      brand: string;
+      last4: string;
+    }
   | { type: 'ignored' };
 
 /** A provider event: its id (unique per provider), its type as the provider names it, and the command. */

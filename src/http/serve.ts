@@ -5,12 +5,15 @@ import { systemClock } from '../core/clock.ts';
 import { TokenmeterError } from '../core/errors.ts';
 import { WebhookDispatcher } from '../events/dispatcher.ts';
 import { DueWorkScheduler } from '../events/due-work.ts';
+import { topupWorkerSettingsFromEnv } from '../events/topup-env.ts';
+import { TopupWorker } from '../events/topup-worker.ts';
 import { webhookSettingsFromEnv } from '../events/webhook-env.ts';
 import { Webhooks } from '../events/webhooks.ts';
 import { openLedger } from '../ledger/open-ledger.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { Logger } from '../log/logger.ts';
-import { paymentsFromEnv } from '../payments/payments.ts';
+import type { PaymentProvider } from '../payments/payment-provider.ts';
+import { type Payments, paymentsFromEnv } from '../payments/payments.ts';
 import { bootstrapSecretsFromEnv } from './bootstrap-secrets.ts';
 import { buildApp } from './build-app.ts';
 import { httpOptionsFromEnv, isLoopback } from './http-env.ts';
@@ -47,6 +50,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const secrets = bootstrapSecretsFromEnv(env);
   const httpOptions = httpOptionsFromEnv(env, options.demo);
   const webhookSettings = webhookSettingsFromEnv(env);
+  const topupSettings = topupWorkerSettingsFromEnv(env);
   const ledger = await openLedger({ env, logger, ...(options.configPath ? { configPath: options.configPath } : {}) });
   let redis: RedisLink | undefined;
   let stopDelivery: () => Promise<void> = async () => {};
@@ -63,12 +67,26 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       logger,
       noticeMs: webhookSettings.expiringNoticeMs,
     });
+    const payments = await paymentsFromEnv(env, ledger, options.demo);
+    // Automatic top-ups are charged by a worker woken by the commit that records an intent.
+    const topups = new TopupWorker({
+      autoTopup: ledger.autoTopup,
+      provider: (name) => providerNamed(payments, name),
+      clock: systemClock,
+      logger,
+      ...topupSettings,
+    });
     const stopSignal = ledger.onEventsCommitted(() => dispatcher.wake());
-    // Another process's commits: PostgreSQL tells (LISTEN/NOTIFY); on SQLite the dispatcher polls.
+    const stopTopupSignal = ledger.onTopupIntents(() => topups.wake());
+    // Another process's commits: PostgreSQL tells (LISTEN/NOTIFY); on SQLite the workers poll.
     const stopWatching = (await ledger.store.watchEvents?.(() => dispatcher.wake())) ?? (async () => {});
+    const stopWatchingTopups = (await ledger.store.watchTopups?.(() => topups.wake())) ?? (async () => {});
     stopDelivery = async () => {
       stopSignal();
+      stopTopupSignal();
       await stopWatching();
+      await stopWatchingTopups();
+      await topups.stop();
       await dueWork.stop();
       await dispatcher.stop();
     };
@@ -79,7 +97,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       clock: systemClock,
       logger,
       options: httpOptions,
-      payments: await paymentsFromEnv(env, ledger, options.demo),
+      payments,
       webhooks: new Webhooks({
         outbox: store,
         clock: systemClock,
@@ -90,6 +108,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
     dispatcher.start();
     dueWork.start();
+    topups.start();
     await app.listen({ port: options.port, host: options.host });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : options.port;
@@ -124,4 +143,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await ledger.close();
     throw err;
   }
+}
+
+/** The configured provider of a saved card's name, if it runs here. */
+function providerNamed(payments: Payments, name: string): PaymentProvider | null {
+  if (payments.stripe?.name === name) return payments.stripe;
+  return payments.checkout?.name === name ? payments.checkout : null;
 }

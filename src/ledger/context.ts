@@ -10,6 +10,8 @@ export interface LedgerContext {
   catalog: Catalog;
   clock: Clock;
   logger: Logger;
+  /** How long after a declined automatic top-up the next try starts. */
+  topupRetryMs: number;
   /**
    * Runs a hot-path write (deduct, reserve, credit): in a group-commit batch when group commit
    * is on, else in a transaction of its own. Either way the body sees an ordinary `WriteTx`.

@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.ts';
 import { DEFAULT_DATABASE_URL, openStore } from '../store/open-store.ts';
 import { type GroupCommitOptions, groupCommitFromEnv } from './batch/group-commit-options.ts';
 import { TokenLedger } from './token-ledger.ts';
+import { topupRetryMsFromEnv } from './topup/topup-env.ts';
 
 export interface OpenLedgerOptions {
   /** Default: DATABASE_URL, else sqlite:./data/tokenmeter.db. */
@@ -15,6 +16,8 @@ export interface OpenLedgerOptions {
   logger?: Logger;
   /** Default: from TOKENMETER_GROUP_COMMIT and friends (on unless set to off). */
   groupCommit?: GroupCommitOptions | false;
+  /** Default: TOKENMETER_TOPUP_RETRY_S × 1000, else one hour. */
+  topupRetryMs?: number;
 }
 
 /**
@@ -39,5 +42,6 @@ export async function openLedger(options: OpenLedgerOptions = {}): Promise<Token
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     groupCommit,
+    topupRetryMs: options.topupRetryMs ?? topupRetryMsFromEnv(env),
   });
 }

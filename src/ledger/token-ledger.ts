@@ -1,4 +1,5 @@
 import { requireAccountId } from '../core/account-id.ts';
+import { DEFAULT_TOPUP_RETRY_MS } from '../core/auto-topup.ts';
 import type { BalanceView } from '../core/balance-view.ts';
 import { type Catalog, findPlan, planLowBalanceThreshold } from '../core/catalog.ts';
 import { type Clock, systemClock } from '../core/clock.ts';
@@ -9,7 +10,7 @@ import type { Store } from '../store/store.ts';
 import { DEFAULT_GROUP_COMMIT, type GroupCommitOptions, type GroupCommitStats } from './batch/group-commit-options.ts';
 import { GroupCommitter } from './batch/group-committer.ts';
 import type { LedgerContext } from './context.ts';
-import { signalEvents } from './event-signal.ts';
+import { signalCommits } from './event-signal.ts';
 import { OperatorQueries } from './operator-queries.ts';
 import { adjust } from './ops/adjust.ts';
 import { catchUp, remindExpiring } from './ops/catch-up.ts';
@@ -28,6 +29,7 @@ import { setPlan } from './ops/set-plan.ts';
 import { commitHold, releaseHold } from './ops/settle-hold.ts';
 import { listGrants, voidGrant } from './ops/void-grant.ts';
 import { PaymentLedger } from './payments/payment-ledger.ts';
+import { AutoTopupLedger } from './topup/auto-topup-ledger.ts';
 import type {
   AdjustInput,
   AdjustResult,
@@ -58,6 +60,8 @@ export interface TokenLedgerOptions {
   logger?: Logger;
   /** Group commit of deductions, holds and credits (default on); `false`: one transaction per operation. */
   groupCommit?: GroupCommitOptions | false;
+  /** How long after a declined automatic top-up the next try starts (default one hour; 0: at once). */
+  topupRetryMs?: number;
 }
 
 /**
@@ -75,18 +79,22 @@ export class TokenLedger {
   readonly operator: OperatorQueries;
   /** Checkouts, provider events (exactly once), billing history. */
   readonly payments: PaymentLedger;
+  /** Automatic top-up: settings, and the steps of the worker that charges saved cards. */
+  readonly autoTopup: AutoTopupLedger;
   private readonly ctx: LedgerContext;
   private readonly committer: GroupCommitter | null;
   private readonly eventListeners = new Set<() => void>();
+  private readonly topupListeners = new Set<() => void>();
 
   constructor(options: TokenLedgerOptions) {
     this.catalog = options.catalog;
     this.store = options.store;
     const clock = options.clock ?? systemClock;
     const groupCommit = options.groupCommit ?? DEFAULT_GROUP_COMMIT;
-    // Writes go through a store that says when a commit recorded events (see `onEventsCommitted`).
-    const store = signalEvents(options.store, () => {
-      for (const listener of this.eventListeners) listener();
+    // Writes go through a store that says when a commit recorded events or a top-up intent.
+    const store = signalCommits(options.store, (signals) => {
+      if (signals.events) for (const listener of this.eventListeners) listener();
+      if (signals.topups) for (const listener of this.topupListeners) listener();
     });
     const committer = groupCommit ? new GroupCommitter(store, clock, groupCommit) : null;
     this.committer = committer;
@@ -95,16 +103,24 @@ export class TokenLedger {
       catalog: options.catalog,
       clock,
       logger: options.logger ?? silentLogger,
+      topupRetryMs: options.topupRetryMs ?? DEFAULT_TOPUP_RETRY_MS,
       commit: committer ? (job) => committer.submit(job) : (job) => store.write(job.run),
     };
     this.operator = new OperatorQueries(this.ctx);
     this.payments = new PaymentLedger(this.ctx);
+    this.autoTopup = new AutoTopupLedger(this.ctx, this.payments);
   }
 
   /** Calls `listener` after every commit that recorded events; returns what stops it. */
   onEventsCommitted(listener: () => void): () => void {
     this.eventListeners.add(listener);
     return () => this.eventListeners.delete(listener);
+  }
+
+  /** Calls `listener` after every commit that recorded a top-up intent (in this process); returns what stops it. */
+  onTopupIntents(listener: () => void): () => void {
+    this.topupListeners.add(listener);
+    return () => this.topupListeners.delete(listener);
   }
 
   /** Records what fell due on an account by the clock now (background work; see ops/catch-up.ts). */

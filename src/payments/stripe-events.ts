@@ -1,5 +1,6 @@
 import type { DisputeStatus } from '../core/dispute-status.ts';
 import type { PaymentCommand, PaymentEvent } from '../core/payment-command.ts';
+import { paymentIntentCommand, paymentMethodCommand } from './stripe-intent-events.ts';
 import { field, first, idOf, integer, isObject, type StripeObject, text } from './stripe-objects.ts';
 
 export const STRIPE_PROVIDER = 'stripe';
@@ -136,6 +137,11 @@ function commandOf(type: string, o: StripeObject): PaymentCommand {
     case 'customer.subscription.updated':
     case 'customer.subscription.deleted':
       return subscriptionCommand(o, type);
+    case 'payment_intent.succeeded':
+    case 'payment_intent.payment_failed':
+      return paymentIntentCommand(o, type);
+    case 'payment_method.attached':
+      return paymentMethodCommand(o);
     default:
       return { type: 'ignored' };
   }

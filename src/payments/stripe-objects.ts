@@ -31,3 +31,14 @@ export function first(o: StripeObject, listKey: string): StripeObject {
   const data = field(o, listKey).data;
   return Array.isArray(data) && isObject(data[0]) ? data[0] : {};
 }
+
+/**
+ * The reason a card was declined, from a Stripe error or a PaymentIntent's `last_payment_error`:
+ * the issuer's decline code, else the error code. Stripe's `generic_decline` (a decline the issuer
+ * gave no reason for) is reported as `card_declined`, the name the test provider gives the same
+ * card, so an account's `last_error` reads the same whichever provider charged it.
+ */
+export function declineReason(declineCode: string | null | undefined, code: string | null | undefined): string {
+  const reason = declineCode || code || 'card_declined';
+  return reason === 'generic_decline' ? 'card_declined' : reason;
+}

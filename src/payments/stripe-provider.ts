@@ -1,7 +1,14 @@
 import Stripe from 'stripe';
 import type { PaymentEvent } from '../core/payment-command.ts';
-import type { CheckoutInput, CreatedCheckout, PaymentProvider } from './payment-provider.ts';
+import type {
+  CheckoutInput,
+  CreatedCheckout,
+  OffSessionCharge,
+  OffSessionResult,
+  PaymentProvider,
+} from './payment-provider.ts';
 import { STRIPE_PROVIDER, stripeEventToPaymentEvent } from './stripe-events.ts';
+import { chargeStripeOffSession } from './stripe-off-session.ts';
 
 /** Where an account's Stripe customer is remembered (tokenmeter's payment_customers table). */
 export interface CustomerDirectory {
@@ -25,8 +32,8 @@ export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 /**
  * Stripe through its official SDK: Checkout Sessions (mode `payment` for top-ups,
- * `subscription` for plans), one customer per account, the customer portal, and webhook
- * signature verification.
+ * `subscription` for plans), one customer per account, the customer portal, off-session charges
+ * of a saved card, and webhook signature verification.
  */
 export class StripeProvider implements PaymentProvider {
   readonly name = STRIPE_PROVIDER;
@@ -61,6 +68,8 @@ export class StripeProvider implements PaymentProvider {
     const pkg = input.package;
     const metadata = { tokenmeter_account: input.account, tokenmeter_package: pkg.id };
     const plan = pkg.kind === 'plan';
+    // Saved on the account's customer, so the auto top-up worker can charge it off session later.
+    const saveCard = !plan && input.saveCard === true;
     const session = await this.stripe.checkout.sessions.create({
       mode: plan ? 'subscription' : 'payment',
       customer: await this.customerOf(input.account),
@@ -77,7 +86,14 @@ export class StripeProvider implements PaymentProvider {
           },
         },
       ],
-      ...(plan ? { subscription_data: { metadata } } : { payment_intent_data: { metadata } }),
+      ...(plan
+        ? { subscription_data: { metadata } }
+        : {
+            payment_intent_data: {
+              metadata,
+              ...(saveCard ? { setup_future_usage: 'off_session' as const } : {}),
+            },
+          }),
       success_url: input.successUrl,
       cancel_url: input.cancelUrl,
     });
@@ -91,6 +107,15 @@ export class StripeProvider implements PaymentProvider {
       return_url: input.returnUrl,
     });
     return { url: portal.url };
+  }
+
+  /** Charges the account's saved card for a top-up package, without the buyer (see `chargeStripeOffSession`). */
+  async chargeOffSession(charge: OffSessionCharge): Promise<OffSessionResult> {
+    const customer = await this.customers.find(charge.account);
+    // Cannot happen for a saved card: Checkout saved it on the account's customer, remembered
+    // before the session was created. Without a customer there is no card to charge.
+    if (customer === undefined) return { status: 'failed', paymentId: charge.paymentId, reason: 'no_customer' };
+    return chargeStripeOffSession(this.stripe, customer, charge);
   }
 
   /**

@@ -144,6 +144,8 @@ export interface PaymentTx {
   settleTakeBack(id: number, update: TakeBackUpdate): Promise<void>;
   listPayments(account: string, limit: number): Promise<PaymentRow[]>;
   findCustomer(account: string, provider: string): Promise<string | undefined>;
+  /** The account a provider customer belongs to. */
+  customerAccount(provider: string, customerId: string): Promise<string | undefined>;
   /** Remembers an account's customer; returns the one stored (an earlier one wins a race). */
   saveCustomer(account: string, provider: string, customerId: string, now: number): Promise<string>;
   findSubscription(provider: string, subscriptionId: string): Promise<SubscriptionRow | undefined>;

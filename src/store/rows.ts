@@ -13,7 +13,7 @@ export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, promotional, de
   cycle_anchor, cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
 
 /** What every read of an account selects: the written columns, and what only its own statements set. */
-export const ACCOUNT_READ_COLUMNS = `${ACCOUNT_COLUMNS}, low_balance_threshold`;
+export const ACCOUNT_READ_COLUMNS = `${ACCOUNT_COLUMNS}, low_balance_threshold, topup_threshold`;
 
 /** The grants table's columns, in the order both stores select and insert them. */
 export const GRANT_COLUMNS = `id, account_id, category, tokens, remaining, priority, effective_at, expires_at, source,
@@ -82,6 +82,7 @@ export function toAccount(row: Row, grants: Grant[] = []): AccountState {
     updatedAt: int(row, 'updated_at'),
     version: int(row, 'version'),
     lowBalanceThreshold: intOrNull(row, 'low_balance_threshold'),
+    topupThreshold: intOrNull(row, 'topup_threshold'),
   };
 }
 

@@ -249,6 +249,14 @@ export class SqlPaymentTx implements PaymentTx {
     return row ? str(row, 'customer_id') : undefined;
   }
 
+  async customerAccount(provider: string, customerId: string): Promise<string | undefined> {
+    const [row] = await this.sql.query(
+      'SELECT account_id FROM payment_customers WHERE provider = ? AND customer_id = ?',
+      [provider, customerId],
+    );
+    return row ? str(row, 'account_id') : undefined;
+  }
+
   async saveCustomer(account: string, provider: string, customerId: string, now: number): Promise<string> {
     await this.sql.query(
       `INSERT INTO payment_customers (account_id, provider, customer_id, created_at) VALUES (?, ?, ?, ?)

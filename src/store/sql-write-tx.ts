@@ -25,6 +25,7 @@ import {
 } from './rows.ts';
 import type { SqlDialect, SqlValue } from './sql-dialect.ts';
 import { writeEvents } from './sql-events-tx.ts';
+import { SqlTopupTx } from './sql-topup-tx.ts';
 import type {
   BatchRead,
   BatchSnapshot,
@@ -35,6 +36,7 @@ import type {
   OverdraftGuard,
   WriteTx,
 } from './store.ts';
+import type { TopupTx } from './topup-tx.ts';
 import { WriteConflictError } from './write-conflict.ts';
 
 /**
@@ -138,9 +140,11 @@ export abstract class SqlWriteTx implements WriteTx {
   private readonly statements: WriteStatements;
   abstract readonly payments: PaymentTx;
   abstract readonly recovery: RecoveryTx;
+  readonly topups: TopupTx;
 
   constructor(sql: WriteSql) {
     this.sql = sql;
+    this.topups = new SqlTopupTx(sql.query, sql.dialect);
     this.statements = statementsOf(sql.dialect);
   }
 

@@ -6,6 +6,7 @@ import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
 import type { PaymentTx } from './payment-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
 import type { ServiceStore } from './service-store.ts';
+import type { TopupTx } from './topup-tx.ts';
 
 /** A stored idempotent response: the first successful result of (account, operation, key). */
 export interface IdempotencyRecord {
@@ -50,6 +51,8 @@ export interface WriteTx {
   readonly payments: PaymentTx;
   /** What `recover` counted (recovered_lines), in this same transaction. */
   readonly recovery: RecoveryTx;
+  /** Automatic top-up: settings, saved cards, intents. */
+  readonly topups: TopupTx;
   /**
    * Reads an account with its live grants (see `AccountState.grants`) and locks it against
    * other writers until the transaction ends.
@@ -243,5 +246,7 @@ export interface Store {
    * to what stops it. Absent where only polling can tell (SQLite).
    */
   watchEvents?(onEvents: () => void): Promise<() => Promise<void>>;
+  /** Calls `onIntents` when any process records a top-up intent (PostgreSQL server only, like `watchEvents`). */
+  watchTopups?(onIntents: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

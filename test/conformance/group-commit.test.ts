@@ -106,6 +106,7 @@ for (const backend of backends()) {
         catalog,
         clock,
         logger: silentLogger,
+        topupRetryMs: 0,
         commit: (job) => committer.submit(job),
       };
       await ledger.createAccount({ account: 'b' });

@@ -84,7 +84,7 @@ export async function paymentApp(
   });
   const testProvider = options.testProvider ?? true;
   const payments: Payments = {
-    checkout: testProvider ? new TestProvider() : stripe,
+    checkout: testProvider ? new TestProvider({ charges: ledger.payments.testCharges }) : stripe,
     stripe,
     testProvider,
     publicUrl: 'http://billing.example',

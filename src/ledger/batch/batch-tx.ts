@@ -16,6 +16,7 @@ import type {
   OverdraftGuard,
   WriteTx,
 } from '../../store/store.ts';
+import type { TopupTx } from '../../store/topup-tx.ts';
 import { WriteConflictError } from '../../store/write-conflict.ts';
 
 /** What a batch will touch, known before it runs: its accounts and idempotency keys. */
@@ -122,6 +123,10 @@ export class BatchTx implements WriteTx {
 
   get recovery(): RecoveryTx {
     return this.tx.recovery;
+  }
+
+  get topups(): TopupTx {
+    return this.tx.topups;
   }
 
   async lockAccount(id: string): Promise<AccountState | undefined> {

@@ -9,6 +9,7 @@ import { chargeRefunded, disputeChanged } from './refund-effects.ts';
 import { storedCommand } from './stored-command.ts';
 import { invoiceFailed, invoicePaid, subscriptionDeleted } from './subscription-effects.ts';
 import { subscriptionUpdated } from './subscription-plan-switch.ts';
+import { paymentMethodSaved, topupFailed, topupPaid } from './topup-effects.ts';
 
 export interface PaymentEventOutcome {
   /** `duplicate`: this event id was processed before; nothing changed. */
@@ -36,6 +37,12 @@ function effectOf(s: PaymentSession, c: PaymentCommand, eventId: string): Promis
       return subscriptionUpdated(s, c);
     case 'subscription_deleted':
       return subscriptionDeleted(s, c);
+    case 'topup_paid':
+      return topupPaid(s, c);
+    case 'topup_failed':
+      return topupFailed(s, c);
+    case 'payment_method_saved':
+      return paymentMethodSaved(s, c);
     case 'ignored':
       return Promise.resolve(ignored);
   }
@@ -57,6 +64,8 @@ function keysOf(c: PaymentCommand): string[] {
     case 'invoice_paid':
       // The invoice's charge becomes a payment here: its refunds and disputes take turns with it.
       return present([c.subscriptionId, c.paymentIntent]);
+    case 'topup_paid':
+      return [c.paymentId];
     case 'invoice_failed':
     case 'subscription_updated':
     case 'subscription_deleted':
@@ -91,7 +100,7 @@ export async function applyPaymentEvent(ctx: LedgerContext, event: PaymentEvent)
     // Keys first, then accounts, in every transaction: an event kept pending for a payment
     // and the transaction that applies the payment take turns instead of missing each other.
     for (const key of keysOf(event.command)) await tx.payments.lockKey(event.provider, key);
-    const session = new PaymentSession(tx, ctx.catalog, event.provider, now);
+    const session = new PaymentSession(tx, ctx.catalog, event.provider, now, ctx.topupRetryMs);
     const result = await effectOf(session, event.command, event.eventId);
     await tx.payments.finishEvent(
       event.provider,

@@ -3,8 +3,22 @@ import type { TokenPackage } from '../../core/catalog.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { PaymentEvent } from '../../core/payment-command.ts';
 import type { PaymentRow, UnmatchedEvent } from '../../store/payment-tx.ts';
+import type { TestChargeRow } from '../../store/topup-tx.ts';
 
 export type { PaymentRow, PaymentStatus, UnmatchedEvent } from '../../store/payment-tx.ts';
+export type { TestChargeRow } from '../../store/topup-tx.ts';
+
+/**
+ * The offline test provider's own books of off-session charges, kept in tokenmeter's database
+ * so they outlive a crash as a real provider's do: one charge per idempotency key.
+ */
+export interface TestChargeBook {
+  /** Stores the charge unless one with its key exists; returns the one stored (the first). */
+  record(charge: TestChargeRow): Promise<TestChargeRow>;
+  find(paymentId: string): Promise<TestChargeRow | undefined>;
+  /** An account's charges, oldest first. */
+  list(account: string): Promise<TestChargeRow[]>;
+}
 
 import type { LedgerContext } from '../context.ts';
 import { applyPaymentEvent, type PaymentEventOutcome } from './apply-payment-event.ts';
@@ -26,9 +40,16 @@ export interface StartPaymentInput {
  */
 export class PaymentLedger {
   private readonly ctx: LedgerContext;
+  /** The test provider's charges (see `TestChargeBook`). */
+  readonly testCharges: TestChargeBook;
 
   constructor(ctx: LedgerContext) {
     this.ctx = ctx;
+    this.testCharges = {
+      record: (charge) => ctx.store.write((tx) => tx.topups.recordTestCharge(charge)),
+      find: (paymentId) => ctx.store.write((tx) => tx.topups.testCharge(paymentId)),
+      list: (account) => ctx.store.write((tx) => tx.topups.testCharges(requireAccountId(account))),
+    };
   }
 
   /** Looks a package up by id; unknown ids are a 400 naming `package`. */

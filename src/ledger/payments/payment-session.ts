@@ -13,10 +13,13 @@ export class PaymentSession {
   readonly catalog: Catalog;
   readonly provider: string;
   readonly now: number;
+  /** How long after a declined automatic top-up the next try starts (`TOKENMETER_TOPUP_RETRY_S`). */
+  readonly topupRetryMs: number;
   private readonly accounts = new Map<string, WorkingAccount>();
 
-  constructor(tx: WriteTx, catalog: Catalog, provider: string, now: number) {
+  constructor(tx: WriteTx, catalog: Catalog, provider: string, now: number, topupRetryMs: number) {
     this.tx = tx;
+    this.topupRetryMs = topupRetryMs;
     this.catalog = catalog;
     this.provider = provider;
     this.now = now;

@@ -18,6 +18,7 @@ import {
   toGrant,
   toHold,
 } from '../rows.ts';
+import { TOPUPS_CHANNEL } from '../schema/m010-auto-topup.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { applyMigrations } from './migrations.ts';
@@ -66,12 +67,15 @@ export class PgStore implements Store {
     this.location = options.location;
     this.maxAttempts = options.maxAttempts ?? 5;
     const client = options.client;
-    if (client.listen)
+    if (client.listen) {
       this.watchEvents = (onEvents) => client.listen?.(EVENTS_CHANNEL, onEvents) ?? Promise.resolve(async () => {});
+      this.watchTopups = (onIntents) => client.listen?.(TOPUPS_CHANNEL, onIntents) ?? Promise.resolve(async () => {});
+    }
   }
 
   /** Set only where other processes can write (a server, not PGlite in this process). */
   readonly watchEvents?: (onEvents: () => void) => Promise<() => Promise<void>>;
+  readonly watchTopups?: (onIntents: () => void) => Promise<() => Promise<void>>;
 
   async migrate(): Promise<void> {
     try {

@@ -7,6 +7,7 @@ import { m006KeyedDebits } from './m006-keyed-debits.ts';
 import { m007Grants } from './m007-grants.ts';
 import { m008Events } from './m008-events.ts';
 import { m009ScheduledGrants } from './m009-scheduled-grants.ts';
+import { m010AutoTopup } from './m010-auto-topup.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -32,6 +33,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m007Grants,
   m008Events,
   m009ScheduledGrants,
+  m010AutoTopup,
 ];
 
 /** Every step rendered in one backend's SQL. */

@@ -1,0 +1,140 @@
+import type { Clock } from '../core/clock.ts';
+import type { AutoTopupLedger, TopupAttempt, TopupIntent } from '../ledger/topup/auto-topup-ledger.ts';
+import type { Logger } from '../log/logger.ts';
+import type { OffSessionResult, PaymentProvider } from '../payments/payment-provider.ts';
+
+export interface TopupWorkerOptions {
+  autoTopup: AutoTopupLedger;
+  /** The provider that holds a saved card (`stripe`, `test`); null when it is not configured here. */
+  provider(name: string): PaymentProvider | null;
+  clock: Clock;
+  logger: Logger;
+  /** How long a claim on an intent lasts: a worker that died leaves it due again after this (`TOKENMETER_TOPUP_LEASE_S`). */
+  leaseMs: number;
+  /** When an outcome is unknown (the provider unreachable, still processing), ask again after this. */
+  recheckMs: number;
+  /** How often to look for intents another process recorded, besides being woken (SQLite has no NOTIFY). */
+  pollMs?: number;
+  /** Intents worked on at once. */
+  concurrency?: number;
+}
+
+/**
+ * Charges what the database recorded as top-up intents. Woken by the commit that records one
+ * (`wake()`, and PostgreSQL's NOTIFY from other processes), it claims due intents, has the
+ * ledger decide each under its account's lock, charges the saved card off session under an
+ * idempotency key derived from the intent and attempt, and hands the answer back to the ledger,
+ * which credits once through the payment event path. It decides no money rule itself. A crash
+ * anywhere leaves the intent claimed until the lease ends; the next run asks the provider again
+ * with the same key, or by the payment id stored before the charge was confirmed.
+ */
+export class TopupWorker {
+  private readonly o: Required<TopupWorkerOptions>;
+  private running = false;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
+  private round_: Promise<void> | null = null;
+
+  constructor(options: TopupWorkerOptions) {
+    this.o = { pollMs: 5_000, concurrency: 8, ...options };
+  }
+
+  start(): void {
+    this.wake();
+  }
+
+  /** Looks for due intents now. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.running = true;
+    this.round_ = this.round().finally(() => {
+      this.running = false;
+      this.round_ = null;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Stops claiming and waits for the round in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.round_;
+  }
+
+  private async round(): Promise<void> {
+    try {
+      const claimed = await this.o.autoTopup.claimDue(this.o.concurrency, this.o.leaseMs);
+      await Promise.all(claimed.map((intent) => this.work(intent)));
+      if (claimed.length === this.o.concurrency) this.again = true;
+      this.schedule(await this.o.autoTopup.nextDue());
+    } catch (err) {
+      this.o.logger.error({ err }, 'auto top-up: could not read the intents; trying again shortly');
+      this.schedule(null);
+    }
+  }
+
+  private schedule(nextDue: number | null): void {
+    if (this.stopped) return;
+    const wait = nextDue === null ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, nextDue - this.o.clock.now()));
+    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer.unref();
+  }
+
+  private async work(intent: TopupIntent): Promise<void> {
+    let attempt: TopupAttempt | null = null;
+    try {
+      attempt = await this.o.autoTopup.begin(intent);
+      if (!attempt) return;
+      const provider = this.o.provider(attempt.method.provider);
+      if (!provider) {
+        this.o.logger.error(
+          { intent: intent.id, provider: attempt.method.provider },
+          'auto top-up: provider not configured',
+        );
+        await this.o.autoTopup.later(attempt, this.o.clock.now() + this.o.recheckMs);
+        return;
+      }
+      const current = attempt;
+      const result = await provider.chargeOffSession({
+        account: current.account,
+        intent: current.intent,
+        attempt: current.attempt,
+        idempotencyKey: current.idempotencyKey,
+        method: current.method,
+        package: current.package,
+        paymentId: current.paymentId,
+        remember: (paymentId) => this.o.autoTopup.remember(current, paymentId),
+      });
+      await this.settle(current, result);
+    } catch (err) {
+      // The outcome is unknown: the attempt stays under way and is asked about again under its key.
+      this.o.logger.warn({ err, intent: intent.id }, 'auto top-up: charge outcome unknown; asking again later');
+      if (attempt) {
+        await this.o.autoTopup.later(attempt, this.o.clock.now() + this.o.recheckMs).catch(() => {});
+      }
+    }
+  }
+
+  private async settle(attempt: TopupAttempt, result: OffSessionResult): Promise<void> {
+    const log = { intent: attempt.intent, account: attempt.account, attempt: attempt.attempt };
+    if (result.status === 'succeeded') {
+      await this.o.autoTopup.succeeded(attempt, result.paymentId, result.amount, result.currency);
+      this.o.logger.info({ ...log, payment: result.paymentId }, 'auto top-up succeeded');
+    } else if (result.status === 'failed') {
+      await this.o.autoTopup.failed(attempt, result.paymentId, result.reason);
+      this.o.logger.warn({ ...log, reason: result.reason }, 'auto top-up declined');
+    } else {
+      await this.o.autoTopup.later(attempt, this.o.clock.now() + this.o.recheckMs);
+    }
+  }
+}
