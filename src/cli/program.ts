@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { TokenmeterError } from '../core/errors.ts';
 import { errorJson } from '../ledger/wire.ts';
 import { addAdjustCommand } from './commands/adjust.ts';
+import { addAutoTopupCommand } from './commands/auto-topup.ts';
 import { addBackupCommand } from './commands/backup.ts';
 import { addBalanceCommand } from './commands/balance.ts';
 import { addCreditCommand } from './commands/credit.ts';
@@ -45,6 +46,7 @@ function buildProgram(): Command {
   addGrantsCommand(program);
   addVoidGrantCommand(program);
   addSetPlanCommand(program);
+  addAutoTopupCommand(program);
   addHistoryCommand(program);
   addReconcileCommand(program);
   addImportLegacyCommand(program);

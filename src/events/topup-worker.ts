@@ -101,7 +101,7 @@ export class TopupWorker {
           { intent: intent.id, provider: attempt.method.provider },
           'auto top-up: provider not configured',
         );
-        await this.o.autoTopup.later(attempt, this.o.clock.now() + this.o.recheckMs);
+        await this.o.autoTopup.later(attempt, this.o.recheckMs);
         return;
       }
       const current = attempt;
@@ -120,7 +120,7 @@ export class TopupWorker {
       // The outcome is unknown: the attempt stays under way and is asked about again under its key.
       this.o.logger.warn({ err, intent: intent.id }, 'auto top-up: charge outcome unknown; asking again later');
       if (attempt) {
-        await this.o.autoTopup.later(attempt, this.o.clock.now() + this.o.recheckMs).catch(() => {});
+        await this.o.autoTopup.later(attempt, this.o.recheckMs).catch(() => {});
       }
     }
   }
@@ -134,7 +134,7 @@ export class TopupWorker {
       await this.o.autoTopup.failed(attempt, result.paymentId, result.reason);
       this.o.logger.warn({ ...log, reason: result.reason }, 'auto top-up declined');
     } else {
-      await this.o.autoTopup.later(attempt, this.o.clock.now() + this.o.recheckMs);
+      await this.o.autoTopup.later(attempt, this.o.recheckMs);
     }
   }
 }

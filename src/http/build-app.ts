@@ -14,6 +14,7 @@ import { RedisFailureCounter } from './plugins/redis-failure-counter.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminGrantRoutes } from './routes/admin-grants.ts';
 import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
+import { autoTopupRoutes } from './routes/auto-topup.ts';
 import { deductBatchRoutes } from './routes/deduct-batch.ts';
 import { demoRoutes } from './routes/demo.ts';
 import { eventsFeedRoutes } from './routes/events-feed.ts';
@@ -145,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => adminWebhookRoutes(scope, ctx));
   await app.register(async (scope) => eventsFeedRoutes(scope, ctx));
   await app.register(async (scope) => paymentRoutes(scope, ctx));
+  await app.register(async (scope) => autoTopupRoutes(scope, ctx));
   const stripe = deps.payments?.stripe;
   if (stripe) await app.register(async (scope) => stripeWebhookRoutes(scope, ctx, stripe));
   if (deps.payments?.testProvider) await app.register(async (scope) => testPayRoutes(scope, ctx));

@@ -8,6 +8,7 @@ export const WELL_FORMED = 'x-well-formed';
 
 export const accountId = { type: 'string', minLength: 1, maxLength: 128, [WELL_FORMED]: true } as const;
 export const featureId = { type: 'string', minLength: 1, maxLength: 64 } as const;
+export const packageId = { type: 'string', minLength: 1, maxLength: 64 } as const;
 export const idempotencyKey = { type: 'string', minLength: 1, maxLength: 255, [WELL_FORMED]: true } as const;
 export const quantity = { type: 'integer', minimum: 1, maximum: 1_000_000 } as const;
 export const tokenAmount = { type: 'integer', minimum: 1, maximum: 1_000_000_000 } as const;

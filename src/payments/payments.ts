@@ -35,7 +35,7 @@ export async function paymentsFromEnv(env: Env, ledger: TokenLedger, demo: boole
       : null;
   const testProvider = demo || env.TOKENMETER_TEST_PAYMENTS?.trim() === 'true';
   return {
-    checkout: stripe ?? (testProvider ? new TestProvider() : null),
+    checkout: stripe ?? (testProvider ? new TestProvider({ charges: ledger.payments.testCharges }) : null),
     stripe,
     testProvider,
     publicUrl: env.TOKENMETER_PUBLIC_URL?.trim().replace(/\/+$/, '') || null,

@@ -18,6 +18,8 @@ import { type BatchingOptions, checkBatching, DeductCoalescer } from './deduct-c
 import { type KeyedDeduction, sendDeductions, withKeys } from './deduct-many.ts';
 import { type ApiRequest, HttpTransport, type QueryValue } from './http-transport.ts';
 import type {
+  AutoTopupRequest,
+  AutoTopupResponse,
   CheckoutRequest,
   CheckoutResponse,
   PackagesResponse,
@@ -274,6 +276,23 @@ export class TokenMeterClient {
       body: account === undefined ? {} : { account },
       retry: 'safe',
     });
+  }
+
+  /** Automatic top-up: settings, status, saved card and last error. `account` is required with an API key. */
+  getAutoTopup(account?: string): Promise<AutoTopupResponse> {
+    return this.#call({ method: 'GET', path: '/api/payment/auto-topup', query: { account }, retry: 'safe' });
+  }
+
+  /**
+   * Saves automatic top-up settings. Enabling without a saved card (a top-up checkout with
+   * `save_card: true`) throws TokenMeterApiError 409 payment_method_required. Retried like a
+   * read: saving the same settings again changes nothing.
+   *
+   * @example
+   * await tm.setAutoTopup({ account: 'user-7', enabled: true, threshold: 50, package: 'tokens_500', monthly_limit: 5 });
+   */
+  setAutoTopup(request: AutoTopupRequest): Promise<AutoTopupResponse> {
+    return this.#call({ method: 'PUT', path: '/api/payment/auto-topup', body: request, retry: 'safe' });
   }
 
   // ---- plumbing -----------------------------------------------------------------------

@@ -18,6 +18,8 @@ export interface CheckoutRequest {
   account?: string;
   /** A package id. */
   package: string;
+  /** Keep the card for automatic top-ups (top-up packages only; a plan is 400 invalid_request). */
+  save_card?: boolean;
 }
 
 export interface CheckoutResponse {
@@ -56,4 +58,36 @@ export interface PaymentHistoryResponse {
 export interface PortalResponse {
   success: true;
   url: string;
+}
+
+/** `PUT /api/payment/auto-topup`: every field but `account` (required with an API key) is required. */
+export interface AutoTopupRequest {
+  account?: string;
+  enabled: boolean;
+  /** Top up when available drops below this (a non-negative integer). */
+  threshold: number;
+  /** A top-up package id, bought each time. */
+  package: string;
+  /** Most successful automatic top-ups per calendar month (UTC), 1 to 100. */
+  monthly_limit: number;
+}
+
+export interface AutoTopupJson {
+  enabled: boolean;
+  threshold: number;
+  package: string;
+  monthly_limit: number;
+  /** Successful automatic top-ups this calendar month (UTC); checkouts never count. */
+  used_this_month: number;
+  /** `suspended`: stopped after failed charges until a new card is saved or it is re-enabled. */
+  status: 'off' | 'active' | 'suspended';
+  /** The saved card, or null: enabling then fails with 409 payment_method_required. */
+  payment_method: { brand: string; last4: string } | null;
+  /** The last declined charge's reason (e.g. `card_declined`), or null. */
+  last_error: string | null;
+}
+
+export interface AutoTopupResponse {
+  success: true;
+  auto_topup: AutoTopupJson;
 }

@@ -12,10 +12,17 @@ export function ledgerOn(
   store: Store,
   start = '2026-01-15T10:00:00Z',
   groupCommit?: GroupCommitOptions | false,
+  options: { topupRetryMs?: number } = {},
 ): { ledger: TokenLedger; clock: ManualClock } {
   const clock = new ManualClock(start);
   return {
-    ledger: new TokenLedger({ store, catalog, clock, ...(groupCommit === undefined ? {} : { groupCommit }) }),
+    ledger: new TokenLedger({
+      store,
+      catalog,
+      clock,
+      ...options,
+      ...(groupCommit === undefined ? {} : { groupCommit }),
+    }),
     clock,
   };
 }

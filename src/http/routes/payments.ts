@@ -7,7 +7,10 @@ import { actingAccount } from '../principal.ts';
 import * as s from '../schemas.ts';
 
 const ANY = ['user', 'app', 'admin'] as const;
-const packageId = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const saveCardField = {
+  type: 'boolean',
+  description: 'Keep the card for automatic top-ups (top-up packages only: with a plan, true is 400)',
+} as const;
 
 /**
  * Packages, checkout, billing history and the customer portal. None of these is behind the
@@ -41,19 +44,28 @@ export async function paymentRoutes(app: FastifyInstance, deps: AppContext): Pro
     async () => ({ success: true, packages: [...ledger.catalog.packages.values()].map(packageJson) }),
   );
 
-  app.post<{ Body: { account?: string; package: string } }>(
+  app.post<{ Body: { account?: string; package: string; save_card?: boolean } }>(
     '/api/payment/checkout',
     {
       config: { access: ANY },
       schema: {
         tags: ['payments'],
         summary: 'Start a checkout for a package; send the browser to `url`',
-        body: s.closed({ account: s.accountId, package: packageId }, ['package']),
+        body: s.closed({ account: s.accountId, package: s.packageId, save_card: saveCardField }, ['package']),
       },
     },
     async (request) => {
       const account = actingAccount(request, request.body.account);
       const pkg = ledger.payments.findPackage(request.body.package);
+      const saveCard = request.body.save_card === true;
+      // A plan's card pays its subscription; auto top-up charges cards saved by a top-up purchase.
+      if (saveCard && pkg.kind !== 'topup') {
+        throw new TokenmeterError(
+          'invalid_request',
+          'save_card: only a top-up package can save the card for automatic top-ups',
+          'save_card',
+        );
+      }
       const p = provider();
       const base = baseUrl(request);
       const created = await viaProvider(request, () =>
@@ -62,6 +74,7 @@ export async function paymentRoutes(app: FastifyInstance, deps: AppContext): Pro
           package: pkg,
           successUrl: `${base}/billing?payment=success`,
           cancelUrl: `${base}/billing?payment=canceled`,
+          saveCard,
         }),
       );
       await ledger.payments.startPayment({ provider: p.name, reference: created.checkoutId, account, package: pkg });

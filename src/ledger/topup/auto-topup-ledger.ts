@@ -211,14 +211,14 @@ export class AutoTopupLedger {
 
   /**
    * The outcome is not known yet (the provider is processing it, or could not be reached): the
-   * attempt stays under way and is asked about again at `at`, under the same key.
+   * attempt stays under way and is asked about again `afterMs` from now, under the same key.
    */
-  async later(attempt: TopupAttempt, at: number): Promise<void> {
+  async later(attempt: TopupAttempt, afterMs: number): Promise<void> {
     const now = this.ctx.clock.now();
     await this.ctx.store.write((tx) =>
       tx.topups.updateIntent(
         attempt.intent,
-        { claim: null, nextAttemptAt: at, updatedAt: now },
+        { claim: null, nextAttemptAt: now + afterMs, updatedAt: now },
         { status: 'charging', attempt: attempt.attempt },
       ),
     );
