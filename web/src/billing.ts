@@ -1,11 +1,15 @@
 import './style.css';
 import { api, type BalanceJson } from './api.ts';
+import { autoTopupClient } from './auto-topup-api.ts';
+import { autoTopupSection } from './auto-topup-form.ts';
+import { SAVE_CARD_LABEL } from './auto-topup-text.ts';
 import { BalanceHeader, type BalanceState, headerMarkup } from './balance-header.ts';
 import { byId, el, money, replace, when } from './dom.ts';
+import { saveCardOption } from './save-card-option.ts';
 import { debtNote, expiryNote } from './token-notes.ts';
 
 /**
- * Billing: packages, checkout, purchase history and the payment-methods link. It only calls
+ * Billing: packages, checkout, automatic top-up, purchase history and the payment-methods link. It only calls
  * `/api/payment/*` and the balance, so it works at zero and negative balances.
  */
 interface PackageJson {
@@ -31,6 +35,21 @@ interface PaymentJson {
   receipt_url?: string | null;
 }
 
+const saveCard = saveCardOption();
+saveCard.element.hidden = true;
+const autoTopup = autoTopupSection({
+  client: autoTopupClient(api, null),
+  intro:
+    'When your available tokens fall below the threshold, your saved card is charged for the package you choose, at most the monthly limit times a calendar month (UTC). Packages you buy yourself never count toward it.',
+  cardRequired: () =>
+    el(
+      'span',
+      {},
+      `No card is saved yet: buy a top-up package above with “${SAVE_CARD_LABEL}” ticked, then turn automatic top-up on. `,
+      el('button', { type: 'button', class: 'secondary', onclick: () => saveCard.offer() }, 'Tick the box'),
+    ),
+});
+
 const demo = await api<{ demo?: boolean }>('/web-config.json').then((r) => r.body.demo === true);
 byId('app').append(
   headerMarkup('billing', demo),
@@ -50,7 +69,9 @@ byId('app').append(
       { class: 'card', 'aria-labelledby': 'packages-title' },
       el('h2', { id: 'packages-title' }, 'Buy tokens'),
       el('div', { id: 'packages', class: 'packages' }, el('p', { class: 'muted' }, 'Loading packages…')),
+      saveCard.element,
     ),
+    autoTopup.element,
     el(
       'section',
       { class: 'card', 'aria-labelledby': 'methods-title' },
@@ -147,13 +168,14 @@ async function loadPackages(): Promise<void> {
       ),
     ),
   );
+  saveCard.element.hidden = !r.body.packages.some((p) => p.kind === 'topup');
 }
 
 async function buy(p: PackageJson): Promise<void> {
   say(`Starting checkout for ${p.name}…`);
   const r = await api<{ url?: string; checkout_id?: string }>('/api/payment/checkout', {
     method: 'POST',
-    body: { package: p.id },
+    body: { package: p.id, ...saveCard.checkoutField(p.kind) },
   });
   if (!r.ok || !r.body.url) {
     say(`Checkout could not start: ${r.body.error ?? `status ${r.status}`}`, true);
@@ -227,7 +249,7 @@ if (session.body.signed_in === true) {
     say('Payment complete: the tokens are added as soon as the payment provider confirms it, usually within seconds.');
   if (returned === 'canceled') say('Checkout canceled: nothing was charged.');
   await header.refresh();
-  await Promise.all([loadPackages(), loadHistory()]);
+  await Promise.all([loadPackages(), loadHistory(), autoTopup.load()]);
 } else {
   // Nobody is signed in: ask for nothing that would only answer 401.
   header.active = false;
@@ -236,5 +258,6 @@ if (session.body.signed_in === true) {
   say(demo ? 'Sign in on the demo page first.' : 'Open billing from your app: it signs you in with a one-time link.');
   replace(byId('packages'), el('p', { class: 'muted' }, 'Sign in to buy tokens.'));
   replace(byId('history'), el('p', { class: 'muted' }, 'Sign in to see your purchases.'));
+  autoTopup.idle('Sign in to set up automatic top-up.');
   byId<HTMLButtonElement>('portal').disabled = true;
 }

@@ -1,4 +1,7 @@
 import { type AccountDetail, adminApi, type PaymentRowJson, type PlanRow } from '../admin-api.ts';
+import { autoTopupClient } from '../auto-topup-api.ts';
+import { autoTopupSection } from '../auto-topup-form.ts';
+import { SAVE_CARD_LABEL } from '../auto-topup-text.ts';
 import { lineChart } from '../charts.ts';
 import { el, replace, when } from '../dom.ts';
 import { type AdjustDraft, adjustForm } from './adjust-form.ts';
@@ -7,7 +10,7 @@ import { eventsSection } from './events-section.ts';
 import { grantsSection } from './grants-section.ts';
 import { ledgerSection } from './ledger-section.ts';
 import { paymentHead, paymentRows } from './payments-page.ts';
-import { card, load, shell, table, td, th } from './shell.ts';
+import { card, load, session, shell, table, td, th } from './shell.ts';
 import { usageChart, windowSelect } from './usage-chart.ts';
 
 /** What to show once the page is drawn again: a success message, or an adjustment to review again. */
@@ -41,6 +44,13 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
   });
   const balance = el('div', { id: 'balance-chart', class: 'chart', role: 'img', 'aria-label': 'Balance over time' });
   const payments = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
+  const autoTopup = autoTopupSection({
+    client: autoTopupClient(adminApi, a.account),
+    intro:
+      "When the account's available tokens fall below the threshold, its saved card is charged for the package, at most the monthly limit times a calendar month (UTC). Purchases through a checkout never count toward it.",
+    cardRequired: () =>
+      `No card is saved for this account: its user must first buy a top-up package on the billing page with “${SAVE_CARD_LABEL}” ticked.`,
+  });
   shell(
     `Account ${a.account}`,
     el('p', {}, el('a', { href: '#/' }, '← Accounts')),
@@ -95,6 +105,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
       redraw(draft ? { adjust: draft } : { notice: 'Adjustment recorded.' }),
     ),
     alertsForm(a.account, a.alerts),
+    autoTopup.element,
     card(
       'Usage',
       'usage',
@@ -122,6 +133,12 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
   document.getElementById('account-notice')?.focus();
   void usageChart(usage, 30, a.account);
   void balanceChart(balance, a.account, 90);
+  // The settings live on the payment API, where the demo operator's cookie does not count.
+  if (session.mode === 'key') void autoTopup.load();
+  else
+    autoTopup.idle(
+      'Sign in with an admin key to see and change automatic top-up: the demo operator session covers the operator API only.',
+    );
   const p = await load<{ payments?: PaymentRowJson[] }>(
     `/api/admin/accounts/${encodeURIComponent(a.account)}/payments`,
   );

@@ -30,6 +30,14 @@ export function eventSummary(e: FeedEventJson): string {
       return `grant #${e.data.grant_id}: ${n(e.data.tokens)} tokens expire ${when(e.data.expires_at)}`;
     case 'grant.expired':
       return `grant #${e.data.grant_id}: ${n(e.data.tokens)} tokens expired`;
+    case 'topup.succeeded':
+      return `+${n(e.data.tokens)} tokens for ${money(e.data.amount, e.data.currency)}, payment ${e.data.payment_id}`;
+    case 'topup.failed':
+      return `declined: ${e.data.reason} (attempt ${n(e.data.attempt)})`;
+    case 'topup.suspended':
+      return `suspended after ${n(e.data.failures)} failed charge${e.data.failures === 1 ? '' : 's'}: ${e.data.reason}`;
+    case 'topup.limit_reached':
+      return `monthly limit of ${n(e.data.monthly_limit)} reached (${e.data.month})`;
     default:
       return unknownType(e);
   }

@@ -1,0 +1,70 @@
+import type { TopupStatus } from '../../src/core/auto-topup.ts';
+import type { ApiAnswer, ApiOptions } from './api.ts';
+
+/** A card saved for automatic top-ups: its network and last four digits, never the card itself. */
+export interface SavedCardJson {
+  brand: string;
+  last4: string;
+}
+
+/** `auto_topup` in the answers of `GET` and `PUT /api/payment/auto-topup`. */
+export interface AutoTopupJson {
+  enabled: boolean;
+  threshold: number;
+  /** A top-up package id. */
+  package: string;
+  monthly_limit: number;
+  /** Successful automatic top-ups this calendar month (UTC); the buyer's own purchases never count. */
+  used_this_month: number;
+  status: TopupStatus;
+  payment_method: SavedCardJson | null;
+  /** The provider's code of the last declined charge (`card_declined`, ...), or null. */
+  last_error: string | null;
+}
+
+/** What `PUT /api/payment/auto-topup` sets (the account, where one is named, is the client's). */
+export interface AutoTopupChange {
+  enabled: boolean;
+  /** Null: left empty in the form; the service refuses it, naming the field. */
+  threshold: number | null;
+  package: string;
+  monthly_limit: number | null;
+}
+
+/** A package as `GET /api/payment/packages` lists it (the fields automatic top-up uses). */
+export interface SalePackageJson {
+  id: string;
+  name: string;
+  kind: string;
+  tokens: number;
+  price_cents: number;
+  currency: string;
+}
+
+/** `api` for a signed-in user (the session cookie), `adminApi` for the console (its admin key). */
+export type ApiCall = <T>(path: string, options?: Omit<ApiOptions, 'bearer'>) => Promise<ApiAnswer<T>>;
+
+export type AutoTopupAnswer = ApiAnswer<{ auto_topup?: AutoTopupJson }>;
+
+/** Reads and changes one account's automatic top-up, and lists the packages it may buy. */
+export interface AutoTopupClient {
+  read(): Promise<AutoTopupAnswer>;
+  save(change: AutoTopupChange): Promise<AutoTopupAnswer>;
+  packages(): Promise<ApiAnswer<{ packages?: SalePackageJson[] }>>;
+}
+
+const PATH = '/api/payment/auto-topup';
+
+/**
+ * The client for one account. `account` null: a user session, which acts on its own account;
+ * an account id: an app or admin key naming it (`?account=` to read, `account` in the body to change).
+ *
+ * @example autoTopupClient(adminApi, 'acct-1').read()
+ */
+export function autoTopupClient(call: ApiCall, account: string | null): AutoTopupClient {
+  return {
+    read: () => call(account === null ? PATH : `${PATH}?${new URLSearchParams({ account })}`),
+    save: (change) => call(PATH, { method: 'PUT', body: account === null ? change : { account, ...change } }),
+    packages: () => call('/api/payment/packages'),
+  };
+}
