@@ -52,6 +52,12 @@ export interface StripeStandIn {
   attempts: number;
   /** Set to lose requests: `before` drops the connection unprocessed, `after` processes it then drops the answer. */
   drop: ((method: string, path: string) => 'before' | 'after' | null) | null;
+  /**
+   * Called with the PaymentIntent's id once a confirm has been processed (the card tried and
+   * `charges` counted, or a replay answered), before the answer is sent; awaited. A test may
+   * kill the caller here: the card is charged and the caller never hears of it.
+   */
+  confirmed: ((id: string) => Promise<void> | void) | null;
   close(): Promise<void>;
 }
 
@@ -186,8 +192,22 @@ export async function stripeStandIn(): Promise<StripeStandIn> {
       if (lose === 'before') return req.socket.destroy();
       const reply = idempotent(req, path, body, key);
       if (lose === 'after') return req.socket.destroy();
-      res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': `req_standin_${++ids}` });
-      res.end(JSON.stringify(reply.body));
+      const send = () => {
+        // The caller may be gone (killed by a `confirmed` hook): nobody is left to answer.
+        if (req.socket.destroyed) return;
+        res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': `req_standin_${++ids}` });
+        res.end(JSON.stringify(reply.body));
+      };
+      const confirmed = /^\/v1\/payment_intents\/([^/]+)\/confirm$/.exec(path)?.[1];
+      const hook = standIn.confirmed;
+      if (method !== 'POST' || confirmed === undefined || hook === null) return send();
+      Promise.resolve()
+        .then(() => hook(confirmed))
+        .then(send, (err: unknown) => {
+          if (req.socket.destroyed) return;
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { type: 'api_error', message: String(err) } }));
+        });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -200,6 +220,7 @@ export async function stripeStandIn(): Promise<StripeStandIn> {
     charges: 0,
     attempts: 0,
     drop: null,
+    confirmed: null,
     async close() {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -68,3 +68,18 @@ export function autoTopupClient(call: ApiCall, account: string | null): AutoTopu
     packages: () => call('/api/payment/packages'),
   };
 }
+
+/**
+ * The console's client for one account, on the operator API (`/api/admin/accounts/:id/auto-topup`,
+ * `/api/admin/packages`): it works with an admin key and with the demo operator's session alike.
+ *
+ * @example adminAutoTopupClient(adminApi, 'acct-1').read()
+ */
+export function adminAutoTopupClient(call: ApiCall, account: string): AutoTopupClient {
+  const path = `/api/admin/accounts/${encodeURIComponent(account)}/auto-topup`;
+  return {
+    read: () => call(path),
+    save: (change) => call(path, { method: 'PUT', body: change }),
+    packages: () => call('/api/admin/packages'),
+  };
+}

@@ -4,6 +4,7 @@ import { invalid } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { SubscriptionRow } from '../../ledger/operator-queries.ts';
 import { adjustJson, balanceJson, entryJson, type JsonObject, planJson, reconcileJson } from '../../ledger/wire.ts';
+import { packageJson } from '../../payments/payment-json.ts';
 import { csvLine } from '../csv.ts';
 import type { AppContext } from '../options.ts';
 import { actorOf } from '../principal.ts';
@@ -176,6 +177,12 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
         rollover_cap: p.rolloverCap,
       })),
     }),
+  );
+
+  app.get(
+    '/api/admin/packages',
+    { config, schema: { tags: ['admin'], summary: 'The token packages and plans for sale' } },
+    async () => ({ success: true, packages: [...ledger.catalog.packages.values()].map(packageJson) }),
   );
 
   app.get<{ Params: { id: string } }>(

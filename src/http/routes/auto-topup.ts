@@ -15,16 +15,16 @@ interface AutoTopupBody {
   monthly_limit: number;
 }
 
-const body = s.closed(
-  {
-    account: s.accountId,
-    enabled: { type: 'boolean' },
-    threshold: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-    package: s.packageId,
-    monthly_limit: { type: 'integer', minimum: MONTHLY_LIMIT_MIN, maximum: MONTHLY_LIMIT_MAX },
-  },
-  ['enabled', 'threshold', 'package', 'monthly_limit'],
-);
+const settings = {
+  enabled: { type: 'boolean' },
+  threshold: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  package: s.packageId,
+  monthly_limit: { type: 'integer', minimum: MONTHLY_LIMIT_MIN, maximum: MONTHLY_LIMIT_MAX },
+} as const;
+const REQUIRED = ['enabled', 'threshold', 'package', 'monthly_limit'];
+const body = s.closed({ account: s.accountId, ...settings }, REQUIRED);
+const adminBody = s.closed(settings, REQUIRED);
+const idParams = { type: 'object', properties: { id: s.accountId }, required: ['id'] } as const;
 
 /**
  * Automatic top-up settings. Like every payment route, outside the token gate and free: an
@@ -62,16 +62,51 @@ export async function autoTopupRoutes(app: FastifyInstance, deps: AppContext): P
       },
     },
     async (request) => {
-      const b = request.body;
-      const account = actingAccount(request, b.account);
-      const view = await ledger.autoTopup.put({
-        account,
-        enabled: b.enabled,
-        threshold: b.threshold,
-        packageId: b.package,
-        monthlyLimit: b.monthly_limit,
-      });
-      return { success: true, auto_topup: autoTopupJson(view) };
+      const account = actingAccount(request, request.body.account);
+      return { success: true, auto_topup: autoTopupJson(await save(account, request.body)) };
     },
   );
+
+  // The same for the operator's console, under /api/admin (an admin key or the operator session).
+  app.get<{ Params: { id: string } }>(
+    '/api/admin/accounts/:id/auto-topup',
+    {
+      config: { access: ['admin'] },
+      schema: {
+        tags: ['admin'],
+        summary: 'An account’s automatic top-up (as GET /api/payment/auto-topup)',
+        params: idParams,
+        response: { 200: autoTopupAnswer },
+      },
+    },
+    async (request) => ({ success: true, auto_topup: autoTopupJson(await ledger.autoTopup.get(request.params.id)) }),
+  );
+
+  app.put<{ Params: { id: string }; Body: Omit<AutoTopupBody, 'account'> }>(
+    '/api/admin/accounts/:id/auto-topup',
+    {
+      config: { access: ['admin'] },
+      schema: {
+        tags: ['admin'],
+        summary: 'Save an account’s automatic top-up (as PUT /api/payment/auto-topup)',
+        params: idParams,
+        body: adminBody,
+        response: { 200: autoTopupAnswer },
+      },
+    },
+    async (request) => ({
+      success: true,
+      auto_topup: autoTopupJson(await save(request.params.id, request.body)),
+    }),
+  );
+
+  function save(account: string, b: Omit<AutoTopupBody, 'account'>) {
+    return ledger.autoTopup.put({
+      account,
+      enabled: b.enabled,
+      threshold: b.threshold,
+      packageId: b.package,
+      monthlyLimit: b.monthly_limit,
+    });
+  }
 }

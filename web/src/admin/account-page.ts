@@ -1,5 +1,5 @@
 import { type AccountDetail, adminApi, type PaymentRowJson, type PlanRow } from '../admin-api.ts';
-import { autoTopupClient } from '../auto-topup-api.ts';
+import { adminAutoTopupClient } from '../auto-topup-api.ts';
 import { autoTopupSection } from '../auto-topup-form.ts';
 import { SAVE_CARD_LABEL } from '../auto-topup-text.ts';
 import { lineChart } from '../charts.ts';
@@ -45,7 +45,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
   const balance = el('div', { id: 'balance-chart', class: 'chart', role: 'img', 'aria-label': 'Balance over time' });
   const payments = el('div', {}, el('p', { class: 'muted' }, 'Loading…'));
   const autoTopup = autoTopupSection({
-    client: autoTopupClient(adminApi, a.account),
+    client: adminAutoTopupClient(adminApi, a.account),
     intro:
       "When the account's available tokens fall below the threshold, its saved card is charged for the package, at most the monthly limit times a calendar month (UTC). Purchases through a checkout never count toward it.",
     cardRequired: () =>
@@ -133,12 +133,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
   document.getElementById('account-notice')?.focus();
   void usageChart(usage, 30, a.account);
   void balanceChart(balance, a.account, 90);
-  // The settings live on the payment API, where the demo operator's cookie does not count.
-  if (session.mode === 'key') void autoTopup.load();
-  else
-    autoTopup.idle(
-      'Sign in with an admin key to see and change automatic top-up: the demo operator session covers the operator API only.',
-    );
+  void autoTopup.load();
   const p = await load<{ payments?: PaymentRowJson[] }>(
     `/api/admin/accounts/${encodeURIComponent(a.account)}/payments`,
   );
