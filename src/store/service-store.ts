@@ -32,6 +32,8 @@ export interface AccountFilters {
   /** Available (balance − held) at or below 0: what the gate refuses. */
   featuresDisabled?: boolean;
   negativeBalance?: boolean;
+  /** Automatic top-up enabled (active or suspended). */
+  autoTopup?: boolean;
 }
 
 export interface AccountListQuery {

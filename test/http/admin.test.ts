@@ -309,6 +309,37 @@ describe('admin console API (issue 19)', () => {
     assert.equal(disabled.accounts[0].features_disabled, true);
     const negative = (await get('/api/admin/accounts?negative_balance=true&query=b-')).json();
     assert.deepEqual(ids(negative), ['b-neg']);
+    // With automatic top-up enabled: only a-mid (a-rich has a card but left it off).
+    for (const account of ['a-mid', 'a-rich']) {
+      await t.ledger.payments.applyEvent({
+        provider: 'test',
+        eventId: `card-${account}`,
+        eventType: 'payment_method.attached',
+        command: {
+          type: 'payment_method_saved',
+          account,
+          customerId: null,
+          methodId: 'test_pm_1',
+          brand: 'visa',
+          last4: '4242',
+        },
+      });
+    }
+    await t.ledger.autoTopup.put({
+      account: 'a-mid',
+      enabled: true,
+      threshold: 10,
+      packageId: 'tokens_100',
+      monthlyLimit: 3,
+    });
+    await t.ledger.autoTopup.put({
+      account: 'a-rich',
+      enabled: false,
+      threshold: 10,
+      packageId: 'tokens_100',
+      monthlyLimit: 3,
+    });
+    assert.deepEqual(ids((await get('/api/admin/accounts?auto_topup=true')).json()), ['a-mid']);
     const first = (await get('/api/admin/accounts?sort=available&order=asc&limit=3')).json();
     assert.deepEqual(ids(first), ['b-neg', 'a-zero', 'a-mid']);
     const second = (

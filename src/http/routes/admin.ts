@@ -70,6 +70,7 @@ interface AccountListQuerystring {
   order?: string;
   features_disabled?: boolean;
   negative_balance?: boolean;
+  auto_topup?: boolean;
 }
 
 const accountListQuerystring = s.closed({
@@ -80,6 +81,7 @@ const accountListQuerystring = s.closed({
   order: { type: 'string', enum: ['asc', 'desc'] },
   features_disabled: { type: 'boolean' },
   negative_balance: { type: 'boolean' },
+  auto_topup: { type: 'boolean' },
 });
 
 function accountListOptions(q: AccountListQuerystring) {
@@ -90,6 +92,7 @@ function accountListOptions(q: AccountListQuerystring) {
     filters: {
       ...(q.features_disabled ? { featuresDisabled: true } : {}),
       ...(q.negative_balance ? { negativeBalance: true } : {}),
+      ...(q.auto_topup ? { autoTopup: true } : {}),
     },
   };
 }
@@ -127,7 +130,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
         description:
           'sort: account (default), balance, available or last_activity; order asc (default) or desc. ' +
           'features_disabled=true keeps accounts whose available balance is 0 or below, negative_balance=true ' +
-          'those below 0 (on the stored figures). next_cursor continues with the same sort, order and filters.',
+          'those below 0 (on the stored figures), auto_topup=true those with automatic top-up enabled. next_cursor continues with the same sort, order and filters.',
         querystring: accountListQuerystring,
       },
     },

@@ -9,6 +9,7 @@ const state = {
   order: 'asc',
   featuresDisabled: false,
   negativeBalance: false,
+  autoTopup: false,
   /** Cursors of the pages before this one (null: the first page). */
   cursors: [null] as (string | null)[],
 };
@@ -25,6 +26,7 @@ function params(extra: Record<string, string> = {}): URLSearchParams {
   if (state.query) p.set('query', state.query);
   if (state.featuresDisabled) p.set('features_disabled', 'true');
   if (state.negativeBalance) p.set('negative_balance', 'true');
+  if (state.autoTopup) p.set('auto_topup', 'true');
   return p;
 }
 
@@ -43,13 +45,14 @@ export async function accountsPage(): Promise<void> {
     el('label', { class: 'inline' }, el('input', { type: 'checkbox', id, ...(on ? { checked: true } : {}) }), label);
   const disabled = check('filter-disabled', 'Features disabled', state.featuresDisabled);
   const negative = check('filter-negative', 'Negative balance', state.negativeBalance);
+  const topup = check('filter-auto-topup', 'With auto top-up', state.autoTopup);
   const form = el(
     'form',
     { class: 'row', role: 'search', 'aria-label': 'Find accounts' },
     el('label', {}, 'Search accounts', search),
     el('label', {}, 'Sort by', sort),
     el('label', {}, 'Order', order),
-    el('fieldset', { class: 'filters' }, el('legend', {}, 'Show only'), disabled, negative),
+    el('fieldset', { class: 'filters' }, el('legend', {}, 'Show only'), disabled, negative, topup),
     el('button', { type: 'submit' }, 'Search'),
   );
   form.addEventListener('submit', (e) => {
@@ -59,6 +62,7 @@ export async function accountsPage(): Promise<void> {
     state.order = order.value;
     state.featuresDisabled = (disabled.querySelector('input') as HTMLInputElement).checked;
     state.negativeBalance = (negative.querySelector('input') as HTMLInputElement).checked;
+    state.autoTopup = (topup.querySelector('input') as HTMLInputElement).checked;
     state.cursors = [null];
     void accountsPage();
   });
@@ -128,7 +132,7 @@ export async function accountsPage(): Promise<void> {
           td(when(a.updated_at)),
         ),
       ),
-      state.cursors.length > 1 || state.query || state.featuresDisabled || state.negativeBalance
+      state.cursors.length > 1 || state.query || state.featuresDisabled || state.negativeBalance || state.autoTopup
         ? 'No accounts match.'
         : 'No accounts yet: an account appears with its first charge, credit or adjustment.',
     ),
