@@ -34,7 +34,7 @@ const statuses = async (ledger: TokenLedger, account: string) =>
   (await ledger.autoTopup.intents(account)).map((i) => i.status).reverse();
 
 async function eventTypes(ledger: TokenLedger, account: string): Promise<string[]> {
-  const events = await ledger.store.service.listEvents({ after: 0, limit: 1000, account });
+  const events = (await ledger.store.service.accountEvents(account, { before: null, limit: 1000 })).reverse();
   return events.map((e) => e.type).filter((t) => t.startsWith('topup.') || t === 'purchase.completed');
 }
 

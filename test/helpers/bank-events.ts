@@ -3,12 +3,39 @@
 // recovered alternating, from the opening figure to the final one), each event's figures must fit
 // its type, and its sequence must run 1, 2, 3... An event for a refused or rolled-back operation
 // would break the alternation; a committed crossing without its event would end on the wrong side.
+// Automatic top-ups (bank-topups.ts) add `topup.*` and `purchase.completed` events to the same
+// sequence: each top-up that succeeded has exactly one `topup.succeeded` of the package's tokens,
+// the saved test card is never declined, and the monthly cap is announced at most once.
 import { call, type Json } from './server-call.ts';
 
 interface FeedEvent {
   type: string;
   sequence: number;
-  data: { available?: number; threshold?: number };
+  data: { available?: number; threshold?: number; tokens?: number };
+}
+
+/** The top-ups each account had (intents that succeeded), and the tokens each credits. */
+export interface ExpectedTopups {
+  counts: ReadonlyMap<string, number>;
+  tokens: number;
+}
+
+function checkTopupEvents(account: string, events: FeedEvent[], expected: ExpectedTopups, problems: string[]): void {
+  const of = (type: string) => events.filter((e) => e.type === type);
+  const succeeded = of('topup.succeeded');
+  const count = expected.counts.get(account) ?? 0;
+  if (succeeded.length !== count) {
+    problems.push(`${account}: ${succeeded.length} topup.succeeded events for ${count} top-ups`);
+  }
+  for (const e of succeeded) {
+    if (e.data.tokens !== expected.tokens) {
+      problems.push(`${account}: topup.succeeded #${e.sequence} of ${e.data.tokens} tokens`);
+    }
+  }
+  for (const type of ['topup.failed', 'topup.suspended']) {
+    for (const e of of(type)) problems.push(`${account}: ${type} #${e.sequence}, but its card is never declined`);
+  }
+  if (of('topup.limit_reached').length > 1) problems.push(`${account}: the monthly limit announced more than once`);
 }
 
 async function eventsOf(server: string, account: string, problems: string[]): Promise<FeedEvent[]> {
@@ -27,11 +54,20 @@ async function eventsOf(server: string, account: string, problems: string[]): Pr
   }
 }
 
-/** Violations of the events' rules, for every account (opening: each account's available at the start, above 0). */
-export async function checkBankEvents(server: string, accounts: readonly string[], opening: number): Promise<string[]> {
+/**
+ * Violations of the events' rules, for every account (opening: each account's available at the
+ * start, above 0); with `topups`, also of the top-up events.
+ */
+export async function checkBankEvents(
+  server: string,
+  accounts: readonly string[],
+  opening: number,
+  topups?: ExpectedTopups,
+): Promise<string[]> {
   const problems: string[] = [];
   for (const account of accounts) {
     const events = await eventsOf(server, account, problems);
+    if (topups) checkTopupEvents(account, events, topups, problems);
     events.forEach((e, i) => {
       if (e.sequence !== i + 1) problems.push(`${account}: event ${i + 1} has sequence ${e.sequence}`);
       const a = e.data.available ?? Number.NaN;

@@ -1,12 +1,14 @@
 // The "bank" workload: concurrent clients send random deductions, idempotent replays, holds,
 // commits, releases, credits (test-provider purchases, sometimes completed twice), operator
-// adjustments, promotional grants that expire during the run (bank-grants.ts) and reads to
-// several servers over HTTP, and check every read against what the
-// acknowledged answers allow (see bank-model.ts), and the events the outbox kept (bank-events.ts). Nothing here asserts: violations and
-// unexpected answers are collected for the test to report.
+// adjustments, promotional grants that expire during the run (bank-grants.ts), on some accounts
+// automatic top-ups (bank-topups.ts), and reads to several servers over HTTP, and check every
+// read against what the acknowledged answers allow (see bank-model.ts), and the events the
+// outbox kept (bank-events.ts). Nothing here asserts: violations and unexpected answers are
+// collected for the test to report.
 import { checkBankEvents } from './bank-events.ts';
 import { BankGrants, type ExpiredTokens } from './bank-grants.ts';
 import { AccountBounds, eitherNoneOr, type Range, within } from './bank-model.ts';
+import type { BankTopups, TopupTally } from './bank-topups.ts';
 import { call, type Json } from './server-call.ts';
 
 export interface BankOptions {
@@ -23,6 +25,8 @@ export interface BankOptions {
   creditPackage: { id: string; tokens: number };
   /** With it, clients also grant promotional tokens that expire during the run; it says how many expired. */
   expiredTokens?: ExpiredTokens;
+  /** With it, its accounts save a card and top up automatically; its tally is in the report. */
+  topups?: BankTopups;
 }
 
 export interface BankReport {
@@ -36,6 +40,8 @@ export interface BankReport {
   violations: string[];
   /** Answers that were neither an acknowledgement nor an expected refusal (5xx, network errors). */
   failures: string[];
+  /** The automatic top-ups once every intent settled (null without `topups`, or when the run failed first). */
+  topups: TopupTally | null;
 }
 
 /** A small seeded generator (mulberry32): a failing run can be repeated with BANK_SEED. */
@@ -84,6 +90,7 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
     openHolds: new Map(),
     violations: [],
     failures: [],
+    topups: null,
   };
   const count = (what: string) => {
     report.counts[what] = (report.counts[what] ?? 0) + 1;
@@ -105,6 +112,12 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
         });
   const lastBalance = new Map<string, number>();
   const features = Object.keys(o.costs);
+  const topupContext = { boundsOf: (account: string) => report.bounds.get(account) as AccountBounds, count, failure };
+  if (o.topups) {
+    const setUp = await o.topups.setUp(o.servers, topupContext);
+    report.totals.credited += setUp.credited;
+    report.totals.committed += setUp.committed;
+  }
   const deadline = Date.now() + o.seconds * 1000;
 
   const client = async (id: number) => {
@@ -119,6 +132,7 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
 
     const read = async (server: string, account: string) => {
       const bounds = report.bounds.get(account) as AccountBounds;
+      await o.topups?.beforeRead(account);
       const pending = bounds.beginRead();
       const r = await call(server, 'GET', `/api/tokens/balance?account=${account}`);
       const ranges = pending.finish();
@@ -311,7 +325,14 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
     report.totals.granted = grants.granted;
     report.totals.expired = grants.expired;
   }
-  if (report.failures.length === 0)
-    report.violations.push(...(await checkBankEvents(o.servers[0] ?? '', o.accounts, o.opening)));
+  // Last, once nothing else writes: a write above (an expiry on record) may still cross a threshold.
+  if (o.topups && report.failures.length === 0) {
+    report.topups = await o.topups.settle(o.servers[0] ?? '', topupContext);
+  }
+  if (report.failures.length === 0) {
+    const counts = new Map([...(report.topups?.perAccount ?? [])].map(([account, c]) => [account, c.intents]));
+    const topups = o.topups ? { counts, tokens: o.topups.tokens } : undefined;
+    report.violations.push(...(await checkBankEvents(o.servers[0] ?? '', o.accounts, o.opening, topups)));
+  }
   return report;
 }

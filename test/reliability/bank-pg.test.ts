@@ -1,16 +1,19 @@
 // The "bank" workload on PostgreSQL: two server processes on one database, 16 concurrent
 // clients (BANK_CLIENTS, up to 64) sending random deductions, replays, holds, commits, releases,
 // purchases, operator adjustments, promotional grants that expire during the run and reads to
-// either server for a few seconds (BANK_SECONDS=60 in the long run). Every read must lie within
-// what the acknowledged answers allow (and never show available below zero unless an operator
-// or an expiry took it there); afterwards each account's balance is exactly its opening plus its
-// acknowledged effects less what expired, the ledger's credits, charges, adjustments, grants and
-// expiries are exactly those, and reconcile is clean.
+// either server for a few seconds (BANK_SECONDS=60 in the long run), while half of the accounts
+// top up automatically from a card saved at a test checkout. Every read must lie within what the
+// acknowledged answers allow, plus on those accounts the top-ups that may have happened (and never
+// show available below zero unless an operator or an expiry took it there); afterwards each
+// account's balance is exactly its opening plus its acknowledged effects and its top-ups less what
+// expired, the ledger's credits, charges, adjustments, grants and expiries are exactly those,
+// every top-up is one succeeded intent, one charge and one credit, and reconcile is clean.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { ExpiredTokens } from '../helpers/bank-grants.ts';
 import type { AccountBounds } from '../helpers/bank-model.ts';
+import { BankTopups } from '../helpers/bank-topups.ts';
 import { runBank } from '../helpers/bank-workload.ts';
 import { createTestDatabase, pgSuiteSkip, type TestDatabase } from '../helpers/pg-server.ts';
 import { call } from '../helpers/server-call.ts';
@@ -21,13 +24,23 @@ const CLIENTS = Number(process.env.BANK_CLIENTS ?? 16);
 const SEED = Number(process.env.BANK_SEED ?? Math.floor(Math.random() * 1e6));
 const ACCOUNTS = Array.from({ length: 8 }, (_, i) => `bank-${i}`);
 const OPENING = 60;
+// Operators never take tokens from the odd-indexed accounts: those top up automatically.
+const TOPUP_ACCOUNTS = ACCOUNTS.filter((_, i) => i % 2 === 1);
+const TOPUP = { threshold: 30, monthlyLimit: 3 };
 
 describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSkip() }, () => {
   let db: TestDatabase | undefined;
-  let oracle: pg.Client | undefined;
+  // The test's own connections to the database, for what no answer says.
+  const oracles: pg.Client[] = [];
+  const oracle = async (url: string) => {
+    const client = new pg.Client({ connectionString: url });
+    oracles.push(client);
+    await client.connect();
+    return client;
+  };
   const servers: ServerProcess[] = [];
   after(async () => {
-    await oracle?.end();
+    for (const c of oracles) await c.end();
     for (const s of servers) await s.kill();
     await db?.drop();
   });
@@ -35,7 +48,7 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
   it(`${CLIENTS} clients for ${SECONDS} s: every read consistent, every token accounted for`, async (t) => {
     t.diagnostic(`seed ${SEED} (repeat with BANK_SEED=${SEED})`);
     db = await createTestDatabase();
-    const env = { TOKENMETER_TEST_PAYMENTS: 'true' };
+    const env = { TOKENMETER_TEST_PAYMENTS: 'true', TOKENMETER_TOPUP_RETRY_S: '0' };
     // One after the other: the first applies the migrations.
     for (let i = 0; i < 2; i++) servers.push(await startServerProcess({ databaseUrl: db.url, env }));
     const urls = servers.map((s) => s.url);
@@ -63,8 +76,13 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       assert.equal(r.body.balance, OPENING, JSON.stringify(r.body));
     }
 
-    oracle = new pg.Client({ connectionString: db.url });
-    await oracle.connect();
+    const ask = await oracle(db.url);
+    const topups = new BankTopups({
+      oracle: await oracle(db.url),
+      accounts: TOPUP_ACCOUNTS,
+      package: creditPackage,
+      ...TOPUP,
+    });
     const report = await runBank({
       servers: urls,
       accounts: ACCOUNTS,
@@ -74,7 +92,8 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       seed: SEED,
       costs,
       creditPackage,
-      expiredTokens: expiredTokensIn(oracle),
+      expiredTokens: expiredTokensIn(ask),
+      topups,
     });
     const counts = Object.entries(report.counts)
       .sort()
@@ -85,6 +104,10 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       for (const s of servers) t.diagnostic(`${s.url} log:\n${s.logTail(60)}`);
     }
     assert.deepEqual(report.failures, [], 'every request answered with an acknowledgement or an expected refusal');
+    const tally = report.topups;
+    assert.ok(tally, 'the top-ups were counted');
+    t.diagnostic(`top-ups: ${JSON.stringify(Object.fromEntries(tally.perAccount))}`);
+    assert.deepEqual(tally.problems, [], 'every intent settled; intents, charges, credits and used_this_month agree');
     assert.deepEqual(report.violations, [], 'every read and answer within the invariants');
     for (const what of ['read', 'deduct:charged', 'deduct:replayed', 'reserve:held', 'hold:committed']) {
       assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
@@ -93,7 +116,18 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
     }
 
-    // Each account, on both servers: exactly its opening plus its acknowledged effects.
+    // Every charge the provider made is one top-up that succeeded (never two for one intent), and
+    // is counted once in used_this_month; each was credited once (tally.problems, per account).
+    const countOf = async (sql: string) => Number((await ask.query<{ n: string }>(sql)).rows[0]?.n);
+    const charges = await countOf('SELECT count(*) AS n FROM test_charges');
+    const succeeded = await countOf("SELECT count(*) AS n FROM topup_intents WHERE status = 'succeeded'");
+    t.diagnostic(`top-ups: ${tally.topups} (${charges} charges, ${succeeded} intents succeeded)`);
+    assert.equal(charges, succeeded, 'one charge per top-up that succeeded, none declined');
+    assert.equal(succeeded, tally.topups, 'top-ups that succeeded = Σ used_this_month');
+    assert.ok(tally.topups > 0, `the run topped up automatically (${counts})`);
+    assert.equal(tally.tokens, tally.topups * creditPackage.tokens, 'each top-up credited its package once');
+
+    // Each account, on both servers: exactly its opening plus its acknowledged effects and its top-ups.
     let sumOfBalances = 0;
     for (const account of ACCOUNTS) {
       const expected = (report.bounds.get(account) as AccountBounds).final();
@@ -111,7 +145,8 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
     t.diagnostic(`granted ${granted}, expired ${expired}`);
     assert.ok((report.counts['grant:expired'] ?? 0) + (report.counts['grant:expired-used-up'] ?? 0) > 0, counts);
     const opening = ACCOUNTS.length * OPENING;
-    assert.equal(sumOfBalances, opening + credited - deducted - committed + adjusted + granted - expired);
+    const toppedUp = tally.topups * creditPackage.tokens;
+    assert.equal(sumOfBalances, opening + credited + toppedUp - deducted - committed + adjusted + granted - expired);
 
     // The ledger holds exactly the acknowledged credits, charges and corrections.
     const client = new pg.Client({ connectionString: db.url });
@@ -123,13 +158,13 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       const byKind = new Map(rows.map((r) => [r.kind, Number(r.total)]));
       const total = [...byKind.values()].reduce((a, b) => a + b, 0);
       t.diagnostic(`ledger sums by kind: ${JSON.stringify(Object.fromEntries(byKind))}`);
-      assert.equal(byKind.get('purchase') ?? 0, credited, 'purchases = acknowledged credits');
+      assert.equal(byKind.get('purchase') ?? 0, credited + toppedUp, 'purchases = acknowledged credits + top-ups');
       assert.equal(byKind.get('debit') ?? 0, -deducted, 'debits = acknowledged deductions');
       assert.equal(byKind.get('hold_commit') ?? 0, -committed, 'hold commits = acknowledged commits');
       assert.equal(byKind.get('grant') ?? 0, granted, 'grants = acknowledged grants');
       assert.equal(byKind.get('grant_expiry') ?? 0, -expired, 'grant expiries = what expired');
       assert.equal(
-        total - credited + deducted + committed - granted + expired,
+        total - credited - toppedUp + deducted + committed - granted + expired,
         opening + adjusted,
         'the rest: openings and corrections',
       );

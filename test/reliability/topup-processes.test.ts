@@ -13,7 +13,7 @@ import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
 import { call, type Json } from '../helpers/server-call.ts';
-import { SERVER_APP_KEY, type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
+import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 import { type ReceivedWebhook, type WebhookReceiver, webhookReceiver } from '../helpers/webhook-receiver.ts';
 import { sign, stripeEvent, WEBHOOK_SECRET } from '../payments/payment-helpers.ts';
 import { type StripeStandIn, stripeStandIn } from '../payments/stripe-api-standin.ts';
@@ -21,24 +21,16 @@ import { type StripeStandIn, stripeStandIn } from '../payments/stripe-api-standi
 const WEBHOOK_ENV = { TOKENMETER_WEBHOOK_ALLOW_PRIVATE: 'true', TOKENMETER_WEBHOOK_RETRY_BASE_MS: '100' };
 const PACKAGE = { id: 'tokens_500', tokens: 500, priceCents: 2_500 };
 
-/** `PUT /api/payment/auto-topup` with the app key (server-call.ts sends only GET and POST). */
-async function putAutoTopup(url: string, body: Json): Promise<{ status: number; body: Json }> {
-  const res = await fetch(`${url}/api/payment/auto-topup`, {
-    method: 'PUT',
-    headers: { authorization: `Bearer ${SERVER_APP_KEY}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Json };
-}
-
 /** Auto top-up on through the server: below 50, buy 500 tokens. The card must be saved first. */
 async function enableAutoTopup(url: string, account: string): Promise<void> {
-  const r = await putAutoTopup(url, {
-    account,
-    enabled: true,
-    threshold: 50,
-    package: PACKAGE.id,
-    monthly_limit: 5,
+  const r = await call(url, 'PUT', '/api/payment/auto-topup', {
+    body: {
+      account,
+      enabled: true,
+      threshold: 50,
+      package: PACKAGE.id,
+      monthly_limit: 5,
+    },
   });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   assert.equal((r.body.auto_topup as Json | undefined)?.status, 'active', JSON.stringify(r.body));
@@ -69,7 +61,8 @@ const succeededFor = (account: string) => (received: readonly ReceivedWebhook[])
   received.some((w) => w.type === 'topup.succeeded' && w.account === account);
 
 const topupEvents = async (ledger: TokenLedger, account: string) =>
-  (await ledger.store.service.listEvents({ after: 0, limit: 1000, account }))
+  (await ledger.store.service.accountEvents(account, { before: null, limit: 1000 }))
+    .reverse()
     .map((e) => e.type)
     .filter((t) => t.startsWith('topup.'));
 
@@ -79,7 +72,9 @@ async function moneyState(ledger: TokenLedger, account: string) {
     balance: (await ledger.getBalance(account)).balance,
     payments: await ledger.payments.history(account),
     intents: await ledger.autoTopup.intents(account),
-    events: (await ledger.store.service.listEvents({ after: 0, limit: 1000, account })).map((e) => e.id),
+    events: (await ledger.store.service.accountEvents(account, { before: null, limit: 1000 }))
+      .reverse()
+      .map((e) => e.id),
   };
 }
 

@@ -368,7 +368,11 @@ describe('automatic top-up on the billing page and the admin account page, in a 
     await waitForText(page, STATUS, 'Off');
     await field.threshold(page).fill('70');
     await page.getByRole('button', { name: 'Save automatic top-up' }).click();
-    await page.locator('#auto-topup-body').getByText(/^Saved: automatic top-up is off/).first().waitFor();
+    await page
+      .locator('#auto-topup-body')
+      .getByText(/^Saved: automatic top-up is off/)
+      .first()
+      .waitFor();
     assert.equal((await read('topup-operator')).threshold, 70);
     await checkPage(page, w, 'auto-topup-admin-operator', 1100);
     await context.close();

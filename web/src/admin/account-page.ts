@@ -10,7 +10,7 @@ import { eventsSection } from './events-section.ts';
 import { grantsSection } from './grants-section.ts';
 import { ledgerSection } from './ledger-section.ts';
 import { paymentHead, paymentRows } from './payments-page.ts';
-import { card, load, session, shell, table, td, th } from './shell.ts';
+import { card, load, shell, table, td, th } from './shell.ts';
 import { usageChart, windowSelect } from './usage-chart.ts';
 
 /** What to show once the page is drawn again: a success message, or an adjustment to review again. */
