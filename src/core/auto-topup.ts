@@ -164,9 +164,14 @@ export function decideIntent(input: {
   return { kind: 'charge' };
 }
 
-/** The provider idempotency key of one attempt: the same on every retry of that attempt, across restarts. */
-export function attemptKey(intent: number, attempt: number): string {
-  return `tokenmeter-topup-${intent}-${attempt}`;
+/**
+ * The provider idempotency key of one attempt: the same on every retry of that attempt, across
+ * restarts. The intent's creation time keeps it unique beyond one database: a database started
+ * afresh numbers its intents from 1 again, and must not meet an earlier one's keys at the provider
+ * (Stripe keeps them for 24 hours).
+ */
+export function attemptKey(intent: { id: number; createdAt: number }, attempt: number): string {
+  return `tokenmeter-topup-${intent.id}-${intent.createdAt.toString(36)}-${attempt}`;
 }
 
 /**

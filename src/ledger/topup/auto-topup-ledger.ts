@@ -249,7 +249,7 @@ export class AutoTopupLedger {
       intent: intent.id,
       account: intent.account,
       attempt,
-      idempotencyKey: attemptKey(intent.id, attempt),
+      idempotencyKey: attemptKey(intent, attempt),
       method: {
         provider: fresh ? method.provider : (intent.provider ?? method.provider),
         methodId: method.methodId,
