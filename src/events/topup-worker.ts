@@ -101,7 +101,10 @@ export class TopupWorker {
           { intent: intent.id, provider: attempt.method.provider },
           'auto top-up: provider not configured',
         );
-        await this.o.autoTopup.later(attempt, this.o.recheckMs);
+        // Nothing was sent for this attempt: a decline (the card cannot be charged here). One
+        // whose payment may exist at the provider is asked about once it is configured again.
+        if (attempt.paymentId === null) await this.o.autoTopup.failed(attempt, null, 'provider_unavailable');
+        else await this.o.autoTopup.later(attempt, this.o.recheckMs);
         return;
       }
       const current = attempt;

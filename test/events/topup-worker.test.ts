@@ -224,6 +224,28 @@ for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name ===
       assert.equal((await ledger.getBalance('t')).balance, 540);
     });
 
+    it('a card whose provider is not configured here is declined as provider_unavailable, not charged', async () => {
+      await armed('p');
+      await ledger.payments.applyEvent({
+        provider: 'stripe',
+        eventId: 'card-p-stripe',
+        eventType: 'payment_method.attached',
+        command: {
+          type: 'payment_method_saved',
+          account: 'p',
+          customerId: null,
+          methodId: 'pm_x',
+          brand: 'visa',
+          last4: '4242',
+        },
+      });
+      await ledger.adjust({ account: 'p', amount: -60, ...ops });
+      await until(ledger, async () => (await topupEvents(ledger, 'p')).includes('topup.suspended'));
+      assert.equal(provider.calls, 0);
+      assert.equal((await ledger.autoTopup.get('p')).lastError, 'provider_unavailable');
+      assert.equal((await ledger.getBalance('p')).balance, 40);
+    });
+
     it('a payment refunded after it succeeded takes its tokens back and is never credited again', async () => {
       // A limit of one: the refund takes available below the threshold again, and that crossing
       // must charge nothing more this month (whenever the worker gets to it).
