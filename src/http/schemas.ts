@@ -49,25 +49,35 @@ export const idempotencyHeaders = {
   properties: { 'idempotency-key': idempotencyKey },
 } as const;
 
-const aliasOf = (canonical: string) =>
+/** How the OpenAPI document marks a compatibility alias: this text, naming its canonical field. */
+export const aliasOf = (canonical: string) =>
   `The seed's compatibility alias of \`${canonical}\` (same value); kept for apps that read it.`;
 const isoOrNull = { type: ['string', 'null'], format: 'date-time' } as const;
 
 /**
  * `GET /api/tokens/balance` (documentation only: every field is sent as before). The wire is
- * snake_case, the library's BalanceView camelCase, with the same meanings; the seed app's
- * names are kept as aliases, and two of its camelCase names (`usedThisMonth`,
- * `monthlyAllocation`) are on the wire as the seed spelled them.
+ * snake_case, the library's BalanceView camelCase, with the same set of fields: each canonical
+ * field's description starts with "Canonical" and ends with its BalanceView name in brackets;
+ * each of the seed's compatibility aliases is described by `aliasOf`. Two of the seed's
+ * camelCase names are on the wire as it spelled them: `monthlyAllocation` (canonical) and
+ * `usedThisMonth` (an alias). The mapping rule is in `balanceJson` (ledger/wire.ts).
  */
 export const balanceAnswer = {
   type: 'object',
   description:
-    'Canonical fields first; aliases repeat a canonical value under the name the seed app used. ' +
-    'The seed front end reads tokens_balance and features_disabled. Library (BalanceView) names in brackets.',
+    'Canonical fields are the library’s BalanceView in snake_case (its name in brackets), except the names the ' +
+    'seed app already had; aliases repeat a canonical value under the name the seed app used. ' +
+    'The seed front end reads tokens_balance and features_disabled.',
   additionalProperties: true,
   properties: {
-    success: { type: 'boolean' },
-    account: { type: 'string', description: 'The account id [account].' },
+    success: { type: 'boolean', description: 'The envelope every answer carries (true here); not a balance field.' },
+    account: { type: 'string', description: 'Canonical. The account id [account].' },
+    exists: {
+      type: 'boolean',
+      description:
+        'Canonical. False when the account was never written: the figures are those it would open with ' +
+        '(the default plan’s), and reading wrote nothing [exists].',
+    },
     balance: { type: 'integer', description: 'Canonical. Tokens in the account, may be negative [balance].' },
     tokens_balance: { type: 'integer', description: aliasOf('balance') },
     available: { type: 'integer', description: 'Canonical. balance − held: what features may spend [available].' },

@@ -19,6 +19,12 @@ const DAY = 24 * 3600 * 1000;
 /** The widest window a stats or series query may span, so one request cannot scan the whole ledger. */
 export const MAX_QUERY_SPAN_MS = 400 * DAY;
 
+/**
+ * The most points a balance series has in its window (plus its starting point): beyond this
+ * many entries, one per time bucket, the last of each, so the line spans the whole window.
+ */
+export const BALANCE_SERIES_POINTS = 500;
+
 export type { DisputeRow, PaymentEventRow } from '../store/service-store.ts';
 export type { SubscriptionRow };
 
@@ -108,8 +114,9 @@ export class OperatorQueries {
   }
 
   /**
-   * An account's balance over time in [from, to]: a starting point, then one point per entry.
-   * It never starts before the account's first entry: before it there was no account to chart.
+   * An account's balance over time in [from, to]: a starting point, then one point per entry, or
+   * per time bucket past `BALANCE_SERIES_POINTS` entries; the last point is the last entry's
+   * balance. It never starts before the account's first entry: before it there was no account.
    */
   async balanceSeries(accountId: string, range: { from?: number; to?: number }) {
     const account = requireAccountId(accountId);
@@ -117,7 +124,7 @@ export class OperatorQueries {
     const first = await this.ctx.store.service.firstEntryAt(account);
     if (first === null || first > window.to) return { account, from: window.from, to: window.to, points: [] };
     const from = Math.max(window.from, first);
-    const points = await this.ctx.store.service.balanceSeries(account, from, window.to, 5000);
+    const points = await this.ctx.store.service.balanceSeries(account, from, window.to, BALANCE_SERIES_POINTS);
     if (from === first) return { account, from, to: window.to, points };
     const start = await this.ctx.store.balanceAt(account, from - 1);
     return { account, from, to: window.to, points: [{ at: from, balance: start }, ...points] };

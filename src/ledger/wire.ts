@@ -67,17 +67,19 @@ function realDay(text: string): boolean {
 /**
  * The seed app's `getBalance()` answer, with tokenmeter's extra figures. Every field stays:
  * other programs read them (the seed's front end reads `tokens_balance` and `features_disabled`).
- * Canonical names and the library's (BalanceView) are one set with one meaning each:
- *   balance ↔ balance, available, held, allocation, purchased (same names);
- *   tokens_used_this_month ↔ usedThisCycle; package ↔ plan; monthlyAllocation ↔ monthlyAllocation;
- *   tokens_rollover ↔ rolledOver; billing_cycle_start ↔ cycleStart; last_token_reset ↔ lastReset;
- *   next_token_reset ↔ nextReset; features_disabled ↔ featuresDisabled; features ↔ features;
- *   promotional, debt (same names; balance = allocation + purchased + promotional − debt);
- *   grants ↔ grants (the active grants in burn order, each {id, category, remaining, priority,
- *   expires_at}); expiring_next ↔ expiringNext ({at, tokens} of the soonest expiry, or null).
+ * The canonical fields and the library's BalanceView are one set, one meaning each. The rule:
+ * a BalanceView key in snake_case (`featuresDisabled` ↔ `features_disabled`, `expiringNext` ↔
+ * `expiring_next`; `account`, `exists`, `balance`, `available`, `held`, `allocation`,
+ * `purchased`, `promotional`, `debt`, `grants`, `features` unchanged), except where the seed
+ * already had a name: usedThisCycle ↔ tokens_used_this_month; plan ↔ package; monthlyAllocation
+ * ↔ monthlyAllocation (the seed's own camelCase); rolledOver ↔ tokens_rollover; cycleStart ↔
+ * billing_cycle_start; lastReset ↔ last_token_reset; nextReset ↔ next_token_reset. Nested
+ * objects follow the rule (a grant's `expiresAt` ↔ `expires_at`); times are ISO strings; a
+ * grant's draft id (a renewal due now, not yet stored: 0 or less) is null.
  * The seed's compatibility aliases repeat a canonical value: tokens_balance (balance),
- * usedThisMonth (tokens_used_this_month), token_package (package). `monthlyAllocation` is
- * canonical under the seed's own camelCase spelling. OpenAPI: `balanceAnswer` in http/schemas.ts.
+ * usedThisMonth (tokens_used_this_month), token_package (package). `success` is the envelope
+ * every answer carries. README ("Using the engine") and OpenAPI (`balanceAnswer` in
+ * http/schemas.ts) say the same; test/http/balance-fields.test.ts holds all three together.
  */
 export function balanceJson(view: BalanceView): JsonObject {
   const features: JsonObject = {};
@@ -87,6 +89,7 @@ export function balanceJson(view: BalanceView): JsonObject {
   return {
     success: true,
     account: view.account,
+    exists: view.exists,
     balance: view.balance,
     tokens_balance: view.balance,
     available: view.available,
@@ -106,7 +109,8 @@ export function balanceJson(view: BalanceView): JsonObject {
     promotional: view.promotional,
     debt: view.debt,
     grants: view.grants.map((g) => ({
-      id: g.id,
+      // Null, as in grantJson: a grant a read shows before any write stored it has a draft id.
+      id: g.id > 0 ? g.id : null,
       category: g.category,
       remaining: g.remaining,
       priority: g.priority,

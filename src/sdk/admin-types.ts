@@ -38,9 +38,11 @@ export interface HoldRowJson {
 }
 
 export interface AccountResponse extends BalanceResponse {
-  /** False for an account tokenmeter has not seen yet (its figures are the plan's defaults). */
-  exists: boolean;
   holds: HoldRowJson[];
+  /** The next reset has passed without a paid renewal invoice. */
+  next_token_reset_overdue: boolean;
+  /** In words when the time alone does not say it (e.g. "at the first paid invoice"), else null. */
+  next_token_reset_note: string | null;
 }
 
 interface AdjustCommon {

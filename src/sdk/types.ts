@@ -48,10 +48,16 @@ export interface FeatureAvailabilityJson {
   allowed: boolean;
 }
 
-/** `GET /api/tokens/balance`: the seed's field names, kept for apps that read them. */
+/**
+ * `GET /api/tokens/balance`: the library's BalanceView in snake_case plus the seed's field
+ * names, kept for apps that read them. Aliases (same value as their canonical field):
+ * `tokens_balance` (balance), `usedThisMonth` (tokens_used_this_month), `token_package` (package).
+ */
 export interface BalanceResponse {
   success: true;
   account: string;
+  /** False when the account was never written: the figures are the default plan's, and nothing was written. */
+  exists: boolean;
   balance: number;
   tokens_balance: number;
   available: number;

@@ -116,8 +116,11 @@ export interface ServiceStore extends OutboxStore {
   queryLedger(query: LedgerQuery): Promise<HistoryPage>;
   /** Tokens charged per feature per UTC day in [from, to], of every account or of one. */
   usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]>;
-  /** The account's entries in [from, to] as (time, balance after), oldest first, at most `limit`. */
-  balanceSeries(account: string, from: number, to: number, limit: number): Promise<{ at: number; balance: number }[]>;
+  /**
+   * The account's entries in [from, to] as (time, balance after), oldest first: all of them when
+   * there are at most `points`, else the last entry of each of `points` equal time buckets.
+   */
+  balanceSeries(account: string, from: number, to: number, points: number): Promise<{ at: number; balance: number }[]>;
   /** The time of the account's first ledger entry, or null when it has none. */
   firstEntryAt(account: string): Promise<number | null>;
   /** Payments newest first (all accounts, or one). */

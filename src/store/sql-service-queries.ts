@@ -160,12 +160,22 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
     account: string,
     from: number,
     to: number,
-    limit: number,
+    points: number,
   ): Promise<{ at: number; balance: number }[]> {
+    // Every entry when they fit; else the last one of each of `points` equal time buckets, so a
+    // busy account's line still spans the whole window and ends at its latest balance. The
+    // bounds are cast: node:sqlite binds numbers as REAL, which would make `/` divide exactly.
+    const width = Math.max(1, Math.ceil((to - from + 1) / points));
     const rows = await this.sql.read(
-      `SELECT at, balance_after FROM ledger_entries WHERE account_id = ? AND at >= ? AND at <= ?
-       ORDER BY id LIMIT ?`,
-      [account, from, to, limit],
+      `WITH span AS (SELECT id, at FROM ledger_entries WHERE account_id = ? AND at >= ? AND at <= ?),
+         size AS (SELECT count(*) AS n FROM span)
+       SELECT at, balance_after FROM ledger_entries
+       WHERE id IN (
+         SELECT max(span.id) FROM span, size
+         GROUP BY CASE WHEN size.n <= CAST(? AS BIGINT) THEN span.id
+           ELSE (span.at - CAST(? AS BIGINT)) / CAST(? AS BIGINT) END)
+       ORDER BY id`,
+      [account, from, to, points, from, width],
     );
     return rows.map((r) => ({ at: int(r, 'at'), balance: int(r, 'balance_after') }));
   }

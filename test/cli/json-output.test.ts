@@ -10,6 +10,7 @@ const LOG_LINE = 'Deducted 1 tokens from user 7 (outbound_call_single). Balance:
 const BALANCE_KEYS = [
   'success',
   'account',
+  'exists',
   'balance',
   'tokens_balance',
   'available',

@@ -10,7 +10,9 @@ const DAY = 24 * 3600 * 1000;
 const ops = { reason: 'test', actor: 'ops' };
 
 const typesOf = async (ledger: TokenLedger, account: string) =>
-  (await ledger.store.service.listEvents({ after: 0, limit: 100, account })).map((e) => [e.type, e.timestamp]);
+  (await ledger.store.service.accountEvents(account, { before: null, limit: 100 }))
+    .reverse()
+    .map((e) => [e.type, e.timestamp]);
 
 conformance('time-driven work (expiries, renewals, reminders)', (get) => {
   const scheduler = (ledger: TokenLedger, clock: { now(): number }) =>
@@ -37,7 +39,7 @@ conformance('time-driven work (expiries, renewals, reminders)', (get) => {
       await work.round();
       await work.round();
       const expiresAt = new Date(bonus.expiresAt ?? 0).toISOString();
-      const announced = await ledger.store.service.listEvents({ after: 0, limit: 100, account: 'x' });
+      const announced = (await ledger.store.service.accountEvents('x', { before: null, limit: 100 })).reverse();
       assert.deepEqual(
         announced.map((e) => [e.type, e.data]),
         [['grant.expiring', { account: 'x', grant_id: bonus.id, tokens: 40, expires_at: expiresAt }]],

@@ -371,47 +371,129 @@ describe('admin console API (issue 19)', () => {
     assert.equal(filtered.body.trimEnd().split('\r\n').length, 2);
   });
 
-  it('regression (a plan bought through a checkout showed "Next reset —"): the next reset is the subscription’s period end', async () => {
+  /** Buys the starter plan through a checkout for `account`; its invoice, if any, is the caller's. */
+  async function subscribe(account: string, subscriptionId: string) {
     const pkg = t.ledger.payments.findPackage('plan_starter');
-    await t.ledger.payments.startPayment({ provider: 'test', reference: 'cs_plan', account: 'sub-1', package: pkg });
-    const periodEnd = Date.parse('2026-04-09T12:00:00Z');
+    const reference = `cs_${subscriptionId}`;
+    await t.ledger.payments.startPayment({ provider: 'test', reference, account, package: pkg });
     await t.ledger.payments.applyEvent({
       provider: 'test',
-      eventId: 'evt_paid',
+      eventId: `evt_paid_${subscriptionId}`,
       eventType: 'checkout.session.completed',
       command: {
         type: 'checkout_paid',
-        reference: 'cs_plan',
-        account: 'sub-1',
+        reference,
+        account,
         packageId: 'plan_starter',
         paymentIntent: null,
-        subscriptionId: 'sub_1',
+        subscriptionId,
         customerId: null,
         amount: pkg.priceCents,
         currency: pkg.currency,
       },
     });
+    return pkg;
+  }
+
+  async function invoicePaid(subscriptionId: string, periodEnd: number) {
+    const pkg = t.ledger.payments.findPackage('plan_starter');
     await t.ledger.payments.applyEvent({
       provider: 'test',
-      eventId: 'evt_invoice',
+      eventId: `evt_invoice_${subscriptionId}`,
       eventType: 'invoice.paid',
       command: {
         type: 'invoice_paid',
-        invoiceId: 'in_1',
-        subscriptionId: 'sub_1',
+        invoiceId: `in_${subscriptionId}`,
+        subscriptionId,
         periodStart: t.clock.now(),
         periodEnd,
         billingReason: 'subscription_create',
-        paymentIntent: 'pi_sub_1',
+        paymentIntent: `pi_${subscriptionId}`,
         amount: pkg.priceCents,
         currency: pkg.currency,
       },
     });
+  }
+
+  it('regression (a plan bought through a checkout showed "Next reset —"): the next reset is the subscription’s period end', async () => {
+    await subscribe('sub-1', 'sub_1');
+    const periodEnd = Date.parse('2026-04-09T12:00:00Z');
+    await invoicePaid('sub_1', periodEnd);
     const body = (await get('/api/admin/accounts/sub-1')).json();
     assert.equal(body.package, 'starter');
     assert.equal(body.next_token_reset, new Date(periodEnd).toISOString());
+    assert.equal(body.next_token_reset_overdue, false);
+    assert.equal(body.next_token_reset_note, null);
     assert.equal(body.cycle_driver, 'subscription');
     assert.equal(body.subscription.subscription_id, 'sub_1');
+  });
+
+  it('regression (a checkout-only subscription showed "Next reset —"): before its first invoice the reset is "at the first paid invoice"', async () => {
+    await subscribe('sub-2', 'sub_2');
+    const body = (await get('/api/admin/accounts/sub-2')).json();
+    assert.equal(body.package, 'starter');
+    assert.equal(body.cycle_driver, 'subscription');
+    assert.equal(body.subscription.period_end, null);
+    assert.equal(body.next_token_reset, null);
+    assert.equal(body.next_token_reset_overdue, false);
+    assert.equal(body.next_token_reset_note, 'at the first paid invoice');
+  });
+
+  it('a subscription whose period ended without a paid renewal shows its period end as overdue, with its status', async () => {
+    await subscribe('sub-3', 'sub_3');
+    const periodEnd = t.clock.now() + 30 * 86_400_000;
+    await invoicePaid('sub_3', periodEnd);
+    t.clock.set(new Date(periodEnd));
+    const atEnd = (await get('/api/admin/accounts/sub-3')).json();
+    // The period end itself is past: the reset is due, not to come.
+    assert.equal(atEnd.next_token_reset, new Date(periodEnd).toISOString());
+    assert.equal(atEnd.next_token_reset_overdue, true);
+    assert.match(atEnd.next_token_reset_note, /renewal invoice/);
+    await t.ledger.payments.applyEvent({
+      provider: 'test',
+      eventId: 'evt_failed_sub_3',
+      eventType: 'invoice.payment_failed',
+      command: { type: 'invoice_failed', invoiceId: 'in_sub_3_renewal', subscriptionId: 'sub_3' },
+    });
+    t.clock.advance(86_400_000);
+    const body = (await get('/api/admin/accounts/sub-3')).json();
+    assert.equal(body.subscription.status, 'past_due');
+    assert.equal(body.next_token_reset, new Date(periodEnd).toISOString());
+    assert.equal(body.next_token_reset_overdue, true);
+    assert.match(body.next_token_reset_note, /past_due/);
+  });
+
+  it('a calendar cycle’s next reset is its end, never overdue and without a note', async () => {
+    await t.ledger.deduct({ account: 'cal-1', feature: 'social_post' });
+    const body = (await get('/api/admin/accounts/cal-1')).json();
+    assert.equal(body.cycle_driver, 'calendar');
+    assert.ok(Date.parse(body.next_token_reset) > t.clock.now());
+    assert.equal(body.next_token_reset_overdue, false);
+    assert.equal(body.next_token_reset_note, null);
+  });
+
+  it('ledger from/to keep only the entries inside the range, both ends included', async () => {
+    const at: string[] = [];
+    for (const feature of ['social_post', 'crm_ai_agent', 'business_collector', 'outbound_call_single']) {
+      await t.ledger.deduct({ account: 'range', feature });
+      at.push(new Date(t.clock.now()).toISOString());
+      t.clock.advance(3_600_000);
+    }
+    const amounts = async (query: string) => {
+      const res = await get(`/api/admin/ledger?account=range&kind=debit&${query}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json().entries.map((e: { amount: number }) => e.amount);
+    };
+    // Newest first: the second and third debits lie in [at[1], at[2]]; the first and last do not.
+    assert.deepEqual(await amounts(`from=${at[1]}&to=${at[2]}`), [-5, -2]);
+    assert.deepEqual(await amounts(`from=${at[2]}`), [-1, -5]);
+    assert.deepEqual(await amounts(`to=${at[0]}`), [-1]);
+    const before = new Date(Date.parse(at[0] ?? '') - 1).toISOString();
+    assert.deepEqual(await amounts(`to=${before}`), []);
+    assert.deepEqual(await amounts(''), [-1, -5, -2, -1]);
+    const bad = await get('/api/admin/ledger?from=not-a-time');
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'invalid_request');
   });
 
   it('regression (no view of money needing a decision): /api/admin/payments lists payments, refunds, disputes, unmatched and pending events with their reason', async () => {

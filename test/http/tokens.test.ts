@@ -21,6 +21,7 @@ describe('token API', () => {
       for (const field of [
         'success',
         'account',
+        'exists',
         'balance',
         'tokens_balance',
         'available',
@@ -38,6 +39,7 @@ describe('token API', () => {
       ]) {
         assert.ok(field in body, `missing ${field}`);
       }
+      assert.equal(body.exists, false, 'account 7 was never written: the default plan, nothing stored');
       assert.equal(body.balance, 100);
       assert.equal(body.package, 'free');
       assert.deepEqual(body.features.business_collector, { name: 'Business collector', cost: 5, allowed: true });

@@ -160,7 +160,7 @@ for (const backend of backends().filter((b) => b.name in runsOn)) {
             assert.equal(payment?.tokensTakenBack, target);
             // The outbox tells the same story in every order: one purchase, and (with no dispute
             // won, so nothing taken back is ever returned) refund steps adding up to the take-back.
-            const events = await ledger.store.service.listEvents({ after: 0, limit: 1000, account });
+            const events = (await ledger.store.service.accountEvents(account, { before: null, limit: 1000 })).reverse();
             const purchases = events.filter((e) => e.type === 'purchase.completed');
             assert.deepEqual(
               purchases.map((e) => e.data),

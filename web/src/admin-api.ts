@@ -81,6 +81,10 @@ export interface AccountDetail {
   billing_cycle_start: string;
   last_token_reset: string | null;
   next_token_reset: string | null;
+  /** The next reset has passed without a paid renewal invoice. */
+  next_token_reset_overdue: boolean;
+  /** In words when the time alone does not say it (e.g. "at the first paid invoice"), else null. */
+  next_token_reset_note: string | null;
   cycle_driver: 'calendar' | 'subscription';
   subscription: { provider: string; subscription_id: string; status: string; period_end: string | null } | null;
   features_disabled: boolean;

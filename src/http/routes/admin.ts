@@ -2,13 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import { type AccountState, availableOf, balanceOf } from '../../core/account-state.ts';
 import { invalid } from '../../core/errors.ts';
 import type { Hold } from '../../core/hold.ts';
-import type { SubscriptionRow } from '../../ledger/operator-queries.ts';
 import { adjustJson, balanceJson, entryJson, type JsonObject, planJson, reconcileJson } from '../../ledger/wire.ts';
 import { packageJson } from '../../payments/payment-json.ts';
 import { csvLine } from '../csv.ts';
 import type { AppContext } from '../options.ts';
 import { actorOf } from '../principal.ts';
 import * as s from '../schemas.ts';
+import { currentSubscription, nextResetJson } from './admin-next-reset.ts';
 import { adminPaymentRoutes } from './admin-payments.ts';
 import { operatorSessionRoutes } from './operator-session.ts';
 import { idempotencyKeyOf, sendRefusal } from './tokens.ts';
@@ -95,12 +95,6 @@ function accountListOptions(q: AccountListQuerystring) {
       ...(q.auto_topup ? { autoTopup: true } : {}),
     },
   };
-}
-
-/** The subscription that drives the account's cycle now: an active one with a known period end first. */
-function currentSubscription(subs: SubscriptionRow[]): SubscriptionRow | undefined {
-  const live = (x: SubscriptionRow) => ['active', 'trialing', 'past_due'].includes(x.status);
-  return subs.find((x) => live(x) && x.periodEnd !== null) ?? subs.find(live) ?? subs[0];
 }
 
 function holdRow(h: Hold): JsonObject {
@@ -192,20 +186,28 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
     '/api/admin/accounts/:id',
     {
       config,
-      schema: { tags: ['admin'], summary: 'An account: figures, plan, cycle, active holds', params: idParams },
+      schema: {
+        tags: ['admin'],
+        summary: 'An account: figures, plan, cycle, active holds',
+        description:
+          'next_token_reset: the calendar cycle’s end, or for a subscription the period end stored from its ' +
+          'paid invoices (null before the first one). next_token_reset_overdue: that time has passed without a ' +
+          'paid renewal invoice. next_token_reset_note: in words when the time alone does not say it ' +
+          '(e.g. "at the first paid invoice"), else null.',
+        params: idParams,
+      },
     },
     async (request) => {
       const view = await ledger.getBalance(request.params.id);
       const holds = await ledger.activeHolds(request.params.id);
       const subscription = currentSubscription(await ledger.operator.subscriptions(request.params.id));
       const alerts = await ledger.alerts(request.params.id);
-      // A subscription's cycle ends where its invoices say; a lazy cycle's where the calendar does.
-      const nextReset = view.nextReset ?? subscription?.periodEnd ?? null;
       return {
         ...balanceJson(view),
-        exists: view.exists,
-        next_token_reset: nextReset === null ? null : new Date(nextReset).toISOString(),
-        cycle_driver: subscription && view.nextReset === null ? 'subscription' : 'calendar',
+        // A subscription's cycle ends where its invoices say; a lazy cycle's where the calendar does.
+        ...nextResetJson(view.nextReset, subscription, deps.clock.now()),
+        // No calendar end means the account's cycle waits for invoices, recorded or not yet.
+        cycle_driver: view.nextReset === null ? 'subscription' : 'calendar',
         subscription: subscription
           ? {
               provider: subscription.provider,

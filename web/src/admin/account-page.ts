@@ -21,6 +21,15 @@ export interface AccountPageState {
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
+/** The next reset as a time, with what it waits for when the time alone does not say it. */
+function nextResetText(a: AccountDetail): string {
+  const note = a.next_token_reset_note ?? null;
+  if (a.next_token_reset === null) return note ?? '—';
+  const at = when(a.next_token_reset);
+  if (note === null) return at;
+  return a.next_token_reset_overdue ? `${at}, overdue: ${note}` : `${at} (${note})`;
+}
+
 export async function accountPage(id: string, state: AccountPageState = {}): Promise<void> {
   const a = await load<AccountDetail>(`/api/admin/accounts/${encodeURIComponent(id)}`);
   if (!a) return;
@@ -83,7 +92,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
         fig('Monthly allocation', a.monthlyAllocation),
         fig('Rolled over', a.tokens_rollover),
         fig('Cycle start', when(a.billing_cycle_start)),
-        fig('Next reset', when(a.next_token_reset), 'admin-next-reset'),
+        fig('Next reset', nextResetText(a), 'admin-next-reset'),
         fig('Cycle driven by', a.cycle_driver === 'subscription' ? 'subscription invoices' : 'the calendar'),
       ),
       await planForm(a, redraw),
@@ -202,12 +211,14 @@ async function balanceChart(target: HTMLElement, account: string, days: number):
     return;
   }
   const last = points[points.length - 1];
-  target.setAttribute('aria-label', `Balance over time: ${points.length} changes, now ${last?.balance ?? 0} tokens`);
+  // A busy account's series has one point per time bucket, not per change: the label counts none.
+  target.setAttribute('aria-label', `Balance over time: now ${last?.balance ?? 0} tokens`);
   const times = points.map((p) => Date.parse(p.at) / 1000);
   // The axis starts at the account's first entry (the answer's from) and ends now; one entry still spans an hour.
   const from = Date.parse(s.from) / 1000;
   const to = Math.max(Date.parse(s.to) / 1000, from + 3600);
-  // A last point at the window's end, so the line reaches "now" at the current balance.
+  // A last point at the window's end, so the line reaches "now" at the current balance (the
+  // series' last point is always the account's last entry, however many it has).
   lineChart(
     target,
     [{ label: 'Balance', values: [...points.map((p) => p.balance), last?.balance ?? 0] }],
