@@ -4,6 +4,7 @@ import type { Logger } from '../log/logger.ts';
 import type { ClaimedDelivery, DeliveryOutcome, OutboxStore } from '../store/outbox-store.ts';
 import { sendWebhook, type WebhookSendResult } from './webhook-sender.ts';
 import { signWebhook } from './webhook-signer.ts';
+import { WokenLoop } from './woken-loop.ts';
 
 export interface DispatcherOptions {
   outbox: OutboxStore;
@@ -42,53 +43,37 @@ export class WebhookDispatcher {
   private inFlight = 0;
   /** Sends in flight per endpoint. */
   private readonly busy = new Map<string, number>();
-  private running = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | null = null;
-  private again = false;
+  private readonly loop: WokenLoop;
   private readonly sends = new Set<Promise<void>>();
   private readonly outcomes: { delivery: ClaimedDelivery; outcome: DeliveryOutcome; resolve: () => void }[] = [];
   private flushing: Promise<void> | null = null;
 
   constructor(options: DispatcherOptions) {
     this.o = { timeoutMs: DEFAULT_TIMEOUT_MS, concurrency: 32, perEndpoint: 4, pollMs: 1000, ...options };
+    this.loop = new WokenLoop({ round: () => this.round(), clock: this.o.clock, pollMs: this.o.pollMs });
   }
 
   start(): void {
-    this.wake();
+    this.loop.wake();
   }
 
   /** Looks for due deliveries now. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = true;
-    void this.round().finally(() => {
-      this.running = false;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.loop.wake();
   }
 
   /** Stops claiming; waits for the sends in flight (each bounded by the timeout). */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
+    await this.loop.stop();
     await Promise.allSettled([...this.sends]);
   }
 
-  private async round(): Promise<void> {
+  /** Claims and starts what is due; resolves with when the next delivery falls due (null: poll). */
+  private async round(): Promise<number | null> {
     const free = this.o.concurrency - this.inFlight;
     // A claim is a write: made for several free slots at a time, unless nothing is in flight;
     // until then the sends in flight wake the dispatcher as they finish.
-    if (this.inFlight > 0 && free < Math.ceil(this.o.concurrency / 4)) return;
+    if (this.inFlight > 0 && free < Math.ceil(this.o.concurrency / 4)) return null;
     try {
       const now = this.o.clock.now();
       // Endpoints with all their slots taken are not claimed for; a claim that brings more for
@@ -102,20 +87,13 @@ export class WebhookDispatcher {
       }
       if (back.length > 0) await this.o.outbox.releaseDeliveries(back, now);
       // A full claim may have left more behind.
-      if (claimed.length === free && back.length === 0) this.again = true;
+      if (claimed.length === free && back.length === 0) this.loop.more();
       // What is due for a full endpoint waits for one of its sends to finish (which wakes this).
-      this.schedule(full.length > 0 || back.length > 0 ? null : await this.o.outbox.nextDeliveryAt());
+      return full.length > 0 || back.length > 0 ? null : await this.o.outbox.nextDeliveryAt();
     } catch (err) {
       this.o.logger.error({ err }, 'webhook dispatcher: could not read the outbox; trying again shortly');
-      this.schedule(null);
+      return null;
     }
-  }
-
-  private schedule(nextDue: number | null): void {
-    if (this.stopped) return;
-    const wait = nextDue === null ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, nextDue - this.o.clock.now()));
-    this.timer = setTimeout(() => this.wake(), wait);
-    this.timer.unref();
   }
 
   private track(endpoint: string, send: Promise<void>): void {

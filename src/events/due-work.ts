@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { TokenLedger } from '../ledger/token-ledger.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OutboxStore } from '../store/outbox-store.ts';
+import { WokenLoop } from './woken-loop.ts';
 
 export interface DueWorkOptions {
   ledger: TokenLedger;
@@ -30,37 +31,31 @@ const PAGE = 200;
  */
 export class DueWorkScheduler {
   private readonly o: Required<DueWorkOptions>;
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly loop: WokenLoop;
   private stopped = false;
   private lastRound: number | null = null;
 
   constructor(options: DueWorkOptions) {
     this.o = { pollMs: 5_000, ...options };
+    this.loop = new WokenLoop({ round: () => this.round(), clock: this.o.clock, pollMs: this.o.pollMs });
   }
 
   start(): void {
-    this.wake();
+    this.loop.wake();
   }
 
   /** Runs a round now (or right after the one running). */
   wake(): void {
-    if (this.stopped || this.running) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = this.round().finally(() => {
-      this.running = null;
-    });
+    this.loop.wake();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 
-  /** One round: records what is due, announces what expires soon; resolves when done. */
-  async round(): Promise<void> {
+  /** One round: records what is due, announces what expires soon; resolves with when the next thing falls due. */
+  async round(): Promise<number | null> {
     const now = this.o.clock.now();
     // From a little before the last round (however long ago: the process may have slept), or on
     // the first round a week back.
@@ -80,10 +75,7 @@ export class DueWorkScheduler {
     } catch (err) {
       this.o.logger.error({ err }, 'due work: could not read what is due; trying again shortly');
     }
-    if (this.stopped) return;
-    const wait = next === null ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, next - this.o.clock.now()));
-    this.timer = setTimeout(() => this.wake(), wait);
-    this.timer.unref();
+    return next;
   }
 
   /** Works pages of accounts until a page brings nothing new (an account that cannot progress is skipped). */

@@ -2,6 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { AutoTopupLedger, TopupAttempt, TopupIntent } from '../ledger/topup/auto-topup-ledger.ts';
 import type { Logger } from '../log/logger.ts';
 import type { OffSessionResult, PaymentProvider } from '../payments/payment-provider.ts';
+import { WokenLoop } from './woken-loop.ts';
 
 export interface TopupWorkerOptions {
   autoTopup: AutoTopupLedger;
@@ -30,64 +31,38 @@ export interface TopupWorkerOptions {
  */
 export class TopupWorker {
   private readonly o: Required<TopupWorkerOptions>;
-  private running = false;
-  private again = false;
-  private stopped = false;
-  private timer: NodeJS.Timeout | null = null;
-  private round_: Promise<void> | null = null;
+  private readonly loop: WokenLoop;
 
   constructor(options: TopupWorkerOptions) {
     this.o = { pollMs: 5_000, concurrency: 8, ...options };
+    this.loop = new WokenLoop({ round: () => this.round(), clock: this.o.clock, pollMs: this.o.pollMs });
   }
 
   start(): void {
-    this.wake();
+    this.loop.wake();
   }
 
   /** Looks for due intents now. */
   wake(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.running = true;
-    this.round_ = this.round().finally(() => {
-      this.running = false;
-      this.round_ = null;
-      if (this.again) {
-        this.again = false;
-        this.wake();
-      }
-    });
+    this.loop.wake();
   }
 
   /** Stops claiming and waits for the round in flight. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.round_;
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
-  private async round(): Promise<void> {
+  /** Works the intents due now; resolves with when the next one falls due. */
+  private async round(): Promise<number | null> {
     try {
       const claimed = await this.o.autoTopup.claimDue(this.o.concurrency, this.o.leaseMs);
       await Promise.all(claimed.map((intent) => this.work(intent)));
-      if (claimed.length === this.o.concurrency) this.again = true;
-      this.schedule(await this.o.autoTopup.nextDue());
+      if (claimed.length === this.o.concurrency) this.loop.more();
+      return await this.o.autoTopup.nextDue();
     } catch (err) {
       this.o.logger.error({ err }, 'auto top-up: could not read the intents; trying again shortly');
-      this.schedule(null);
+      return null;
     }
-  }
-
-  private schedule(nextDue: number | null): void {
-    if (this.stopped) return;
-    const wait = nextDue === null ? this.o.pollMs : Math.min(this.o.pollMs, Math.max(0, nextDue - this.o.clock.now()));
-    this.timer = setTimeout(() => this.wake(), wait);
-    this.timer.unref();
   }
 
   private async work(intent: TopupIntent): Promise<void> {

@@ -2,26 +2,10 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { accepted } from '../helpers/ledger.ts';
+import { saveCard } from '../helpers/saved-card.ts';
 import { conformance } from '../helpers/suite.ts';
 
 const ops = { reason: 'test', actor: 'ops' };
-
-/** Saves a card for `account` through the payment event path, as a provider's webhook would. */
-async function saveCard(ledger: TokenLedger, account: string, last4 = '4242'): Promise<void> {
-  await ledger.payments.applyEvent({
-    provider: 'test',
-    eventId: `card-${account}-${last4}-${Math.random()}`,
-    eventType: 'payment_method.attached',
-    command: {
-      type: 'payment_method_saved',
-      account,
-      customerId: null,
-      methodId: `test_pm_${last4}`,
-      brand: 'visa',
-      last4,
-    },
-  });
-}
 
 /** A free account (100 tokens) with a card and auto top-up on at `threshold`. */
 async function armed(ledger: TokenLedger, account: string, threshold = 50, monthlyLimit = 5): Promise<void> {
@@ -134,7 +118,7 @@ conformance('automatic top-up (intents recorded by the database)', (get) => {
     const request = { account: 's', enabled: true, threshold: 150, packageId: 'tokens_100', monthlyLimit: 5 };
     await assert.rejects(ledger.autoTopup.put(request), { code: 'payment_method_required' });
     assert.equal((await ledger.autoTopup.get('s')).status, 'off');
-    await saveCard(ledger, 's', '4444');
+    await saveCard(ledger, 's', { last4: '4444' });
     const view = await ledger.autoTopup.put(request);
     assert.deepEqual(
       { status: view.status, card: view.paymentMethod, used: view.usedThisMonth },
@@ -255,7 +239,7 @@ conformance('automatic top-up (intents recorded by the database)', (get) => {
     await ledger.adjust({ account: 'd', amount: 30, ...ops });
     await ledger.adjust({ account: 'd', amount: -30, ...ops });
     assert.deepEqual(await statuses(ledger, 'd'), ['failed']);
-    await saveCard(ledger, 'd', '1111');
+    await saveCard(ledger, 'd', { last4: '1111' });
     assert.equal((await ledger.autoTopup.get('d')).status, 'active');
     assert.deepEqual(await statuses(ledger, 'd'), ['failed', 'pending']);
   });

@@ -12,6 +12,7 @@ import type { OffSessionCharge, OffSessionResult, PaymentProvider } from '../../
 import { TestProvider } from '../../src/payments/test-provider.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
+import { saveCard } from '../helpers/saved-card.ts';
 
 const ops = { reason: 'test', actor: 'ops' };
 
@@ -112,19 +113,7 @@ for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name ===
     /** A free account (100 tokens) with a saved test card and auto top-up on: below 50, buy `pkg`. */
     async function armed(account: string, last4 = '4242', pkg = 'tokens_500', monthlyLimit = 5) {
       await ledger.createAccount({ account });
-      await ledger.payments.applyEvent({
-        provider: 'test',
-        eventId: `card-${account}`,
-        eventType: 'payment_method.attached',
-        command: {
-          type: 'payment_method_saved',
-          account,
-          customerId: null,
-          methodId: `test_pm_${account}`,
-          brand: 'visa',
-          last4,
-        },
-      });
+      await saveCard(ledger, account, { last4 });
       await ledger.autoTopup.put({ account, enabled: true, threshold: 50, packageId: pkg, monthlyLimit });
     }
 
@@ -226,19 +215,7 @@ for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name ===
 
     it('a card whose provider is not configured here is declined as provider_unavailable, not charged', async () => {
       await armed('p');
-      await ledger.payments.applyEvent({
-        provider: 'stripe',
-        eventId: 'card-p-stripe',
-        eventType: 'payment_method.attached',
-        command: {
-          type: 'payment_method_saved',
-          account: 'p',
-          customerId: null,
-          methodId: 'pm_x',
-          brand: 'visa',
-          last4: '4242',
-        },
-      });
+      await saveCard(ledger, 'p', { provider: 'stripe' });
       await ledger.adjust({ account: 'p', amount: -60, ...ops });
       await until(ledger, async () => (await topupEvents(ledger, 'p')).includes('topup.suspended'));
       assert.equal(provider.calls, 0);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { saveCard } from '../helpers/saved-card.ts';
 import { type TestApp, testApp } from './http-helpers.ts';
 
 describe('admin API', () => {
@@ -311,19 +312,7 @@ describe('admin console API (issue 19)', () => {
     assert.deepEqual(ids(negative), ['b-neg']);
     // With automatic top-up enabled: only a-mid (a-rich has a card but left it off).
     for (const account of ['a-mid', 'a-rich']) {
-      await t.ledger.payments.applyEvent({
-        provider: 'test',
-        eventId: `card-${account}`,
-        eventType: 'payment_method.attached',
-        command: {
-          type: 'payment_method_saved',
-          account,
-          customerId: null,
-          methodId: 'test_pm_1',
-          brand: 'visa',
-          last4: '4242',
-        },
-      });
+      await saveCard(t.ledger, account);
     }
     await t.ledger.autoTopup.put({
       account: 'a-mid',

@@ -14,6 +14,7 @@ import fc from 'fast-check';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
+import { saveCard } from '../helpers/saved-card.ts';
 
 const THRESHOLD = 50;
 const PACKAGE_TOKENS = 100;
@@ -170,19 +171,7 @@ async function step(ledger: TokenLedger, m: Model, op: Op, account: string): Pro
       m.failures = 0;
       return;
     case 'card': {
-      await ledger.payments.applyEvent({
-        provider: 'test',
-        eventId: `card-${Math.random()}`,
-        eventType: 'payment_method.attached',
-        command: {
-          type: 'payment_method_saved',
-          account,
-          customerId: null,
-          methodId: 'test_pm_m',
-          brand: 'visa',
-          last4: '4242',
-        },
-      });
+      await saveCard(ledger, account);
       if (m.enabled && m.suspended) {
         m.suspended = false;
         m.failures = 0;
@@ -244,19 +233,7 @@ describe('automatic top-up against a model (fast-check)', () => {
         const account = 'm';
         try {
           await ledger.createAccount({ account });
-          await ledger.payments.applyEvent({
-            provider: 'test',
-            eventId: 'card-initial',
-            eventType: 'payment_method.attached',
-            command: {
-              type: 'payment_method_saved',
-              account,
-              customerId: null,
-              methodId: 'test_pm_0',
-              brand: 'visa',
-              last4: '4242',
-            },
-          });
+          await saveCard(ledger, account);
           const m = new Model();
           // Most runs start armed: the interesting part is what happens after crossings.
           if (sequence.length % 4 !== 0) await step(ledger, m, { kind: 'enable', threshold: THRESHOLD }, account);
