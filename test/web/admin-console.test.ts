@@ -2,11 +2,13 @@
 // sign-in, accounts (search, sort, filters, paging, CSV), an account (plan select with a
 // success message, the subscription's next reset, the ledger filters), usage charts that span
 // their window, payments needing a decision, every page through axe-core, the seed story with
-// the keyboard alone, and the copilot, billing and admin pages at 375 px.
+// the keyboard alone, the copilot, billing and admin pages at 375 px, and the sign-in outside demo mode.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { ManualClock } from '../../src/core/clock.ts';
+import { ADMIN_KEY } from '../http/http-helpers.ts';
 import {
   axeViolations,
   buildAssets,
@@ -24,11 +26,13 @@ describe('admin console and first run in a real browser', () => {
   let assets: Awaited<ReturnType<typeof buildAssets>>;
   let browser: Browser;
   let svc: Service;
+  // The account test moves it a day on, so that the ledger has entries on two dates.
+  const clock = new ManualClock('2026-03-10T12:00:00Z');
 
   before(async () => {
     assets = await buildAssets();
     browser = await launchBrowser();
-    svc = await startService(assets.root);
+    svc = await startService(assets.root, { clock });
   });
   after(async () => {
     await browser?.close();
@@ -85,6 +89,31 @@ describe('admin console and first run in a real browser', () => {
     await close();
   });
 
+  it('outside demo mode the sign-in explains how to create an admin key, offers no demo operator, and a key signs in', async () => {
+    const plain = await startService(assets.root, { demo: false });
+    try {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+      const page = await context.newPage();
+      const w = watch(page, [plain.url]);
+      await page.goto(`${plain.url}/admin`);
+      await page.getByText(/keys create --name ops --scope admin/).waitFor();
+      await page.getByRole('heading', { name: 'Sign in with a key' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Sign in as the demo operator' }).count(), 0);
+      assert.equal(await page.getByRole('heading', { name: 'Demo mode' }).count(), 0);
+      // With no demo button the key field has the focus.
+      await page.waitForFunction('document.activeElement?.id === "admin-key"');
+      await accessible(page, 'sign-in outside demo mode');
+      await screenshot(page, 'console-sign-in-key');
+      await page.keyboard.type(ADMIN_KEY);
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'Accounts', level: 1 }).waitFor();
+      clean(w);
+      await context.close();
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('accounts: search, sort, filters, paging and a CSV export', async () => {
     for (const [account, delta] of [
       ['list-rich', 400],
@@ -101,6 +130,27 @@ describe('admin console and first run in a real browser', () => {
         reason: 'setup',
         actor: 'test',
       });
+    // Automatic top-up for one of them: a saved card first, as a provider reports one.
+    await svc.ledger.payments.applyEvent({
+      provider: 'test',
+      eventId: 'evt_list_card',
+      eventType: 'payment_method.attached',
+      command: {
+        type: 'payment_method_saved',
+        account: 'list-rich',
+        customerId: null,
+        methodId: 'test_pm_x',
+        brand: 'visa',
+        last4: '4242',
+      },
+    });
+    await svc.ledger.autoTopup.put({
+      account: 'list-rich',
+      enabled: true,
+      threshold: 10,
+      packageId: 'tokens_100',
+      monthlyLimit: 3,
+    });
     const { page, w, close } = await operator();
     await page.getByLabel('Search accounts').fill('list-');
     await page.getByLabel('Sort by').selectOption('balance');
@@ -124,6 +174,15 @@ describe('admin console and first run in a real browser', () => {
     assert.match(csv[1] ?? '', /^list-zero,free,0,0,/);
     await page.getByText('Exported 2 accounts.').waitFor();
 
+    await page.getByLabel('Features disabled').uncheck();
+    await page.getByLabel('With auto top-up').check();
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(
+      `[...document.querySelectorAll('#accounts-list tbody tr td:first-child')].map((t) => t.textContent).join() === 'list-rich'`,
+    );
+    await screenshot(page, 'console-accounts-auto-topup');
+    await page.getByLabel('With auto top-up').uncheck();
+
     await page.getByLabel('Search accounts').fill('page-');
     await page.getByLabel('Features disabled').uncheck();
     await page.getByLabel('Sort by').selectOption('account');
@@ -139,10 +198,13 @@ describe('admin console and first run in a real browser', () => {
     await close();
   });
 
-  it('an account: the plan is a select of configured plans and says it changed; a subscription shows its next reset; the ledger filters by kind', async () => {
+  it('an account: the plan is a select of configured plans and says it changed; a subscription shows its next reset; the ledger filters by kind and by date', async () => {
+    await svc.ledger.deduct({ account: 'acct-1', feature: 'social_post' });
+    // A day later (before signing in: the operator session runs on this clock).
+    clock.advance(86_400_000);
     await svc.ledger.deduct({ account: 'acct-1', feature: 'social_post' });
     const { page, w, close } = await operator('/admin#/account/acct-1');
-    await waitForText(page, '[data-testid="admin-balance"]', '99');
+    await waitForText(page, '[data-testid="admin-balance"]', '98');
     const options = await page.locator('#plan-id option').allTextContents();
     assert.ok(
       options.some((o) => /pro.*5,000 tokens a month/.test(o)),
@@ -158,6 +220,34 @@ describe('admin console and first run in a real browser', () => {
     await page.waitForFunction(
       `[...document.querySelectorAll('#ledger-list tbody tr')].length === 1 && document.querySelector('#ledger-list tbody td:nth-child(2)').textContent === 'plan_change'`,
     );
+    // By date (UTC days): each day shows its own entries, newest first, and fewer than all of them.
+    const all: { kind: string; at: string }[] = (
+      await svc.call({ as: 'admin', method: 'GET', url: '/api/admin/ledger?account=acct-1&limit=1000' })
+    ).json().entries;
+    const kindsOn = (day: string) => all.filter((e) => e.at.startsWith(day)).map((e) => e.kind);
+    const shownKinds = (kinds: string[]) =>
+      page.waitForFunction(
+        `[...document.querySelectorAll('#ledger-list tbody tr td:nth-child(2)')].map((t) => t.textContent).join() === ${JSON.stringify(kinds.join())}`,
+      );
+    const firstDay = kindsOn('2026-03-10');
+    const secondDay = kindsOn('2026-03-11');
+    assert.deepEqual(secondDay, ['plan_change', 'debit']);
+    assert.ok(firstDay.includes('debit') && !firstDay.includes('plan_change'), firstDay.join());
+    assert.equal(firstDay.length + secondDay.length, all.length);
+    await page.getByLabel('Entry kind').selectOption('');
+    await page.getByLabel('From (UTC)').fill('2026-03-11');
+    await page.getByLabel('To (UTC)').fill('2026-03-11');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await shownKinds(secondDay);
+    await page.getByLabel('From (UTC)').fill('2026-03-10');
+    await page.getByLabel('To (UTC)').fill('2026-03-10');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await shownKinds(firstDay);
+    await screenshot(page, 'console-account-ledger-by-date');
+    await page.getByLabel('From (UTC)').fill('2026-03-12');
+    await page.getByLabel('To (UTC)').fill('');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.locator('#ledger-list').getByText('No entries match these filters.').waitFor();
     await page.locator('#balance-chart canvas').waitFor();
     await page.locator('#account-usage-chart canvas').waitFor();
     // The balance chart starts at the account's first entry, not 90 days before it.

@@ -59,13 +59,19 @@ export interface ServiceOptions {
   clock?: ManualClock;
   /** TOKENMETER_WEBHOOK_ALLOW_PRIVATE. */
   allowPrivateWebhooks?: boolean;
+  /**
+   * `serve --demo` (the default) or plain `serve`; outside demo mode the offline test provider
+   * stays on, as with TOKENMETER_TEST_PAYMENTS=true, so a checkout still works.
+   */
+  demo?: boolean;
   /** Wires more of what `serve` runs beside the app (a webhook dispatcher); its result is stopped on close. */
   beside?: (ledger: TokenLedger, store: SqliteStore) => { start(): void; stop(): Promise<void> };
 }
 
 /**
- * The service as `serve --demo` builds it (the offline test payment provider included), over
- * a fresh SQLite file, on a real loopback port, serving the assets built for this run.
+ * The service as `serve --demo` builds it (the offline test payment provider included), or as
+ * plain `serve` with `demo: false`, over a fresh SQLite file, on a real loopback port, serving
+ * the assets built for this run.
  */
 export async function startService(webRoot: string, o: ServiceOptions = {}): Promise<Service> {
   const dir = mkdtempSync(join(tmpdir(), 'tm-web-svc-'));
@@ -75,6 +81,7 @@ export async function startService(webRoot: string, o: ServiceOptions = {}): Pro
   const ledger = new TokenLedger({ store, catalog, clock });
   const sessions = new SessionService({ store: store.service, clock });
   const beside = o.beside?.(ledger, store);
+  const demo = o.demo ?? true;
   const app = await buildApp({
     ledger,
     keys: new KeyService({ store: store.service, bootstrap: { app: APP_KEY, admin: ADMIN_KEY } }),
@@ -83,12 +90,12 @@ export async function startService(webRoot: string, o: ServiceOptions = {}): Pro
     logger: silentLogger,
     options: {
       ...DEFAULT_HTTP_OPTIONS,
-      demo: true,
+      demo,
       corsOrigins: o.corsOrigins ?? [],
       webRoot,
       allowPrivateWebhooks: o.allowPrivateWebhooks === true,
     },
-    payments: await paymentsFromEnv({}, ledger, true),
+    payments: await paymentsFromEnv(demo ? {} : { TOKENMETER_TEST_PAYMENTS: 'true' }, ledger, demo),
   });
   beside?.start();
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -157,11 +164,20 @@ export async function waitForDisabled(page: Page, selector: string, disabled: bo
 
 const AXE = join(import.meta.dirname, '../../node_modules/axe-core/axe.min.js');
 
-/** Runs axe-core on the page; returns its serious and critical violations, one line each. */
-export async function axeViolations(page: Page): Promise<string[]> {
+/** How bad an axe-core violation is, in axe's own words. */
+export type AxeImpact = 'minor' | 'moderate' | 'serious' | 'critical';
+
+/**
+ * Runs axe-core on the page; returns its violations of the given impacts (by default the
+ * serious and critical ones, the bar every page must pass), one line each.
+ */
+export async function axeViolations(
+  page: Page,
+  impacts: readonly AxeImpact[] = ['serious', 'critical'],
+): Promise<string[]> {
   await page.addScriptTag({ path: AXE });
   const found = (await page.evaluate(`axe.run(document, { resultTypes: ['violations'] }).then((r) =>
-    r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    r.violations.filter((v) => ${JSON.stringify(impacts)}.includes(v.impact))
       .map((v) => v.id + ' (' + v.impact + '): ' + v.nodes.map((n) => n.target.join(' ')).join(', ')))`)) as string[];
   return found;
 }

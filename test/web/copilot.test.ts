@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
+  type AxeImpact,
+  axeViolations,
   buildAssets,
   launchBrowser,
   type PageWatch,
@@ -52,6 +54,10 @@ describe('copilot demo in a real browser', () => {
     assert.equal(res.statusCode, 200, res.body);
   }
 
+  async function accessible(page: Page, name: string, impacts?: readonly AxeImpact[]): Promise<void> {
+    assert.deepEqual(await axeViolations(page, impacts), [], `axe: ${name}`);
+  }
+
   function clean(w: PageWatch, allowed: RegExp[] = []) {
     assert.deepEqual(
       w.errors.filter((e) => !allowed.some((a) => a.test(e))),
@@ -65,6 +71,7 @@ describe('copilot demo in a real browser', () => {
     assert.equal(await page.locator(FEATURES).count(), 5);
     assert.equal(await page.locator('#banner').isVisible(), false);
     await waitForDisabled(page, FEATURES, false);
+    await accessible(page, 'copilot at 100, desktop');
     await screenshot(page, 'copilot-fresh-100');
 
     await page.click(CALL);
@@ -82,6 +89,7 @@ describe('copilot demo in a real browser', () => {
     await waitForDisabled(page, FEATURES, true);
     await page.locator('#banner').waitFor({ state: 'visible' });
     assert.match((await page.locator('#banner').textContent()) ?? '', /Features are disabled.*Billing still works/);
+    await accessible(page, 'copilot at zero with the banner, desktop');
     await screenshot(page, 'copilot-zero-banner');
 
     await page.getByRole('link', { name: 'buy tokens' }).click();
@@ -92,8 +100,37 @@ describe('copilot demo in a real browser', () => {
     await screenshot(page, 'billing-at-zero');
     await page.locator('[data-package="tokens_100"] button').click();
     await page.waitForURL(/\/pay\/test\//);
-    await screenshot(page, 'billing-test-checkout');
     await page.getByText('TEST PAYMENT').first().waitFor();
+    // The test provider's checkout is a step of the story: its card field, save box and table
+    // of test cards pass axe at desktop width and on a phone, down to its moderate rules (its
+    // content sits in a main landmark).
+    const everything: AxeImpact[] = ['minor', 'moderate', 'serious', 'critical'];
+    await page.getByLabel('Card number').waitFor();
+    await page.getByLabel('Save this card for automatic top-ups').waitFor();
+    await page.getByRole('table', { name: /Test cards/ }).waitFor();
+    await accessible(page, 'test checkout, desktop', everything);
+    await screenshot(page, 'billing-test-checkout');
+    await page.setViewportSize({ width: 375, height: 740 });
+    assert.ok(
+      await page.evaluate('document.documentElement.scrollWidth <= 375'),
+      'the test checkout overflows at 375 px',
+    );
+    await accessible(page, 'test checkout, 375 px', everything);
+    await screenshot(page, 'phone-test-checkout');
+    await page.setViewportSize({ width: 1100, height: 800 });
+    // A mistyped card number: the page comes back with the error, the field marked invalid and
+    // focused, and still passes axe; the buyer then types a test card and completes.
+    await page.getByLabel('Card number').fill('1234');
+    await page.getByRole('button', { name: 'Complete test payment' }).click();
+    await page
+      .getByRole('alert')
+      .getByText(/not a card number/)
+      .waitFor();
+    await page.waitForFunction('document.activeElement?.id === "card"');
+    assert.equal(await page.getByLabel('Card number').getAttribute('aria-invalid'), 'true');
+    await accessible(page, 'test checkout after a mistyped card', everything);
+    await screenshot(page, 'billing-test-checkout-card-error');
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
     await page.getByRole('button', { name: 'Complete test payment' }).click();
     // Back on billing by itself, as after Stripe's Checkout (issue 19).
     await page.waitForURL(`${svc.url}/billing?payment=success`);
@@ -107,7 +144,8 @@ describe('copilot demo in a real browser', () => {
     await waitForDisabled(page, FEATURES, false);
     assert.equal(await page.locator('#banner').isVisible(), false);
     await screenshot(page, 'copilot-after-purchase');
-    clean(w);
+    // The 400 is the mistyped card number's answer, the page that says what to fix.
+    clean(w, [/status of 400 .*\/pay\/test\/[^/]+\/complete$/]);
     await context.close();
   });
 
@@ -151,6 +189,7 @@ describe('copilot demo in a real browser', () => {
     const buy = dialog.getByRole('link', { name: 'Buy tokens' });
     assert.equal(await buy.getAttribute('href'), '/billing');
     await waitForText(page, BALANCE, '0');
+    await accessible(page, 'copilot refused dialog, desktop');
     await screenshot(page, 'copilot-refused-dialog');
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'hidden' });

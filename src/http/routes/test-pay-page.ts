@@ -14,8 +14,8 @@ label{display:block;margin:.75rem 0 .25rem}label.check{display:flex;gap:.5rem;al
 input[type=text]{font:inherit;padding:.4rem;width:100%;max-width:20rem;box-sizing:border-box}
 table{border-collapse:collapse;margin-top:.5rem;font-size:.9rem}th,td{text-align:left;vertical-align:top;padding:.3rem .5rem;border-bottom:1px solid #ddd}
 button{font-size:1rem;padding:.5rem 1.25rem;margin:1rem .5rem 0 0}</style></head>
-<body><p class="banner">TEST PAYMENT — this is tokenmeter's offline test provider. No card is charged and no real money moves.</p>
-${body}</body></html>`;
+<body><main><p class="banner">TEST PAYMENT — this is tokenmeter's offline test provider. No card is charged and no real money moves.</p>
+${body}</main></body></html>`;
 }
 
 const money = (p: PaymentRow) => `${(p.amount / 100).toFixed(2)} ${escapeHtml(p.currency.toUpperCase())}`;
@@ -49,12 +49,13 @@ export function testCheckoutPage(
     p.kind === 'topup'
       ? `<label class="check"><input type="checkbox" id="save_card" name="save_card" value="1"${state.saveCard ? ' checked' : ''}> Save this card for automatic top-ups</label>`
       : '';
+  // After a refused attempt the focus starts on the field to fix, which reads out its error.
   const error = state.error ? `<p class="error" role="alert" id="card-error">${escapeHtml(state.error)}</p>` : '';
   const actions =
     p.status === 'pending'
       ? `${error}<form method="post" action="/pay/test/${id}/complete">
 <label for="card">Card number</label>
-<input type="text" id="card" name="card" value="${escapeHtml(state.card ?? DEFAULT_TEST_CARD)}" inputmode="numeric" autocomplete="cc-number" required maxlength="64"${state.error ? ' aria-invalid="true" aria-describedby="card-error"' : ''}>
+<input type="text" id="card" name="card" value="${escapeHtml(state.card ?? DEFAULT_TEST_CARD)}" inputmode="numeric" autocomplete="cc-number" required maxlength="64"${state.error ? ' aria-invalid="true" aria-describedby="card-error" autofocus' : ''}>
 ${saveBox}<button type="submit">Complete test payment</button></form>
 <form method="post" action="/pay/test/${id}/cancel"><button type="submit">Cancel</button></form>
 ${cardTable()}`
