@@ -8,6 +8,7 @@ import {
   type AccountFilters,
   type AccountPage,
   type AccountSort,
+  type AccountUsageRow,
   type DisputeRow,
   type PaymentEventRow,
   type UsageRow,
@@ -27,6 +28,27 @@ export const BALANCE_SERIES_POINTS = 500;
 
 export type { DisputeRow, PaymentEventRow } from '../store/service-store.ts';
 export type { SubscriptionRow };
+
+/** How many accounts the usage per account names by default; the rest are summed as others. */
+export const USAGE_TOP_ACCOUNTS = 10;
+
+/** One account's use over a window, or (for the others) the use of several together. */
+export interface UsageTotal {
+  tokens: number;
+  uses: number;
+}
+
+/** Which accounts used the most tokens in a window, and each one's use per UTC day. */
+export interface AccountUsageReport {
+  from: number;
+  to: number;
+  /** The top accounts with their totals, most tokens first (ties: id byte-wise). */
+  accounts: (UsageTotal & { account: string })[];
+  /** Every other account with use in the window, summed; null when there is none. */
+  others: (UsageTotal & { accounts: number }) | null;
+  /** Per day: the top accounts in the order above, then the others (`account` null). */
+  days: AccountUsageRow[];
+}
 
 /** The most rows one CSV export holds; narrow the filters for more. */
 export const MAX_EXPORT_ROWS = 100_000;
@@ -111,6 +133,31 @@ export class OperatorQueries {
     const { from, to } = this.window(range, 30 * DAY);
     if (range.account === undefined) return this.ctx.store.service.usageByDay(from, to);
     return this.ctx.store.service.usageByDay(from, to, requireAccountId(range.account));
+  }
+
+  /**
+   * The `top` accounts (default 10) that used the most tokens in [from, to] (default: the last 30
+   * days), per UTC day, the rest summed as others; "used" as in `usageByDay`.
+   */
+  async usageByAccount(range: { from?: number; to?: number; top?: number }): Promise<AccountUsageReport> {
+    const { from, to } = this.window(range, 30 * DAY);
+    const top = requireInt('top', range.top ?? USAGE_TOP_ACCOUNTS, 1, 50);
+    const usage = await this.ctx.store.service.usageByAccount(from, to, top);
+    // The store lists the top accounts in their order, so the map's insertion order is the ranking.
+    const totals = new Map<string, UsageTotal & { account: string }>();
+    const rest: UsageTotal = { tokens: 0, uses: 0 };
+    for (const row of usage.rows) {
+      const sum = row.account === null ? rest : totals.get(row.account);
+      if (sum) {
+        sum.tokens += row.tokens;
+        sum.uses += row.uses;
+      } else if (row.account !== null) {
+        totals.set(row.account, { account: row.account, tokens: row.tokens, uses: row.uses });
+      }
+    }
+    const accounts = [...totals.values()];
+    const others = usage.accounts > accounts.length ? { accounts: usage.accounts - accounts.length, ...rest } : null;
+    return { from, to, accounts, others, days: usage.rows };
   }
 
   /**

@@ -97,6 +97,21 @@ export interface UsageRow {
   uses: number;
 }
 
+/** Tokens charged on one UTC day to one of the accounts that used the most in a window, or (`account` null) to all the others. */
+export interface AccountUsageRow {
+  day: string;
+  account: string | null;
+  tokens: number;
+  uses: number;
+}
+
+/** The top accounts' use per day in a window, the top first (most tokens, then id byte-wise), each by day; the others last. */
+export interface AccountUsage {
+  rows: AccountUsageRow[];
+  /** How many accounts used tokens in the window, the top ones included. */
+  accounts: number;
+}
+
 /** Storage for the service around the ledger: keys, shared settings, one-time tokens, operator reads, the outbox. */
 export interface ServiceStore extends OutboxStore {
   insertApiKey(key: Omit<ApiKeyRecord, 'id' | 'revokedAt'>): Promise<ApiKeyRecord>;
@@ -116,6 +131,8 @@ export interface ServiceStore extends OutboxStore {
   queryLedger(query: LedgerQuery): Promise<HistoryPage>;
   /** Tokens charged per feature per UTC day in [from, to], of every account or of one. */
   usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]>;
+  /** Tokens charged per UTC day in [from, to] to each of the `top` accounts that used the most, and to the rest together. */
+  usageByAccount(from: number, to: number, top: number): Promise<AccountUsage>;
   /**
    * The account's entries in [from, to] as (time, balance after), oldest first: all of them when
    * there are at most `points`, else the last entry of each of `points` equal time buckets.

@@ -1,8 +1,9 @@
 import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
-import { encodeCursor, int, intOrNull, type Row, requireCursor, str, toEntry } from './rows.ts';
+import { encodeCursor, int, intOrNull, type Row, requireCursor, str, strOrNull, toEntry } from './rows.ts';
 import type {
   AccountListQuery,
   AccountPage,
+  AccountUsage,
   ApiKeyRecord,
   DisputeRow,
   KeyScope,
@@ -23,6 +24,9 @@ import {
 } from './sql-operator-reads.ts';
 import { SqlOutboxQueries } from './sql-outbox-queries.ts';
 import type { HistoryPage } from './store.ts';
+
+/** What "used" means for usage: features charged, by a debit or a committed hold. */
+const USED = "kind IN ('debit', 'hold_commit') AND feature IS NOT NULL";
 
 /** One statement with `?` placeholders. */
 export interface SqlStatement {
@@ -143,7 +147,7 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
     const rows = await this.sql.read(
       `SELECT ${d.utcDay('at')} AS day, feature, -sum(amount) AS tokens, count(*) AS uses
        FROM ledger_entries
-       WHERE kind IN ('debit', 'hold_commit') AND feature IS NOT NULL AND at >= ? AND at <= ?
+       WHERE ${USED} AND at >= ? AND at <= ?
          AND (${d.typed('text')} IS NULL OR account_id = ?)
        GROUP BY day, feature ORDER BY day, ${d.byteOrder('feature')}`,
       [from, to, account ?? null, account ?? null],
@@ -154,6 +158,36 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
       tokens: int(r, 'tokens'),
       uses: int(r, 'uses'),
     }));
+  }
+
+  async usageByAccount(from: number, to: number, top: number): Promise<AccountUsage> {
+    const d = this.sql.dialect;
+    // The leaders are chosen over the whole window, then each day's use is split between them
+    // and everyone else; ties at the cut go to the smaller id, so the answer is stable.
+    const rows = await this.sql.read(
+      `WITH used AS (
+         SELECT account_id, ${d.utcDay('at')} AS day, -amount AS tokens
+         FROM ledger_entries WHERE ${USED} AND at >= ? AND at <= ?),
+       totals AS (SELECT account_id, sum(tokens) AS total FROM used GROUP BY account_id),
+       leaders AS (
+         SELECT account_id, total FROM totals ORDER BY total DESC, ${d.byteOrder('account_id')} LIMIT ?)
+       SELECT used.day AS day, leaders.account_id AS account, sum(used.tokens) AS tokens, count(*) AS uses,
+         (SELECT count(*) FROM totals) AS accounts
+       FROM used LEFT JOIN leaders ON leaders.account_id = used.account_id
+       GROUP BY used.day, leaders.account_id, leaders.total
+       ORDER BY CASE WHEN leaders.account_id IS NULL THEN 1 ELSE 0 END, leaders.total DESC,
+         ${d.byteOrder('leaders.account_id')}, used.day`,
+      [from, to, top],
+    );
+    return {
+      rows: rows.map((r) => ({
+        day: str(r, 'day'),
+        account: strOrNull(r, 'account'),
+        tokens: int(r, 'tokens'),
+        uses: int(r, 'uses'),
+      })),
+      accounts: rows[0] ? int(rows[0], 'accounts') : 0,
+    };
   }
 
   async balanceSeries(

@@ -588,4 +588,68 @@ describe('admin console API (issue 19)', () => {
       [[3, 1]],
     );
   });
+
+  it('stats by=account: the top accounts with their totals, most first, per day, and the others summed', async () => {
+    for (let i = 1; i <= 12; i += 1) {
+      await t.ledger.deduct({ account: `acct-${String(i).padStart(2, '0')}`, feature: 'social_post', quantity: i });
+    }
+    const firstDay = new Date(t.clock.now()).toISOString();
+    t.clock.advance(25 * 3_600_000);
+    await t.ledger.deduct({ account: 'late', feature: 'business_collector', quantity: 10 });
+
+    const from = '2026-03-01T00:00:00.000Z';
+    const narrow = (await get(`/api/admin/stats?by=account&top=3&from=${from}&to=${firstDay}`)).json();
+    assert.equal(narrow.by, 'account');
+    assert.equal(narrow.from, from);
+    assert.equal(narrow.to, firstDay);
+    assert.deepEqual(narrow.accounts, [
+      { account: 'acct-12', tokens: 12, uses: 1 },
+      { account: 'acct-11', tokens: 11, uses: 1 },
+      { account: 'acct-10', tokens: 10, uses: 1 },
+    ]);
+    assert.deepEqual(narrow.others, { accounts: 9, tokens: 45, uses: 9 });
+    assert.deepEqual(narrow.usage, [
+      { day: '2026-03-10', account: 'acct-12', tokens: 12, uses: 1 },
+      { day: '2026-03-10', account: 'acct-11', tokens: 11, uses: 1 },
+      { day: '2026-03-10', account: 'acct-10', tokens: 10, uses: 1 },
+      { day: '2026-03-10', account: null, tokens: 45, uses: 9 },
+    ]);
+
+    // By default the top 10 over the last 30 days, which now include the later day.
+    const month = (await get('/api/admin/stats?by=account')).json();
+    assert.equal(month.accounts.length, 10);
+    assert.deepEqual(month.accounts[0], { account: 'late', tokens: 50, uses: 1 });
+    assert.deepEqual(month.others, { accounts: 3, tokens: 6, uses: 3 });
+    assert.deepEqual(
+      month.usage.filter((u: { day: string }) => u.day === '2026-03-11'),
+      [{ day: '2026-03-11', account: 'late', tokens: 50, uses: 1 }],
+    );
+    // The last day alone: one account, nobody else.
+    const today = (await get('/api/admin/stats?by=account&days=1')).json();
+    assert.deepEqual(today.accounts, [{ account: 'late', tokens: 50, uses: 1 }]);
+    assert.equal(today.others, null);
+    // by=feature is the default answer, said explicitly.
+    const features = (await get('/api/admin/stats?by=feature&days=30')).json();
+    assert.equal(features.by, 'feature');
+    assert.deepEqual(features.usage, (await get('/api/admin/stats?days=30')).json().usage);
+  });
+
+  it('stats: by is feature or account; account and top each go with one of them', async () => {
+    for (const [url, field] of [
+      ['/api/admin/stats?by=plan', 'by'],
+      ['/api/admin/stats?by=', 'by'],
+      ['/api/admin/stats?by=account&account=u-1', 'account'],
+      ['/api/admin/stats?top=3', 'top'],
+      ['/api/admin/stats?by=feature&top=3', 'top'],
+      ['/api/admin/stats?by=account&top=0', 'top'],
+      ['/api/admin/stats?by=account&top=51', 'top'],
+      ['/api/admin/stats?by=account&top=ten', 'top'],
+      ['/api/admin/stats?by=account&days=2&from=2026-03-01T00:00:00Z', 'days'],
+    ] as const) {
+      const res = await get(url);
+      assert.equal(res.statusCode, 400, url);
+      assert.equal(res.json().code, 'invalid_request', url);
+      assert.match(res.json().error, new RegExp(`^${field}\\b`), url);
+    }
+  });
 });

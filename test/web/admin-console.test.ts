@@ -1,7 +1,7 @@
 // The operator's console and the first ten minutes (issue 19), in Chromium: the demo operator
 // sign-in, accounts (search, sort, filters, paging, CSV), an account (plan select with a
 // success message, the subscription's next reset, the ledger filters), usage charts that span
-// their window, payments needing a decision, every page through axe-core, the seed story with
+// their window (per feature, and per account with the top accounts' table), payments needing a decision, every page through axe-core, the seed story with
 // the keyboard alone, the copilot, billing and admin pages at 375 px, and the sign-in outside demo mode.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -342,6 +342,65 @@ describe('admin console and first run in a real browser', () => {
     await page.getByText('No feature use in the last 7 days.').waitFor();
     clean(w);
     await close();
+  });
+
+  it('usage per account: a chart of the top accounts per day, their totals linking to each account, and an empty state', async () => {
+    await svc.ledger.deduct({ account: 'heavy-user', feature: 'business_collector', quantity: 19 });
+    await svc.ledger.deduct({ account: 'light-user', feature: 'social_post', quantity: 2 });
+    const { page, w, close } = await operator('/admin#/usage');
+    const chart = page.locator('#usage-accounts-chart');
+    await page.locator('#usage-accounts-chart canvas').waitFor();
+    const top = page.getByRole('region', { name: 'Top accounts by tokens used, last 30 days' });
+    const row = (account: string) => top.locator('tbody tr', { has: page.getByRole('link', { name: account }) });
+    assert.deepEqual((await row('heavy-user').locator('td').allTextContents()).slice(0, 3), ['heavy-user', '95', '1']);
+    assert.deepEqual((await row('light-user').locator('td').allTextContents()).slice(0, 3), ['light-user', '2', '1']);
+    // For a screen reader, the chart's name says what it shows.
+    assert.match((await chart.getAttribute('aria-label')) ?? '', /last 30 days: .*heavy-user 95/);
+    // The axis spans the window, and the legend under it reads the day's value as "N tokens".
+    assert.equal(
+      Math.round(
+        (Date.parse((await chart.getAttribute('data-to')) ?? '') -
+          Date.parse((await chart.getAttribute('data-from')) ?? '')) /
+          86_400_000,
+      ),
+      31,
+    );
+    const box = await page.locator('#usage-accounts-chart .u-over').boundingBox();
+    assert.ok(box);
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await page.locator('#usage-accounts-chart .u-legend').getByText('95 tokens').waitFor();
+    await page.locator('#usage-accounts-chart .u-legend').getByText('heavy-user').waitFor();
+    await accessible(page, 'usage per account');
+    await screenshot(page, 'console-usage-accounts');
+    // The window applies to this chart too.
+    await page.getByLabel('Window').selectOption('7');
+    await page.getByRole('region', { name: 'Top accounts by tokens used, last 7 days' }).waitFor();
+    await page
+      .getByRole('region', { name: 'Top accounts by tokens used, last 7 days' })
+      .getByRole('link', { name: 'heavy-user' })
+      .click();
+    await page.getByRole('heading', { name: 'Account heavy-user', level: 1 }).waitFor();
+    clean(w);
+    await close();
+
+    // A service where nobody has used a feature yet.
+    const fresh = await startService(assets.root);
+    try {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+      const empty = await context.newPage();
+      const ew = watch(empty, [fresh.url]);
+      await empty.goto(`${fresh.url}/admin#/usage`);
+      await empty.getByRole('button', { name: 'Sign in as the demo operator' }).click();
+      await empty.getByText('No account used tokens in the last 30 days.').waitFor();
+      await empty.getByText('No feature use in the last 30 days.').waitFor();
+      assert.equal(await empty.locator('#usage-accounts-table table').count(), 0);
+      await accessible(empty, 'usage without use');
+      await screenshot(empty, 'console-usage-empty');
+      clean(ew);
+      await context.close();
+    } finally {
+      await fresh.close();
+    }
   });
 
   it('payments: events recorded unmatched or pending, with their reason, and open disputes need a decision', async () => {

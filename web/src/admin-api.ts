@@ -151,6 +151,26 @@ export interface UsageRowJson {
   uses: number;
 }
 
+/** One day's use of one top account, or (`account` null) of all the others (`GET /api/admin/stats?by=account`). */
+export interface AccountUsageRowJson {
+  day: string;
+  account: string | null;
+  tokens: number;
+  uses: number;
+}
+
+/** `GET /api/admin/stats?by=account`: the accounts that used the most in the window, the rest summed. */
+export interface AccountUsageJson {
+  by: 'account';
+  from: string;
+  to: string;
+  /** Most tokens first. */
+  accounts: { account: string; tokens: number; uses: number }[];
+  /** Null when every account with use is listed. */
+  others: { accounts: number; tokens: number; uses: number } | null;
+  usage: AccountUsageRowJson[];
+}
+
 /** A webhook endpoint as `GET /api/admin/webhooks` lists it: never its secret. */
 export interface WebhookJson {
   id: string;

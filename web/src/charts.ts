@@ -1,7 +1,19 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-const COLORS = ['#1d4ed8', '#b91c1c', '#047857', '#a16207', '#7c3aed', '#0e7490', '#be185d'];
+const COLORS = [
+  '#1d4ed8',
+  '#b91c1c',
+  '#047857',
+  '#a16207',
+  '#7c3aed',
+  '#0e7490',
+  '#be185d',
+  '#4d7c0f',
+  '#c2410c',
+  '#475569',
+  '#0f766e',
+];
 const DAY = 86_400;
 
 export interface ChartSeries {

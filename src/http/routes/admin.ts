@@ -360,29 +360,68 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
     async () => reconcileJson(await ledger.reconcile()),
   );
 
-  app.get<{ Querystring: { from?: string; to?: string; days?: number; account?: string } }>(
+  app.get<{
+    Querystring: {
+      from?: string;
+      to?: string;
+      days?: number;
+      account?: string;
+      by?: 'feature' | 'account';
+      top?: number;
+    };
+  }>(
     '/api/admin/stats',
     {
       config,
       schema: {
         tags: ['admin'],
-        summary: 'Tokens used per feature per day, of every account or of one (default: the last 30 days)',
-        description: 'days: the last N days up to `to` (default now), instead of `from`.',
-        querystring: s.closed({ from: time, to: time, days, account: s.accountId }),
+        summary:
+          'Tokens used per day: per feature, of every account or of one; or (by=account) per account, the top accounts and the others summed (default: the last 30 days)',
+        description:
+          'days: the last N days up to `to` (default now), instead of `from`. by=account: `accounts` lists the `top` (default 10) accounts that used the most in the window with their totals, most first; `others` sums every other account (null when none); `usage` has a row per day per top account, and `account: null` rows for the others.',
+        querystring: s.closed({
+          from: time,
+          to: time,
+          days,
+          account: s.accountId,
+          by: { type: 'string', enum: ['feature', 'account'] },
+          top: { type: 'integer', minimum: 1, maximum: 50 },
+        }),
       },
     },
     async (request) => {
-      const { from, to } = windowOf(request.query, deps.clock.now(), 30);
-      const range = { from, to };
+      const q = request.query;
+      const range = windowOf(q, deps.clock.now(), 30);
+      // The window asked for, so a chart spans it and not only the days with use.
+      const window = { from: new Date(range.from).toISOString(), to: new Date(range.to).toISOString() };
+      if (q.by === 'account') {
+        if (q.account !== undefined) throw invalid('account', 'by=account lists every account; leave account out');
+        const report = await ledger.operator.usageByAccount({
+          ...range,
+          ...(q.top === undefined ? {} : { top: q.top }),
+        });
+        return {
+          success: true,
+          by: 'account',
+          ...window,
+          accounts: report.accounts.map((a) => ({ account: a.account, tokens: a.tokens, uses: a.uses })),
+          others: report.others && {
+            accounts: report.others.accounts,
+            tokens: report.others.tokens,
+            uses: report.others.uses,
+          },
+          usage: report.days.map((u) => ({ day: u.day, account: u.account, tokens: u.tokens, uses: u.uses })),
+        };
+      }
+      if (q.top !== undefined) throw invalid('top', 'applies only with by=account');
       const usage = await ledger.operator.usageByDay({
         ...range,
-        ...(request.query.account === undefined ? {} : { account: request.query.account }),
+        ...(q.account === undefined ? {} : { account: q.account }),
       });
       return {
         success: true,
-        // The window asked for, so a chart spans it and not only the days with use.
-        from: new Date(range.from).toISOString(),
-        to: new Date(range.to).toISOString(),
+        by: 'feature',
+        ...window,
         usage: usage.map((u) => ({ day: u.day, feature: u.feature, tokens: u.tokens, uses: u.uses })),
       };
     },

@@ -42,6 +42,7 @@ const LOCAL_SERVICE_READS: ReadonlySet<string> = new Set<keyof ServiceStore>([
   'listAccounts',
   'queryLedger',
   'usageByDay',
+  'usageByAccount',
   'balanceSeries',
   'firstEntryAt',
   'listPayments',

@@ -14,6 +14,29 @@ export function windowSelect(id: string, days: number, onChange: (days: number) 
   return el('label', {}, 'Window', select);
 }
 
+/** A chart's x axis for a window the server answered: every UTC day in it, and the span to show. */
+export interface DayAxis {
+  /** Each day's start (seconds), oldest first. */
+  times: number[];
+  /** Each day as the API names it (YYYY-MM-DD), in the same order. */
+  days: string[];
+  span: { from: number; to: number };
+}
+
+/** The whole window, not only the days with use, so a quiet week still shows as a week. */
+export function dayAxis(fromIso: string, toIso: string): DayAxis {
+  const from = Date.parse(fromIso) / 1000;
+  const to = Date.parse(toIso) / 1000;
+  const first = Math.floor(from / DAY) * DAY;
+  const times: number[] = [];
+  for (let t = first; t <= to; t += DAY) times.push(t);
+  return {
+    times,
+    days: times.map((t) => new Date(t * 1000).toISOString().slice(0, 10)),
+    span: { from: first, to: Math.max(to, first + DAY) },
+  };
+}
+
 /**
  * Tokens used per feature per day over the last `days` days (the server's clock), of every
  * account or one. The axis spans the whole window; days without use are 0.
@@ -32,11 +55,7 @@ export async function usageChart(target: HTMLElement, days: number, account?: st
     replace(target, el('p', { class: 'muted' }, `No feature use in the last ${days} days.`));
     return;
   }
-  const from = Date.parse(body.from) / 1000;
-  const to = Date.parse(body.to) / 1000;
-  const first = Math.floor(from / DAY) * DAY;
-  const times: number[] = [];
-  for (let t = first; t <= to; t += DAY) times.push(t);
+  const axis = dayAxis(body.from, body.to);
   const features = [...new Set(usage.map((u) => u.feature))].sort();
   const total = usage.reduce((n, u) => n + u.tokens, 0);
   target.setAttribute(
@@ -49,12 +68,9 @@ export async function usageChart(target: HTMLElement, days: number, account?: st
     target,
     features.map((f) => ({
       label: f,
-      values: times.map((t) => {
-        const day = new Date(t * 1000).toISOString().slice(0, 10);
-        return usage.find((u) => u.day === day && u.feature === f)?.tokens ?? 0;
-      }),
+      values: axis.days.map((day) => usage.find((u) => u.day === day && u.feature === f)?.tokens ?? 0),
     })),
-    times,
-    { span: { from: first, to: Math.max(to, first + DAY) }, daily: true },
+    axis.times,
+    { span: axis.span, daily: true },
   );
 }
