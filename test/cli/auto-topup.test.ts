@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { catalog } from '../helpers/ledger.ts';
+import { saveCard as saveTestCard } from '../helpers/saved-card.ts';
 import { assertFails, freshDb, parseJson, runCli, runJson, tempDir } from './cli-helpers.ts';
 
 const dir = tempDir();
@@ -14,20 +15,7 @@ async function saveCard(databaseUrl: string, account: string): Promise<void> {
   const ledger = new TokenLedger({ store, catalog });
   try {
     await ledger.createAccount({ account });
-    const outcome = await ledger.payments.applyEvent({
-      provider: 'test',
-      eventId: `evt_card_${account}`,
-      eventType: 'payment_method.attached',
-      command: {
-        type: 'payment_method_saved',
-        account,
-        customerId: null,
-        methodId: 'test_pm_x',
-        brand: 'visa',
-        last4: '4242',
-      },
-    });
-    assert.equal(outcome.status, 'applied');
+    assert.equal((await saveTestCard(ledger, account)).status, 'applied');
   } finally {
     await ledger.close();
   }

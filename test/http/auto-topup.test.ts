@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import { saveCard as saveTestCard } from '../helpers/saved-card.ts';
 import { type PaymentApp, paymentApp } from '../payments/payment-helpers.ts';
 import { testApp } from './http-helpers.ts';
 
@@ -21,24 +22,10 @@ const DEFAULTS = {
 
 const ENABLE = { enabled: true, threshold: 50, package: 'tokens_500', monthly_limit: 5 };
 
-let cards = 0;
 /** Saves a card for `account` (created if new, as its checkout would have) the way a provider's `payment_method.attached` does. */
 async function saveCard(ledger: TokenLedger, account: string, last4 = '4242'): Promise<void> {
-  cards += 1;
   await ledger.createAccount({ account });
-  const outcome = await ledger.payments.applyEvent({
-    provider: 'test',
-    eventId: `evt_card_${account}_${cards}`,
-    eventType: 'payment_method.attached',
-    command: {
-      type: 'payment_method_saved',
-      account,
-      customerId: null,
-      methodId: `test_pm_${cards}`,
-      brand: 'visa',
-      last4,
-    },
-  });
+  const outcome = await saveTestCard(ledger, account, { last4 });
   assert.equal(outcome.status, 'applied', `the card is saved: ${JSON.stringify(outcome)}`);
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TokenMeterApiError } from '../../src/sdk/index.ts';
+import { saveCard } from '../helpers/saved-card.ts';
 import { type LiveService, liveService } from './sdk-helpers.ts';
 
 const ENABLE = { enabled: true, threshold: 50, package: 'tokens_500', monthly_limit: 5 };
@@ -27,19 +28,7 @@ describe('TokenMeterClient auto top-up against the real service', () => {
 
   it('with a saved card a user token enables its own account, sending the wire names', async () => {
     await s.t.ledger.createAccount({ account: 'sdk-2' });
-    await s.t.ledger.payments.applyEvent({
-      provider: 'test',
-      eventId: 'evt_sdk_card',
-      eventType: 'payment_method.attached',
-      command: {
-        type: 'payment_method_saved',
-        account: 'sdk-2',
-        customerId: null,
-        methodId: 'test_pm_x',
-        brand: 'visa',
-        last4: '4242',
-      },
-    });
+    await saveCard(s.t.ledger, 'sdk-2');
     const { token } = await s.app.createSession('sdk-2');
     const user = s.client({ apiKey: undefined, token });
     const saved = await user.setAutoTopup(ENABLE);

@@ -14,12 +14,11 @@ import { silentLogger } from '../../src/log/logger.ts';
 import { TEST_PROVIDER, TestProvider } from '../../src/payments/test-provider.ts';
 import { ADMIN_KEY } from '../http/http-helpers.ts';
 import {
-  axeViolations,
   buildAssets,
+  checkPage,
   launchBrowser,
   type PageWatch,
   type Service,
-  screenshot,
   startService,
   waitForText,
   watch,
@@ -136,18 +135,6 @@ describe('automatic top-up on the billing page and the admin account page, in a 
     await page.goto(`${svc.url}/demo/login?account=${account}`);
     await page.goto(`${svc.url}/billing`);
     return { page, w, close: () => context.close() };
-  }
-
-  /** `expected`: console errors the test caused on purpose (a refused request logs one). */
-  async function checkPage(page: Page, w: PageWatch, name: string, width: number, expected?: RegExp): Promise<void> {
-    assert.deepEqual(await axeViolations(page), [], `axe: ${name}`);
-    assert.ok(await page.evaluate(`document.documentElement.scrollWidth <= ${width}`), `${name} overflows`);
-    await screenshot(page, name);
-    assert.deepEqual(
-      w.errors.filter((e) => !expected?.test(e)),
-      [],
-    );
-    assert.deepEqual(w.foreign, []);
   }
 
   const field = {

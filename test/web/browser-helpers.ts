@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -189,4 +190,26 @@ export async function tabTo(page: Page, selector: string, max = 60): Promise<voi
     await page.keyboard.press('Tab');
   }
   throw new Error(`Tab never reached ${selector}`);
+}
+
+/**
+ * The checks every page of a browser test ends with: no serious or critical axe violation, no
+ * horizontal overflow at `width`, a screenshot saved, no console errors but the `expected` ones
+ * (a refused request the test caused logs one), and no request to another origin.
+ */
+export async function checkPage(
+  page: Page,
+  w: PageWatch,
+  name: string,
+  width: number,
+  expected?: RegExp,
+): Promise<void> {
+  assert.deepEqual(await axeViolations(page), [], `axe: ${name}`);
+  assert.ok(await page.evaluate(`document.documentElement.scrollWidth <= ${width}`), `${name} overflows`);
+  await screenshot(page, name);
+  assert.deepEqual(
+    w.errors.filter((e) => !expected?.test(e)),
+    [],
+  );
+  assert.deepEqual(w.foreign, []);
 }

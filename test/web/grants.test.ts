@@ -6,12 +6,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import {
-  axeViolations,
   buildAssets,
+  checkPage,
   launchBrowser,
   type PageWatch,
   type Service,
-  screenshot,
   startService,
   waitForText,
   watch,
@@ -42,18 +41,6 @@ describe('grants in the web pages, in a real browser', () => {
     const w = watch(page, [svc.url]);
     await page.goto(`${svc.url}${path}`);
     return { page, w, close: () => context.close() };
-  }
-
-  /** `expected`: console errors the test caused on purpose (a refused request logs one). */
-  async function checkPage(page: Page, w: PageWatch, name: string, width: number, expected?: RegExp): Promise<void> {
-    assert.deepEqual(await axeViolations(page), [], `axe: ${name}`);
-    assert.ok(await page.evaluate(`document.documentElement.scrollWidth <= ${width}`), `${name} overflows`);
-    await screenshot(page, name);
-    assert.deepEqual(
-      w.errors.filter((e) => !expected?.test(e)),
-      [],
-    );
-    assert.deepEqual(w.foreign, []);
   }
 
   async function text(page: Page, selector: string): Promise<string> {

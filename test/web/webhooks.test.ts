@@ -9,15 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { verifyWebhook } from '../../src/sdk/verify-webhook.ts';
 import { ADMIN_KEY } from '../http/http-helpers.ts';
-import {
-  axeViolations,
-  buildAssets,
-  launchBrowser,
-  type PageWatch,
-  screenshot,
-  waitForText,
-  watch,
-} from './browser-helpers.ts';
+import { buildAssets, checkPage, launchBrowser, type PageWatch, waitForText, watch } from './browser-helpers.ts';
 import { startReceiver, type WebhookReceiver } from './webhook-receiver.ts';
 import { startWebhookService, type WebhookService } from './webhook-service.ts';
 
@@ -56,18 +48,6 @@ describe('webhooks and events in the admin console, in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('navigation', { name: 'Console' }).waitFor();
     return { page, w, close: () => context.close() };
-  }
-
-  /** `expected`: console errors the test caused on purpose (a refused request logs one). */
-  async function checkPage(page: Page, w: PageWatch, name: string, width: number, expected?: RegExp): Promise<void> {
-    assert.deepEqual(await axeViolations(page), [], `axe: ${name}`);
-    assert.ok(await page.evaluate(`document.documentElement.scrollWidth <= ${width}`), `${name} overflows`);
-    await screenshot(page, name);
-    assert.deepEqual(
-      w.errors.filter((e) => !expected?.test(e)),
-      [],
-    );
-    assert.deepEqual(w.foreign, []);
   }
 
   async function cells(page: Page, row: string): Promise<string[]> {
