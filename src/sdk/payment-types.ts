@@ -1,3 +1,4 @@
+import type { TopupStatus } from '../core/auto-topup.ts';
 /** The wire JSON of `/api/payment/*` (see the README's Payments section). */
 
 export interface PackageJson {
@@ -80,7 +81,7 @@ export interface AutoTopupJson {
   /** Successful automatic top-ups this calendar month (UTC); checkouts never count. */
   used_this_month: number;
   /** `suspended`: stopped after failed charges until a new card is saved or it is re-enabled. */
-  status: 'off' | 'active' | 'suspended';
+  status: TopupStatus;
   /** The saved card, or null: enabling then fails with 409 payment_method_required. */
   payment_method: { brand: string; last4: string } | null;
   /** The last declined charge's reason (e.g. `card_declined`), or null. */

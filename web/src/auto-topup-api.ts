@@ -1,26 +1,11 @@
-import type { TopupStatus } from '../../src/core/auto-topup.ts';
+import type { AutoTopupJson } from '../../src/sdk/payment-types.ts';
 import type { ApiAnswer, ApiOptions } from './api.ts';
 
-/** A card saved for automatic top-ups: its network and last four digits, never the card itself. */
-export interface SavedCardJson {
-  brand: string;
-  last4: string;
-}
+/** `auto_topup` in the answers of `GET` and `PUT /api/payment/auto-topup`: the SDK's wire type, one definition. */
+export type { AutoTopupJson };
 
-/** `auto_topup` in the answers of `GET` and `PUT /api/payment/auto-topup`. */
-export interface AutoTopupJson {
-  enabled: boolean;
-  threshold: number;
-  /** A top-up package id. */
-  package: string;
-  monthly_limit: number;
-  /** Successful automatic top-ups this calendar month (UTC); the buyer's own purchases never count. */
-  used_this_month: number;
-  status: TopupStatus;
-  payment_method: SavedCardJson | null;
-  /** The provider's code of the last declined charge (`card_declined`, ...), or null. */
-  last_error: string | null;
-}
+/** A card saved for automatic top-ups: its network and last four digits, never the card itself. */
+export type SavedCardJson = NonNullable<AutoTopupJson['payment_method']>;
 
 /** What `PUT /api/payment/auto-topup` sets (the account, where one is named, is the client's). */
 export interface AutoTopupChange {
