@@ -1,5 +1,5 @@
-import type { TopupStatus } from '../core/auto-topup.ts';
 /** The wire JSON of `/api/payment/*` (see the README's Payments section). */
+import type { TopupStatus } from '../core/auto-topup.ts';
 
 export interface PackageJson {
   id: string;
