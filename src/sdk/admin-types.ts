@@ -181,5 +181,20 @@ export interface ReconcileResponse {
 
 export interface StatsResponse {
   success: true;
+  by: 'feature';
   usage: { day: string; feature: string; tokens: number; uses: number }[];
+}
+
+/** `GET /api/admin/stats?by=account`: the accounts that used the most tokens in the window, per day. */
+export interface AccountStatsResponse {
+  success: true;
+  by: 'account';
+  from: string;
+  to: string;
+  /** Most tokens first. */
+  accounts: { account: string; tokens: number; uses: number }[];
+  /** Everyone else together; null when every account with use is listed. */
+  others: { accounts: number; tokens: number; uses: number } | null;
+  /** One row per day and listed account; `account: null` is the others. */
+  usage: { day: string; account: string | null; tokens: number; uses: number }[];
 }

@@ -1,5 +1,6 @@
 import type {
   AccountResponse,
+  AccountStatsResponse,
   AdjustRequest,
   AdjustResponse,
   BalanceSeriesResponse,
@@ -251,6 +252,12 @@ export class TokenMeterClient {
   /** Tokens used per feature per day. */
   stats(request: TimeRange = {}): Promise<StatsResponse> {
     return this.#call({ method: 'GET', path: '/api/admin/stats', query: range(request), retry: 'safe' });
+  }
+
+  /** The accounts that used the most tokens in the window (`top`, default 10), per day, and the rest as `others`. */
+  statsByAccount(request: TimeRange & { top?: number } = {}): Promise<AccountStatsResponse> {
+    const query = { ...range(request), by: 'account', top: request.top };
+    return this.#call({ method: 'GET', path: '/api/admin/stats', query, retry: 'safe' });
   }
 
   // ---- payments ---------------------------------------------------------------------

@@ -178,6 +178,11 @@ describe('TokenMeterClient against the real service', () => {
         { day: '2026-03-10', feature: 'business_collector', tokens: 5, uses: 1 },
         { day: '2026-03-11', feature: 'business_collector', tokens: 10, uses: 1 },
       ]);
+      const byAccount = await s.admin.statsByAccount({ from: '2026-03-01T00:00:00Z', top: 1 });
+      assert.deepEqual(
+        [byAccount.by, byAccount.accounts, byAccount.others],
+        ['account', [{ account: 'a', tokens: 15, uses: 2 }], null],
+      );
       const series = await s.admin.balanceSeries('a', { from: new Date('2026-03-01T00:00:00Z') });
       assert.equal(series.account, 'a');
       assert.deepEqual(
