@@ -8,6 +8,8 @@ export interface PackageJson {
   tokens: number;
   price_cents: number;
   currency: string;
+  /** A top-up whose tokens expire this many days after the purchase; null: never. */
+  expires_in_days: number | null;
 }
 
 export interface PackagesResponse {

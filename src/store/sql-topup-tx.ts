@@ -149,13 +149,6 @@ export class SqlTopupTx implements TopupTx {
     return row ? toIntent(row) : undefined;
   }
 
-  async openIntent(account: string): Promise<TopupIntent | undefined> {
-    const [row] = await this.query(`SELECT ${INTENT_COLUMNS} FROM topup_intents WHERE account_id = ? AND ${OPEN}`, [
-      account,
-    ]);
-    return row ? toIntent(row) : undefined;
-  }
-
   async insertIntent(account: string, now: number): Promise<boolean> {
     const rows = await this.query(
       `INSERT INTO topup_intents (account_id, sequence, status, next_attempt_at, created_at, updated_at)
@@ -185,14 +178,6 @@ export class SqlTopupTx implements TopupTx {
     }
     const rows = await this.query(`UPDATE topup_intents SET ${sets.join(', ')} WHERE ${where} RETURNING id`, params);
     return rows.length > 0;
-  }
-
-  async intentByPayment(provider: string, paymentId: string): Promise<TopupIntent | undefined> {
-    const [row] = await this.query(
-      `SELECT ${INTENT_COLUMNS} FROM topup_intents WHERE provider = ? AND payment_id = ?`,
-      [provider, paymentId],
-    );
-    return row ? toIntent(row) : undefined;
   }
 
   async succeededSince(account: string, since: number): Promise<number> {

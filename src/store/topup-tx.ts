@@ -60,8 +60,6 @@ export interface TopupTx {
   /** Remembers a card as the account's for its provider (replacing an earlier one). */
   saveMethod(method: SavedMethodRow): Promise<void>;
   intent(id: number): Promise<TopupIntent | undefined>;
-  /** The account's pending or charging intent, if any (at most one, by a partial UNIQUE index). */
-  openIntent(account: string): Promise<TopupIntent | undefined>;
   /** Records an intent (numbered next for the account) unless one is open; whether it did. Call under the account's lock. */
   insertIntent(account: string, now: number): Promise<boolean>;
   /** Changes an intent; with `from`, only while its status and attempt are still those (whether it did). */
@@ -70,8 +68,6 @@ export interface TopupTx {
     change: IntentChange & { updatedAt: number },
     from?: { status: TopupIntentStatus; attempt: number },
   ): Promise<boolean>;
-  /** The intent whose current attempt's payment is `paymentId`. */
-  intentByPayment(provider: string, paymentId: string): Promise<TopupIntent | undefined>;
   /** Successful top-ups of the account settled at or after `since`. */
   succeededSince(account: string, since: number): Promise<number>;
   /** The account's intents, newest first. */

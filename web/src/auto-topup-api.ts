@@ -1,4 +1,4 @@
-import type { AutoTopupJson } from '../../src/sdk/payment-types.ts';
+import type { AutoTopupJson, PackageJson } from '../../src/sdk/payment-types.ts';
 import type { ApiAnswer, ApiOptions } from './api.ts';
 
 /** `auto_topup` in the answers of `GET` and `PUT /api/payment/auto-topup`: the SDK's wire type, one definition. */
@@ -16,15 +16,8 @@ export interface AutoTopupChange {
   monthly_limit: number | null;
 }
 
-/** A package as `GET /api/payment/packages` lists it (the fields automatic top-up uses). */
-export interface SalePackageJson {
-  id: string;
-  name: string;
-  kind: string;
-  tokens: number;
-  price_cents: number;
-  currency: string;
-}
+/** A package as `GET /api/payment/packages` lists it: the SDK's wire type. */
+export type SalePackageJson = PackageJson;
 
 /** `api` for a signed-in user (the session cookie), `adminApi` for the console (its admin key). */
 export type ApiCall = <T>(path: string, options?: Omit<ApiOptions, 'bearer'>) => Promise<ApiAnswer<T>>;

@@ -1,4 +1,5 @@
 import './style.css';
+import type { PackageJson } from '../../src/sdk/payment-types.ts';
 import { api, type BalanceJson } from './api.ts';
 import { autoTopupClient } from './auto-topup-api.ts';
 import { autoTopupSection } from './auto-topup-form.ts';
@@ -12,16 +13,7 @@ import { debtNote, expiryNote } from './token-notes.ts';
  * Billing: packages, checkout, automatic top-up, purchase history and the payment-methods link. It only calls
  * `/api/payment/*` and the balance, so it works at zero and negative balances.
  */
-interface PackageJson {
-  id: string;
-  name: string;
-  kind: string;
-  tokens: number;
-  price_cents: number;
-  currency: string;
-  /** A top-up whose tokens expire this many days after the purchase; absent or null: never. */
-  expires_in_days?: number | null;
-}
+
 interface PaymentJson {
   id: string | number;
   package: string;
