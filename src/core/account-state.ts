@@ -47,6 +47,8 @@ export interface AccountState {
    * account's settings; a write that takes available from at or above it to below records an intent there.
    */
   topupThreshold?: number | null;
+  /** The pool this account is a member of (null or absent: none); written only by joining and leaving. */
+  poolId?: string | null;
 }
 
 export function balanceOf(state: AccountState): number {

@@ -1,9 +1,10 @@
-import { type AccountState, availableOf, balanceOf, featuresDisabled, includedEndsAt } from './account-state.ts';
+import { type AccountState, availableOf, balanceOf, includedEndsAt } from './account-state.ts';
 import { burnOrder } from './burn-order.ts';
 import type { Catalog, Plan } from './catalog.ts';
 import type { GrantCategory } from './grant.ts';
 import { isSpendable } from './grant.ts';
 import { refusalMessage } from './messages.ts';
+import { type Membership, poolShare, remainingThisCycle } from './pool.ts';
 
 export interface FeatureAvailability {
   name: string;
@@ -40,6 +41,26 @@ export interface BalanceView {
   lastReset: number | null;
   featuresDisabled: boolean;
   features: Record<string, FeatureAvailability>;
+  /** For a pool's member: the pool's figures for it (`available` above counts its share); else null. */
+  pool: PoolStanding | null;
+}
+
+/** A member's standing in its pool, as its balance shows it. */
+export interface PoolStanding {
+  id: string;
+  /** The pool's own available balance. */
+  available: number;
+  limitPerCycle: number | null;
+  usedThisCycle: number;
+  /** What the member may still take this cycle (null: no limit). */
+  remainingThisCycle: number | null;
+}
+
+/** A member's pool as a read sees it: the pool's available now, and the membership in its current cycle. */
+export interface PoolReading {
+  id: string;
+  available: number;
+  membership: Membership;
 }
 
 /** One active grant as the balance shows it. */
@@ -58,8 +79,9 @@ export function balanceView(
   catalog: Catalog,
   exists: boolean,
   now: number,
+  pool: PoolReading | null = null,
 ): BalanceView {
-  const available = availableOf(state);
+  const available = availableOf(state) + (pool ? poolShare(pool.available, pool.membership) : 0);
   const features: Record<string, FeatureAvailability> = {};
   for (const f of catalog.features.values()) {
     features[f.id] = { name: f.name, cost: f.cost, allowed: refusalMessage(f.cost, available) === null };
@@ -89,8 +111,15 @@ export function balanceView(
     cycleStart: state.cycleStart,
     nextReset: includedEndsAt(state),
     lastReset: state.lastReset,
-    featuresDisabled: featuresDisabled(state),
+    featuresDisabled: available <= 0,
     features,
+    pool: pool && {
+      id: pool.id,
+      available: pool.available,
+      limitPerCycle: pool.membership.limitPerCycle,
+      usedThisCycle: pool.membership.usedThisCycle,
+      remainingThisCycle: remainingThisCycle(pool.membership),
+    },
   };
 }
 

@@ -53,6 +53,12 @@ export interface EntryDraft {
    * deduction's answer (`available` after it) is rebuilt from the entry alone.
    */
   heldAfter: number;
+  /** On a pool member's entry: the pool it drew with (its stored answer is in idempotency_keys). */
+  poolId?: string | null;
+  /** On a pool's entry: the member whose use drew it. */
+  memberId?: string | null;
+  /** On a pool member's entry: the tokens of this use the pool paid (its own entry records them). */
+  pooled?: number;
 }
 
 /** A written ledger entry, as history and reads show it. */

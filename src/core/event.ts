@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'topup.failed',
   'topup.suspended',
   'topup.limit_reached',
+  'member.limit_reached',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -47,6 +48,8 @@ export interface EventData {
   /** `reason`: the last failure's; `authentication_required` means the user must pay on the billing page. */
   'topup.suspended': { account: string; reason: string; failures: number };
   'topup.limit_reached': { account: string; monthly_limit: number; month: string };
+  /** On the pool's stream: `member` has used its `limit` for the pool's cycle (once per cycle). */
+  'member.limit_reached': { account: string; pool: string; member: string; limit: number };
 }
 
 /** An event decided by a write, before the store gives it its place (`sequence`, `position`). */

@@ -13,6 +13,19 @@ export interface Hold {
   expiresAt: number;
   closedAt: number | null;
   idempotencyKey: string | null;
+  /**
+   * On a pool member's hold: the pool's hold that reserves `poolAmount` of `amount` there (the
+   * member's own `held` carries the rest). Null: nothing reserved from a pool.
+   */
+  poolHold: number | null;
+  poolAmount: number;
+  /** On a pool's hold: the member it reserves for (a member's hold names it as `poolHold`). */
+  member: string | null;
+}
+
+/** What of a hold the holding account itself reserves (a member's pool part is the pool's hold). */
+export function ownPart(hold: Hold): number {
+  return hold.amount - hold.poolAmount;
 }
 
 export type NewHold = Omit<Hold, 'id' | 'status' | 'charged' | 'closedAt'>;

@@ -1,7 +1,7 @@
 import { type AccountState, availableOf } from './account-state.ts';
 import { type InsufficientTokens, refuse } from './deduct.ts';
 import { chargeMoves } from './grant-draws.ts';
-import type { Hold, HoldClosure } from './hold.ts';
+import { type Hold, type HoldClosure, ownPart } from './hold.ts';
 import { type Posted, post } from './posting.ts';
 
 /** Reserves `amount` when the available balance covers it, refused exactly like a deduction. */
@@ -15,14 +15,17 @@ export function decideReserve(
   return { ok: true, state: { ...state, held: state.held + amount, updatedAt: now } };
 }
 
-/** Frees the holds that expired by the engine's clock (the caller passes only expired, active ones). */
+/**
+ * Frees the holds that expired by the engine's clock (the caller passes only expired, active
+ * ones): what each reserved on this account (a member's pool part is the pool's own hold).
+ */
 export function expireHolds(
   state: AccountState,
   expired: readonly Hold[],
   now: number,
 ): { state: AccountState; closures: HoldClosure[] } {
   if (expired.length === 0) return { state, closures: [] };
-  const freed = expired.reduce((sum, h) => sum + h.amount, 0);
+  const freed = expired.reduce((sum, h) => sum + ownPart(h), 0);
   return {
     state: { ...state, held: state.held - freed, updatedAt: now },
     closures: expired.map((h) => ({ id: h.id, from: 'active', status: 'expired', charged: 0, closedAt: now })),
@@ -48,7 +51,7 @@ export interface CommitDecision extends Posted {
  */
 export function commitLimit(state: AccountState, hold: Hold): number {
   const available = Math.max(0, availableOf(state));
-  return hold.status === 'active' ? hold.amount + available : available;
+  return hold.status === 'active' ? ownPart(hold) + available : available;
 }
 
 /**
@@ -59,7 +62,7 @@ export function commitLimit(state: AccountState, hold: Hold): number {
 export function decideCommit(state: AccountState, hold: Hold, actual: number, now: number): CommitDecision {
   const charged = Math.min(actual, commitLimit(state, hold));
   const live = hold.status === 'active';
-  const released: AccountState = { ...state, held: live ? state.held - hold.amount : state.held, updatedAt: now };
+  const released: AccountState = { ...state, held: live ? state.held - ownPart(hold) : state.held, updatedAt: now };
   const closure: HoldClosure = {
     id: hold.id,
     from: live ? 'active' : 'expired',
@@ -92,7 +95,7 @@ export function decideRelease(
   now: number,
 ): { state: AccountState; closure: HoldClosure } {
   return {
-    state: { ...state, held: state.held - hold.amount, updatedAt: now },
+    state: { ...state, held: state.held - ownPart(hold), updatedAt: now },
     closure: { id: hold.id, from: 'active', status: 'released', charged: 0, closedAt: now },
   };
 }

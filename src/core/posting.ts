@@ -20,6 +20,9 @@ export interface Move {
   reference?: string | null;
   reason?: string | null;
   actor?: string | null;
+  poolId?: string | null;
+  memberId?: string | null;
+  pooled?: number;
 }
 
 /** A state with the entries that explain how it was reached. */
@@ -91,6 +94,9 @@ export function post(state: AccountState, move: Move, at: number): Posted {
     actor: move.actor ?? null,
     at,
     heldAfter: next.held,
+    poolId: move.poolId ?? null,
+    memberId: move.memberId ?? null,
+    pooled: move.pooled ?? 0,
   };
   return { state: next, entries: [entry] };
 }

@@ -60,7 +60,8 @@ export async function findPriorDeduction(
   if (scope.key === null) return null;
   const debit = await tx.findDeduction(scope.account, scope.key);
   if (!debit) return null;
-  if (debit.heldAfter === null) {
+  // A pool member's answer counts the pool's share, which its entry alone cannot rebuild.
+  if (debit.heldAfter === null || (debit.poolId ?? null) !== null) {
     const fingerprint = deductionFingerprint(scope.feature, scope.quantity);
     const stored = { account: scope.account, operation: 'deduct', key: scope.key, fingerprint };
     const prior = await findPrior<Deducted>(tx, stored, figures);

@@ -22,6 +22,7 @@ import { getBalance } from './ops/get-balance.ts';
 import { grant } from './ops/grant.ts';
 import { balanceAt, history } from './ops/history.ts';
 import { importAccount, importAccounts } from './ops/import-accounts.ts';
+import { joinPool, leavePool, poolMembers } from './ops/pool-membership.ts';
 import { type RecoveryInput, type RecoveryOutcome, recordRecovery } from './ops/record-recovery.ts';
 import { reserve } from './ops/reserve.ts';
 import { type Recalled, type ResponseScope, recallResponse, rememberResponse } from './ops/responses.ts';
@@ -46,6 +47,8 @@ import type {
   ImportAccountInput,
   ImportOptions,
   ImportOutcome,
+  JoinPoolInput,
+  MembershipView,
   PlanChanged,
   ReconcileReport,
   ReserveInput,
@@ -195,6 +198,24 @@ export class TokenLedger {
   }
 
   /** Reserves tokens for work of unknown cost. */
+  /**
+   * Makes `member` a member of `pool` (an existing account) with a limit per pool cycle, or
+   * changes its limit: from its next operation it spends its own tokens first, then the pool's.
+   */
+  joinPool(input: JoinPoolInput): Promise<MembershipView> {
+    return joinPool(this.ctx, input);
+  }
+
+  /** Takes `member` out of its pool, from its next operation. */
+  leavePool(member: string): Promise<{ pool: string; member: string }> {
+    return leavePool(this.ctx, member);
+  }
+
+  /** The current members of `pool`, each with its usage in the pool's current cycle. */
+  poolMembers(pool: string): Promise<MembershipView[]> {
+    return poolMembers(this.ctx, pool);
+  }
+
   reserve(input: ReserveInput): Promise<ReserveResult> {
     return reserve(this.ctx, input);
   }

@@ -21,6 +21,8 @@ export interface Deducted {
   entryId: number;
   /** True when an idempotency key replayed an earlier result instead of charging. */
   replayed: boolean;
+  /** For a pool's member: the tokens of `cost` the pool paid (`balance` is the member's own). */
+  pooled?: number;
 }
 
 /** An expected refusal: nothing was written. */
@@ -264,3 +266,25 @@ export type ImportOutcome =
       legacyBalance: number;
       plan: string;
     };
+
+export interface JoinPoolInput {
+  member: string;
+  pool: string;
+  /** Tokens the member may take from the pool per pool cycle; null or absent: no limit. */
+  limitPerCycle?: number | null;
+}
+
+/** A membership as reads show it, its usage as of the pool's current cycle. */
+export interface MembershipView {
+  pool: string;
+  member: string;
+  limitPerCycle: number | null;
+  /** Tokens drawn from the pool in the pool's current cycle. */
+  usedThisCycle: number;
+  /** Tokens the member's live holds reserve from the pool. */
+  held: number;
+  /** What the member may still take this cycle (null: no limit). */
+  remainingThisCycle: number | null;
+  cycleStart: number;
+  joinedAt: number;
+}

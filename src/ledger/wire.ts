@@ -119,6 +119,16 @@ export function balanceJson(view: BalanceView): JsonObject {
     expiring_next:
       view.expiringNext === null ? null : { at: iso(view.expiringNext.at), tokens: view.expiringNext.tokens },
     features,
+    pool:
+      view.pool === null
+        ? null
+        : {
+            id: view.pool.id,
+            available: view.pool.available,
+            limit_per_cycle: view.pool.limitPerCycle,
+            used_this_cycle: view.pool.usedThisCycle,
+            remaining_this_cycle: view.pool.remainingThisCycle,
+          },
   };
 }
 
@@ -178,6 +188,7 @@ export function deductJson(r: DeductResult): JsonObject {
     available: r.available,
     entry_id: r.entryId,
     replayed: r.replayed,
+    ...(r.pooled === undefined ? {} : { pooled: r.pooled }),
   };
 }
 

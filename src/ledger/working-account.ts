@@ -3,8 +3,9 @@ import { type AccountState, availableOf } from '../core/account-state.ts';
 import { type Catalog, findPlan, planLowBalanceThreshold } from '../core/catalog.ts';
 import type { EntryDraft } from '../core/entry.ts';
 import type { EventData, EventDraft, EventType } from '../core/event.ts';
-import type { HoldClosure } from '../core/hold.ts';
+import type { Hold, HoldClosure } from '../core/hold.ts';
 import { expireHolds } from '../core/holds.ts';
+import { memberPlan, membershipMove, planOf } from '../core/pool.ts';
 import type { Posted } from '../core/posting.ts';
 import { provision } from '../core/provision.ts';
 import { bringUpToDate } from '../core/renewal.ts';
@@ -38,6 +39,11 @@ export class WorkingAccount {
   private readonly announced: EventDraft[] = [];
   private readonly catalog: Catalog;
   private readonly now: number;
+  /**
+   * A pool's holds for its members that expired on load: each member's membership frees their
+   * amount with the pool's write (`flush`), unless the member's own operation took it (`takeExpired`).
+   */
+  private expiredForMembers: Hold[];
 
   private constructor(
     stored: AccountState | null,
@@ -45,6 +51,7 @@ export class WorkingAccount {
     closures: HoldClosure[],
     catalog: Catalog,
     now: number,
+    expiredForMembers: Hold[] = [],
   ) {
     this.stored = stored;
     this.state = posted.state;
@@ -55,27 +62,47 @@ export class WorkingAccount {
     this.catchUp = stored ? availableOf(posted.state) - availableOf(stored) : 0;
     this.catalog = catalog;
     this.now = now;
+    this.expiredForMembers = expiredForMembers;
   }
 
-  /** Loads and locks an account; a missing one is provisioned on `newPlan` (default: the config's). */
+  /**
+   * Loads and locks an account; a missing one is provisioned on `newPlan` (default: the config's),
+   * as a pool's member when `asMember` (no allocation, no sign-up bonus: see `memberPlan`).
+   */
   static async load(
     tx: WriteTx,
     id: string,
     catalog: Catalog,
     now: number,
     newPlan: string = catalog.defaultPlan,
+    asMember = false,
   ): Promise<WorkingAccount> {
     const stored = await tx.lockAccount(id);
-    if (!stored) return new WorkingAccount(null, provision(id, findPlan(catalog, newPlan), now), [], catalog, now);
-    const renewed = bringUpToDate(stored, findPlan(catalog, stored.plan), now);
-    const expired = expireHolds(renewed.state, await tx.expiredHolds(id, now), now);
+    if (!stored) {
+      const plan = asMember ? memberPlan(findPlan(catalog, newPlan)) : findPlan(catalog, newPlan);
+      return new WorkingAccount(null, provision(id, plan, now), [], catalog, now);
+    }
+    const renewed = bringUpToDate(stored, planOf(catalog, stored), now);
+    const due = await tx.expiredHolds(id, now);
+    const expired = expireHolds(renewed.state, due, now);
     return new WorkingAccount(
       stored,
       { state: expired.state, entries: renewed.entries },
       expired.closures,
       catalog,
       now,
+      due.filter((h) => h.member !== null),
     );
+  }
+
+  /**
+   * What this pool's holds for `member` that expired on load reserved: the member's own
+   * operation frees it from the membership it moves; the pool's flush then leaves it alone.
+   */
+  takeExpired(member: string): number {
+    const taken = this.expiredForMembers.filter((h) => h.member === member);
+    this.expiredForMembers = this.expiredForMembers.filter((h) => h.member !== member);
+    return taken.reduce((sum, h) => sum + h.amount, 0);
   }
 
   get provisioned(): boolean {
@@ -129,6 +156,7 @@ export class WorkingAccount {
     if (this.stored) await tx.updateAccount(this.stored, this.state, guard, this.catchUp);
     else await tx.insertAccount(this.state, guard);
     if (this.closures.length > 0) await tx.closeHolds(this.closures);
+    await this.freeExpiredForMembers(tx);
     const ids = this.entries.length > 0 ? await tx.insertEntries(this.entries) : [];
     const events = eventsOfWrite(
       {
@@ -145,5 +173,16 @@ export class WorkingAccount {
     );
     if (events.length > 0) await tx.insertEvents(events);
     return ids;
+  }
+
+  /** Frees, in each member's membership, what this pool's expired holds for it reserved. */
+  private async freeExpiredForMembers(tx: WriteTx): Promise<void> {
+    const members = new Set(this.expiredForMembers.map((h) => h.member ?? ''));
+    for (const member of members) {
+      const stored = await tx.pools.membership(this.state.id, member);
+      if (!stored) throw new Error(`hold of pool ${this.state.id} names ${member}, which has no membership`);
+      const freed = this.takeExpired(member);
+      await tx.pools.moveMemberships([membershipMove(stored, { ...stored, held: stored.held - freed }, this.now)]);
+    }
   }
 }

@@ -69,3 +69,19 @@ export function chainDrift(rows: readonly Row[]): Drift[] {
   }
   return out;
 }
+
+/** Pool memberships whose usage or held disagrees with the pool's entries and holds (rows of `MEMBERSHIPS_SQL`). */
+export function membershipDrift(rows: readonly Row[]): Drift[] {
+  const out: Drift[] = [];
+  for (const r of rows) {
+    const account = str(r, 'member_id');
+    const pairs = [
+      ['pool_usage', int(r, 'ledger_used'), int(r, 'used_this_cycle')],
+      ['pool_held', int(r, 'holds_held'), int(r, 'held')],
+    ] as const;
+    for (const [check, expected, actual] of pairs) {
+      if (expected !== actual) out.push({ account, check, expected, actual, entryId: null });
+    }
+  }
+  return out;
+}

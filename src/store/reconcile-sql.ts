@@ -20,8 +20,24 @@ LEFT JOIN (SELECT account_id,
              sum(CASE WHEN category = 'paid' THEN remaining ELSE 0 END) AS paid,
              sum(CASE WHEN category = 'promotional' THEN remaining ELSE 0 END) AS promotional
            FROM grants WHERE status = 'active' GROUP BY account_id) g ON g.account_id = a.id
-LEFT JOIN (SELECT account_id, sum(amount) AS held FROM holds WHERE status = 'active'
+LEFT JOIN (SELECT account_id, sum(amount - pool_amount) AS held FROM holds WHERE status = 'active'
            GROUP BY account_id) h ON h.account_id = a.id`;
+
+/**
+ * Each pool membership's stored usage beside the pool's entries naming the member in the cycle
+ * the row counts, and its held beside the pool's active holds for the member (rows read by
+ * `membershipDrift`; only those that disagree).
+ */
+export const MEMBERSHIPS_SQL = `
+SELECT * FROM (
+  SELECT m.pool_id, m.member_id, m.used_this_cycle, m.held,
+    coalesce((SELECT -sum(e.amount) FROM ledger_entries e
+              WHERE e.account_id = m.pool_id AND e.member_id = m.member_id AND e.at >= m.cycle_start), 0) AS ledger_used,
+    coalesce((SELECT sum(h.amount) FROM holds h
+              WHERE h.account_id = m.pool_id AND h.member_id = m.member_id AND h.status = 'active'), 0) AS holds_held
+  FROM pool_members m) x
+WHERE used_this_cycle <> ledger_used OR held <> holds_held
+ORDER BY member_id, pool_id`;
 
 /** Grants whose remaining is not the sum of their moves (rows: id, account_id, remaining, moved). */
 export function grantMovesSql(backend: 'sqlite' | 'postgres'): string {

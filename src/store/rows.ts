@@ -13,7 +13,7 @@ export const ACCOUNT_COLUMNS = `id, plan, allocation, purchased, promotional, de
   cycle_anchor, cycle_start, last_reset, cycle_driver, created_at, updated_at, version`;
 
 /** What every read of an account selects: the written columns, and what only its own statements set. */
-export const ACCOUNT_READ_COLUMNS = `${ACCOUNT_COLUMNS}, low_balance_threshold, topup_threshold`;
+export const ACCOUNT_READ_COLUMNS = `${ACCOUNT_COLUMNS}, low_balance_threshold, topup_threshold, pool_id`;
 
 /** The grants table's columns, in the order both stores select and insert them. */
 export const GRANT_COLUMNS = `id, account_id, category, tokens, remaining, priority, effective_at, expires_at, source,
@@ -83,6 +83,7 @@ export function toAccount(row: Row, grants: Grant[] = []): AccountState {
     version: int(row, 'version'),
     lowBalanceThreshold: intOrNull(row, 'low_balance_threshold'),
     topupThreshold: intOrNull(row, 'topup_threshold'),
+    poolId: strOrNull(row, 'pool_id'),
   };
 }
 
@@ -106,6 +107,9 @@ export function toEntry(row: Row): LedgerEntry {
     reason: strOrNull(row, 'reason'),
     actor: strOrNull(row, 'actor'),
     at: int(row, 'at'),
+    poolId: strOrNull(row, 'pool_id'),
+    memberId: strOrNull(row, 'member_id'),
+    pooled: int(row, 'pooled'),
   };
 }
 
@@ -206,6 +210,9 @@ export function toHold(row: Row): Hold {
     expiresAt: int(row, 'expires_at'),
     closedAt: intOrNull(row, 'closed_at'),
     idempotencyKey: strOrNull(row, 'idempotency_key'),
+    poolHold: intOrNull(row, 'pool_hold'),
+    poolAmount: int(row, 'pool_amount'),
+    member: strOrNull(row, 'member_id'),
   };
 }
 
@@ -242,7 +249,7 @@ export function decodeCursor(cursor: string): number | null {
 /** The ledger_entries columns an insert names, in `entryCells` order. */
 export const ENTRY_INSERT_COLUMNS = `account_id, kind, amount, allocation_delta, purchased_delta, promotional_delta,
   debt_delta, grant_moves, balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at,
-  held_after`;
+  held_after, pool_id, member_id, pooled`;
 
 /** A value bound to a placeholder by either store. */
 export type Cell = string | number | null;
@@ -250,7 +257,8 @@ export type Cell = string | number | null;
 /**
  * An entry's values in the order of the stores' INSERT column lists: account_id, kind, amount,
  * allocation_delta, purchased_delta, promotional_delta, debt_delta, grant_moves, balance_after,
- * feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after.
+ * feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after, pool_id,
+ * member_id, pooled.
  */
 export function entryCells(e: EntryDraft): Cell[] {
   return [
@@ -272,6 +280,9 @@ export function entryCells(e: EntryDraft): Cell[] {
     e.actor,
     e.at,
     e.heldAfter,
+    e.poolId ?? null,
+    e.memberId ?? null,
+    e.pooled ?? 0,
   ];
 }
 

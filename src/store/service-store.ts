@@ -1,6 +1,7 @@
 import type { AccountState } from '../core/account-state.ts';
 import type { DisputeStatus } from '../core/dispute-status.ts';
 import type { EntryKind } from '../core/entry.ts';
+import type { Membership } from '../core/pool.ts';
 import type { OutboxStore } from './outbox-store.ts';
 import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
 import type { HistoryPage } from './store.ts';
@@ -148,4 +149,10 @@ export interface ServiceStore extends OutboxStore {
   listDisputes(limit: number): Promise<DisputeRow[]>;
   /** The account's subscriptions, most recently updated first. */
   subscriptionsOf(account: string): Promise<SubscriptionRow[]>;
+  /** The current members of `pool` with their memberships as stored (usage of the cycle each names), by member id. */
+  poolMembers(pool: string): Promise<Membership[]>;
+  /** The membership of `member` in its current pool, as stored, or undefined when it is in none. */
+  membershipOf(member: string): Promise<Membership | undefined>;
+  /** Tokens `member` drew from `pool` per UTC day in [from, to] (the pool's entries naming it). */
+  memberUsageByDay(pool: string, member: string, from: number, to: number): Promise<{ day: string; tokens: number }[]>;
 }

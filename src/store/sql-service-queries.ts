@@ -1,3 +1,4 @@
+import type { Membership } from '../core/pool.ts';
 import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
 import { encodeCursor, int, intOrNull, type Row, requireCursor, str, strOrNull, toEntry } from './rows.ts';
 import type {
@@ -23,7 +24,14 @@ import {
   subscriptionsOfSql,
 } from './sql-operator-reads.ts';
 import { SqlOutboxQueries } from './sql-outbox-queries.ts';
+import { MEMBERSHIP_COLUMNS, toMembership } from './sql-pool-tx.ts';
 import type { HistoryPage } from './store.ts';
+
+/** The membership columns of table alias `alias`. */
+const MEMBERSHIP_OF = (alias: string) =>
+  MEMBERSHIP_COLUMNS.split(', ')
+    .map((c) => `${alias}.${c}`)
+    .join(', ');
 
 /** What "used" means for usage: features charged, by a debit or a committed hold. */
 const USED = "kind IN ('debit', 'hold_commit') AND feature IS NOT NULL";
@@ -145,7 +153,9 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
   async usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]> {
     const d = this.sql.dialect;
     const rows = await this.sql.read(
-      `SELECT ${d.utcDay('at')} AS day, feature, -sum(amount) AS tokens, count(*) AS uses
+      // A pool's entry for a member's use is part of that use, not another one.
+      `SELECT ${d.utcDay('at')} AS day, feature, -sum(amount) AS tokens,
+         sum(CASE WHEN member_id IS NULL THEN 1 ELSE 0 END) AS uses
        FROM ledger_entries
        WHERE ${USED} AND at >= ? AND at <= ?
          AND (${d.typed('text')} IS NULL OR account_id = ?)
@@ -229,6 +239,43 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
 
   listDisputes(limit: number): Promise<DisputeRow[]> {
     return listDisputesSql(this.operator, limit);
+  }
+
+  async poolMembers(pool: string): Promise<Membership[]> {
+    const d = this.sql.dialect;
+    const rows = await this.sql.read(
+      `SELECT ${MEMBERSHIP_OF('m')}
+       FROM pool_members m JOIN accounts a ON a.id = m.member_id AND a.pool_id = m.pool_id
+       WHERE m.pool_id = ? ORDER BY ${d.byteOrder('m.member_id')}`,
+      [pool],
+    );
+    return rows.map(toMembership);
+  }
+
+  async membershipOf(member: string): Promise<Membership | undefined> {
+    const [row] = await this.sql.read(
+      `SELECT ${MEMBERSHIP_OF('m')}
+       FROM accounts a JOIN pool_members m ON m.pool_id = a.pool_id AND m.member_id = a.id
+       WHERE a.id = ?`,
+      [member],
+    );
+    return row ? toMembership(row) : undefined;
+  }
+
+  async memberUsageByDay(
+    pool: string,
+    member: string,
+    from: number,
+    to: number,
+  ): Promise<{ day: string; tokens: number }[]> {
+    const d = this.sql.dialect;
+    const rows = await this.sql.read(
+      `SELECT ${d.utcDay('at')} AS day, -sum(amount) AS tokens FROM ledger_entries
+       WHERE account_id = ? AND member_id = ? AND at >= ? AND at <= ?
+       GROUP BY day ORDER BY day`,
+      [pool, member, from, to],
+    );
+    return rows.map((r) => ({ day: str(r, 'day'), tokens: int(r, 'tokens') }));
   }
 
   subscriptionsOf(account: string): Promise<SubscriptionRow[]> {

@@ -5,6 +5,7 @@ import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
 import { type GrantChanges, grantChanges } from './grant-changes.ts';
 import type { PaymentTx } from './payment-tx.ts';
+import type { PoolTx } from './pool-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
 import {
   ACCOUNT_COLUMNS,
@@ -25,6 +26,7 @@ import {
 } from './rows.ts';
 import type { SqlDialect, SqlValue } from './sql-dialect.ts';
 import { writeEvents } from './sql-events-tx.ts';
+import { SqlPoolTx } from './sql-pool-tx.ts';
 import { SqlTopupTx } from './sql-topup-tx.ts';
 import type {
   BatchRead,
@@ -108,7 +110,7 @@ WHERE id = ? AND version = ?
                      >= ${d.least}(0, allocation + purchased + promotional - debt - held + ${big}))
 RETURNING version`,
     insertEntry: `INSERT INTO ledger_entries (${ENTRY_INSERT_COLUMNS})
-VALUES (${Array(18).fill('?').join(', ')})
+VALUES (${Array(21).fill('?').join(', ')})
 ${skipRaced('(kind, source, reference) WHERE reference IS NOT NULL')}
 RETURNING id`,
     saveIdempotency: `INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
@@ -141,10 +143,12 @@ export abstract class SqlWriteTx implements WriteTx {
   abstract readonly payments: PaymentTx;
   abstract readonly recovery: RecoveryTx;
   readonly topups: TopupTx;
+  readonly pools: PoolTx;
 
   constructor(sql: WriteSql) {
     this.sql = sql;
     this.topups = new SqlTopupTx(sql.query, sql.dialect);
+    this.pools = new SqlPoolTx(sql.query, sql.dialect);
     this.statements = statementsOf(sql.dialect);
   }
 
@@ -367,9 +371,10 @@ export abstract class SqlWriteTx implements WriteTx {
 
   async insertHold(h: NewHold): Promise<number> {
     const [row] = await this.sql.query(
-      `INSERT INTO holds (account_id, amount, feature, created_at, expires_at, idempotency_key)
-       VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-      [h.account, h.amount, h.feature, h.createdAt, h.expiresAt, h.idempotencyKey],
+      `INSERT INTO holds (account_id, amount, feature, created_at, expires_at, idempotency_key, pool_hold,
+         pool_amount, member_id)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      [h.account, h.amount, h.feature, h.createdAt, h.expiresAt, h.idempotencyKey, h.poolHold, h.poolAmount, h.member],
     );
     if (!row) throw new Error('hold insert returned no id');
     return int(row, 'id');

@@ -3,7 +3,9 @@ import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../core/entry
 import type { EventDraft } from '../core/event.ts';
 import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
+import type { MembershipMove } from '../core/pool.ts';
 import type { PaymentTx } from './payment-tx.ts';
+import type { PoolTx } from './pool-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
 import type { ServiceStore } from './service-store.ts';
 import type { TopupTx } from './topup-tx.ts';
@@ -53,6 +55,8 @@ export interface WriteTx {
   readonly recovery: RecoveryTx;
   /** Automatic top-up: settings, saved cards, intents. */
   readonly topups: TopupTx;
+  /** Pool memberships (written under the pool's lock). */
+  readonly pools: PoolTx;
   /**
    * Reads an account with its live grants (see `AccountState.grants`) and locks it against
    * other writers until the transaction ends.
@@ -161,6 +165,8 @@ export interface BatchWrite {
   keys: IdempotencyRecord[];
   /** The batch's events, in order (most batches have none). */
   events: EventDraft[];
+  /** Pool memberships' usage moves, one per membership (most batches have none). */
+  memberships: MembershipMove[];
 }
 
 export interface IdempotencyRef {
@@ -188,9 +194,22 @@ export interface Drift {
   account: string;
   /**
    * `grant`: a grant's remaining is not the sum of its moves (`entryId` is then the grant's id);
-   * `grants`: a bucket sum is not its grants' remaining, or a closed grant keeps tokens.
+   * `grants`: a bucket sum is not its grants' remaining, or a closed grant keeps tokens;
+   * `pool_usage` / `pool_held`: a pool member's usage this cycle or held (`account` is the member)
+   * is not what the pool's entries and holds naming it say.
    */
-  check: 'balance' | 'allocation' | 'purchased' | 'promotional' | 'debt' | 'held' | 'chain' | 'grant' | 'grants';
+  check:
+    | 'balance'
+    | 'allocation'
+    | 'purchased'
+    | 'promotional'
+    | 'debt'
+    | 'held'
+    | 'chain'
+    | 'grant'
+    | 'grants'
+    | 'pool_usage'
+    | 'pool_held';
   /** What the ledger (or the holds) say the figure should be. */
   expected: number;
   /** What is stored. */

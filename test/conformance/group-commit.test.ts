@@ -167,6 +167,7 @@ for (const backend of backends()) {
           entries: [],
           keys: [],
           events: [],
+          memberships: [],
         });
       });
 

@@ -18,6 +18,7 @@ import type {
 } from '../../store/store.ts';
 import type { TopupTx } from '../../store/topup-tx.ts';
 import { WriteConflictError } from '../../store/write-conflict.ts';
+import { BatchPoolTx } from './batch-pool-tx.ts';
 
 /** What a batch will touch, known before it runs: its accounts and idempotency keys. */
 export interface BatchPlan {
@@ -77,9 +78,11 @@ export class BatchTx implements WriteTx {
   private readonly idPools: Record<IdTable, number[]> = { ledger_entries: [], holds: [], grants: [] };
   private readonly operations: number;
   private readonly reserved = new Set<IdTable>();
+  readonly pools: BatchPoolTx;
 
   private constructor(tx: WriteTx, horizon: number, operations: number) {
     this.tx = tx;
+    this.pools = new BatchPoolTx(tx.pools);
     this.horizon = horizon;
     this.operations = operations;
   }
@@ -293,6 +296,7 @@ export class BatchTx implements WriteTx {
       entries: this.entries,
       keys: [],
       events: this.events,
+      memberships: this.pools.pending(),
     };
     for (const slot of this.accounts.values()) {
       if (!slot.current || slot.guard === null) continue;

@@ -6,6 +6,8 @@ import { decideDeduct } from '../../core/deduct.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPriorDeduction } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
+import { MemberPool } from '../pool/member-pool.ts';
+import { deductPooled } from '../pool/pooled-deduct.ts';
 import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Deducted, DeductInput, DeductResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
@@ -27,9 +29,12 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
     run: async (tx): Promise<DeductResult> => {
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
-      const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
+      const pool = await MemberPool.load(tx, working, ctx.catalog, now);
+      const available = pool ? pool.available(working) : availableOf(working.state);
+      const figures = { balance: balanceOf(working.state), available };
       const prior = await findPriorDeduction(tx, scope, figures);
       if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
+      if (pool) return deductPooled(tx, working, pool, { feature, quantity, key }, now);
 
       // The debit carries the key (unique per account in the database) and held after it: it
       // is the deduction's only row, and its replay is rebuilt from it.

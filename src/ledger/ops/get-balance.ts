@@ -1,7 +1,9 @@
 import { requireAccountId } from '../../core/account-id.ts';
-import { type BalanceView, balanceView } from '../../core/balance-view.ts';
+import { type AccountState, availableOf } from '../../core/account-state.ts';
+import { type BalanceView, balanceView, type PoolReading } from '../../core/balance-view.ts';
 import { findPlan } from '../../core/catalog.ts';
-import { isLive } from '../../core/hold.ts';
+import { type Hold, isLive, ownPart } from '../../core/hold.ts';
+import { inCycle, planOf } from '../../core/pool.ts';
 import { provision } from '../../core/provision.ts';
 import { currentView } from '../../core/renewal.ts';
 import type { LedgerContext } from '../context.ts';
@@ -9,7 +11,7 @@ import type { LedgerContext } from '../context.ts';
 /**
  * The account as of now. A due renewal or an expired hold shows in the answer although
  * nothing is written until the account's next write; an unknown account shows the figures
- * it would open with.
+ * it would open with. A pool's member's figures count its share of the pool.
  */
 export async function getBalance(ctx: LedgerContext, accountId: string): Promise<BalanceView> {
   const account = requireAccountId(accountId);
@@ -21,8 +23,34 @@ export async function getBalance(ctx: LedgerContext, accountId: string): Promise
     const plan = findPlan(ctx.catalog, ctx.catalog.defaultPlan);
     return balanceView(provision(account, plan, now).state, plan, ctx.catalog, false, now);
   }
-  const { account: stored, holds } = snapshot;
-  const plan = findPlan(ctx.catalog, stored.plan);
-  const held = holds.filter((h) => isLive(h, now)).reduce((sum, h) => sum + h.amount, 0);
-  return balanceView({ ...currentView(stored, plan, now), held }, plan, ctx.catalog, true, now);
+  const plan = planOf(ctx.catalog, snapshot.account);
+  const state = liveState(ctx, snapshot.account, snapshot.holds, now);
+  const pool = snapshot.account.poolId ? await readPool(ctx, account, now) : null;
+  return balanceView(state, plan, ctx.catalog, true, now, pool);
+}
+
+/** An account as of `now`: what is due applied, and only live holds held. */
+function liveState(ctx: LedgerContext, stored: AccountState, holds: readonly Hold[], now: number): AccountState {
+  const held = holds.filter((h) => isLive(h, now)).reduce((sum, h) => sum + ownPart(h), 0);
+  return { ...currentView(stored, planOf(ctx.catalog, stored), now), held };
+}
+
+/**
+ * A member's pool as of now: the pool's available, and the membership in the pool's current
+ * cycle, with what the member's live holds reserve there (an expired one no longer counts).
+ */
+async function readPool(ctx: LedgerContext, member: string, now: number): Promise<PoolReading | null> {
+  const membership = await ctx.store.service.membershipOf(member);
+  if (!membership) return null;
+  const snapshot = await ctx.store.getAccountWithHolds(membership.pool);
+  if (!snapshot) return null;
+  const pool = liveState(ctx, snapshot.account, snapshot.holds, now);
+  const held = snapshot.holds
+    .filter((h) => h.member === member && isLive(h, now))
+    .reduce((sum, h) => sum + h.amount, 0);
+  return {
+    id: membership.pool,
+    available: availableOf(pool),
+    membership: { ...inCycle(membership, pool.cycleStart), held },
+  };
 }

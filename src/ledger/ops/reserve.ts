@@ -8,6 +8,8 @@ import { decideReserve } from '../../core/holds.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPrior, remember } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
+import { MemberPool } from '../pool/member-pool.ts';
+import { reservePooledHold } from '../pool/pooled-reserve.ts';
 import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Reserved, ReserveInput, ReserveResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
@@ -37,9 +39,18 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
     run: async (tx): Promise<ReserveResult> => {
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
-      const figures = { balance: balanceOf(working.state), available: availableOf(working.state) };
+      const pool = await MemberPool.load(tx, working, ctx.catalog, now);
+      const available = pool ? pool.available(working) : availableOf(working.state);
+      const figures = { balance: balanceOf(working.state), available };
       const prior = await findPrior<Reserved>(tx, scope, figures);
       if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
+      if (pool) {
+        const hold = { amount, feature: feature?.id ?? null, ttlMs: ttl * 1000, key };
+        const pooled = await reservePooledHold(tx, working, pool, hold, now);
+        if (pooled.ok) await remember(tx, scope, pooled, now);
+        provisioning.note(working);
+        return pooled;
+      }
 
       const decision = decideReserve(working.state, amount, now);
       if (!decision.ok) return { ...decision, account };
@@ -54,6 +65,9 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
         createdAt: now,
         expiresAt,
         idempotencyKey: key,
+        poolHold: null,
+        poolAmount: 0,
+        member: null,
       });
       const result: Reserved = {
         ok: true,

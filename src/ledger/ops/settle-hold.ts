@@ -4,6 +4,7 @@ import { TokenmeterError } from '../../core/errors.ts';
 import { isCommittable } from '../../core/hold.ts';
 import { decideCommit, decideRelease } from '../../core/holds.ts';
 import type { LedgerContext } from '../context.ts';
+import { settlePooled } from '../pool/pooled-settle.ts';
 import type { HoldResult, HoldSettled } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -52,6 +53,7 @@ async function settle(
         available: availableOf(working.state),
       };
     }
+    if (hold.poolHold !== null) return settlePooled(tx, working, hold, how, ctx.catalog, now);
     const reserved = hold.amount;
     if (how.action === 'release') {
       const released = decideRelease(working.state, hold, now);

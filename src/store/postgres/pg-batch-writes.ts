@@ -119,10 +119,11 @@ closed AS (
   RETURNING 1),
 new_holds AS (
   INSERT INTO holds (id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at,
-    idempotency_key)
+    idempotency_key, pool_hold, pool_amount, member_id)
   OVERRIDING SYSTEM VALUE
   SELECT * FROM json_to_recordset($4::json) AS v(id bigint, account_id text, amount bigint, feature text,
-    status text, charged bigint, created_at bigint, expires_at bigint, closed_at bigint, idempotency_key text)
+    status text, charged bigint, created_at bigint, expires_at bigint, closed_at bigint, idempotency_key text,
+    pool_hold bigint, pool_amount bigint, member_id text)
   RETURNING 1),
 new_entries AS (
   INSERT INTO ledger_entries (id, ${ENTRY_INSERT_COLUMNS})
@@ -130,7 +131,8 @@ new_entries AS (
   SELECT * FROM json_to_recordset($5::json) AS v(id bigint, account_id text, kind text, amount bigint,
     allocation_delta bigint, purchased_delta bigint, promotional_delta bigint, debt_delta bigint,
     grant_moves text, balance_after bigint, feature text, quantity bigint, idempotency_key text, source text,
-    reference text, reason text, actor text, at bigint, held_after bigint)
+    reference text, reason text, actor text, at bigint, held_after bigint, pool_id text, member_id text,
+    pooled bigint)
   ON CONFLICT (kind, source, reference) WHERE reference IS NOT NULL DO NOTHING
   RETURNING 1),
 new_keys AS (
@@ -267,6 +269,9 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<boolean
           expires_at: h.expiresAt,
           closed_at: h.closedAt,
           idempotency_key: h.idempotencyKey,
+          pool_hold: h.poolHold,
+          pool_amount: h.poolAmount,
+          member_id: h.member,
         })),
       ),
       JSON.stringify(
@@ -290,6 +295,9 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<boolean
           actor: e.actor,
           at: e.at,
           held_after: e.heldAfter,
+          pool_id: e.poolId ?? null,
+          member_id: e.memberId ?? null,
+          pooled: e.pooled ?? 0,
         })),
       ),
       JSON.stringify(

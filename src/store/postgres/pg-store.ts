@@ -3,8 +3,8 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
-import { chainDrift, figureDrift, grantDrift } from '../reconcile-rows.ts';
-import { FIGURES_SQL, grantMovesSql } from '../reconcile-sql.ts';
+import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
+import { FIGURES_SQL, grantMovesSql, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
 import {
   decodeCursor,
   encodeCursor,
@@ -176,6 +176,7 @@ export class PgStore implements Store {
           ...figures.flatMap(figureDrift),
           ...chainDrift(await q.query(BROKEN_CHAIN)),
           ...grantDrift(await q.query(grantMovesSql('postgres'))),
+          ...membershipDrift(await q.query(MEMBERSHIPS_SQL)),
         ];
         return { accountsChecked: figures.length, drift };
       });

@@ -47,6 +47,8 @@ export class PgWriteTx extends SqlWriteTx {
   async writeBatch(write: BatchWrite): Promise<void> {
     // The events go in the batch's statement; a reminder among them goes a statement at a time.
     const eventsWritten = await batch.writeBatch(this.q, write);
+    // Rare beside the batch's own rows (a pool's members' draws): a statement of their own.
+    await this.pools.moveMemberships(write.memberships);
     if (!eventsWritten && write.events.length > 0) await super.insertEvents(write.events);
   }
 }

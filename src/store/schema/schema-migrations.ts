@@ -8,6 +8,7 @@ import { m007Grants } from './m007-grants.ts';
 import { m008Events } from './m008-events.ts';
 import { m009ScheduledGrants } from './m009-scheduled-grants.ts';
 import { m010AutoTopup } from './m010-auto-topup.ts';
+import { m011Pools } from './m011-pools.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -34,6 +35,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m008Events,
   m009ScheduledGrants,
   m010AutoTopup,
+  m011Pools,
 ];
 
 /** Every step rendered in one backend's SQL. */

@@ -52,8 +52,8 @@ const LAST_ID = `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name
   coalesce((SELECT max(id) FROM %TABLE%), 0)) AS last`;
 
 const ENTRY_COLUMNS = `id, ${ENTRY_INSERT_COLUMNS}`;
-const HOLD_COLUMNS =
-  'id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key';
+const HOLD_COLUMNS = `id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key,
+  pool_hold, pool_amount, member_id`;
 const KEY_COLUMNS = 'account_id, operation, key, fingerprint, response, created_at';
 
 /** Rows per INSERT, largest first; a batch is cut into these so only a few statements are ever prepared. */
@@ -65,8 +65,8 @@ function insertStatements(table: string, columns: string, width: number): [numbe
   return CHUNKS.map((size) => [size, `INSERT INTO ${table} (${columns}) VALUES ${Array(size).fill(row).join(', ')}`]);
 }
 
-const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 19);
-const INSERT_HOLDS = insertStatements('holds', HOLD_COLUMNS, 10);
+const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 22);
+const INSERT_HOLDS = insertStatements('holds', HOLD_COLUMNS, 13);
 const INSERT_KEYS = insertStatements('idempotency_keys', KEY_COLUMNS, 6);
 
 /** Inserts `rows` with multi-row VALUES, largest chunks first; returns the rows inserted. */
@@ -140,6 +140,9 @@ export function insertHolds(conn: SqliteConnection, holds: readonly Hold[]): num
     h.expiresAt,
     h.closedAt,
     h.idempotencyKey,
+    h.poolHold,
+    h.poolAmount,
+    h.member,
   ]);
   return insertRows(conn, INSERT_HOLDS, rows);
 }

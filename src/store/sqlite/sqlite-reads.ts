@@ -5,8 +5,8 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
-import { chainDrift, figureDrift, grantDrift } from '../reconcile-rows.ts';
-import { FIGURES_SQL, grantMovesSql, LIVE_GRANTS_OF } from '../reconcile-sql.ts';
+import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
+import { FIGURES_SQL, grantMovesSql, LIVE_GRANTS_OF, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
 import { decodeCursor, encodeCursor, int, LIVE_GRANT, str, toAccount, toEntry, toGrant, toHold } from '../rows.ts';
 import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
@@ -144,6 +144,7 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
         WHERE balance_after <> expected ORDER BY account_id, id`);
       drift.push(...chainDrift(broken));
       drift.push(...grantDrift(this.reader.all(grantMovesSql('sqlite'))));
+      drift.push(...membershipDrift(this.reader.all(MEMBERSHIPS_SQL)));
       return { accountsChecked, drift };
     } finally {
       this.reader.exec('COMMIT');

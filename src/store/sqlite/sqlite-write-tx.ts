@@ -70,6 +70,7 @@ export class SqliteWriteTx extends SqlWriteTx {
     expectRows('holds', batch.insertHolds(this.conn, write.holds), write.holds.length);
     expectRows('ledger entries', batch.insertEntries(this.conn, write.entries), write.entries.length);
     expectRows('idempotency keys', batch.saveIdempotencies(this.conn, write.keys), write.keys.length);
+    await this.pools.moveMemberships(write.memberships);
     if (write.events.length > 0) await this.insertEvents(write.events);
   }
 }

@@ -49,11 +49,19 @@ const LOCAL_SERVICE_READS: ReadonlySet<string> = new Set<keyof ServiceStore>([
   'pendingPaymentEvents',
   'listDisputes',
   'subscriptionsOf',
+  'poolMembers',
+  'membershipOf',
+  'memberUsageByDay',
 ]);
 
 type ObjectKeys<T> = { [K in keyof T]: T[K] extends (...args: never[]) => unknown ? never : K }[keyof T];
 /** WriteTx's sub-objects; methods are forwarded by name, but a new sub-object fails to compile until listed. */
-const TX_CHILDREN: Record<ObjectKeys<WriteTx>, true> = { payments: true, recovery: true, topups: true };
+const TX_CHILDREN: Record<ObjectKeys<WriteTx>, true> = {
+  payments: true,
+  recovery: true,
+  topups: true,
+  pools: true,
+};
 
 /** Property names a caller may probe that are never remote methods (`await` probes `then`). */
 const NOT_METHODS: ReadonlySet<string> = new Set(['then', 'constructor', 'toJSON']);
