@@ -13,6 +13,7 @@ import { sharedRateLimitStore } from './plugins/rate-limit-store.ts';
 import { RedisFailureCounter } from './plugins/redis-failure-counter.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { adminGrantRoutes } from './routes/admin-grants.ts';
+import { adminPoolRoutes } from './routes/admin-pools.ts';
 import { adminWebhookRoutes } from './routes/admin-webhooks.ts';
 import { autoTopupRoutes } from './routes/auto-topup.ts';
 import { deductBatchRoutes } from './routes/deduct-batch.ts';
@@ -143,6 +144,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(async (scope) => sessionRoutes(scope, ctx));
   await app.register(async (scope) => adminRoutes(scope, ctx));
   await app.register(async (scope) => adminGrantRoutes(scope, ctx));
+  await app.register(async (scope) => adminPoolRoutes(scope, ctx));
   await app.register(async (scope) => adminWebhookRoutes(scope, ctx));
   await app.register(async (scope) => eventsFeedRoutes(scope, ctx));
   await app.register(async (scope) => paymentRoutes(scope, ctx));

@@ -155,5 +155,20 @@ export const balanceAnswer = {
         properties: { name: { type: 'string' }, cost: { type: 'integer' }, allowed: { type: 'boolean' } },
       },
     },
+    pool: {
+      type: ['object', 'null'],
+      description:
+        'Canonical. For a member of a shared pool: the pool’s id and available tokens, the member’s limit per ' +
+        'pool cycle (null: none), what it drew this cycle and may still draw (null: no limit); `available` ' +
+        'above already counts its share. Null for an account in no pool [pool].',
+      additionalProperties: true,
+      properties: {
+        id: { type: 'string' },
+        available: { type: 'integer' },
+        limit_per_cycle: { type: ['integer', 'null'] },
+        used_this_cycle: { type: 'integer' },
+        remaining_this_cycle: { type: ['integer', 'null'] },
+      },
+    },
   },
 } as const;

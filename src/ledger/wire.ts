@@ -9,6 +9,7 @@ import type {
   DeductResult,
   History,
   HoldResult,
+  MembershipView,
   PlanChanged,
   ReconcileReport,
   Refusal,
@@ -299,6 +300,11 @@ export function entryJson(e: LedgerEntry): JsonObject {
     reason: e.reason,
     actor: e.actor,
     at: iso(e.at),
+    // A pool member's entry names its pool and what the pool paid of the use (its amount is the
+    // member's own part); the pool's entry for that use names the member.
+    pool: e.poolId ?? null,
+    pooled: e.pooled ?? 0,
+    member: e.memberId ?? null,
   };
 }
 
@@ -343,4 +349,18 @@ export function reconcileJson(report: ReconcileReport): JsonObject {
 export function errorJson(err: unknown): ErrorJson {
   if (isTokenmeterError(err)) return { success: false, code: err.code, error: err.message };
   return { success: false, code: 'internal', error: INTERNAL_MESSAGE };
+}
+
+/** A pool membership on the wire, its usage as of the pool's current cycle. */
+export function membershipJson(m: MembershipView): JsonObject {
+  return {
+    pool: m.pool,
+    member: m.member,
+    limit_per_cycle: m.limitPerCycle,
+    used_this_cycle: m.usedThisCycle,
+    held: m.held,
+    remaining_this_cycle: m.remainingThisCycle,
+    cycle_start: iso(m.cycleStart),
+    joined_at: iso(m.joinedAt),
+  };
 }
