@@ -3,6 +3,7 @@ import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { BatchJob } from './batch/group-committer.ts';
+import type { PoolHints } from './pool/pool-hints.ts';
 
 /** What every ledger operation works with. */
 export interface LedgerContext {
@@ -17,4 +18,6 @@ export interface LedgerContext {
    * is on, else in a transaction of its own. Either way the body sees an ordinary `WriteTx`.
    */
   commit<T>(job: BatchJob<T>): Promise<T>;
+  /** Which pool each member was last seen in: the lock order of group-commit batches. */
+  poolHints: PoolHints;
 }

@@ -1,6 +1,7 @@
-import { type Catalog, findPlan, type Plan } from '../core/catalog.ts';
+import type { Catalog, Plan } from '../core/catalog.ts';
 import { ALLOCATION_GRANT_KINDS, grantedInCycle } from '../core/cycle-grants.ts';
 import { decidePlanChange, type PlanChangeRecord } from '../core/plan-change.ts';
+import { memberPlan, planOf } from '../core/pool.ts';
 import type { WriteTx } from '../store/store.ts';
 import type { WorkingAccount } from './working-account.ts';
 
@@ -21,9 +22,9 @@ export async function switchPlan(
   const stored = working.provisioned ? [] : await tx.entriesSince(state.id, state.cycleStart, ALLOCATION_GRANT_KINDS);
   const granted = grantedInCycle([...stored, ...working.entries], state.cycleStart);
   const alreadyGranted = await referenceTaken(tx, working, record);
-  working.apply(
-    decidePlanChange(state, findPlan(catalog, state.plan), to, granted, { ...record, alreadyGranted }, now),
-  );
+  // A pool's member gets no allocation of its own on either plan: its plan changes, nothing is granted.
+  const target = state.poolId ? memberPlan(to) : to;
+  working.apply(decidePlanChange(state, planOf(catalog, state), target, granted, { ...record, alreadyGranted }, now));
 }
 
 /** Whether the grant `record` names is already in the ledger, or decided earlier in this transaction. */

@@ -30,6 +30,7 @@ import { setPlan } from './ops/set-plan.ts';
 import { commitHold, releaseHold } from './ops/settle-hold.ts';
 import { listGrants, voidGrant } from './ops/void-grant.ts';
 import { PaymentLedger } from './payments/payment-ledger.ts';
+import { PoolHints } from './pool/pool-hints.ts';
 import { AutoTopupLedger } from './topup/auto-topup-ledger.ts';
 import type {
   AdjustInput,
@@ -99,7 +100,8 @@ export class TokenLedger {
       if (signals.events) for (const listener of this.eventListeners) listener();
       if (signals.topups) for (const listener of this.topupListeners) listener();
     });
-    const committer = groupCommit ? new GroupCommitter(store, clock, groupCommit) : null;
+    const poolHints = new PoolHints();
+    const committer = groupCommit ? new GroupCommitter(store, clock, groupCommit, poolHints) : null;
     this.committer = committer;
     this.ctx = {
       store,
@@ -108,6 +110,7 @@ export class TokenLedger {
       logger: options.logger ?? silentLogger,
       topupRetryMs: options.topupRetryMs ?? DEFAULT_TOPUP_RETRY_MS,
       commit: committer ? (job) => committer.submit(job) : (job) => store.write(job.run),
+      poolHints,
     };
     this.operator = new OperatorQueries(this.ctx);
     this.payments = new PaymentLedger(this.ctx);

@@ -6,6 +6,7 @@ import { isTokenmeterError } from '../../src/core/errors.ts';
 import { GroupCommitter } from '../../src/ledger/batch/group-committer.ts';
 import type { LedgerContext } from '../../src/ledger/context.ts';
 import { deduct } from '../../src/ledger/ops/deduct.ts';
+import { PoolHints } from '../../src/ledger/pool/pool-hints.ts';
 import { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { silentLogger } from '../../src/log/logger.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
@@ -108,6 +109,7 @@ for (const backend of backends()) {
         logger: silentLogger,
         topupRetryMs: 0,
         commit: (job) => committer.submit(job),
+        poolHints: new PoolHints(),
       };
       await ledger.createAccount({ account: 'b' });
       // A ledger row for an account that does not exist: only the foreign key, at the batch's

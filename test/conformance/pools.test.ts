@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { isTokenmeterError } from '../../src/core/errors.ts';
+import type { PaymentCommand } from '../../src/core/payment-command.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { accepted, refused } from '../helpers/ledger.ts';
 import { conformance } from '../helpers/suite.ts';
@@ -237,6 +238,71 @@ conformance('shared pools', (get) => {
     refused(await ledger.deduct({ account: 'client', feature: 'outbound_call_single' }));
     // The member renewed with nothing of its own.
     assert.equal((await ledger.getBalance('client')).balance, 0);
+    await clean(ledger);
+  });
+
+  it("a member's plan change grants it nothing; after leaving, its next cycle renews on its plan", async () => {
+    const { ledger, clock } = get();
+    await pool(ledger, 'agency');
+    await ledger.joinPool({ member: 'client', pool: 'agency', limitPerCycle: null });
+    await ledger.setPlan({ account: 'client', plan: 'starter', ...ops });
+    let view = await ledger.getBalance('client');
+    assert.equal(view.plan, 'starter');
+    assert.equal(view.balance, 0);
+    await ledger.leavePool('client');
+    view = await ledger.getBalance('client');
+    assert.equal(view.balance, 0, 'leaving grants nothing at once');
+    assert.equal(view.pool, null);
+    clock.advance(32 * 86_400_000);
+    assert.equal((await ledger.getBalance('client')).balance, 1_000);
+    await clean(ledger);
+  });
+
+  it("a member's subscription invoice grants it nothing while it is in the pool", async () => {
+    const { ledger, clock } = get();
+    await pool(ledger, 'agency');
+    await ledger.joinPool({ member: 'client', pool: 'agency', limitPerCycle: null });
+    const provider = 'stripe';
+    await ledger.payments.startPayment({
+      provider,
+      reference: 'cs_plan',
+      account: 'client',
+      package: ledger.payments.findPackage('plan_starter'),
+    });
+    const send = (command: PaymentCommand, eventId: string) =>
+      ledger.payments.applyEvent({ provider, eventId, eventType: command.type, command });
+    await send(
+      {
+        type: 'checkout_paid',
+        reference: 'cs_plan',
+        account: 'client',
+        packageId: 'plan_starter',
+        paymentIntent: null,
+        subscriptionId: 'sub_1',
+        customerId: null,
+        amount: 4900,
+        currency: 'usd',
+      },
+      'evt_checkout',
+    );
+    await send(
+      {
+        type: 'invoice_paid',
+        invoiceId: 'in_1',
+        subscriptionId: 'sub_1',
+        periodStart: clock.now(),
+        periodEnd: clock.now() + 30 * 86_400_000,
+        billingReason: 'subscription_create',
+        paymentIntent: null,
+        amount: 4900,
+        currency: 'usd',
+      },
+      'evt_invoice',
+    );
+    const view = await ledger.getBalance('client');
+    assert.equal(view.plan, 'starter');
+    assert.equal(view.balance, 0);
+    assert.equal(view.available, 100);
     await clean(ledger);
   });
 

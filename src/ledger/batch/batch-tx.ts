@@ -23,6 +23,8 @@ import { BatchPoolTx } from './batch-pool-tx.ts';
 /** What a batch will touch, known before it runs: its accounts and idempotency keys. */
 export interface BatchPlan {
   accounts: readonly string[];
+  /** Pools locked after `accounts` (a member's lock comes before its pool's); may repeat. */
+  pools?: readonly string[];
   keys: readonly IdempotencyRef[];
   deductions: readonly DeductionRef[];
   /** How many operations the batch holds (most write one row each): sizes the id reservations. */
@@ -117,6 +119,7 @@ export class BatchTx implements WriteTx {
       if (debit.idempotencyKey !== null) batch.deductions.set(deductionOf(debit.account, debit.idempotencyKey), debit);
     }
     batch.idPools.ledger_entries.push(...read.entryIds);
+    for (const pool of [...new Set(plan.pools ?? [])].sort()) await batch.lockAccount(pool);
     return batch;
   }
 

@@ -1,6 +1,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
 import type { DeductionRef, IdempotencyRef, Store, WriteTx } from '../../store/store.ts';
+import { PoolHints } from '../pool/pool-hints.ts';
 import { BatchTx } from './batch-tx.ts';
 import type { GroupCommitOptions, GroupCommitStats } from './group-commit-options.ts';
 
@@ -40,10 +41,13 @@ export class GroupCommitter {
   private idleWaiters: (() => void)[] = [];
   private readonly counters: GroupCommitStats = { batches: 0, operations: 0, largestBatch: 0, rejected: 0, splits: 0 };
 
-  constructor(store: Store, clock: Clock, options: GroupCommitOptions) {
+  private readonly hints: PoolHints;
+
+  constructor(store: Store, clock: Clock, options: GroupCommitOptions, hints: PoolHints = new PoolHints()) {
     this.store = store;
     this.clock = clock;
     this.options = options;
+    this.hints = hints;
     // SQLite has one writer: a second batch would only wait for the first. On PostgreSQL, when
     // more than a full batch is waiting, further batches start on other connections (batches
     // are never split smaller for this: measured, smaller batches lose more than they overlap).
@@ -107,8 +111,14 @@ export class GroupCommitter {
       const results = await this.store.write(async (tx) => {
         const keys = batch.flatMap((q) => (q.job.key ? [q.job.key] : []));
         const deductions = batch.flatMap((q) => (q.job.deduction ? [q.job.deduction] : []));
+        // Lock order: the batch's accounts in id order, then the pools its members were last
+        // seen in (and accounts known as pools), in id order: the order single writes of a
+        // member and its pool use too, so batches and single writes do not deadlock.
+        const named = batch.map((q) => q.job.account);
+        const pools = [...named.filter((a) => this.hints.isPool(a)), ...named.map((a) => this.hints.poolOf(a) ?? '')];
         const shared = await BatchTx.open(tx, {
-          accounts: batch.map((q) => q.job.account),
+          accounts: named.filter((a) => !this.hints.isPool(a)),
+          pools: pools.filter((p) => p !== ''),
           keys,
           deductions,
           operations: batch.length,

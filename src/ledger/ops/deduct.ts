@@ -29,6 +29,7 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
     run: async (tx): Promise<DeductResult> => {
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+      ctx.poolHints.note(account, working.state.poolId);
       const pool = await MemberPool.load(tx, working, ctx.catalog, now);
       const available = pool ? pool.available(working) : availableOf(working.state);
       const figures = { balance: balanceOf(working.state), available };

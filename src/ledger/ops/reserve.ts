@@ -39,6 +39,7 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
     run: async (tx): Promise<ReserveResult> => {
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+      ctx.poolHints.note(account, working.state.poolId);
       const pool = await MemberPool.load(tx, working, ctx.catalog, now);
       const available = pool ? pool.available(working) : availableOf(working.state);
       const figures = { balance: balanceOf(working.state), available };

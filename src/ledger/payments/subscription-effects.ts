@@ -1,5 +1,6 @@
 import { findPlan } from '../../core/catalog.ts';
 import type { PaymentCommand } from '../../core/payment-command.ts';
+import { memberPlan } from '../../core/pool.ts';
 import { decideSubscriptionEnd, decideSubscriptionGrant } from '../../core/subscription-cycle.ts';
 import { invoiceGrantsPeriod, periodGrantReference } from '../../core/subscription-period.ts';
 import type { SubscriptionRow } from '../../store/payment-tx.ts';
@@ -30,7 +31,9 @@ export async function invoicePaid(s: PaymentSession, c: InvoicePaid): Promise<Ef
   if (!sub) return waitingFor(c.subscriptionId);
   if (sub.status === 'canceled') return unmatchedBecause('subscription_canceled', sub.account);
   const working = await s.account(sub.account);
-  const plan = findPlan(s.catalog, sub.plan);
+  // A pool's member gets no allocation of its own, a subscription's included: the pool's plan grants.
+  const subscribed = findPlan(s.catalog, sub.plan);
+  const plan = working.state.poolId ? memberPlan(subscribed) : subscribed;
   const reference = periodGrantReference(c.subscriptionId, c.periodStart);
   const grants = invoiceGrantsPeriod(c.billingReason) && !(await s.hasEntry('cycle_grant', reference));
   await s.tx.payments.upsertSubscription(
