@@ -17,6 +17,7 @@ import { addHistoryCommand } from './commands/history.ts';
 import { addImportLegacyCommand } from './commands/import-legacy.ts';
 import { addKeysCommand } from './commands/keys.ts';
 import { addMigrateCommand } from './commands/migrate.ts';
+import { addPoolCommand } from './commands/pool.ts';
 import { addReconcileCommand } from './commands/reconcile.ts';
 import { addRecoverCommand } from './commands/recover.ts';
 import { addServeCommand } from './commands/serve.ts';
@@ -47,6 +48,7 @@ function buildProgram(): Command {
   addVoidGrantCommand(program);
   addSetPlanCommand(program);
   addAutoTopupCommand(program);
+  addPoolCommand(program);
   addHistoryCommand(program);
   addReconcileCommand(program);
   addImportLegacyCommand(program);

@@ -21,6 +21,11 @@ export const ENTRY_CSV_COLUMNS = [
   'promotional_delta',
   'debt_delta',
   'grants',
+  // Added with shared pools, at the end for the same reason: a member's entry names its pool and
+  // what the pool paid of the use (its amount is the member's own part); a pool's entry names the member.
+  'pool',
+  'pooled',
+  'member',
 ] as const;
 
 /** The header line, with its line ending. */
@@ -50,6 +55,9 @@ export function entryCsvLine(e: LedgerEntry): string {
     String(e.debtDelta),
     // Which grants the entry moved: "id:delta" pairs separated by spaces.
     text(e.grantMoves.map((m) => `${m.grant}:${m.delta}`).join(' ') || null),
+    text(e.poolId ?? null),
+    String(e.pooled ?? 0),
+    text(e.memberId ?? null),
   ];
   return `${cells.map(quote).join(',')}\r\n`;
 }

@@ -9,9 +9,22 @@ import type {
 } from './types.ts';
 
 export interface ListAccountsRequest {
+  /** Accounts whose id contains this text. */
   query?: string;
+  /** 1 to 500. */
   limit?: number;
+  /** `next_cursor` of a page with the same sort, order and filters. */
   cursor?: string;
+  sort?: 'account' | 'balance' | 'available' | 'last_activity';
+  order?: 'asc' | 'desc';
+  /** Only accounts whose available balance is 0 or below (on the stored figures). */
+  features_disabled?: boolean;
+  /** Only accounts whose balance is below 0. */
+  negative_balance?: boolean;
+  /** Only accounts with automatic top-up enabled. */
+  auto_topup?: boolean;
+  /** Only accounts that are members of a shared pool. */
+  pool?: boolean;
 }
 
 export interface AccountRowJson {
@@ -20,7 +33,12 @@ export interface AccountRowJson {
   balance: number;
   available: number;
   held: number;
+  used_this_cycle: number;
+  features_disabled: boolean;
+  created_at: string;
   updated_at: string;
+  /** The pool the account is a member of, or null. */
+  pool: string | null;
 }
 
 export interface ListAccountsResponse {
@@ -197,4 +215,61 @@ export interface AccountStatsResponse {
   others: { accounts: number; tokens: number; uses: number } | null;
   /** One row per day and listed account; `account: null` is the others. */
   usage: { day: string; account: string | null; tokens: number; uses: number }[];
+}
+
+/** `PUT /api/admin/accounts/:member/pool`: both fields required. */
+export interface JoinPoolRequest {
+  /** The pool's account id: an existing account that is not itself a member. */
+  pool: string;
+  /** The most the member may take from the pool per pool cycle (an integer, 0 or more); null: no limit. */
+  limit_per_cycle: number | null;
+}
+
+/** A pool membership, its usage as of the pool's current cycle. */
+export interface MembershipJson {
+  pool: string;
+  member: string;
+  /** Null: no limit. */
+  limit_per_cycle: number | null;
+  /** Tokens drawn from the pool in the pool's current cycle. */
+  used_this_cycle: number;
+  /** Tokens the member's live holds reserve from the pool. */
+  held: number;
+  /** What the member may still take this cycle; null: no limit. */
+  remaining_this_cycle: number | null;
+  /** The start of the pool's current cycle. */
+  cycle_start: string;
+  joined_at: string;
+}
+
+/** The answer to joining a pool or changing a member's limit. */
+export interface MembershipResponse {
+  success: true;
+  membership: MembershipJson;
+}
+
+/** `DELETE /api/admin/accounts/:member/pool`: the pool the member left. */
+export interface LeavePoolResponse {
+  success: true;
+  membership: { pool: string; member: string };
+}
+
+/** `GET /api/admin/accounts/:pool/members`: the current members, by member id. */
+export interface PoolMembersResponse {
+  success: true;
+  members: MembershipJson[];
+}
+
+export interface MemberUsageRequest {
+  /** How many days back from now, 1 to 366; default 30. */
+  days?: number;
+}
+
+/** `GET /api/admin/accounts/:pool/members/:member/usage`: tokens the member drew from the pool per UTC day. */
+export interface MemberUsageResponse {
+  success: true;
+  pool: string;
+  member: string;
+  /** Only days with use, oldest first; `day` is `YYYY-MM-DD`. */
+  days: { day: string; tokens: number }[];
 }

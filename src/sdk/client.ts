@@ -4,10 +4,16 @@ import type {
   AdjustRequest,
   AdjustResponse,
   BalanceSeriesResponse,
+  JoinPoolRequest,
+  LeavePoolResponse,
   LedgerRequest,
   LedgerResponse,
   ListAccountsRequest,
   ListAccountsResponse,
+  MembershipResponse,
+  MemberUsageRequest,
+  MemberUsageResponse,
+  PoolMembersResponse,
   ReconcileResponse,
   SetPlanRequest,
   SetPlanResponse,
@@ -79,6 +85,11 @@ function time(t: TimeInput | undefined): string | undefined {
 
 function range(r: TimeRange): Record<string, QueryValue> {
   return { from: time(r.from), to: time(r.to) };
+}
+
+/** A filter flag as the querystring carries it. */
+function flag(on: boolean | undefined): string | undefined {
+  return on === undefined ? undefined : String(on);
 }
 
 /**
@@ -204,8 +215,16 @@ export class TokenMeterClient {
 
   // ---- admin API (admin key) ----------------------------------------------------------
 
+  /** Accounts a page at a time, searched, sorted and filtered (e.g. `{ pool: true }`: only pool members). */
   listAccounts(request: ListAccountsRequest = {}): Promise<ListAccountsResponse> {
-    return this.#call({ method: 'GET', path: '/api/admin/accounts', query: { ...request }, retry: 'safe' });
+    const { features_disabled, negative_balance, auto_topup, pool, ...rest } = request;
+    const flags = {
+      features_disabled: flag(features_disabled),
+      negative_balance: flag(negative_balance),
+      auto_topup: flag(auto_topup),
+      pool: flag(pool),
+    };
+    return this.#call({ method: 'GET', path: '/api/admin/accounts', query: { ...rest, ...flags }, retry: 'safe' });
   }
 
   /** Figures, plan, cycle and active holds of one account. */
@@ -258,6 +277,43 @@ export class TokenMeterClient {
   statsByAccount(request: TimeRange & { top?: number } = {}): Promise<AccountStatsResponse> {
     const query = { ...range(request), by: 'account', top: request.top };
     return this.#call({ method: 'GET', path: '/api/admin/stats', query, retry: 'safe' });
+  }
+
+  // ---- shared pools (admin key) --------------------------------------------------------
+
+  /**
+   * Makes `member` a member of `request.pool` with a limit per pool cycle (null: none), or changes
+   * its limit: from its next operation it spends its own tokens first, then the pool's. The pool
+   * must exist (404 not_found); one level only (400 invalid_request naming `pool` or `member`).
+   * Retried like a read: saving the same membership again changes nothing.
+   *
+   * @example
+   * await tm.joinPool('client-7', { pool: 'agency-1', limit_per_cycle: 500 });
+   */
+  joinPool(member: string, request: JoinPoolRequest): Promise<MembershipResponse> {
+    const path = `/api/admin/accounts/${encodeURIComponent(member)}/pool`;
+    return this.#call({ method: 'PUT', path, body: request, retry: 'safe' });
+  }
+
+  /**
+   * Takes `member` out of its pool, from its next operation (404 not_found when it is in none).
+   * Not retried once sent: a repeat after a lost answer would be a 404 for a leave that happened.
+   */
+  leavePool(member: string): Promise<LeavePoolResponse> {
+    const path = `/api/admin/accounts/${encodeURIComponent(member)}/pool`;
+    return this.#call({ method: 'DELETE', path, retry: 'unsent-only' });
+  }
+
+  /** The current members of `pool` with their limits and usage this pool cycle (404 when no such account). */
+  poolMembers(pool: string): Promise<PoolMembersResponse> {
+    const path = `/api/admin/accounts/${encodeURIComponent(pool)}/members`;
+    return this.#call({ method: 'GET', path, retry: 'safe' });
+  }
+
+  /** Tokens `member` drew from `pool` per UTC day over the last `days` (default 30), days with use only. */
+  memberUsage(pool: string, member: string, request: MemberUsageRequest = {}): Promise<MemberUsageResponse> {
+    const path = `/api/admin/accounts/${encodeURIComponent(pool)}/members/${encodeURIComponent(member)}/usage`;
+    return this.#call({ method: 'GET', path, query: { days: request.days }, retry: 'safe' });
   }
 
   // ---- payments ---------------------------------------------------------------------

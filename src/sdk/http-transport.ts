@@ -13,7 +13,7 @@ export type RetryPolicy = 'safe' | 'unsent-only';
 export type QueryValue = string | number | undefined;
 
 export interface ApiRequest {
-  method: 'GET' | 'POST' | 'PUT';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   query?: Record<string, QueryValue>;
   /** Sent as JSON; a request without one sends no body and no content type. */

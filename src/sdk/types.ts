@@ -86,6 +86,22 @@ export interface BalanceResponse {
   /** The soonest expiry of tokens and how many, or null. */
   expiring_next: { at: string; tokens: number } | null;
   features: Record<string, FeatureAvailabilityJson>;
+  /** For a member of a shared pool: its standing there (`available` above already counts its share); else null. */
+  pool: PoolStandingJson | null;
+}
+
+/** A pool member's standing in its pool, as its balance shows it. */
+export interface PoolStandingJson {
+  /** The pool's account id. */
+  id: string;
+  /** The pool's own available tokens. */
+  available: number;
+  /** The most the member may take from the pool per pool cycle; null: no limit. */
+  limit_per_cycle: number | null;
+  /** What the member drew from the pool in the pool's current cycle. */
+  used_this_cycle: number;
+  /** What the member may still take this cycle; null: no limit. */
+  remaining_this_cycle: number | null;
 }
 
 /** One active grant as the balance shows it. */
@@ -139,6 +155,8 @@ export interface DeductResponse {
   available: number;
   entry_id: number;
   replayed: boolean;
+  /** For a pool's member: the tokens of `cost` the pool paid (`balance` is the member's own). Absent otherwise. */
+  pooled?: number;
 }
 
 interface ReserveCommon {
@@ -199,6 +217,12 @@ export interface LedgerEntryJson {
   reason: string | null;
   actor: string | null;
   at: string;
+  /** On a pool member's entry: the pool it drew with, else null. */
+  pool: string | null;
+  /** On a pool member's entry: the tokens of this use the pool paid (`amount` is the member's own part), else 0. */
+  pooled: number;
+  /** On a pool's entry: the member whose use drew it, else null. */
+  member: string | null;
 }
 
 export interface HistoryRequest {

@@ -35,6 +35,8 @@ export interface AccountFilters {
   negativeBalance?: boolean;
   /** Automatic top-up enabled (active or suspended). */
   autoTopup?: boolean;
+  /** A member of a shared pool (its `poolId` is set). */
+  pool?: boolean;
 }
 
 export interface AccountListQuery {

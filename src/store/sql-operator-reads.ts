@@ -82,6 +82,7 @@ export async function listAccountsSql(db: OperatorSql, q: AccountListQuery): Pro
   if (q.filters?.featuresDisabled) where.push(`${BALANCE_SQL} - held <= 0`);
   if (q.filters?.negativeBalance) where.push(`${BALANCE_SQL} < 0`);
   if (q.filters?.autoTopup) where.push('id IN (SELECT account_id FROM auto_topups WHERE enabled = 1)');
+  if (q.filters?.pool) where.push('pool_id IS NOT NULL');
   const cmp = order === 'asc' ? '>' : '<';
   if (q.cursor !== null) {
     const after = decodeListCursor(q.cursor, sort, order);

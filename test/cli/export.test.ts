@@ -43,7 +43,7 @@ describe('export', () => {
     assert.equal(lines.at(-1), '');
     assert.equal(
       lines[0],
-      'id,at,account,kind,amount,allocation_delta,purchased_delta,balance_after,feature,quantity,idempotency_key,source,reference,reason,actor,promotional_delta,debt_delta,grants',
+      'id,at,account,kind,amount,allocation_delta,purchased_delta,balance_after,feature,quantity,idempotency_key,source,reference,reason,actor,promotional_delta,debt_delta,grants,pool,pooled,member',
     );
     assert.deepEqual(
       lines.slice(1, -1).map((l) => l.split(',').slice(3, 5)),
@@ -55,6 +55,27 @@ describe('export', () => {
       ],
     );
     assert.match(lines[2] ?? '', /,recover,logs-sha256:[0-9a-f]{64},seed: 58 calls,/);
+  });
+
+  it('--format csv: a pool member’s entry names its pool and what the pool paid; the pool’s names the member', () => {
+    const pools = freshDb(dir);
+    runJson(['deduct', 'agency', 'outbound_call_single'], pools);
+    runJson(['pool', 'add', 'agency', 'client'], pools);
+    runJson(['deduct', 'client', 'crm_ai_agent'], pools);
+    const lastRow = (account: string): Record<string, string> => {
+      const run = runCli(['export', '--account', account, '--format', 'csv'], { databaseUrl: pools });
+      assert.equal(run.status, 0, run.stderr);
+      const [header = '', ...rows] = run.stdout.split('\r\n').filter((l) => l !== '');
+      const cells = rows.at(-1)?.split(',') ?? [];
+      return Object.fromEntries(header.split(',').map((column, i) => [column, cells[i] ?? '']));
+    };
+    const member = lastRow('client');
+    assert.deepEqual(
+      [member.kind, member.amount, member.pool, member.pooled, member.member],
+      ['debit', '0', 'agency', '2', ''],
+    );
+    const pool = lastRow('agency');
+    assert.deepEqual([pool.kind, pool.amount, pool.pool, pool.pooled, pool.member], ['debit', '-2', '', '0', 'client']);
   });
 
   it('an unknown account fails with not_found, as JSON too', () => {

@@ -47,6 +47,7 @@ function accountRow(a: AccountState): JsonObject {
     features_disabled: available <= 0,
     created_at: new Date(a.createdAt).toISOString(),
     updated_at: new Date(a.updatedAt).toISOString(),
+    pool: a.poolId ?? null,
   };
 }
 
@@ -71,6 +72,7 @@ interface AccountListQuerystring {
   features_disabled?: boolean;
   negative_balance?: boolean;
   auto_topup?: boolean;
+  pool?: boolean;
 }
 
 const accountListQuerystring = s.closed({
@@ -82,6 +84,7 @@ const accountListQuerystring = s.closed({
   features_disabled: { type: 'boolean' },
   negative_balance: { type: 'boolean' },
   auto_topup: { type: 'boolean' },
+  pool: { type: 'boolean' },
 });
 
 function accountListOptions(q: AccountListQuerystring) {
@@ -93,6 +96,7 @@ function accountListOptions(q: AccountListQuerystring) {
       ...(q.features_disabled ? { featuresDisabled: true } : {}),
       ...(q.negative_balance ? { negativeBalance: true } : {}),
       ...(q.auto_topup ? { autoTopup: true } : {}),
+      ...(q.pool ? { pool: true } : {}),
     },
   };
 }
@@ -124,7 +128,9 @@ export async function adminRoutes(app: FastifyInstance, deps: AppContext): Promi
         description:
           'sort: account (default), balance, available or last_activity; order asc (default) or desc. ' +
           'features_disabled=true keeps accounts whose available balance is 0 or below, negative_balance=true ' +
-          'those below 0 (on the stored figures), auto_topup=true those with automatic top-up enabled. next_cursor continues with the same sort, order and filters.',
+          'those below 0 (on the stored figures), auto_topup=true those with automatic top-up enabled, pool=true ' +
+          'those that are members of a shared pool. Each row names its pool (null: none). next_cursor continues ' +
+          'with the same sort, order and filters.',
         querystring: accountListQuerystring,
       },
     },

@@ -38,6 +38,8 @@ export function eventSummary(e: FeedEventJson): string {
       return `suspended after ${n(e.data.failures)} failed charge${e.data.failures === 1 ? '' : 's'}: ${e.data.reason}`;
     case 'topup.limit_reached':
       return `monthly limit of ${n(e.data.monthly_limit)} reached (${e.data.month})`;
+    case 'member.limit_reached':
+      return `member ${e.data.member} used its limit of ${n(e.data.limit)} tokens this cycle`;
     default:
       return unknownType(e);
   }
