@@ -270,6 +270,9 @@ export interface MemberUsageResponse {
   success: true;
   pool: string;
   member: string;
+  /** The window, by the server's clock (ISO 8601). */
+  from: string;
+  to: string;
   /** Only days with use, oldest first; `day` is `YYYY-MM-DD`. */
   days: { day: string; tokens: number }[];
 }

@@ -37,6 +37,10 @@ describe('tokenmeter pool', () => {
       remaining_this_cycle: 20,
     });
     assert.equal(balance.available, 20);
+    assert.match(
+      human(['balance', 'client'], db),
+      /member of pool agency \(99 available there\): limit 20 tokens per pool cycle, 20 remaining, used 0 this cycle/,
+    );
 
     const charged = runJson(['deduct', 'client', 'business_collector'], db);
     assert.equal(charged.pooled, 5);

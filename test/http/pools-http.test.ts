@@ -224,6 +224,9 @@ describe('shared pools over HTTP', () => {
         success: true,
         pool: 'agency',
         member: 'client',
+        // The window by the server's clock: the default 30 days up to now.
+        from: '2026-02-10T00:00:00.000Z',
+        to: '2026-03-12T00:00:00.000Z',
         days: [
           { day: '2026-03-10', tokens: 1 },
           { day: '2026-03-12', tokens: 3 },

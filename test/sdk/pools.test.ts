@@ -76,6 +76,8 @@ describe('TokenMeterClient shared pools against the real service', () => {
       success: true,
       pool: 'org-1',
       member: 'seat-1',
+      from: '2026-03-03T12:00:00.000Z',
+      to: START,
       days: [{ day: '2026-03-10', tokens: 5 }],
     });
   });

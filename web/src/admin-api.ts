@@ -1,6 +1,7 @@
 import type { EventType, TokenmeterEvent } from '../../src/core/event.ts';
 import type { GrantCategory, GrantDisplayStatus } from '../../src/core/grant.ts';
 import { type ApiAnswer, type ApiOptions, api, type GrantSummaryJson, type Json } from './api.ts';
+import type { PoolStandingJson } from './pool-json.ts';
 
 const KEY = 'tokenmeter.adminKey';
 
@@ -91,6 +92,8 @@ export interface AccountDetail {
   holds: { hold_id: number; amount: number; feature: string | null; created_at: string; expires_at: string }[];
   /** The account's own low-balance threshold (null: its plan's) and the one in force. */
   alerts: { low_balance_threshold: number | null; effective_low_balance_threshold: number };
+  /** A pool member's standing in its pool; null for an account in none. */
+  pool: PoolStandingJson | null;
 }
 
 /** One grant as `GET /api/admin/accounts/:id/grants` lists it (src/ledger/wire.ts grantJson). */

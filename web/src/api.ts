@@ -1,4 +1,5 @@
 import type { GrantCategory } from '../../src/core/grant.ts';
+import type { PoolStandingJson } from './pool-json.ts';
 
 /** JSON over fetch, the service's way: every answer has `success`; failures carry `code` and `error`. */
 export type Json = Record<string, unknown>;
@@ -53,6 +54,8 @@ export interface GrantSummaryJson {
 /** The fields of `GET /api/tokens/balance` the pages use (the seed's names plus tokenmeter's). */
 export interface BalanceJson {
   account: string;
+  /** A pool member's standing in its pool; null for an account in none. */
+  pool: PoolStandingJson | null;
   balance: number;
   available: number;
   held: number;

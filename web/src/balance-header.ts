@@ -1,6 +1,6 @@
 import { api, type BalanceJson } from './api.ts';
 import { byId, el, replace } from './dom.ts';
-import { expiryNote } from './token-notes.ts';
+import { expiryNote, poolNote } from './token-notes.ts';
 
 export type BalanceState =
   | { kind: 'loading' }
@@ -79,6 +79,18 @@ export class BalanceHeader {
       expiring.hidden = note === null;
       replace(expiring, note);
     }
+    // A pool's member: what the pool has left and its own limit, beside the combined figure above.
+    const poolLine = document.getElementById('pool-note');
+    if (poolLine) {
+      const pool = s.kind === 'ready' ? poolNote(s.balance) : null;
+      poolLine.hidden = pool === null;
+      replace(
+        poolLine,
+        ...(pool
+          ? [el('span', { id: 'pool-left' }, pool.pool), ' · ', el('span', { id: 'pool-limit' }, pool.limit)]
+          : []),
+      );
+    }
   }
 }
 
@@ -97,6 +109,10 @@ export function headerMarkup(current: 'copilot' | 'billing', demo: boolean): HTM
     current === 'copilot' ? el('a', { href: '/billing' }, 'Billing') : demo ? el('a', { href: '/' }, 'Copilot') : null,
     current === 'copilot'
       ? el('p', { id: 'expiring', class: 'expiring', 'data-testid': 'expiring', hidden: true })
+      : null,
+    // Styled as the expiry line: a full-width note under the figures.
+    current === 'copilot'
+      ? el('p', { id: 'pool-note', class: 'expiring', 'data-testid': 'pool-note', hidden: true })
       : null,
   );
 }

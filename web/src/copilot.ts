@@ -13,6 +13,8 @@ const DEMO_ACCOUNTS: [string, string][] = [
   ['alice', 'a new account, 100 tokens'],
   ['bob', 'a new account, 100 tokens'],
   ['zero-balance', '0 tokens, features disabled'],
+  ['agency', 'a shared pool, 100 tokens its members spend'],
+  ['agency-client', 'a member of agency, at most 50 of its tokens a cycle'],
 ];
 const root = byId('app');
 root.append(
@@ -125,7 +127,9 @@ function render(s: BalanceState): void {
   replace(
     banner,
     el('strong', {}, 'Features are disabled: '),
-    `your available balance is ${b.available}. Billing still works: `,
+    `your available balance is ${b.available}. `,
+    limitUsedUp(b) ? 'Your limit in the shared pool is used up for this cycle. ' : '',
+    'Billing still works: ',
     el('a', { href: '/billing' }, 'buy tokens'),
     '.',
   );
@@ -134,6 +138,12 @@ function render(s: BalanceState): void {
     button.disabled = running || disabled || !crmConnected || !f || !f.allowed;
   }
   replace(byId('crm-note'), crmConnected ? '' : 'Connect the CRM to use the features.');
+}
+
+/** A pool's member whose limit this cycle stops it, whatever the pool still has. */
+function limitUsedUp(b: BalanceJson): boolean {
+  const p = b.pool;
+  return p !== null && p.remaining_this_cycle === 0;
 }
 
 function ensureButtons(b: BalanceJson): void {

@@ -36,3 +36,21 @@ export function debtNote(b: Pick<BalanceJson, 'debt'>): string | null {
   if (debt <= 0) return null;
   return `You owe ${debt.toLocaleString('en-US')} ${debt === 1 ? 'token' : 'tokens'} from a refund or correction; a purchase pays it first.`;
 }
+
+/**
+ * For a pool's member, what it may still draw: the pool's tokens left and its own limit this
+ * cycle ("Shared pool agency: 100 tokens left", "Your limit: 50 of 50 left this cycle"); null
+ * outside a pool. The header's balance already counts the member's share of the pool.
+ */
+export function poolNote(b: BalanceJson): { pool: string; limit: string } | null {
+  const p = b.pool;
+  if (!p) return null;
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  return {
+    pool: `Shared pool ${p.id}: ${fmt(p.available)} ${p.available === 1 ? 'token' : 'tokens'} left`,
+    limit:
+      p.limit_per_cycle === null || p.remaining_this_cycle === null
+        ? 'Your limit: no limit'
+        : `Your limit: ${fmt(p.remaining_this_cycle)} of ${fmt(p.limit_per_cycle)} left this cycle`,
+  };
+}

@@ -28,6 +28,14 @@ export function balanceLines(view: BalanceView): string[] {
       `debt ${view.debt}, held ${view.held}, rolled over ${view.rolledOver}; ` +
       `next reset ${view.nextReset === null ? 'by the provider' : iso(view.nextReset)}`,
   ];
+  if (view.pool !== null) {
+    const p = view.pool;
+    const limit =
+      p.limitPerCycle === null
+        ? 'no limit'
+        : `limit ${tokens(p.limitPerCycle)} per pool cycle, ${p.remainingThisCycle ?? 0} remaining`;
+    lines.push(`  member of pool ${p.id} (${p.available} available there): ${limit}, used ${p.usedThisCycle} this cycle`);
+  }
   if (view.expiringNext !== null) {
     lines.push(`  expiring next: ${tokens(view.expiringNext.tokens)} on ${iso(view.expiringNext.at)}`);
   }

@@ -95,7 +95,15 @@ export async function adminPoolRoutes(app: FastifyInstance, deps: AppContext): P
       const to = clock.now();
       const from = to - (request.query.days ?? 30) * DAY_MS;
       const days = await ledger.store.service.memberUsageByDay(request.params.pool, request.params.member, from, to);
-      return { success: true, pool: request.params.pool, member: request.params.member, days };
+      // The window as the server's clock sees it: the chart spans it (a browser's clock may differ).
+      return {
+        success: true,
+        pool: request.params.pool,
+        member: request.params.member,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        days,
+      };
     },
   );
 }

@@ -10,6 +10,7 @@ import { eventsSection } from './events-section.ts';
 import { grantsSection } from './grants-section.ts';
 import { ledgerSection } from './ledger-section.ts';
 import { paymentHead, paymentRows } from './payments-page.ts';
+import { poolSection } from './pool-section.ts';
 import { card, load, shell, table, td, th } from './shell.ts';
 import { usageChart, windowSelect } from './usage-chart.ts';
 
@@ -110,6 +111,7 @@ export async function accountPage(id: string, state: AccountPageState = {}): Pro
       ),
     ),
     grantsSection(a.account, (notice) => redraw({ notice })),
+    poolSection(a, (notice) => redraw({ notice })),
     adjustForm(a, state.adjust ?? null, (draft) =>
       redraw(draft ? { adjust: draft } : { notice: 'Adjustment recorded.' }),
     ),
