@@ -138,6 +138,18 @@ describe('shared pools in the web pages, in a real browser', () => {
     );
     assert.equal((await svc.ledger.getBalance('seat-2')).pool, null);
     await checkPage(page, w, 'pools-admin-after-remove', 1100);
+
+    // The accounts list: "On a pool" keeps only members, each tagged with its pool.
+    await page.goto(`${svc.url}/admin#/accounts`);
+    await page.getByLabel('Search accounts').fill('seat-');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('link', { name: 'seat-2' }).waitFor();
+    await page.getByLabel('On a pool').check();
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForFunction(
+      `[...document.querySelectorAll('#accounts-list tbody tr td:first-child')].map((t) => t.textContent).join() === 'seat-1pool org'`,
+    );
+    await checkPage(page, w, 'pools-accounts-on-a-pool', 1100);
     await close();
   });
 

@@ -37,6 +37,8 @@ export interface AccountRow {
   features_disabled: boolean;
   created_at: string;
   updated_at: string;
+  /** The shared pool it is a member of, or null. */
+  pool: string | null;
 }
 
 export interface EntryRow {

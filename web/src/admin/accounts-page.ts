@@ -10,6 +10,7 @@ const state = {
   featuresDisabled: false,
   negativeBalance: false,
   autoTopup: false,
+  onPool: false,
   /** Cursors of the pages before this one (null: the first page). */
   cursors: [null] as (string | null)[],
 };
@@ -27,6 +28,7 @@ function params(extra: Record<string, string> = {}): URLSearchParams {
   if (state.featuresDisabled) p.set('features_disabled', 'true');
   if (state.negativeBalance) p.set('negative_balance', 'true');
   if (state.autoTopup) p.set('auto_topup', 'true');
+  if (state.onPool) p.set('pool', 'true');
   return p;
 }
 
@@ -46,13 +48,14 @@ export async function accountsPage(): Promise<void> {
   const disabled = check('filter-disabled', 'Features disabled', state.featuresDisabled);
   const negative = check('filter-negative', 'Negative balance', state.negativeBalance);
   const topup = check('filter-auto-topup', 'With auto top-up', state.autoTopup);
+  const onPool = check('filter-pool', 'On a pool', state.onPool);
   const form = el(
     'form',
     { class: 'row', role: 'search', 'aria-label': 'Find accounts' },
     el('label', {}, 'Search accounts', search),
     el('label', {}, 'Sort by', sort),
     el('label', {}, 'Order', order),
-    el('fieldset', { class: 'filters' }, el('legend', {}, 'Show only'), disabled, negative, topup),
+    el('fieldset', { class: 'filters' }, el('legend', {}, 'Show only'), disabled, negative, topup, onPool),
     el('button', { type: 'submit' }, 'Search'),
   );
   form.addEventListener('submit', (e) => {
@@ -63,6 +66,7 @@ export async function accountsPage(): Promise<void> {
     state.featuresDisabled = (disabled.querySelector('input') as HTMLInputElement).checked;
     state.negativeBalance = (negative.querySelector('input') as HTMLInputElement).checked;
     state.autoTopup = (topup.querySelector('input') as HTMLInputElement).checked;
+    state.onPool = (onPool.querySelector('input') as HTMLInputElement).checked;
     state.cursors = [null];
     void accountsPage();
   });
@@ -119,7 +123,12 @@ export async function accountsPage(): Promise<void> {
         el(
           'tr',
           {},
-          el('td', {}, el('a', { href: `#/account/${encodeURIComponent(a.account)}` }, a.account)),
+          el(
+            'td',
+            {},
+            el('a', { href: `#/account/${encodeURIComponent(a.account)}` }, a.account),
+            a.pool === null ? null : el('span', { class: 'tag' }, `pool ${a.pool}`),
+          ),
           td(a.plan),
           td(a.balance, true),
           el(
@@ -132,7 +141,12 @@ export async function accountsPage(): Promise<void> {
           td(when(a.updated_at)),
         ),
       ),
-      state.cursors.length > 1 || state.query || state.featuresDisabled || state.negativeBalance || state.autoTopup
+      state.cursors.length > 1 ||
+        state.query ||
+        state.featuresDisabled ||
+        state.negativeBalance ||
+        state.autoTopup ||
+        state.onPool
         ? 'No accounts match.'
         : 'No accounts yet: an account appears with its first charge, credit or adjustment.',
     ),
