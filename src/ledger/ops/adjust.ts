@@ -6,6 +6,7 @@ import { invalid } from '../../core/errors.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPrior, remember } from '../idempotency.ts';
 import { optionalKey, requireText } from '../inputs.ts';
+import { currentShare } from '../pool/member-pool.ts';
 import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Adjusted, AdjustInput, AdjustResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
@@ -44,8 +45,10 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
   const outcome = await ctx.store.write(async (tx): Promise<AdjustResult> => {
     const now = ctx.clock.now();
     const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+    // A pool member's available counts its share of the pool, which a correction does not change.
+    const share = await currentShare(tx, working, ctx.catalog, now);
     const before = balanceOf(working.state);
-    const figures = { account, balance: before, available: availableOf(working.state) };
+    const figures = { account, balance: before, available: availableOf(working.state) + share };
     const prior = await findPrior<Adjusted>(tx, scope, figures);
     if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
     if (link.source !== null && link.reference !== null) {
@@ -83,7 +86,7 @@ export async function adjust(ctx: LedgerContext, input: AdjustInput): Promise<Ad
         delta,
         balanceBefore: before,
         balance: balanceOf(working.state),
-        available: availableOf(working.state),
+        available: availableOf(working.state) + share,
         entryId: delta === 0 ? null : (ids.at(-1) ?? null),
         replayed: false,
       };

@@ -4,6 +4,7 @@ import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { decideCredit } from '../../core/credit.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
+import { currentShare } from '../pool/member-pool.ts';
 import { ProvisioningLog } from '../provisioning-log.ts';
 import type { Credited, CreditInput, CreditResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
@@ -29,6 +30,9 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
     run: async (tx): Promise<CreditResult> => {
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+      ctx.poolHints.note(account, working.state.poolId);
+      // A pool member's available counts its share of the pool, which a credit does not change.
+      const share = await currentShare(tx, working, ctx.catalog, now);
       const prior = await tx.findEntryByReference(kind, source, reference);
       if (prior) {
         if (prior.account !== account || prior.amount !== tokens) {
@@ -38,7 +42,7 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
             message: `${source} reference "${reference}" was already credited with different parameters`,
             account,
             balance: balanceOf(working.state),
-            available: availableOf(working.state),
+            available: availableOf(working.state) + share,
           };
         }
         return {
@@ -46,7 +50,7 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
           account,
           tokens,
           balance: balanceOf(working.state),
-          available: availableOf(working.state),
+          available: availableOf(working.state) + share,
           entryId: prior.id,
           replayed: true,
         };
@@ -59,7 +63,7 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
         account,
         tokens,
         balance: balanceOf(working.state),
-        available: availableOf(working.state),
+        available: availableOf(working.state) + share,
         entryId: ids.at(-1) ?? 0,
         replayed: false,
       } satisfies Credited;

@@ -1,6 +1,7 @@
 import { requireAccountId } from '../../core/account-id.ts';
 import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { invalid, TokenmeterError } from '../../core/errors.ts';
+import { isLive } from '../../core/hold.ts';
 import { inCycle, type Membership, planOf, remainingThisCycle } from '../../core/pool.ts';
 import { endIncludedOnJoin } from '../../core/pool-membership.ts';
 import { currentView } from '../../core/renewal.ts';
@@ -50,6 +51,9 @@ export async function joinPool(ctx: LedgerContext, input: JoinPoolInput): Promis
     if (owner.state.poolId) {
       throw invalid('pool', `${pool} is a member of ${owner.state.poolId}, and a member cannot be a pool`);
     }
+    // What fell due on the pool first (its expired holds free their memberships), so the
+    // membership read next is as of now.
+    if (owner.changed) await owner.flush(tx, 'no_overdraft');
     const stored = await tx.pools.membership(pool, member);
     const current = stored ? inCycle(stored, owner.state.cycleStart) : null;
     const joining = working.state.poolId !== pool;
@@ -65,7 +69,6 @@ export async function joinPool(ctx: LedgerContext, input: JoinPoolInput): Promis
     };
     if (joining && !working.provisioned) working.apply(endIncludedOnJoin(working.state, pool, now));
     if (working.changed) await working.flush(tx, 'exempt');
-    if (owner.changed) await owner.flush(tx, 'no_overdraft');
     await tx.pools.saveMembership(membership);
     if (joining) await tx.pools.setPool(member, pool);
     return membershipView({ ...membership, usedThisCycle: current?.usedThisCycle ?? 0 }, owner.state.cycleStart);
@@ -85,21 +88,37 @@ export async function joinPool(ctx: LedgerContext, input: JoinPoolInput): Promis
 export async function leavePool(ctx: LedgerContext, memberInput: string): Promise<{ pool: string; member: string }> {
   const member = requireAccountId(memberInput, 'member');
   const pool = await ctx.store.write(async (tx) => {
-    const stored = await tx.lockAccount(member);
-    if (!stored?.poolId)
+    const now = ctx.clock.now();
+    const working = await WorkingAccount.load(tx, member, ctx.catalog, now);
+    const poolId = working.state.poolId;
+    if (working.provisioned || !poolId) {
       throw new TokenmeterError('not_found', `Account ${member} is not a member of a pool`, 'member');
+    }
+    // What fell due while it was a member is recorded as a member's (no allocation of its own)
+    // before it leaves: its own plan renews it only from its next boundary.
+    if (working.changed) await working.flush(tx, 'no_overdraft');
     await tx.pools.setPool(member, null);
-    return stored.poolId;
+    return poolId;
   });
   ctx.logger.info({ member, pool }, `Account ${member} left pool ${pool}`);
   return { pool, member };
 }
 
-/** The current members of `pool`, each with its usage in the pool's current cycle. */
+/**
+ * The current members of `pool`, each with its usage in the pool's current cycle and what its
+ * live holds reserve there (a hold that expired by the clock no longer counts, as in a balance).
+ */
 export async function poolMembers(ctx: LedgerContext, poolInput: string): Promise<MembershipView[]> {
   const pool = requireAccountId(poolInput, 'pool');
-  const stored = await ctx.store.getAccount(pool);
-  if (!stored) throw new TokenmeterError('not_found', `Pool account ${pool} does not exist`, 'pool');
-  const cycleStart = currentView(stored, planOf(ctx.catalog, stored), ctx.clock.now()).cycleStart;
-  return (await ctx.store.service.poolMembers(pool)).map((m) => membershipView(m, cycleStart));
+  const now = ctx.clock.now();
+  const snapshot = await ctx.store.getAccountWithHolds(pool);
+  if (!snapshot) throw new TokenmeterError('not_found', `Pool account ${pool} does not exist`, 'pool');
+  const cycleStart = currentView(snapshot.account, planOf(ctx.catalog, snapshot.account), now).cycleStart;
+  const held = new Map<string, number>();
+  for (const h of snapshot.holds) {
+    if (h.member !== null && isLive(h, now)) held.set(h.member, (held.get(h.member) ?? 0) + h.amount);
+  }
+  return (await ctx.store.service.poolMembers(pool)).map((m) =>
+    membershipView({ ...m, held: held.get(m.member) ?? 0 }, cycleStart),
+  );
 }

@@ -4,6 +4,7 @@ import { TokenmeterError } from '../../core/errors.ts';
 import { isCommittable } from '../../core/hold.ts';
 import { decideCommit, decideRelease } from '../../core/holds.ts';
 import type { LedgerContext } from '../context.ts';
+import { currentShare } from '../pool/member-pool.ts';
 import { settlePooled } from '../pool/pooled-settle.ts';
 import type { HoldResult, HoldSettled } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
@@ -43,6 +44,9 @@ async function settle(
       hold = { ...found, status: 'expired', closedAt: now };
     }
     const settleable = how.action === 'commit' ? isCommittable(hold) : hold.status === 'active';
+    if (hold.poolHold !== null && settleable) return settlePooled(tx, working, hold, how, ctx.catalog, now);
+    // A hold that reserved nothing from a pool changes no pool; a member's available still counts its share.
+    const share = await currentShare(tx, working, ctx.catalog, now);
     if (!settleable) {
       return {
         ok: false,
@@ -50,24 +54,33 @@ async function settle(
         message: `Hold ${holdId} is ${hold.status}, not active`,
         account: hold.account,
         balance: balanceOf(working.state),
-        available: availableOf(working.state),
+        available: availableOf(working.state) + share,
       };
     }
-    if (hold.poolHold !== null) return settlePooled(tx, working, hold, how, ctx.catalog, now);
     const reserved = hold.amount;
     if (how.action === 'release') {
       const released = decideRelease(working.state, hold, now);
       working.state = released.state;
       working.closures.push(released.closure);
       await working.flush(tx, 'no_overdraft');
-      return settled(hold.account, holdId, 'released', reserved, 0, 0, working, null);
+      return settled(hold.account, holdId, 'released', reserved, 0, 0, working, null, share);
     }
     const decision = decideCommit(working.state, hold, how.actual, now);
     working.apply(decision);
     working.closures.push(decision.closure);
     const ids = await working.flush(tx, 'no_overdraft');
     const entryId = decision.entries.length > 0 ? (ids.at(-1) ?? null) : null;
-    return settled(hold.account, holdId, 'committed', reserved, decision.charged, decision.shortfall, working, entryId);
+    return settled(
+      hold.account,
+      holdId,
+      'committed',
+      reserved,
+      decision.charged,
+      decision.shortfall,
+      working,
+      entryId,
+      share,
+    );
   });
   if (outcome.ok && outcome.status === 'committed') {
     ctx.logger.info(
@@ -87,6 +100,7 @@ function settled(
   shortfall: number,
   working: WorkingAccount,
   entryId: number | null,
+  share: number,
 ): HoldSettled {
   return {
     ok: true,
@@ -97,7 +111,7 @@ function settled(
     charged,
     shortfall,
     balance: balanceOf(working.state),
-    available: availableOf(working.state),
+    available: availableOf(working.state) + share,
     entryId,
   };
 }

@@ -92,3 +92,21 @@ export class MemberPool {
     }
   }
 }
+
+/**
+ * What `member` may take from its current pool now (0 in none), for the answer of a write that
+ * draws nothing from the pool (a credit, a correction, a hold of its own): its `available`
+ * counts the share, as its balance does. Locks the pool after the member, as every writer does.
+ */
+export async function currentShare(
+  tx: WriteTx,
+  member: WorkingAccount,
+  catalog: Catalog,
+  now: number,
+  loaded: MemberPool | null = null,
+): Promise<number> {
+  const poolId = member.state.poolId;
+  if (!poolId) return 0;
+  if (loaded && loaded.account.state.id === poolId) return loaded.share();
+  return (await MemberPool.of(tx, poolId, member.state.id, catalog, now)).share();
+}

@@ -5,7 +5,7 @@ import { commitPooled, type PooledHoldParties, releasePooled } from '../../core/
 import type { WriteTx } from '../../store/store.ts';
 import type { HoldSettled } from '../types.ts';
 import type { WorkingAccount } from '../working-account.ts';
-import { MemberPool } from './member-pool.ts';
+import { currentShare, MemberPool } from './member-pool.ts';
 
 /**
  * Settles a member's hold that reserved part of its amount in a pool (`hold.poolHold`), on both
@@ -59,7 +59,8 @@ export async function settlePooled(
     charged: settled.charged,
     shortfall: settled.shortfall,
     balance: balanceOf(working.state),
-    available: availableOf(working.state) + pool.share(),
+    // Its current pool's share: none if it has left, another's if it has moved.
+    available: availableOf(working.state) + (await currentShare(tx, working, catalog, now, pool)),
     entryId: committed && settled.member.entries.length > 0 ? (ids.at(-1) ?? null) : null,
   };
 }
