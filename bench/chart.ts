@@ -45,7 +45,8 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
 function collect(runs: readonly InProcessResult[], pgbench: readonly PgbenchResult[]): Series[] {
   const series = new Map<string, Series>();
   for (const r of runs) {
-    if (!r.ok) continue;
+    // A failed run has no figure, nor one that answered nothing in its window (log scale: no 0).
+    if (!r.ok || r.measured === 0) continue;
     const { store, impl, workload, concurrency } = r.spec;
     const id = `${store}/${impl}/${workload}`;
     let s = series.get(id);
@@ -90,7 +91,7 @@ export function throughputSvg(
   const sx = (x: number) => (Math.log2(x) / Math.log2(xMax)) * PANEL_W;
   const sy = (y: number) =>
     PANEL_H - ((Math.log10(y) - Math.log10(yMin)) / (Math.log10(yMax) - Math.log10(yMin))) * PANEL_H;
-  const workloads: WorkloadName[] = ['hot', 'uniform', 'zipf'];
+  const workloads: WorkloadName[] = ['hot', 'pool', 'uniform', 'zipf'];
   const labels = [...new Map(series.map((s) => [`${s.label}|${s.color}|${s.dash}`, s])).values()];
   const legendRows = Math.ceil(labels.length / 2);
   const width = LEFT + workloads.length * (PANEL_W + GAP) + 10;

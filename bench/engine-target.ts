@@ -26,16 +26,27 @@ export function openEngine(store: Store, groupCommit: GroupCommitOptions | false
   return new TokenLedger(options);
 }
 
-/** Opens the workload's accounts with their balances, 1,000 per transaction. */
+/**
+ * Opens the workload's accounts with their balances, 1,000 per transaction; then pool members
+ * by joining their pool through the library, as an operator would (a member is opened with no
+ * tokens of its own).
+ */
 export async function seed(ledger: TokenLedger, accounts: readonly SeedAccount[]): Promise<void> {
-  for (let i = 0; i < accounts.length; i += 1000) {
+  const owners = accounts.filter((a) => a.joins === undefined);
+  for (let i = 0; i < owners.length; i += 1000) {
     const outcomes = await ledger.importAccounts(
-      accounts
-        .slice(i, i + 1000)
-        .map((a) => ({ account: a.account, plan: 'free', balance: a.balance, reason: 'bench' })),
+      owners.slice(i, i + 1000).map((a) => ({ account: a.account, plan: 'free', balance: a.balance, reason: 'bench' })),
     );
     const failed = outcomes.find((o) => o.status !== 'imported');
     if (failed) throw new Error(`bench: seeding failed: ${JSON.stringify(failed)}`);
+  }
+  for (const a of accounts) {
+    if (a.joins === undefined) continue;
+    if (a.balance !== 0) throw new Error(`bench: member ${a.account} would need tokens of its own`);
+    const m = await ledger.joinPool({ member: a.account, pool: a.joins.pool, limitPerCycle: a.joins.limitPerCycle });
+    if (m.limitPerCycle !== a.joins.limitPerCycle || m.usedThisCycle !== 0) {
+      throw new Error(`bench: joining ${a.account} to ${a.joins.pool} gave ${JSON.stringify(m)}`);
+    }
   }
 }
 

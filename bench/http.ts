@@ -139,7 +139,7 @@ async function checkServiceDatabase(path: string, s: HttpScenario, issued: numbe
   const db = sqliteInspector(path);
   try {
     const drift = (await ledger.reconcile()).drift;
-    return await checkDatabase(db, { balances: model.balances(), debits: model.charged() }, drift);
+    return await checkDatabase(db, { balances: model.balances(), debits: model.debits() }, drift);
   } finally {
     await db.close();
     await ledger.close();

@@ -68,7 +68,7 @@ const problems = compareWithModel(run.tally, model);
 const db = await inspect();
 try {
   const drift = (await ledger.reconcile()).drift;
-  problems.push(...(await checkDatabase(db, { balances: model.balances(), debits: model.charged() }, drift)));
+  problems.push(...(await checkDatabase(db, { balances: model.balances(), debits: model.debits() }, drift)));
 } finally {
   await db.close();
   await ledger.close();

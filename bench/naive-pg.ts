@@ -1,11 +1,13 @@
 // The naive baseline on PostgreSQL: one transaction per deduction (BEGIN; SELECT ... FOR UPDATE;
 // UPDATE the account; INSERT the ledger row; COMMIT) on tokenmeter's own schema, through a
-// node-postgres pool used as the store uses it (one checked-out client per transaction).
+// node-postgres pool used as the store uses it (one checked-out client per transaction). A pool
+// member's deduction takes the pool's path (naive-pooled-pg.ts) in the same transaction.
 import pg from 'pg';
+import { naivePooledPg } from './naive-pooled-pg.ts';
 import type { Outcome } from './tally.ts';
 import type { Op } from './workloads.ts';
 
-const LOCK = 'SELECT allocation, purchased, held FROM accounts WHERE id = $1 FOR UPDATE';
+const LOCK = 'SELECT allocation, purchased, held, pool_id FROM accounts WHERE id = $1 FOR UPDATE';
 const FIND_KEY =
   "SELECT fingerprint, response FROM idempotency_keys WHERE account_id = $1 AND operation = 'deduct' AND key = $2";
 const UPDATE = `UPDATE accounts SET allocation = allocation - $2, purchased = purchased - $3,
@@ -29,8 +31,11 @@ export function naivePg(url: string, poolSize: number) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const row = (await client.query<{ allocation: string; purchased: string; held: string }>(LOCK, [op.account]))
-        .rows[0];
+      const row = (
+        await client.query<{ allocation: string; purchased: string; held: string; pool_id: string | null }>(LOCK, [
+          op.account,
+        ])
+      ).rows[0];
       if (!row) throw new Error(`no account ${op.account}`);
       const fingerprint = `${op.feature}x${op.quantity}`;
       if (op.key !== null) {
@@ -42,6 +47,11 @@ export function naivePg(url: string, poolSize: number) {
           JSON.parse(prior.response);
           return 'replayed';
         }
+      }
+      if (row.pool_id !== null) {
+        const outcome = await naivePooledPg(client, op, { ...row, pool_id: row.pool_id }, fingerprint);
+        await client.query('COMMIT');
+        return outcome;
       }
       const allocation = Number(row.allocation);
       const purchased = Number(row.purchased);

@@ -1,7 +1,9 @@
 // The naive baseline on SQLite: one transaction per deduction, as the seed app and most billing
 // code do it (lock, read, update the account and the grants it draws from, insert the ledger row,
 // commit), on tokenmeter's own schema and database file, through its own node:sqlite connection.
+// A pool member's deduction takes the pool's path (naive-pooled-sqlite.ts) in the same transaction.
 import { DatabaseSync } from 'node:sqlite';
+import { naivePooledSqlite } from './naive-pooled-sqlite.ts';
 import type { Outcome } from './tally.ts';
 import type { Op } from './workloads.ts';
 
@@ -15,7 +17,7 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${options.synchronous}`);
   db.exec('PRAGMA foreign_keys = ON');
-  const lock = db.prepare('SELECT allocation, purchased, held FROM accounts WHERE id = ?');
+  const lock = db.prepare('SELECT allocation, purchased, held, pool_id FROM accounts WHERE id = ?');
   const findKey = db.prepare(
     "SELECT fingerprint, response FROM idempotency_keys WHERE account_id = ? AND operation = 'deduct' AND key = ?",
   );
@@ -32,12 +34,15 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
   const saveKey =
     db.prepare(`INSERT INTO idempotency_keys (account_id, operation, key, fingerprint, response, created_at)
     VALUES (?, 'deduct', ?, ?, ?, ?)`);
+  const pooled = naivePooledSqlite(db);
 
   const deductNow = (op: Op): Outcome => {
     // BEGIN IMMEDIATE takes the write lock first: the row read below cannot change under us.
     db.exec('BEGIN IMMEDIATE');
     try {
-      const row = lock.get(op.account) as { allocation: number; purchased: number; held: number } | undefined;
+      const row = lock.get(op.account) as
+        | { allocation: number; purchased: number; held: number; pool_id: string | null }
+        | undefined;
       if (!row) throw new Error(`no account ${op.account}`);
       const fingerprint = `${op.feature}x${op.quantity}`;
       if (op.key !== null) {
@@ -48,6 +53,11 @@ export function naiveSqlite(options: NaiveSqliteOptions) {
           JSON.parse(prior.response);
           return 'replayed';
         }
+      }
+      if (row.pool_id !== null) {
+        const outcome = pooled(op, { ...row, pool_id: row.pool_id }, fingerprint);
+        db.exec('COMMIT');
+        return outcome;
       }
       const available = row.allocation + row.purchased - row.held;
       if (op.cost > available) {

@@ -59,7 +59,7 @@ export async function resetLedgerTables(url: string): Promise<void> {
   try {
     await client.query('SET session_replication_role = replica');
     await client.query(
-      'TRUNCATE webhook_deliveries, webhook_endpoints, events, topup_intents, auto_topups, payment_methods, ledger_entries, holds, idempotency_keys, grants, accounts, recovered_lines',
+      'TRUNCATE webhook_deliveries, webhook_endpoints, events, topup_intents, auto_topups, payment_methods, ledger_entries, holds, idempotency_keys, pool_members, grants, accounts, recovered_lines',
     );
   } finally {
     await client.end();

@@ -1,10 +1,13 @@
 // The naive transaction once more, driven by PostgreSQL's own pgbench: an independent check of
 // the naive baseline, with no Node in the loop. One hot account; per transaction
-//   BEGIN; SELECT ... FOR UPDATE; UPDATE accounts (allocation first); INSERT INTO ledger_entries; END
-// on tokenmeter's schema, so the engine's reconcile checks what pgbench wrote.
+//   BEGIN; SELECT ... FOR UPDATE; UPDATE accounts (allocation first); UPDATE grants (the one drawn
+//   from); INSERT INTO ledger_entries; END
+// on tokenmeter's schema, so the engine's reconcile checks what pgbench wrote (grants included:
+// since credit grants, a draw that leaves its grant untouched is drift).
 import { execFile } from 'node:child_process';
 import { existsSync, globSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openPgStore } from '../src/store/postgres/open-pg-store.ts';
 import { checkDatabase, pgInspector } from './db-inspect.ts';
 import { openEngine, seed } from './engine-target.ts';
@@ -15,17 +18,39 @@ import type { PgbenchResult } from './types.ts';
 const OPENING = 4_000_000;
 
 const NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
-const SCRIPT = `BEGIN;
+/** The transaction, drawing from the hot account's included grant while it lasts, then its paid one. */
+const script = (grants: { included: number; paid: number }) => `BEGIN;
 SELECT allocation AS a, purchased AS p FROM accounts WHERE id = 'hot' FOR UPDATE \\gset
 \\set fa least(:a, 1)
 \\set fp 1 - :fa
 \\set na -1 * :fa
 \\set np -1 * :fp
 \\set after :a + :p - 1
+\\set g CASE WHEN :fa = 1 THEN ${grants.included} ELSE ${grants.paid} END
 UPDATE accounts SET allocation = allocation - :fa, purchased = purchased - :fp, used_this_cycle = used_this_cycle + 1, updated_at = ${NOW_MS}, version = version + 1 WHERE id = 'hot' AND allocation + purchased - held >= 1;
-INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature, quantity, at) VALUES ('hot', 'debit', -1, :na, :np, :after, 'outbound_call_single', 1, ${NOW_MS});
+UPDATE grants SET remaining = remaining - 1 WHERE id = :g AND remaining >= 1;
+INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature, quantity, at, grant_moves) VALUES ('hot', 'debit', -1, :na, :np, :after, 'outbound_call_single', 1, ${NOW_MS}, '[[' || :g || ',-1]]');
 END;
 `;
+
+/** The ids of the hot account's included and paid grants, as the seeding opened them. */
+async function hotGrants(url: string): Promise<{ included: number; paid: number }> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ id: string; category: string }>(
+      "SELECT id, category FROM grants WHERE account_id = 'hot' AND status = 'active'",
+    );
+    const id = (category: string) => {
+      const row = rows.find((r) => r.category === category);
+      if (!row) throw new Error(`bench: the hot account has no ${category} grant`);
+      return Number(row.id);
+    };
+    return { included: id('included'), paid: id('paid') };
+  } finally {
+    await client.end();
+  }
+}
 
 /** pgbench on PATH or in the PostgreSQL installation, or null. */
 export function findPgbench(): string | null {
@@ -77,11 +102,12 @@ export async function runPgbench(o: PgbenchOptions): Promise<PgbenchResult> {
   const seeding = openEngine(openPgStore({ url: o.url, poolSize: 2, allowExitOnIdle: true }), false);
   await seed(seeding, [{ account: 'hot', balance: OPENING }]);
   await seeding.close();
+  const grants = await hotGrants(o.url);
   await settle(o.url);
 
   const logDir = join(o.dir, `pgbench-${o.concurrency}`);
-  const script = join(o.dir, 'naive-hot.sql');
-  writeFileSync(script, SCRIPT);
+  const scriptFile = join(o.dir, 'naive-hot.sql');
+  writeFileSync(scriptFile, script(grants));
   mkdirSync(logDir, { recursive: true });
   const seconds = Math.ceil((o.warmupMs + o.durationMs) / 1000);
   const { stdout } = await run(pgbench, [
@@ -95,7 +121,7 @@ export async function runPgbench(o: PgbenchOptions): Promise<PgbenchResult> {
     '-T',
     String(seconds),
     '-f',
-    script,
+    scriptFile,
     '-l',
     `--log-prefix=${join(logDir, 'tx')}`,
     o.url,

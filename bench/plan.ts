@@ -12,6 +12,7 @@ export const HTTP_BATCH = { items: 500, connections: 8 } as const;
 
 const SEEDS: Record<WorkloadName, number> = {
   hot: 20_261_101,
+  pool: 20_261_105,
   uniform: 20_261_102,
   zipf: 20_261_103,
   accounts200: 20_261_104,
@@ -39,24 +40,25 @@ function expand(stores: StoreKind[], impls: Impl[], workloads: WorkloadName[], s
 export function buildPlan(quick: boolean): Plan {
   const warmupMs = quick ? 300 : 1000;
   const durationMs = quick ? 1500 : 5000;
-  const all: WorkloadName[] = ['hot', 'uniform', 'zipf'];
+  const all: WorkloadName[] = ['hot', 'pool', 'uniform', 'zipf'];
+  // The pool workload (one pool, 100 members) runs wherever the hot account does, beside it.
+  const hotAndPool: WorkloadName[] = ['hot', 'pool'];
   const points: Point[] = quick
     ? [
-        ['sqlite-full', 'engine', 'hot', 1],
-        ['sqlite-full', 'naive', 'hot', 1],
-        ...expand(['sqlite-full'], ['engine', 'naive', 'engine-unbatched'], ['hot'], [256]),
+        ...expand(['sqlite-full'], ['engine', 'naive'], hotAndPool, [1]),
+        ...expand(['sqlite-full'], ['engine', 'naive', 'engine-unbatched'], hotAndPool, [256]),
         ...expand(['sqlite-full'], ['engine', 'naive'], ['uniform'], [256]),
         ['sqlite-full', 'engine', 'zipf', 256],
-        ...expand(['sqlite-normal'], ['engine', 'naive'], ['hot'], [256]),
-        ...expand(['pg'], ['engine', 'naive', 'engine-unbatched'], ['hot'], [256]),
+        ...expand(['sqlite-normal'], ['engine', 'naive'], hotAndPool, [256]),
+        ...expand(['pg'], ['engine', 'naive', 'engine-unbatched'], hotAndPool, [256]),
         ...expand(['pg'], ['engine', 'naive'], ['uniform'], [256]),
         ['pg', 'engine', 'zipf', 256],
       ]
     : [
         ...expand(['sqlite-full'], ['engine', 'naive'], all, SWEEP),
-        ...expand(['sqlite-normal'], ['engine', 'naive'], ['hot'], SWEEP),
+        ...expand(['sqlite-normal'], ['engine', 'naive'], hotAndPool, SWEEP),
         ...expand(['pg'], ['engine', 'naive'], all, SWEEP),
-        ...expand(['sqlite-full', 'pg'], ['engine-unbatched'], ['hot', 'uniform'], [256]),
+        ...expand(['sqlite-full', 'pg'], ['engine-unbatched'], ['hot', 'pool', 'uniform'], [256]),
       ];
   const scenario = (
     name: string,
@@ -85,6 +87,7 @@ export function buildPlan(quick: boolean): Plan {
       : [
           scenario('service-uniform', 'service', 'uniform', true),
           scenario('service-hot', 'service', 'hot', true),
+          scenario('service-pool', 'service', 'pool', true),
           scenario('service-uniform-unbatched', 'service', 'uniform', false),
         ]),
   ];

@@ -188,6 +188,37 @@ function inProcessTable(results: BenchResults, store: StoreKind): string[] {
   return rows;
 }
 
+/** Each pool point beside the hot-account point at the same store, implementation and callers. */
+function poolBesideHot(results: BenchResults): string[] {
+  const pairs = results.inProcess
+    .filter((r) => r.spec.workload === 'pool')
+    .map((pool) => ({ pool, hot: find(results, pool.spec.store, pool.spec.impl, 'hot', pool.spec.concurrency) }));
+  if (pairs.length === 0) return [];
+  const rows = [
+    '### One pool beside one hot account',
+    '',
+    "The pool workload sends the hot account's mix to 100 members of one pool, chosen uniformly. A member holds no tokens of its own and each one's limit per cycle is the pool's opening balance (so it is checked on every write and never binds): every charge writes the member's entry and the pool's, moves the membership's usage and, when keyed, stores the answer under the member's key.",
+    '',
+    '| store | callers | implementation | one hot account /s | one pool, 100 members /s | pool ÷ hot | hot p99 ms | pool p99 ms |',
+    '|---|--:|---|--:|--:|--:|--:|--:|',
+  ];
+  for (const { pool, hot } of pairs) {
+    const s = pool.spec;
+    // A run whose callers were all still waiting on answers from the warm-up when the measured
+    // window closed has no figure (not a rate of 0).
+    const measured = (r: InProcessResult | undefined): r is InProcessResult => r?.ok === true && r.measured > 0;
+    const figure = (r: InProcessResult | undefined) =>
+      r === undefined ? '—' : !r.ok ? 'FAILED' : r.measured === 0 ? 'none answered in the window' : n0(r.perSecond);
+    const p99 = (r: InProcessResult | undefined) => (measured(r) ? ms(r.latency.p99) : '—');
+    const ratio = measured(pool) && measured(hot) ? pct(pool.perSecond / hot.perSecond) : '—';
+    rows.push(
+      `| ${STORE_LABELS[s.store]} | ${s.concurrency} | ${IMPL_LABELS[s.impl]} | ${figure(hot)} | ${figure(pool)} | ${ratio} | ${p99(hot)} | ${p99(pool)} |`,
+    );
+  }
+  rows.push('');
+  return rows;
+}
+
 function pgbenchTable(results: BenchResults): string[] {
   if (results.pgbench.length === 0) return [];
   const rows = [
@@ -281,7 +312,7 @@ export function resultsMarkdown(results: BenchResults): string {
   const lines = [
     `# Benchmark results${results.mode === 'quick' ? ' (QUICK RUN)' : ''}`,
     '',
-    `Written by \`${results.command}\` on ${m.date}, measuring commit ${results.revision}. Reproduce with \`npm run bench\` (full sweep, 10 to 15 minutes) or \`npm run bench -- --quick\` (headline points, about 2 minutes).`,
+    `Written by \`${results.command}\` on ${m.date}, measuring commit ${results.revision}. Reproduce with \`npm run bench\` (full sweep, 15 to 20 minutes) or \`npm run bench -- --quick\` (headline points, about 3 minutes).`,
     '',
     results.mode === 'quick'
       ? `> **Quick run**: ${s.warmupMs} ms warm-up and ${s.durationMs} ms measured per point, headline points only. The full sweep (\`npm run bench\`) writes RESULTS.md, results.json and throughput.svg.\n`
@@ -304,14 +335,15 @@ export function resultsMarkdown(results: BenchResults): string {
     ...inProcessTable(results, 'sqlite-full'),
     ...inProcessTable(results, 'sqlite-normal'),
     ...inProcessTable(results, 'pg'),
+    ...poolBesideHot(results),
     ...pgbenchTable(results),
     ...httpTable(results),
     ...webhooksSection(results),
     '## How each run is checked',
     '',
-    '- The workload is a seeded stream built so that what must be accepted does not depend on commit order: regular accounts hold more than the stream could ever charge them; "dry" accounts (2% of the 10,000, or of the 200) hold 1 token and are charged 1 at a time; 2% of deductions cost 5,000,000 tokens, more than any account holds; 3% reuse a recent idempotency key (same account, feature and quantity); 20% carry no key.',
-    "- After every run: charged (not replayed) deductions equal the model exactly (regular: every distinct charge; dry: min(balance, distinct charges)); replays equal the repeats sent to regular accounts; every too-big deduction refused; no errors. Then, read from the database itself: every account's balance equals the model, debit entries equal the charged count, no (account, idempotency key) with two ledger entries, no negative bucket or available figure, and `reconcile()` finds no drift. A run that fails any of this is FAILED and the benchmark exits non-zero.",
-    '- The naive baseline (bench/naive-sqlite.ts, bench/naive-pg.ts) is one transaction per deduction on the same schema: lock the account (BEGIN IMMEDIATE on its own node:sqlite connection; SELECT ... FOR UPDATE on PostgreSQL), look up the idempotency key, update the account, insert the ledger row (and the key), commit. It skips what the engine also does per operation (cycle renewal, expired holds), so it flatters the baseline slightly. pgbench runs the same transaction without the idempotency key.',
+    '- The workload is a seeded stream built so that what must be accepted does not depend on commit order: regular accounts hold more than the stream could ever charge them; "dry" accounts (2% of the 10,000, or of the 200) hold 1 token and are charged 1 at a time; 2% of deductions cost 5,000,000 tokens, more than any account holds; 3% reuse a recent idempotency key (same account, feature and quantity); 20% carry no key. In the pool workload every deduction is by a member: members hold no tokens of their own and the pool holds more than the stream could charge all of them, so each is charged in full to the pool.',
+    "- After every run: charged (not replayed) deductions equal the model exactly (regular: every distinct charge; dry: min(balance, distinct charges)); replays equal the repeats sent to regular accounts; every too-big deduction refused; no errors. Then, read from the database itself: every account's balance equals the model (a member's stays 0, its pool pays), debit entries equal the charged count (plus one on the pool for each member's charge), no (account, idempotency key) with two ledger entries, no negative bucket or available figure, and `reconcile()` finds no drift (which includes each membership's usage against the pool's entries naming the member). A run that fails any of this is FAILED and the benchmark exits non-zero.",
+    "- The naive baseline (bench/naive-sqlite.ts, bench/naive-pg.ts, and for pool members bench/naive-pooled-sqlite.ts, bench/naive-pooled-pg.ts) is one transaction per deduction on the same schema: lock the account (BEGIN IMMEDIATE on its own node:sqlite connection; SELECT ... FOR UPDATE on PostgreSQL), look up the idempotency key, update the account, insert the ledger row (and the key), commit. For a pool member it then locks the pool's row and the membership's, draws the pool's grants, updates the pool (guarded), the membership (guarded by its limit) and the member, inserts both entries and stores the answer under the key. It skips what the engine also does per operation (cycle renewal, expired holds), so it flatters the baseline slightly. pgbench runs the same transaction without the idempotency key.",
     '',
   ];
   if (results.failed.length > 0) {

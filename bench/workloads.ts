@@ -7,13 +7,17 @@
 //     min(balance, distinct charges) are accepted whatever the order;
 //   - a "too big" deduction costs more than any account ever holds, so it is always refused;
 //   - a repeat reuses a recent idempotency key with the same feature and quantity: it is
-//     replayed when its twin was charged, never charged twice.
+//     replayed when its twin was charged, never charged twice;
+//   - a pool member holds no tokens of its own and its pool holds more than every deduction the
+//     stream could send all its members, so each member's deduction is accepted and paid in full
+//     by the pool (an entry on the member and one on the pool, the membership's usage moved).
 import { Random, Zipf } from './random.ts';
 
-export type WorkloadName = 'hot' | 'uniform' | 'zipf' | 'accounts200';
+export type WorkloadName = 'hot' | 'pool' | 'uniform' | 'zipf' | 'accounts200';
 
 export const WORKLOAD_LABELS: Record<WorkloadName, string> = {
   hot: 'one hot account',
+  pool: 'one pool, 100 members',
   uniform: '10,000 accounts, uniform',
   zipf: '10,000 accounts, Zipf (s=0.99)',
   accounts200: '200 accounts, uniform',
@@ -36,16 +40,27 @@ export interface Op {
 export interface SeedAccount {
   account: string;
   balance: number;
+  /** Opened by joining this pool, with this limit per pool cycle (null: none); `balance` is then 0. */
+  joins?: { pool: string; limitPerCycle: number | null };
 }
 
 const ACCOUNTS = 10_000;
+/** The pool workload's pool, whose members take every deduction. */
+const POOL_ACCOUNT = 'pool';
+const POOL_MEMBERS = 100;
 
-/** How many accounts a workload spreads its deductions over. */
+/** How many accounts a workload spreads its deductions over (the pool's: its members). */
 function accountCount(workload: WorkloadName): number {
   if (workload === 'hot') return 1;
+  if (workload === 'pool') return POOL_MEMBERS;
   return workload === 'accounts200' ? 200 : ACCOUNTS;
 }
 const REGULAR_BALANCE = 4_000_000;
+/**
+ * Each member's limit: the pool's whole opening balance, so it never binds (the pool runs out
+ * first) while every write still checks it, as a limited membership's would.
+ */
+const POOL_MEMBER_LIMIT = REGULAR_BALANCE;
 const DRY_BALANCE = 1;
 /** Regular ops cost at most 2, so even this many on one account stay within its balance. */
 export const MAX_OPS = 1_900_000;
@@ -63,21 +78,28 @@ export const FEATURE_COSTS: Record<string, number> = {
 };
 
 function isDry(workload: WorkloadName, index: number): boolean {
-  if (workload === 'hot') return false;
+  if (workload === 'hot' || workload === 'pool') return false;
   // Zipf: never among the 100 hottest ranks, so the dry accounts stay a few percent of the load.
   if (workload === 'zipf' && index < 100) return false;
   return index % 50 === 7;
 }
 
-const NAME_PREFIX: Record<WorkloadName, string> = { hot: 'hot', uniform: 'u', zipf: 'z', accounts200: 'a' };
+const NAME_PREFIX: Record<WorkloadName, string> = { hot: 'hot', pool: 'pm', uniform: 'u', zipf: 'z', accounts200: 'a' };
 
 function accountName(workload: WorkloadName, index: number): string {
   return workload === 'hot' ? 'hot' : `${NAME_PREFIX[workload]}-${index}`;
 }
 
-/** The accounts a workload needs, with their opening balances. */
+/** The accounts a workload needs, with their opening balances (a pool before its members). */
 export function seedAccounts(workload: WorkloadName): SeedAccount[] {
   const n = accountCount(workload);
+  if (workload === 'pool') {
+    const joins = { pool: POOL_ACCOUNT, limitPerCycle: POOL_MEMBER_LIMIT };
+    return [
+      { account: POOL_ACCOUNT, balance: REGULAR_BALANCE },
+      ...Array.from({ length: n }, (_, i) => ({ account: accountName(workload, i), balance: 0, joins })),
+    ];
+  }
   return Array.from({ length: n }, (_, i) => ({
     account: accountName(workload, i),
     balance: isDry(workload, i) ? DRY_BALANCE : REGULAR_BALANCE,
@@ -87,6 +109,8 @@ export function seedAccounts(workload: WorkloadName): SeedAccount[] {
 interface AccountModel {
   dry: boolean;
   initial: number;
+  /** The pool that pays this member's charges (null: the account pays its own). */
+  pool: string | null;
   /** Distinct charges sent: unkeyed ops and first uses of a key. */
   units: number;
   /** Their total cost. */
@@ -102,9 +126,14 @@ export class Expectation {
   regularRepeats = 0;
   dryOps = 0;
   dryRepeats = 0;
+  /** Charges by pool members: each also writes a debit on the pool. */
+  pooledUnits = 0;
 
   constructor(seed: readonly SeedAccount[], dry: (account: string) => boolean) {
-    for (const a of seed) this.accounts.set(a.account, { dry: dry(a.account), initial: a.balance, units: 0, cost: 0 });
+    for (const a of seed) {
+      const pool = a.joins?.pool ?? null;
+      this.accounts.set(a.account, { dry: dry(a.account), initial: a.balance, pool, units: 0, cost: 0 });
+    }
   }
 
   note(op: Op): void {
@@ -122,7 +151,15 @@ export class Expectation {
     else this.regularUnits++;
     if (op.repeat) return;
     model.units++;
-    model.cost += op.cost;
+    if (model.pool === null) {
+      model.cost += op.cost;
+      return;
+    }
+    // A member holds nothing of its own: the pool pays all of it.
+    const payer = this.accounts.get(model.pool);
+    if (!payer) throw new Error(`bench: ${op.account}'s pool ${model.pool} is not seeded`);
+    payer.cost += op.cost;
+    this.pooledUnits++;
   }
 
   /** Deductions that must have been charged (not replayed): exact. */
@@ -134,6 +171,11 @@ export class Expectation {
 
   charged(): number {
     return this.regularUnits + this.dryCharged();
+  }
+
+  /** Debit entries the ledger must hold: one per charge, and a second on the pool for a member's. */
+  debits(): number {
+    return this.charged() + this.pooledUnits;
   }
 
   /** Every account's balance as it must be now. */

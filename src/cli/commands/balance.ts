@@ -34,7 +34,9 @@ export function balanceLines(view: BalanceView): string[] {
       p.limitPerCycle === null
         ? 'no limit'
         : `limit ${tokens(p.limitPerCycle)} per pool cycle, ${p.remainingThisCycle ?? 0} remaining`;
-    lines.push(`  member of pool ${p.id} (${p.available} available there): ${limit}, used ${p.usedThisCycle} this cycle`);
+    lines.push(
+      `  member of pool ${p.id} (${p.available} available there): ${limit}, used ${p.usedThisCycle} this cycle`,
+    );
   }
   if (view.expiringNext !== null) {
     lines.push(`  expiring next: ${tokens(view.expiringNext.tokens)} on ${iso(view.expiringNext.at)}`);
