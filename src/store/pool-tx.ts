@@ -9,6 +9,8 @@ import type { Membership, MembershipMove } from '../core/pool.ts';
 export interface PoolTx {
   /** The (pool, member) membership row, current or past. */
   membership(pool: string, member: string): Promise<Membership | undefined>;
+  /** The memberships among `pairs` that exist, in one statement (a batch's members). */
+  memberships(pairs: readonly { pool: string; member: string }[]): Promise<Membership[]>;
   /** Creates a membership row, or sets an existing one's limit and joining time (its usage stays). */
   saveMembership(m: Membership): Promise<void>;
   /**

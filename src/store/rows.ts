@@ -26,6 +26,14 @@ export function jsonRows(value: unknown): Row[] {
   return parsed as Row[];
 }
 
+/** A PostgreSQL json column holding one row or null, as node-postgres (parsed) or PGlite (text) returns it. */
+export function jsonRow(value: unknown): Row | null {
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  if (parsed === null || parsed === undefined) return null;
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new TypeError('expected a JSON object');
+  return parsed as Row;
+}
+
 /**
  * Reads an integer column. Drivers return 64-bit integers as numbers, bigints or strings;
  * each is accepted only when it is an exact safe integer, never truncated by accident.

@@ -153,8 +153,6 @@ export interface ServiceStore extends OutboxStore {
   subscriptionsOf(account: string): Promise<SubscriptionRow[]>;
   /** The current members of `pool` with their memberships as stored (usage of the cycle each names), by member id. */
   poolMembers(pool: string): Promise<Membership[]>;
-  /** The membership of `member` in its current pool, as stored, or undefined when it is in none. */
-  membershipOf(member: string): Promise<Membership | undefined>;
   /** Tokens `member` drew from `pool` per UTC day in [from, to] (the pool's entries naming it). */
   memberUsageByDay(pool: string, member: string, from: number, to: number): Promise<{ day: string; tokens: number }[]>;
 }

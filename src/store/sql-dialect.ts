@@ -51,6 +51,11 @@ export interface SqlDialect {
    * written by one statement (`UPDATE ... FROM`), whatever their number.
    */
   jsonRows(columns: readonly [name: string, type: 'text' | 'bigint'][]): string;
+  /**
+   * `column` is one of the texts of one bound JSON array, matched as a list of keys (an index
+   * lookup each), never as a join against the array's rows (which PostgreSQL may plan as a scan).
+   */
+  inJsonArray(column: string): string;
 }
 
 export const SQLITE_DIALECT: SqlDialect = {
@@ -67,6 +72,7 @@ export const SQLITE_DIALECT: SqlDialect = {
   notifyEvents: null,
   jsonRows: (columns) =>
     `(SELECT ${columns.map(([name], i) => `value ->> ${i} AS ${name}`).join(', ')} FROM json_each(?))`,
+  inJsonArray: (column) => `${column} IN (SELECT value FROM json_each(?))`,
 };
 
 export const PG_DIALECT: SqlDialect = {
@@ -85,6 +91,7 @@ export const PG_DIALECT: SqlDialect = {
   jsonRows: (columns) =>
     `(SELECT ${columns.map(([name, type], i) => `(value ->> ${i})::${type} AS ${name}`).join(', ')}
       FROM json_array_elements(?::json))`,
+  inJsonArray: (column) => `${column} = ANY(ARRAY(SELECT json_array_elements_text(?::json)))`,
 };
 
 /** `?` placeholders numbered `$1, $2…` for PostgreSQL (tokenmeter's statements have no `?` inside literals). */

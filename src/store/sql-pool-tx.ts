@@ -40,6 +40,22 @@ export class SqlPoolTx implements PoolTx {
     return row ? toMembership(row) : undefined;
   }
 
+  async memberships(pairs: readonly { pool: string; member: string }[]): Promise<Membership[]> {
+    if (pairs.length === 0) return [];
+    // Most batches name one pool: one lookup of its members' keys per pool, each on the primary key.
+    const byPool = new Map<string, string[]>();
+    for (const p of pairs) byPool.set(p.pool, [...(byPool.get(p.pool) ?? []), p.member]);
+    const found: Membership[] = [];
+    for (const [pool, members] of byPool) {
+      const rows = await this.query(
+        `SELECT ${MEMBERSHIP_COLUMNS} FROM pool_members WHERE pool_id = ? AND ${this.dialect.inJsonArray('member_id')}`,
+        [pool, JSON.stringify([...new Set(members)])],
+      );
+      found.push(...rows.map(toMembership));
+    }
+    return found;
+  }
+
   async saveMembership(m: Membership): Promise<void> {
     await this.query(
       `INSERT INTO pool_members (${MEMBERSHIP_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)

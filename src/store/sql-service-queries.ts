@@ -252,16 +252,6 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
     return rows.map(toMembership);
   }
 
-  async membershipOf(member: string): Promise<Membership | undefined> {
-    const [row] = await this.sql.read(
-      `SELECT ${MEMBERSHIP_OF('m')}
-       FROM accounts a JOIN pool_members m ON m.pool_id = a.pool_id AND m.member_id = a.id
-       WHERE a.id = ?`,
-      [member],
-    );
-    return row ? toMembership(row) : undefined;
-  }
-
   async memberUsageByDay(
     pool: string,
     member: string,

@@ -3,7 +3,7 @@ import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../core/entry
 import type { EventDraft } from '../core/event.ts';
 import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
-import type { MembershipMove } from '../core/pool.ts';
+import type { Membership, MembershipMove } from '../core/pool.ts';
 import type { PaymentTx } from './payment-tx.ts';
 import type { PoolTx } from './pool-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
@@ -119,8 +119,8 @@ export interface WriteTx {
   // Group commit: a batch of operations reads once, decides in memory, and writes once.
 
   /**
-   * Locks the batch's accounts (in id order, so batches never deadlock), then reads their
-   * active holds expiring by `holdsUntil`, the stored idempotency keys among `keys`, the debits
+   * Locks the batch's accounts (in id order, so batches never deadlock) and then its pools,
+   * then reads their active holds expiring by `holdsUntil`, the stored idempotency keys among `keys`, the debits
    * recorded under `deductions`, and reserves `entryIds` ledger ids. Accounts that do not exist are simply absent.
    */
   openBatch(read: BatchRead): Promise<BatchSnapshot>;
@@ -139,6 +139,13 @@ export type IdTable = 'ledger_entries' | 'holds' | 'grants';
 export interface BatchRead {
   /** Sorted, distinct. */
   accounts: readonly string[];
+  /**
+   * Pools of the batch's members, locked after `accounts` (sorted, distinct, none of
+   * `accounts`): a member's lock comes before its pool's in every writer. The ledger ids are
+   * drawn after every lock, so no entry of a locked account can get an id below one another
+   * writer gave it first.
+   */
+  pools: readonly string[];
   keys: readonly IdempotencyRef[];
   /** Keys of the batch's keyed deductions. */
   deductions: readonly DeductionRef[];
@@ -181,6 +188,14 @@ export interface AccountChange {
   after: AccountState;
   guard: OverdraftGuard;
   catchUp: number;
+}
+
+/** An account and its active holds as of one instant; for a pool's member, its pool too. */
+export interface AccountSnapshot {
+  account: AccountState;
+  holds: Hold[];
+  /** For an account in a pool: its membership, and the pool with its active holds, in the same snapshot. */
+  pool?: { membership: Membership; account: AccountState; holds: Hold[] } | null;
 }
 
 export interface HistoryPage {
@@ -246,7 +261,7 @@ export interface Store {
    * An account and its active holds as of one instant (one snapshot): never a row from before
    * a write and holds from after it.
    */
-  getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined>;
+  getAccountWithHolds(id: string): Promise<AccountSnapshot | undefined>;
   activeHolds(account: string): Promise<Hold[]>;
   getHold(id: number): Promise<Hold | undefined>;
   /** An account's grants, newest first: the live ones, or with `includeInactive` all of them. */

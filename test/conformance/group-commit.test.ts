@@ -158,7 +158,14 @@ for (const backend of backends()) {
     const batchWrite = (account: string, change: Change) =>
       db.store.write(async (tx) => {
         const [stored] = (
-          await tx.openBatch({ accounts: [account], keys: [], deductions: [], holdsUntil: clock.now(), entryIds: 0 })
+          await tx.openBatch({
+            accounts: [account],
+            pools: [],
+            keys: [],
+            deductions: [],
+            holdsUntil: clock.now(),
+            entryIds: 0,
+          })
         ).accounts;
         assert.ok(stored);
         await tx.writeBatch({

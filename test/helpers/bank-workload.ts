@@ -1,14 +1,17 @@
 // The "bank" workload: concurrent clients send random deductions, idempotent replays, holds,
 // commits, releases, credits (test-provider purchases, sometimes completed twice), operator
 // adjustments, promotional grants that expire during the run (bank-grants.ts), on some accounts
-// automatic top-ups (bank-topups.ts), and reads to several servers over HTTP, and check every
-// read against what the acknowledged answers allow (see bank-model.ts), and the events the
-// outbox kept (bank-events.ts). Nothing here asserts: violations and unexpected answers are
-// collected for the test to report.
+// automatic top-ups (bank-topups.ts), shared pools whose members spend, hold, leave and rejoin
+// (bank-pools.ts), and reads to several servers over HTTP, and check every read against what the
+// acknowledged answers allow (see bank-model.ts), and the events the outbox kept (bank-events.ts).
+// Nothing here asserts: violations and unexpected answers are collected for the test to report.
 import { checkBankEvents } from './bank-events.ts';
 import { BankGrants, type ExpiredTokens } from './bank-grants.ts';
 import { AccountBounds, eitherNoneOr, type Range, within } from './bank-model.ts';
+import type { PoolTally } from './bank-pool-audit.ts';
+import type { BankPools, BankPoolsContext } from './bank-pools.ts';
 import type { BankTopups, TopupTally } from './bank-topups.ts';
+import { feedSettled } from './feed-settled.ts';
 import { call, type Json } from './server-call.ts';
 
 export interface BankOptions {
@@ -27,13 +30,29 @@ export interface BankOptions {
   expiredTokens?: ExpiredTokens;
   /** With it, its accounts save a card and top up automatically; its tally is in the report. */
   topups?: BankTopups;
+  /** With it, some steps are its pools' and their members' operations; its tally is in the report. */
+  pools?: BankPools;
+  /**
+   * An account id no one uses: with it, the events are checked only once the feed shows a marker
+   * written on it after the run (on PostgreSQL the feed may lag behind commits, see feed-settled.ts).
+   */
+  feedMarker?: string;
 }
 
 export interface BankReport {
   bounds: Map<string, AccountBounds>;
   /** Acknowledged answers per operation and outcome, e.g. `deduct:charged`. */
   counts: Record<string, number>;
-  totals: { credited: number; deducted: number; committed: number; adjusted: number; granted: number; expired: number };
+  totals: {
+    credited: number;
+    deducted: number;
+    committed: number;
+    adjusted: number;
+    granted: number;
+    expired: number;
+    /** What the pools' accounts opened with (beside `opening` on each of `accounts`). */
+    opened: number;
+  };
   /** Holds reserved and never settled: id → account and amount. */
   openHolds: Map<number, { account: string; amount: number }>;
   /** Broken invariants seen on reads or in answers. */
@@ -42,10 +61,12 @@ export interface BankReport {
   failures: string[];
   /** The automatic top-ups once every intent settled (null without `topups`, or when the run failed first). */
   topups: TopupTally | null;
+  /** The pools' audit after the run (null without `pools`, or when the run failed first). */
+  pools: PoolTally | null;
 }
 
 /** A small seeded generator (mulberry32): a failing run can be repeated with BANK_SEED. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -56,13 +77,16 @@ function random(seed: number): () => number {
   };
 }
 
-// How often each operation is picked; one that cannot run yet (settling with no hold open) reads instead.
+// How often each operation is picked; one that cannot run yet (settling with no hold open) reads
+// instead. Until each has run once, the first that can run is picked instead: a short run (the
+// default, shared with the pools' operations) still does a bit of everything.
 const MIX = [
   ['read', 0.29],
   ['deduct', 0.3],
   ['replay', 0.04],
   ['reserve', 0.1],
-  ['settle', 0.13],
+  ['commit', 0.085],
+  ['release', 0.045],
   ['settle-twice', 0.01],
   ['credit', 0.01],
   ['complete-twice', 0.01],
@@ -70,6 +94,9 @@ const MIX = [
   ['grant', 0.02],
 ] as const;
 type Kind = (typeof MIX)[number][0];
+
+/** With pools, the share of steps that are pool operations (bank-pools.ts has its own mix). */
+const POOL_SHARE = 0.4;
 
 function choose(roll: number): Kind {
   let sum = 0;
@@ -86,11 +113,12 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
   const report: BankReport = {
     bounds: new Map(o.accounts.map((a) => [a, new AccountBounds({ balance: o.opening, held: 0 })])),
     counts: {},
-    totals: { credited: 0, deducted: 0, committed: 0, adjusted: 0, granted: 0, expired: 0 },
+    totals: { credited: 0, deducted: 0, committed: 0, adjusted: 0, granted: 0, expired: 0, opened: 0 },
     openHolds: new Map(),
     violations: [],
     failures: [],
     topups: null,
+    pools: null,
   };
   const count = (what: string) => {
     report.counts[what] = (report.counts[what] ?? 0) + 1;
@@ -118,7 +146,23 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
     report.totals.credited += setUp.credited;
     report.totals.committed += setUp.committed;
   }
+  const poolContext: BankPoolsContext = {
+    costs: o.costs,
+    open: (account, balance) => {
+      const bounds = new AccountBounds({ balance, held: 0 });
+      report.bounds.set(account, bounds);
+      return bounds;
+    },
+    count,
+    failure,
+    violation,
+    totals: report.totals,
+    openHolds: report.openHolds,
+  };
+  if (o.pools) report.totals.opened += await o.pools.setUp(o.servers, poolContext);
   const deadline = Date.now() + o.seconds * 1000;
+  /** The kinds of operation run so far, by any client. */
+  const tried = new Set<Kind>();
 
   const client = async (id: number) => {
     const rnd = random(o.seed * 1000 + id);
@@ -167,12 +211,18 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
       const account = pick(o.accounts);
       const bounds = report.bounds.get(account) as AccountBounds;
       const key = `bank-${o.seed}-${id}-${n++}`;
-      let kind = choose(rnd());
-      if ((kind === 'replay' && charged.length === 0) || (kind === 'settle' && holds.length === 0)) kind = 'read';
-      if ((kind === 'settle-twice' && settled.length === 0) || (kind === 'complete-twice' && completed.length === 0)) {
-        kind = 'read';
-      }
-      if (kind === 'grant' && grants === null) kind = 'read';
+      if (o.pools && rnd() < POOL_SHARE) return o.pools.step(server, key, { rnd, int });
+      const runnable = (k: Kind) =>
+        !(
+          (k === 'replay' && charged.length === 0) ||
+          ((k === 'commit' || k === 'release') && holds.length === 0) ||
+          (k === 'settle-twice' && settled.length === 0) ||
+          (k === 'complete-twice' && completed.length === 0) ||
+          (k === 'grant' && grants === null)
+        );
+      const drawn = MIX.find(([k]) => !tried.has(k) && runnable(k))?.[0] ?? choose(rnd());
+      const kind = runnable(drawn) ? drawn : 'read';
+      tried.add(kind);
       if (kind === 'read') return read(server, account);
       if (kind === 'grant') return grants?.step(server, account, key, int);
       if (kind === 'deduct') {
@@ -227,10 +277,10 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
         }
         return failure(`reserve ${amount} on ${account}`, r);
       }
-      if (kind === 'settle') {
+      if (kind === 'commit' || kind === 'release') {
         const hold = holds.splice(int(0, holds.length - 1), 1)[0] as (typeof holds)[number];
         const holdBounds = report.bounds.get(hold.account) as AccountBounds;
-        const commit = rnd() < 0.65;
+        const commit = kind === 'commit';
         const actual = commit ? int(0, hold.amount + 5) : 0;
         const op = holdBounds.begin({ lo: { balance: -actual, held: -hold.amount }, hi: { balance: 0, held: 0 } });
         const r = commit
@@ -329,10 +379,18 @@ export async function runBank(o: BankOptions): Promise<BankReport> {
   if (o.topups && report.failures.length === 0) {
     report.topups = await o.topups.settle(o.servers[0] ?? '', topupContext);
   }
+  if (report.failures.length === 0 && o.feedMarker !== undefined) {
+    await feedSettled(o.servers[0] ?? '', o.feedMarker);
+  }
   if (report.failures.length === 0) {
     const counts = new Map([...(report.topups?.perAccount ?? [])].map(([account, c]) => [account, c.intents]));
     const topups = o.topups ? { counts, tokens: o.topups.tokens } : undefined;
     report.violations.push(...(await checkBankEvents(o.servers[0] ?? '', o.accounts, o.opening, topups)));
+  }
+  if (o.pools && report.failures.length === 0) {
+    // A pool's own balance events follow the same rules as any account's.
+    report.violations.push(...(await checkBankEvents(o.servers[0] ?? '', o.pools.pools, o.pools.opening)));
+    report.pools = await o.pools.finish(o.servers[0] ?? '');
   }
   return report;
 }

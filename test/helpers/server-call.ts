@@ -6,7 +6,7 @@ export type Json = Record<string, unknown>;
 
 export async function call(
   url: string,
-  method: 'GET' | 'POST' | 'PUT',
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE',
   path: string,
   options: { as?: 'app' | 'admin'; body?: Json; headers?: Record<string, string> } = {},
 ): Promise<{ status: number; body: Json }> {

@@ -2,17 +2,23 @@
 // clients (BANK_CLIENTS, up to 64) sending random deductions, replays, holds, commits, releases,
 // purchases, operator adjustments, promotional grants that expire during the run and reads to
 // either server for a few seconds (BANK_SECONDS=60 in the long run), while half of the accounts
-// top up automatically from a card saved at a test checkout. Every read must lie within what the
-// acknowledged answers allow, plus on those accounts the top-ups that may have happened (and never
-// show available below zero unless an operator or an expiry took it there); afterwards each
-// account's balance is exactly its opening plus its acknowledged effects and its top-ups less what
-// expired, the ledger's credits, charges, adjustments, grants and expiries are exactly those,
-// every top-up is one succeeded intent, one charge and one credit, and reconcile is clean.
+// top up automatically from a card saved at a test checkout, and two shared pools pay for six
+// members that spend, hold, leave, rejoin and have their limits changed while an operator moves
+// tokens in and out of the pools. Every read must lie within what the acknowledged answers allow,
+// plus on those accounts the top-ups that may have happened (and never show available below zero
+// unless an operator or an expiry took it there), and a member's within its own figures, its
+// pool's and its usage, by the pool rules; afterwards each account's balance, pools and members
+// included, is exactly its opening plus its acknowledged effects and its top-ups less what
+// expired, no membership is past its limit, the ledger's credits, charges, adjustments, grants
+// and expiries are exactly those (a member's pooled use moves tokens from its pool, creating and
+// destroying none), every top-up is one succeeded intent, one charge and one credit, and
+// reconcile is clean.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import pg from 'pg';
 import type { ExpiredTokens } from '../helpers/bank-grants.ts';
 import type { AccountBounds } from '../helpers/bank-model.ts';
+import { BankPools } from '../helpers/bank-pools.ts';
 import { BankTopups } from '../helpers/bank-topups.ts';
 import { runBank } from '../helpers/bank-workload.ts';
 import { createTestDatabase, pgSuiteSkip, type TestDatabase } from '../helpers/pg-server.ts';
@@ -27,6 +33,18 @@ const OPENING = 60;
 // Operators never take tokens from the odd-indexed accounts: those top up automatically.
 const TOPUP_ACCOUNTS = ACCOUNTS.filter((_, i) => i % 2 === 1);
 const TOPUP = { threshold: 30, monthlyLimit: 3 };
+// Two pools, three members each: with and without a limit, with and without tokens of their own.
+const POOLS = ['bank-pool-a', 'bank-pool-b'];
+const POOL_OPENING = 120;
+const MEMBERS = POOLS.flatMap((pool, p) =>
+  [
+    { limit: 25, own: 0 },
+    { limit: null, own: 10 },
+    { limit: 8 + 30 * p, own: 5 },
+  ].map((m, i) => ({ id: `${pool}-m${i}`, pool, ...m })),
+);
+// Opened at 0 after the run: the events are checked once the feed shows it (feed-settled.ts).
+const FEED_MARKER = 'bank-feed-marker';
 
 describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSkip() }, () => {
   let db: TestDatabase | undefined;
@@ -83,6 +101,12 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       package: creditPackage,
       ...TOPUP,
     });
+    const pools = new BankPools({
+      oracle: await oracle(db.url),
+      pools: POOLS,
+      opening: POOL_OPENING,
+      members: MEMBERS,
+    });
     const report = await runBank({
       servers: urls,
       accounts: ACCOUNTS,
@@ -94,6 +118,8 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       creditPackage,
       expiredTokens: expiredTokensIn(ask),
       topups,
+      pools,
+      feedMarker: FEED_MARKER,
     });
     const counts = Object.entries(report.counts)
       .sort()
@@ -109,12 +135,23 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
     t.diagnostic(`top-ups: ${JSON.stringify(Object.fromEntries(tally.perAccount))}`);
     assert.deepEqual(tally.problems, [], 'every intent settled; intents, charges, credits and used_this_month agree');
     assert.deepEqual(report.violations, [], 'every read and answer within the invariants');
+    assert.ok(report.pools, 'the pools were audited');
+    t.diagnostic(`pools paid ${report.pools.pooled} for their members`);
+    assert.deepEqual(report.pools.problems, [], 'memberships, their entries and events as acknowledged');
     for (const what of ['read', 'deduct:charged', 'deduct:replayed', 'reserve:held', 'hold:committed']) {
       assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
     }
     for (const what of ['hold:released', 'credit:purchased', 'adjust:applied', 'grant:granted']) {
       assert.ok((report.counts[what] ?? 0) > 0, `the run did some ${what} (${counts})`);
     }
+    const some = (prefix: string) => Object.keys(report.counts).some((what) => what.startsWith(prefix));
+    for (const what of ['pool:deduct:pooled', 'pool:reserve:', 'pool:hold:', 'pool:adjust:', 'pool:left']) {
+      assert.ok(some(what), `the run did some ${what} (${counts})`);
+    }
+    for (const what of ['pool:read-member', 'pool:read-members', 'pool:read-pool']) {
+      assert.ok(some(what), `the run did some ${what} (${counts})`);
+    }
+    assert.ok(some('pool:limit-changed') || some('pool:rejoined'), `the run set some limit (${counts})`);
 
     // Every charge the provider made is one top-up that succeeded (never two for one intent), and
     // is counted once in used_this_month; each was credited once (tally.problems, per account).
@@ -127,9 +164,10 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
     assert.ok(tally.topups > 0, `the run topped up automatically (${counts})`);
     assert.equal(tally.tokens, tally.topups * creditPackage.tokens, 'each top-up credited its package once');
 
-    // Each account, on both servers: exactly its opening plus its acknowledged effects and its top-ups.
+    // Each account, pools and members too, on both servers: exactly its opening plus its
+    // acknowledged effects and its top-ups.
     let sumOfBalances = 0;
-    for (const account of ACCOUNTS) {
+    for (const account of [...ACCOUNTS, ...pools.accounts]) {
       const expected = (report.bounds.get(account) as AccountBounds).final();
       for (const url of urls) {
         const { body } = await call(url, 'GET', `/api/tokens/balance?account=${account}`);
@@ -141,10 +179,10 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
       assert.deepEqual(holds.sort(), open.sort(), `${account}: the active holds are the ones never settled`);
       sumOfBalances += expected.balance;
     }
-    const { credited, deducted, committed, adjusted, granted, expired } = report.totals;
+    const { credited, deducted, committed, adjusted, granted, expired, opened } = report.totals;
     t.diagnostic(`granted ${granted}, expired ${expired}`);
     assert.ok((report.counts['grant:expired'] ?? 0) + (report.counts['grant:expired-used-up'] ?? 0) > 0, counts);
-    const opening = ACCOUNTS.length * OPENING;
+    const opening = ACCOUNTS.length * OPENING + opened;
     const toppedUp = tally.topups * creditPackage.tokens;
     assert.equal(sumOfBalances, opening + credited + toppedUp - deducted - committed + adjusted + granted - expired);
 
@@ -174,7 +212,7 @@ describe('bank workload across 2 servers (PostgreSQL)', { skip: await pgSuiteSki
     }
     const reconcile = await call(urls[1] ?? first, 'GET', '/api/admin/reconcile', { as: 'admin' });
     assert.deepEqual(reconcile.body.drift, []);
-    assert.equal(reconcile.body.accounts_checked, ACCOUNTS.length);
+    assert.equal(reconcile.body.accounts_checked, ACCOUNTS.length + pools.accounts.length + 1, 'and the marker');
   });
 });
 

@@ -25,6 +25,18 @@ export class BatchPoolTx implements PoolTx {
     return this.rows.get(k) ?? undefined;
   }
 
+  /** Reads the batch's expected memberships at once (each later read of one is then served here). */
+  async prefetch(pairs: readonly { pool: string; member: string }[]): Promise<void> {
+    const wanted = pairs.filter((p) => !this.rows.has(keyOf(p.pool, p.member)));
+    if (wanted.length === 0) return;
+    for (const p of wanted) this.rows.set(keyOf(p.pool, p.member), null);
+    for (const m of await this.tx.memberships(wanted)) this.rows.set(keyOf(m.pool, m.member), m);
+  }
+
+  memberships(pairs: readonly { pool: string; member: string }[]): Promise<Membership[]> {
+    return this.tx.memberships(pairs);
+  }
+
   async moveMemberships(moves: readonly MembershipMove[]): Promise<void> {
     for (const move of moves) {
       const k = keyOf(move.pool, move.member);

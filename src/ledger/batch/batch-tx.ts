@@ -25,6 +25,8 @@ export interface BatchPlan {
   accounts: readonly string[];
   /** Pools locked after `accounts` (a member's lock comes before its pool's); may repeat. */
   pools?: readonly string[];
+  /** The memberships the batch's members were last seen in: read in one statement once their pools are locked. */
+  memberships?: readonly { pool: string; member: string }[];
   keys: readonly IdempotencyRef[];
   deductions: readonly DeductionRef[];
   /** How many operations the batch holds (most write one row each): sizes the id reservations. */
@@ -92,14 +94,18 @@ export class BatchTx implements WriteTx {
   /** Locks the batch's accounts (in id order), reads their due holds and keys, reserves ledger ids. */
   static async open(tx: WriteTx, plan: BatchPlan): Promise<BatchTx> {
     const batch = new BatchTx(tx, plan.now + HOLD_HORIZON_MS, plan.operations);
-    const ids = [...new Set(plan.accounts)].sort();
+    const named = [...new Set(plan.accounts)].sort();
+    const pools = [...new Set(plan.pools ?? [])].filter((p) => !named.includes(p)).sort();
+    const ids = [...named, ...pools];
     const read = await tx.openBatch({
-      accounts: ids,
+      accounts: named,
+      pools,
       keys: plan.keys,
       deductions: plan.deductions,
       holdsUntil: batch.horizon,
-      // Most operations write one ledger row: one id each, drawn in the same round trip.
-      entryIds: plan.operations,
+      // Most operations write one ledger row: one id each, drawn in the same round trip; a
+      // member's charge writes a second on its pool.
+      entryIds: plan.operations + (plan.memberships?.length ?? 0),
     });
     for (const state of read.accounts) {
       batch.accounts.set(state.id, { stored: state, current: state, guard: null, catchUp: 0 });
@@ -119,7 +125,7 @@ export class BatchTx implements WriteTx {
       if (debit.idempotencyKey !== null) batch.deductions.set(deductionOf(debit.account, debit.idempotencyKey), debit);
     }
     batch.idPools.ledger_entries.push(...read.entryIds);
-    for (const pool of [...new Set(plan.pools ?? [])].sort()) await batch.lockAccount(pool);
+    if (plan.memberships && plan.memberships.length > 0) await batch.pools.prefetch(plan.memberships);
     return batch;
   }
 
@@ -138,10 +144,18 @@ export class BatchTx implements WriteTx {
   async lockAccount(id: string): Promise<AccountState | undefined> {
     let slot = this.accounts.get(id);
     if (!slot) {
-      // An account the plan did not name: lock it now (correct, only out of id order).
+      // An account the plan did not name (a member's pool): lock it now, and read its holds
+      // due within the horizon once, as `open` does for the plan's, not once per operation.
       const stored = (await this.tx.lockAccount(id)) ?? null;
       slot = { stored, current: stored, guard: null, catchUp: 0 };
       this.accounts.set(id, slot);
+      // Ledger ids reserved before this lock may be below ids another writer of this account
+      // used since: the entries of an account must follow in id order (its balance chain), so
+      // the rest of the batch draws ids from here on.
+      this.idPools.ledger_entries = [];
+      const due = stored ? await this.tx.expiredHolds(id, this.horizon) : [];
+      for (const hold of due) this.holds.set(hold.id, hold);
+      this.dueHolds.set(id, due);
     }
     return slot.current ?? undefined;
   }

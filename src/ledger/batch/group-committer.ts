@@ -115,10 +115,14 @@ export class GroupCommitter {
         // seen in (and accounts known as pools), in id order: the order single writes of a
         // member and its pool use too, so batches and single writes do not deadlock.
         const named = batch.map((q) => q.job.account);
-        const pools = [...named.filter((a) => this.hints.isPool(a)), ...named.map((a) => this.hints.poolOf(a) ?? '')];
+        const memberships = named.flatMap((member) => {
+          const pool = this.hints.poolOf(member);
+          return pool === null ? [] : [{ pool, member }];
+        });
         const shared = await BatchTx.open(tx, {
           accounts: named.filter((a) => !this.hints.isPool(a)),
-          pools: pools.filter((p) => p !== ''),
+          pools: [...named.filter((a) => this.hints.isPool(a)), ...memberships.map((m) => m.pool)],
+          memberships,
           keys,
           deductions,
           operations: batch.length,

@@ -6,6 +6,7 @@ import { type Hold, isLive, ownPart } from '../../core/hold.ts';
 import { inCycle, planOf } from '../../core/pool.ts';
 import { provision } from '../../core/provision.ts';
 import { currentView } from '../../core/renewal.ts';
+import type { AccountSnapshot } from '../../store/store.ts';
 import type { LedgerContext } from '../context.ts';
 
 /**
@@ -25,8 +26,7 @@ export async function getBalance(ctx: LedgerContext, accountId: string): Promise
   }
   const plan = planOf(ctx.catalog, snapshot.account);
   const state = liveState(ctx, snapshot.account, snapshot.holds, now);
-  const pool = snapshot.account.poolId ? await readPool(ctx, account, now) : null;
-  return balanceView(state, plan, ctx.catalog, true, now, pool);
+  return balanceView(state, plan, ctx.catalog, true, now, poolReading(ctx, snapshot, now));
 }
 
 /** An account as of `now`: what is due applied, and only live holds held. */
@@ -36,20 +36,18 @@ function liveState(ctx: LedgerContext, stored: AccountState, holds: readonly Hol
 }
 
 /**
- * A member's pool as of now: the pool's available, and the membership in the pool's current
- * cycle, with what the member's live holds reserve there (an expired one no longer counts).
+ * A member's pool as of now, from the member's own snapshot (a usage and holds read apart could
+ * count a hold committed in between as neither): the pool's available, and the membership in the
+ * pool's current cycle with what the member's live holds reserve there (an expired one no longer counts).
  */
-async function readPool(ctx: LedgerContext, member: string, now: number): Promise<PoolReading | null> {
-  const membership = await ctx.store.service.membershipOf(member);
-  if (!membership) return null;
-  const snapshot = await ctx.store.getAccountWithHolds(membership.pool);
-  if (!snapshot) return null;
-  const pool = liveState(ctx, snapshot.account, snapshot.holds, now);
-  const held = snapshot.holds
-    .filter((h) => h.member === member && isLive(h, now))
-    .reduce((sum, h) => sum + h.amount, 0);
+function poolReading(ctx: LedgerContext, snapshot: AccountSnapshot, now: number): PoolReading | null {
+  if (!snapshot.pool) return null;
+  const { membership, account, holds } = snapshot.pool;
+  const pool = liveState(ctx, account, holds, now);
+  const member = snapshot.account.id;
+  const held = holds.filter((h) => h.member === member && isLive(h, now)).reduce((sum, h) => sum + h.amount, 0);
   return {
-    id: membership.pool,
+    id: account.id,
     available: availableOf(pool),
     membership: { ...inCycle(membership, pool.cycleStart), held },
   };

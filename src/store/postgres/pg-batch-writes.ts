@@ -153,10 +153,15 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
     read.accounts.length === 0
       ? []
       : await q.query(LOCK_ACCOUNTS, [JSON.stringify(read.accounts)], 'tokenmeter_lock_accounts');
+  // Members before their pools, as every writer takes them; the ids below are drawn after both.
+  if (read.pools.length > 0) {
+    locked.push(...(await q.query(LOCK_ACCOUNTS, [JSON.stringify(read.pools)], 'tokenmeter_lock_accounts')));
+  }
+  const all = [...read.accounts, ...read.pools];
   const [row] = await q.query(
     READ_BATCH,
     [
-      JSON.stringify(read.accounts),
+      JSON.stringify(all),
       read.holdsUntil,
       JSON.stringify(read.keys.map((r) => ({ a: r.account, o: r.operation, k: r.key }))),
       read.entryIds,

@@ -9,6 +9,7 @@ import {
   decodeCursor,
   encodeCursor,
   int,
+  jsonRow,
   jsonRows,
   LIVE_GRANT,
   type Row,
@@ -20,7 +21,8 @@ import {
 } from '../rows.ts';
 import { TOPUPS_CHANNEL } from '../schema/m010-auto-topup.ts';
 import type { ServiceStore } from '../service-store.ts';
-import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import { toMembership } from '../sql-pool-tx.ts';
+import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { applyMigrations } from './migrations.ts';
 import type { PgClient } from './pg-client.ts';
 import { isRetryable, translatePgError } from './pg-errors.ts';
@@ -116,20 +118,37 @@ export class PgStore implements Store {
     return row ? toGrant(row) : undefined;
   }
 
-  async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
-    // One statement, so one snapshot: the row and its holds as of the same instant.
+  async getAccountWithHolds(id: string): Promise<AccountSnapshot | undefined> {
+    // One statement, so one snapshot: the row and its holds, and a member's membership and pool
+    // with the pool's holds, as of the same instant (no pool: those subqueries find nothing).
     const [row] = await this.read(
       `SELECT a.*, coalesce((SELECT json_agg(h ORDER BY h.id) FROM holds h
                              WHERE h.account_id = a.id AND h.status = 'active'), '[]'::json) AS active_holds,
          coalesce((SELECT json_agg(g ORDER BY g.id) FROM grants g
-                   WHERE g.account_id = a.id AND ${LIVE_GRANT}), '[]'::json) AS live_grants
+                   WHERE g.account_id = a.id AND ${LIVE_GRANT}), '[]'::json) AS live_grants,
+         (SELECT row_to_json(m) FROM pool_members m WHERE m.pool_id = a.pool_id AND m.member_id = a.id) AS membership,
+         (SELECT row_to_json(p) FROM accounts p WHERE p.id = a.pool_id) AS pool_row,
+         coalesce((SELECT json_agg(h ORDER BY h.id) FROM holds h
+                   WHERE h.account_id = a.pool_id AND h.status = 'active'), '[]'::json) AS pool_holds,
+         coalesce((SELECT json_agg(g ORDER BY g.id) FROM grants g
+                   WHERE g.account_id = a.pool_id AND ${LIVE_GRANT}), '[]'::json) AS pool_grants
        FROM accounts a WHERE a.id = $1`,
       [id],
     );
     if (!row) return undefined;
+    const membership = jsonRow(row.membership);
+    const pool = jsonRow(row.pool_row);
     return {
       account: toAccount(row, jsonRows(row.live_grants).map(toGrant)),
       holds: jsonRows(row.active_holds).map(toHold),
+      pool:
+        membership && pool
+          ? {
+              membership: toMembership(membership),
+              account: toAccount(pool, jsonRows(row.pool_grants).map(toGrant)),
+              holds: jsonRows(row.pool_holds).map(toHold),
+            }
+          : null,
     };
   }
 

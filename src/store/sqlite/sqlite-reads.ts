@@ -8,7 +8,8 @@ import type { Hold } from '../../core/hold.ts';
 import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
 import { FIGURES_SQL, grantMovesSql, LIVE_GRANTS_OF, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
 import { decodeCursor, encodeCursor, int, LIVE_GRANT, str, toAccount, toEntry, toGrant, toHold } from '../rows.ts';
-import type { Drift, HistoryPage, ReconcileScan, Store, UsageInUse } from '../store.ts';
+import { MEMBERSHIP_COLUMNS, toMembership } from '../sql-pool-tx.ts';
+import type { AccountSnapshot, Drift, HistoryPage, ReconcileScan, Store, UsageInUse } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 /** The reads a store serves outside write transactions. */
@@ -70,7 +71,7 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
     }
   }
 
-  async getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+  async getAccountWithHolds(id: string): Promise<AccountSnapshot | undefined> {
     // One read transaction: in WAL mode both statements see the same committed state, whatever
     // another process commits between them. (`:memory:` shares one connection with the writer,
     // which may be inside a transaction already; there nothing else can write in between.)
@@ -79,13 +80,34 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
     try {
       const row = this.reader.get('SELECT * FROM accounts WHERE id = ?', id);
       if (!row) return undefined;
-      const holds = this.reader
-        .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", id)
-        .map(toHold);
-      return { account: toAccount(row, this.liveGrants(id)), holds };
+      const account = toAccount(row, this.liveGrants(id));
+      const pool = account.poolId ? this.poolOf(id, account.poolId) : null;
+      return { account, holds: this.activeHoldsOf(id), pool };
     } finally {
       if (own) this.reader.exec('COMMIT');
     }
+  }
+
+  private activeHoldsOf(account: string): Hold[] {
+    return this.reader
+      .all("SELECT * FROM holds WHERE account_id = ? AND status = 'active' ORDER BY id", account)
+      .map(toHold);
+  }
+
+  /** A member's membership and its pool with the pool's active holds (inside the caller's read transaction). */
+  private poolOf(member: string, poolId: string): AccountSnapshot['pool'] {
+    const m = this.reader.get(
+      `SELECT ${MEMBERSHIP_COLUMNS} FROM pool_members WHERE pool_id = ? AND member_id = ?`,
+      poolId,
+      member,
+    );
+    const p = this.reader.get('SELECT * FROM accounts WHERE id = ?', poolId);
+    if (!m || !p) return null;
+    return {
+      membership: toMembership(m),
+      account: toAccount(p, this.liveGrants(poolId)),
+      holds: this.activeHoldsOf(poolId),
+    };
   }
 
   async activeHolds(account: string): Promise<Hold[]> {

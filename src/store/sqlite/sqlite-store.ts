@@ -7,7 +7,7 @@ import { Mutex } from '../mutex.ts';
 import { pendingMigrations } from '../pending-migrations.ts';
 import { int } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
-import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
@@ -100,7 +100,7 @@ export class SqliteStore implements Store {
     return this.reads.getAccount(id);
   }
 
-  getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+  getAccountWithHolds(id: string): Promise<AccountSnapshot | undefined> {
     return this.reads.getAccountWithHolds(id);
   }
 

@@ -35,9 +35,10 @@ export class SqliteWriteTx extends SqlWriteTx {
 
   async openBatch(read: BatchRead): Promise<BatchSnapshot> {
     // BEGIN IMMEDIATE holds the database's write lock: none of these rows can change under us.
+    const all = [...read.accounts, ...read.pools];
     return {
-      accounts: batch.lockAccounts(this.conn, read.accounts),
-      holds: batch.holdsExpiringBy(this.conn, read.accounts, read.holdsUntil),
+      accounts: batch.lockAccounts(this.conn, all),
+      holds: batch.holdsExpiringBy(this.conn, all, read.holdsUntil),
       keys: read.keys.length === 0 ? [] : batch.findIdempotencies(this.conn, read.keys),
       deductions: read.deductions.length === 0 ? [] : batch.findDeductions(this.conn, read.deductions),
       entryIds: await this.allocateIds('ledger_entries', read.entryIds),

@@ -6,7 +6,7 @@ import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { ServiceStore } from '../service-store.ts';
-import type { HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
 import { SqliteReads, type StoreReadName } from './sqlite-reads.ts';
@@ -50,7 +50,6 @@ const LOCAL_SERVICE_READS: ReadonlySet<string> = new Set<keyof ServiceStore>([
   'listDisputes',
   'subscriptionsOf',
   'poolMembers',
-  'membershipOf',
   'memberUsageByDay',
 ]);
 
@@ -150,7 +149,7 @@ export class SqliteWorkerStore implements Store {
     return this.read('getAccount', [id]);
   }
 
-  getAccountWithHolds(id: string): Promise<{ account: AccountState; holds: Hold[] } | undefined> {
+  getAccountWithHolds(id: string): Promise<AccountSnapshot | undefined> {
     return this.read('getAccountWithHolds', [id]);
   }
 
