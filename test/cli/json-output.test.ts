@@ -32,6 +32,7 @@ const BALANCE_KEYS = [
   'grants',
   'expiring_next',
   'features',
+  'pool',
 ];
 
 const ENTRY_KEYS = [
@@ -53,6 +54,9 @@ const ENTRY_KEYS = [
   'reason',
   'actor',
   'at',
+  'pool',
+  'pooled',
+  'member',
 ];
 
 function sortedKeys(doc: object): string[] {

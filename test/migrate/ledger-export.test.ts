@@ -59,7 +59,7 @@ describe('entry CSV', () => {
     assert.equal(
       entryCsvLine(entry),
       '3,2025-11-05T10:00:00.000Z,7,adjustment,-58,-58,0,42,,,,recover,logs-sha256:ab,' +
-        `"seed, ""58 calls""\nnot charged",'=cmd(),0,0,\r\n`,
+        `"seed, ""58 calls""\nnot charged",'=cmd(),0,0,,,0,\r\n`,
     );
   });
 });
