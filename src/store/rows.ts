@@ -257,16 +257,27 @@ export function decodeCursor(cursor: string): number | null {
 /** The ledger_entries columns an insert names, in `entryCells` order. */
 export const ENTRY_INSERT_COLUMNS = `account_id, kind, amount, allocation_delta, purchased_delta, promotional_delta,
   debt_delta, grant_moves, balance_after, feature, quantity, idempotency_key, source, reference, reason, actor, at,
-  held_after, pool_id, member_id, pooled`;
+  held_after`;
+
+/**
+ * The columns of an entry a pool's use wrote, in `pooledEntryCells` order. Other entries leave
+ * them to their defaults (null, null, 0), and are inserted without them: measured, binding the
+ * three on every row of a batch cost the hot path ~5%.
+ */
+export const POOLED_ENTRY_COLUMNS = `${ENTRY_INSERT_COLUMNS}, pool_id, member_id, pooled`;
+
+/** Whether an entry records a pool's use (it names a pool or a member, or the pool paid part of it). */
+export function isPooledEntry(e: EntryDraft): boolean {
+  return (e.poolId ?? null) !== null || (e.memberId ?? null) !== null || (e.pooled ?? 0) !== 0;
+}
 
 /** A value bound to a placeholder by either store. */
 export type Cell = string | number | null;
 
 /**
- * An entry's values in the order of the stores' INSERT column lists: account_id, kind, amount,
+ * An entry's values in the order of ENTRY_INSERT_COLUMNS: account_id, kind, amount,
  * allocation_delta, purchased_delta, promotional_delta, debt_delta, grant_moves, balance_after,
- * feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after, pool_id,
- * member_id, pooled.
+ * feature, quantity, idempotency_key, source, reference, reason, actor, at, held_after.
  */
 export function entryCells(e: EntryDraft): Cell[] {
   return [
@@ -288,10 +299,12 @@ export function entryCells(e: EntryDraft): Cell[] {
     e.actor,
     e.at,
     e.heldAfter,
-    e.poolId ?? null,
-    e.memberId ?? null,
-    e.pooled ?? 0,
   ];
+}
+
+/** An entry's values in the order of POOLED_ENTRY_COLUMNS. */
+export function pooledEntryCells(e: EntryDraft): Cell[] {
+  return [...entryCells(e), e.poolId ?? null, e.memberId ?? null, e.pooled ?? 0];
 }
 
 export function toIdempotency(row: Row): IdempotencyRecord {

@@ -15,7 +15,10 @@ import {
   GRANT_COLUMNS,
   grantCells,
   int,
+  isPooledEntry,
   LIVE_GRANT,
+  POOLED_ENTRY_COLUMNS,
+  pooledEntryCells,
   type Row,
   toAccount,
   toEntry,
@@ -63,6 +66,7 @@ interface WriteStatements {
   insertAccount: string;
   updateAccount: string;
   insertEntry: string;
+  insertPooledEntry: string;
   saveIdempotency: string;
 }
 
@@ -110,6 +114,10 @@ WHERE id = ? AND version = ?
                      >= ${d.least}(0, allocation + purchased + promotional - debt - held + ${big}))
 RETURNING version`,
     insertEntry: `INSERT INTO ledger_entries (${ENTRY_INSERT_COLUMNS})
+VALUES (${Array(18).fill('?').join(', ')})
+${skipRaced('(kind, source, reference) WHERE reference IS NOT NULL')}
+RETURNING id`,
+    insertPooledEntry: `INSERT INTO ledger_entries (${POOLED_ENTRY_COLUMNS})
 VALUES (${Array(21).fill('?').join(', ')})
 ${skipRaced('(kind, source, reference) WHERE reference IS NOT NULL')}
 RETURNING id`,
@@ -358,7 +366,9 @@ export abstract class SqlWriteTx implements WriteTx {
   async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {
     const ids: number[] = [];
     for (const e of entries) {
-      const [row] = await this.sql.query(this.statements.insertEntry, entryCells(e));
+      const [row] = isPooledEntry(e)
+        ? await this.sql.query(this.statements.insertPooledEntry, pooledEntryCells(e))
+        : await this.sql.query(this.statements.insertEntry, entryCells(e));
       if (!row) throw this.sql.conflict(`${e.kind} ${e.source}/${e.reference} was recorded by another transaction`);
       ids.push(int(row, 'id'));
     }

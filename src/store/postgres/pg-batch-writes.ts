@@ -4,13 +4,14 @@ import { grantChanges } from '../grant-changes.ts';
 import {
   ACCOUNT_COLUMNS,
   ACCOUNT_READ_COLUMNS,
-  ENTRY_INSERT_COLUMNS,
   encodeGrantMoves,
   GRANT_COLUMNS,
   grantArraySql,
   int,
+  isPooledEntry,
   jsonRows,
   LIVE_GRANT,
+  POOLED_ENTRY_COLUMNS,
   str,
   toAccount,
   toGrantFromArray,
@@ -126,9 +127,12 @@ new_holds AS (
     pool_hold bigint, pool_amount bigint, member_id text)
   RETURNING 1),
 new_entries AS (
-  INSERT INTO ledger_entries (id, ${ENTRY_INSERT_COLUMNS})
+  INSERT INTO ledger_entries (id, ${POOLED_ENTRY_COLUMNS})
   OVERRIDING SYSTEM VALUE
-  SELECT * FROM json_to_recordset($5::json) AS v(id bigint, account_id text, kind text, amount bigint,
+  SELECT v.id, v.account_id, v.kind, v.amount, v.allocation_delta, v.purchased_delta, v.promotional_delta,
+    v.debt_delta, v.grant_moves, v.balance_after, v.feature, v.quantity, v.idempotency_key, v.source, v.reference,
+    v.reason, v.actor, v.at, v.held_after, v.pool_id, v.member_id, coalesce(v.pooled, 0)
+  FROM json_to_recordset($5::json) AS v(id bigint, account_id text, kind text, amount bigint,
     allocation_delta bigint, purchased_delta bigint, promotional_delta bigint, debt_delta bigint,
     grant_moves text, balance_after bigint, feature text, quantity bigint, idempotency_key text, source text,
     reference text, reason text, actor text, at bigint, held_after bigint, pool_id text, member_id text,
@@ -300,9 +304,10 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<boolean
           actor: e.actor,
           at: e.at,
           held_after: e.heldAfter,
-          pool_id: e.poolId ?? null,
-          member_id: e.memberId ?? null,
-          pooled: e.pooled ?? 0,
+          // Only a pool's use carries these (absent keys are null; pooled's default is 0).
+          ...(isPooledEntry(e)
+            ? { pool_id: e.poolId ?? null, member_id: e.memberId ?? null, pooled: e.pooled ?? 0 }
+            : {}),
         })),
       ),
       JSON.stringify(

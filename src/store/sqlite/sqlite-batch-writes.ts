@@ -10,7 +10,10 @@ import {
   entryCells,
   GRANT_COLUMNS,
   int,
+  isPooledEntry,
   LIVE_GRANT,
+  POOLED_ENTRY_COLUMNS,
+  pooledEntryCells,
   str,
   toAccount,
   toGrant,
@@ -65,7 +68,8 @@ function insertStatements(table: string, columns: string, width: number): [numbe
   return CHUNKS.map((size) => [size, `INSERT INTO ${table} (${columns}) VALUES ${Array(size).fill(row).join(', ')}`]);
 }
 
-const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 22);
+const INSERT_ENTRIES = insertStatements('ledger_entries', ENTRY_COLUMNS, 19);
+const INSERT_POOLED_ENTRIES = insertStatements('ledger_entries', `id, ${POOLED_ENTRY_COLUMNS}`, 22);
 const INSERT_HOLDS = insertStatements('holds', HOLD_COLUMNS, 13);
 const INSERT_KEYS = insertStatements('idempotency_keys', KEY_COLUMNS, 6);
 
@@ -124,8 +128,21 @@ export function updateGrants(conn: SqliteConnection, updates: readonly GrantUpda
 }
 
 export function insertEntries(conn: SqliteConnection, entries: readonly NewEntry[]): number {
-  const rows = entries.map((e): Cell[] => [e.id, ...entryCells(e)]);
-  return insertRows(conn, INSERT_ENTRIES, rows);
+  // Ids are the batch's own: the two kinds of rows may go in two statements, in any order.
+  const plain = entries.filter((e) => !isPooledEntry(e));
+  const pooled = entries.filter(isPooledEntry);
+  return (
+    insertRows(
+      conn,
+      INSERT_ENTRIES,
+      plain.map((e): Cell[] => [e.id, ...entryCells(e)]),
+    ) +
+    insertRows(
+      conn,
+      INSERT_POOLED_ENTRIES,
+      pooled.map((e): Cell[] => [e.id, ...pooledEntryCells(e)]),
+    )
+  );
 }
 
 export function insertHolds(conn: SqliteConnection, holds: readonly Hold[]): number {
