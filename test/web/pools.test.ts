@@ -73,14 +73,14 @@ describe('shared pools in the web pages, in a real browser', () => {
     const { page, w, close } = await operator('org');
     // No members yet: the card offers to join a pool or to add a member.
     await page.getByRole('form', { name: 'Add to a pool' }).waitFor();
-    await page.locator('#pool-add-member').fill('seat-1');
+    await page.locator('#pool-add-account').fill('seat-1');
     await page.locator('#pool-add-limit').fill('30');
     await page.getByRole('button', { name: 'Add member' }).click();
     await notice(page, 'seat-1 is a member of pool org, with a limit of 30 tokens per cycle.');
     assert.deepEqual((await cells(page, 'seat-1')).slice(0, 5), ['seat-1', '30 per cycle', '0', '30', '0']);
 
     // A second member with no limit, added from the members' view.
-    await page.locator('#pool-add-member').fill('seat-2');
+    await page.locator('#pool-add-account').fill('seat-2');
     await page.getByRole('button', { name: 'Add member' }).click();
     await notice(page, 'seat-2 is a member of pool org, with no limit.');
     assert.deepEqual((await cells(page, 'seat-2')).slice(0, 5), ['seat-2', 'no limit', '0', 'no limit', '0']);
@@ -181,13 +181,13 @@ describe('shared pools in the web pages, in a real browser', () => {
 
     // Now in no pool: joining one that does not exist is refused with the service's words.
     await page.getByRole('form', { name: 'Add to a pool' }).waitFor();
-    await page.locator('#pool-join-pool').fill('no-such-pool');
+    await page.locator('#pool-join-account').fill('no-such-pool');
     await page.getByRole('button', { name: 'Add to pool' }).click();
     await page
       .locator('#pool-join-status .error')
       .getByText(/no-such-pool/)
       .waitFor();
-    await page.locator('#pool-join-pool').fill('team');
+    await page.locator('#pool-join-account').fill('team');
     await page.locator('#pool-join-limit').fill('25');
     await page.getByRole('button', { name: 'Add to pool' }).click();
     await notice(page, 'mate is a member of pool team, with a limit of 25 tokens per cycle.');

@@ -159,27 +159,61 @@ export function poolMembersView(pool: string, members: MembershipJson[], done: (
 
 const plural = (n: number) => `${fmt(n)} ${n === 1 ? 'member' : 'members'}`;
 
-/** Adds a member to `pool` (which makes an account with none a pool). */
-export function addMemberForm(pool: string, done: (notice: string) => void): HTMLElement {
-  const member = el('input', { type: 'text', id: 'pool-add-member', required: true, maxlength: 128 });
-  const limit = limitInput('pool-add-limit');
-  const out = el('p', { role: 'status', id: 'pool-add-status' });
+/** What a membership form asks for: the other account's id, and a limit. */
+interface MembershipFormText {
+  /** Prefix of the inputs' and status's ids. */
+  id: string;
+  /** The account field's label, the form's name, its button, and the message for an empty id. */
+  label: string;
+  name: string;
+  button: string;
+  missing: string;
+}
+
+/**
+ * A form of one account id and an optional limit that makes a membership: adding a member to a
+ * pool, or adding an account to a pool. `join(id, limit)` makes it from the id typed.
+ */
+export function membershipForm(
+  text: MembershipFormText,
+  join: (id: string, limit: number | null) => ReturnType<typeof putMembership>,
+  done: (notice: string) => void,
+): { form: HTMLFormElement; out: HTMLElement } {
+  const account = el('input', { type: 'text', id: `${text.id}-account`, required: true, maxlength: 128 });
+  const limit = limitInput(`${text.id}-limit`);
+  const out = el('p', { role: 'status', id: `${text.id}-status` });
   const form = el(
     'form',
-    { class: 'row', novalidate: true, 'aria-label': 'Add a member' },
-    el('label', {}, 'Member account', member),
+    { class: 'row', novalidate: true, 'aria-label': text.name },
+    el('label', {}, text.label, account),
     el('label', {}, LIMIT_LABEL, limit),
-    el('button', { type: 'submit' }, 'Add member'),
+    el('button', { type: 'submit' }, text.button),
   );
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const id = member.value.trim();
+    const id = account.value.trim();
     const value = parseLimit(limit);
-    if (id === '') return replace(out, el('span', { class: 'error' }, 'Give the member account’s id.'));
+    if (id === '') return replace(out, el('span', { class: 'error' }, text.missing));
     if (value === undefined) return replace(out, el('span', { class: 'error' }, BAD_LIMIT));
-    const r = await putMembership(id, pool, value);
+    const r = await join(id, value);
     if ('error' in r) return replace(out, el('span', { class: 'error' }, r.error));
     done(joinedNotice(r.membership, false));
   });
+  return { form, out };
+}
+
+/** Adds a member to `pool` (which makes an account with none a pool). */
+export function addMemberForm(pool: string, done: (notice: string) => void): HTMLElement {
+  const { form, out } = membershipForm(
+    {
+      id: 'pool-add',
+      label: 'Member account',
+      name: 'Add a member',
+      button: 'Add member',
+      missing: 'Give the member account’s id.',
+    },
+    (member, limit) => putMembership(member, pool, limit),
+    done,
+  );
   return el('div', {}, el('h3', {}, 'Add a member'), form, out);
 }

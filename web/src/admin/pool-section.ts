@@ -2,7 +2,15 @@ import type { AccountDetail } from '../admin-api.ts';
 import { el, replace } from '../dom.ts';
 import type { MembershipJson, PoolStandingJson } from '../pool-json.ts';
 import { deleteMembership, limitText, parseLimit, putMembership, remainingText } from './pool-api.ts';
-import { addMemberForm, BAD_LIMIT, joinedNotice, LIMIT_LABEL, limitInput, poolMembersView } from './pool-members.ts';
+import {
+  addMemberForm,
+  BAD_LIMIT,
+  joinedNotice,
+  LIMIT_LABEL,
+  limitInput,
+  membershipForm,
+  poolMembersView,
+} from './pool-members.ts';
 import { card, load } from './shell.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -133,26 +141,17 @@ function changeLimitForm(account: string, p: PoolStandingJson, done: (notice: st
 
 /** Neither pool nor member: join a pool, or start one by adding a member. */
 function notInPool(account: string, done: (notice: string) => void): HTMLElement {
-  const pool = el('input', { type: 'text', id: 'pool-join-pool', required: true, maxlength: 128 });
-  const limit = limitInput('pool-join-limit');
-  const out = el('p', { role: 'status', id: 'pool-join-status' });
-  const form = el(
-    'form',
-    { class: 'row', novalidate: true, 'aria-label': 'Add to a pool' },
-    el('label', {}, 'Pool account', pool),
-    el('label', {}, LIMIT_LABEL, limit),
-    el('button', { type: 'submit' }, 'Add to pool'),
+  const { form, out } = membershipForm(
+    {
+      id: 'pool-join',
+      label: 'Pool account',
+      name: 'Add to a pool',
+      button: 'Add to pool',
+      missing: 'Give the pool account’s id.',
+    },
+    (pool, limit) => putMembership(account, pool, limit),
+    done,
   );
-  form.addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const id = pool.value.trim();
-    const value = parseLimit(limit);
-    if (id === '') return replace(out, el('span', { class: 'error' }, 'Give the pool account’s id.'));
-    if (value === undefined) return replace(out, el('span', { class: 'error' }, BAD_LIMIT));
-    const r = await putMembership(account, id, value);
-    if ('error' in r) return replace(out, el('span', { class: 'error' }, r.error));
-    done(joinedNotice(r.membership, false));
-  });
   return el(
     'div',
     {},
