@@ -8,10 +8,18 @@
 // the saved test card is never declined, and the monthly cap is announced at most once.
 import { call, type Json } from './server-call.ts';
 
-interface FeedEvent {
+/** An event as the feed shows it, with the data fields the bank's checks read. */
+export interface FeedEvent {
   type: string;
   sequence: number;
-  data: { available?: number; threshold?: number; tokens?: number };
+  data: {
+    available?: number;
+    threshold?: number;
+    tokens?: number;
+    pool?: string;
+    member?: string;
+    limit?: number;
+  };
 }
 
 /** The top-ups each account had (intents that succeeded), and the tokens each credits. */
@@ -38,7 +46,8 @@ function checkTopupEvents(account: string, events: FeedEvent[], expected: Expect
   if (of('topup.limit_reached').length > 1) problems.push(`${account}: the monthly limit announced more than once`);
 }
 
-async function eventsOf(server: string, account: string, problems: string[]): Promise<FeedEvent[]> {
+/** Every event of `account` in the feed, oldest first; a failed read is a problem. */
+export async function eventsOf(server: string, account: string, problems: string[]): Promise<FeedEvent[]> {
   const events: FeedEvent[] = [];
   let after = '0';
   for (;;) {

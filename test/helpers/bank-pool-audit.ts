@@ -6,6 +6,7 @@
 // never creates or destroys any); a member's balance events follow its own available only, and a
 // pool announces each member's limit at most once (one cycle).
 import type pg from 'pg';
+import { eventsOf } from './bank-events.ts';
 import type { AccountBounds } from './bank-model.ts';
 import type { MemberModel } from './bank-pool-model.ts';
 import { call, type Json } from './server-call.ts';
@@ -22,28 +23,6 @@ export interface PoolAudit {
   pools: readonly string[];
   members: readonly MemberModel[];
   boundsOf: (account: string) => AccountBounds;
-}
-
-interface FeedEvent {
-  type: string;
-  sequence: number;
-  data: { available?: number; pool?: string; member?: string; limit?: number };
-}
-
-async function eventsOf(server: string, account: string, problems: string[]): Promise<FeedEvent[]> {
-  const events: FeedEvent[] = [];
-  let after = '0';
-  for (;;) {
-    const r = await call(server, 'GET', `/api/events?account=${encodeURIComponent(account)}&after=${after}&limit=1000`);
-    if (r.status !== 200) {
-      problems.push(`events of ${account}: ${r.status} ${JSON.stringify(r.body)}`);
-      return events;
-    }
-    const page = (r.body.events as FeedEvent[] | undefined) ?? [];
-    events.push(...page);
-    if (page.length < 1000) return events;
-    after = String(r.body.next_cursor);
-  }
 }
 
 /** Violations of the pools' rules once the run is over. */

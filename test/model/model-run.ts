@@ -18,7 +18,7 @@ const TOPUP = catalog.packages.get('tokens_100') as TokenPackage;
 type Op<K extends ModelOp['op']> = Extract<ModelOp, { op: K }>;
 
 /** The error code a call threw, or null when it answered. */
-async function codeOf(call: () => Promise<unknown>): Promise<string | null> {
+export async function codeOf(call: () => Promise<unknown>): Promise<string | null> {
   try {
     await call();
     return null;

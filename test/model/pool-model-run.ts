@@ -3,26 +3,15 @@
 // are checked (see pools-model.test.ts).
 import assert from 'node:assert/strict';
 import type { ManualClock } from '../../src/core/clock.ts';
-import { TokenmeterError } from '../../src/core/errors.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import type { Deducted, MembershipView, Refusal, Reserved } from '../../src/ledger/types.ts';
+import { codeOf } from './model-run.ts';
 import { type MemberRow, POOL, type PoolModel } from './pool-model.ts';
 import { type MemberStart, POOL_MEMBERS, type PoolOp } from './pool-model-ops.ts';
 
 type Op<K extends PoolOp['op']> = Extract<PoolOp, { op: K }>;
 
 const ACCOUNTS = [POOL, ...POOL_MEMBERS];
-
-/** The error code a call threw, or null when it answered. */
-async function codeOf(call: () => Promise<unknown>): Promise<string | null> {
-  try {
-    await call();
-    return null;
-  } catch (err) {
-    if (err instanceof TokenmeterError) return err.code;
-    throw err;
-  }
-}
 
 export class PoolRun {
   private readonly ledger: TokenLedger;
