@@ -98,4 +98,47 @@ describe('a pool written by a batch and a single write at once (PostgreSQL)', { 
       assert.deepEqual((await single.reconcile()).drift, []);
     });
   }
+
+  // Regression (the two-process pool test, slow on CI): a batch that names the pool itself (its
+  // own spending) beside a member, before its process knows the pool is one, locked its accounts
+  // in id order: the pool ('agency') before the member. A member's single write locks the member
+  // and then the pool, so each such pair deadlocked, and the pool's row stalled for the server's
+  // deadlock_timeout while PostgreSQL found it. Here a connection holds the member as a single
+  // write would, and then asks for the pool without waiting: the batch must not hold it.
+  it("a batch naming the pool and a member takes the pool's lock after the member's (cold)", async () => {
+    const db = await createTestDatabase();
+    dbs.push(db);
+    const single = await openLedger({ databaseUrl: db.url, logger: silentLogger, groupCommit: false });
+    closers.push(() => single.close());
+    await single.createAccount({ account: 'agency' });
+    await single.joinPool({ member: 'm1', pool: 'agency', limitPerCycle: null });
+    assert.equal((await single.adjust({ account: 'agency', amount: 50, ...ops })).ok, true);
+    const batched = await openLedger({ databaseUrl: db.url, logger: silentLogger });
+    closers.push(() => batched.close());
+
+    const member = new pg.Client({ connectionString: db.url });
+    await member.connect();
+    closers.push(() => member.end());
+    await member.query('BEGIN');
+    await member.query("SELECT id FROM accounts WHERE id = 'm1' FOR UPDATE");
+    // One batch: the pool's own spending and the member's, queued in the same turn.
+    const batch = Promise.all([
+      batched.deduct({ account: 'agency', feature: 'outbound_call_single' }),
+      batched.deduct({ account: 'm1', feature: 'crm_ai_agent' }),
+    ]);
+    await waitingForLocks(member, 1);
+    // NOWAIT: refused at once (55P03) if the waiting batch already holds the pool.
+    const pool = await member.query("SELECT id FROM accounts WHERE id = 'agency' FOR UPDATE NOWAIT").then(
+      (r) => r.rows.map((row: { id: string }) => row.id),
+      (err: { code?: string }) => `refused: ${err.code}`,
+    );
+    await member.query('COMMIT');
+    assert.deepEqual(pool, ['agency'], 'the member could take its pool after the member, as every writer does');
+    assert.deepEqual(
+      (await batch).map((r) => r.ok),
+      [true, true],
+    );
+    assert.equal(batched.groupCommitStats().largestBatch, 2, 'both deductions were one batch');
+    assert.deepEqual((await single.reconcile()).drift, []);
+  });
 });

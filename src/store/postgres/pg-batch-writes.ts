@@ -33,10 +33,16 @@ import { RetryableConflictError } from './retryable-conflict.ts';
 // JSON rows: a join is planned as a hash join over a scan of the whole table (measured: the
 // accounts table scanned on every batch), while these are index lookups whatever the table size.
 
-// ORDER BY below FOR UPDATE: rows are locked in id order, the same order in every process, so
-// two batches that share accounts wait for each other instead of deadlocking.
+// ORDER BY below FOR UPDATE: rows are locked in sorted order, the same order in every process,
+// so two batches that share accounts wait for each other instead of deadlocking. Pool members
+// come first, then everything else in id order: a single write of a member locks it and then
+// its pool, so a batch that names a pool before this process has learnt it is one (its hints
+// are cold) must still lock the pool after the members. In id order it locked the pool first,
+// and each such batch deadlocked with a member's single write, stalling the pool's row for the
+// server's deadlock_timeout (found by the two-process pool test, which then timed out on CI).
 const LOCK_ACCOUNTS = `SELECT ${ACCOUNT_READ_COLUMNS} FROM accounts
-WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) ORDER BY id COLLATE "C" FOR UPDATE`;
+WHERE id = ANY(ARRAY(SELECT json_array_elements_text($1::json)))
+ORDER BY pool_id IS NULL, id COLLATE "C" FOR UPDATE`;
 
 // A statement of its own, after the lock: in READ COMMITTED it sees what the batch we waited
 // for committed (its holds, its keys), and ids drawn now follow that batch's ids.
