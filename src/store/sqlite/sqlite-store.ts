@@ -43,6 +43,8 @@ export class SqliteStore implements Store {
     this.location = `sqlite:${options.path}`;
     if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
     this.writer = new SqliteConnection(options.path, busy, options.synchronous ?? 'FULL');
+    // The writer's statements are a batch's or one operation's: small enough for memory.
+    this.writer.tempStore('memory');
     this.reader = options.path === ':memory:' ? this.writer : new SqliteConnection(options.path, busy);
     this.reads = new SqliteReads(this.reader);
     // Single statements in autocommit mode, but never inside another caller's open transaction.
@@ -59,27 +61,37 @@ export class SqliteStore implements Store {
 
   async migrate(): Promise<void> {
     await this.mutex.run(async () => {
-      this.begin();
+      // A migration may rebuild a table and its indexes: its sorts spill to files.
+      this.writer.tempStore('file');
       try {
-        this.writer.exec(
-          'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
-        );
-        const applied = this.writer.all('SELECT version FROM schema_migrations').map((r) => int(r, 'version'));
-        for (const m of pendingMigrations(SQLITE_MIGRATIONS, applied)) {
-          this.writer.exec(m.sql);
-          this.writer.run(
-            'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
-            m.version,
-            m.name,
-            Date.now(),
-          );
-        }
-        this.writer.exec('COMMIT');
-      } catch (err) {
-        this.rollback();
-        throw err;
+        this.migrateNow();
+      } finally {
+        this.writer.tempStore('memory');
       }
     });
+  }
+
+  private migrateNow(): void {
+    this.begin();
+    try {
+      this.writer.exec(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
+      );
+      const applied = this.writer.all('SELECT version FROM schema_migrations').map((r) => int(r, 'version'));
+      for (const m of pendingMigrations(SQLITE_MIGRATIONS, applied)) {
+        this.writer.exec(m.sql);
+        this.writer.run(
+          'INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)',
+          m.version,
+          m.name,
+          Date.now(),
+        );
+      }
+      this.writer.exec('COMMIT');
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
   }
 
   write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
