@@ -26,6 +26,25 @@ conformance('invariants the database enforces', (get) => {
     await assert.rejects(db.raw('DELETE FROM ledger_entries'), /append-only/);
   });
 
+  it('accounts are permanent, and every ledger entry names one', async () => {
+    const { ledger, db } = get();
+    accepted(await ledger.deduct({ account: 'a', feature: 'social_post' }));
+    await ledger.createAccount({ account: 'unused' });
+    // Neither an account with entries nor one without can go, or change its id.
+    await assert.rejects(db.raw(`DELETE FROM accounts WHERE id = 'unused'`), /permanent/);
+    await assert.rejects(db.raw(`UPDATE accounts SET id = 'b' WHERE id = 'a'`), /permanent/);
+    // The rows a statement inserts are checked together: one entry of an unknown account fails all.
+    const entry = (id: number, account: string) => `(${id}, '${account}', 'credit', 1, 0, 1, 100, 1, 0)`;
+    await assert.rejects(
+      db.raw(
+        `INSERT INTO ledger_entries (id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after, at, held_after)
+         VALUES ${entry(1_000_001, 'a')}, ${entry(1_000_002, 'ghost')}`,
+      ),
+    );
+    assert.equal((await ledger.getBalance('a')).balance, 99);
+    assert.deepEqual((await ledger.reconcile()).drift, []);
+  });
+
   it('the guarded update refuses an overdraft even when the caller asks for one', async () => {
     const { ledger, db } = get();
     accepted(await ledger.deduct({ account: 'a', feature: 'social_post' }));

@@ -9,6 +9,7 @@ import { m008Events } from './m008-events.ts';
 import { m009ScheduledGrants } from './m009-scheduled-grants.ts';
 import { m010AutoTopup } from './m010-auto-topup.ts';
 import { m011Pools } from './m011-pools.ts';
+import { m012PermanentAccounts } from './m012-permanent-accounts.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -36,6 +37,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m009ScheduledGrants,
   m010AutoTopup,
   m011Pools,
+  m012PermanentAccounts,
 ];
 
 /** Every step rendered in one backend's SQL. */
