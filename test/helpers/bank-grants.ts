@@ -5,7 +5,7 @@
 // No answer says that amount, so `ExpiredTokens` reads it from the database; until then a read
 // may show any part of the expiry, as it may show any part of an operation in flight.
 import { type AccountBounds, eitherNoneOr } from './bank-model.ts';
-import { call, type Json } from './server-call.ts';
+import { call, type Json, num } from './server-call.ts';
 
 /**
  * How many tokens grant `id` lost when it expired, once that is settled: null while it is not
@@ -56,7 +56,6 @@ function pastWhenAnswered(r: { status: number; body: Json }, at: number): boolea
   );
 }
 
-const num = (body: Json, field: string) => (typeof body[field] === 'number' ? (body[field] as number) : Number.NaN);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class BankGrants {

@@ -6,9 +6,7 @@
 import { type AccountBounds, eitherNoneOr } from './bank-model.ts';
 import type { MemberModel } from './bank-pool-model.ts';
 import type { BankPoolsContext } from './bank-pools.ts';
-import { call, type Json } from './server-call.ts';
-
-const num = (body: Json, field: string) => (typeof body[field] === 'number' ? (body[field] as number) : Number.NaN);
+import { call, type Json, num } from './server-call.ts';
 
 /** An operator's adjustment of `account` by `amount`, expecting `expected` as its balance when given. */
 export async function adjustAccount(

@@ -5,7 +5,7 @@
 // passes its limit, and the members list shows exactly the members, with their usage.
 import type { AccountBounds, Range } from './bank-model.ts';
 import type { MemberModel, MembershipWindow } from './bank-pool-model.ts';
-import { call, type Json } from './server-call.ts';
+import { call, type Json, num } from './server-call.ts';
 
 /** Where a read reports what it found. */
 export interface ReadContext {
@@ -14,7 +14,6 @@ export interface ReadContext {
   violation(text: string): void;
 }
 
-const num = (body: Json, field: string) => (typeof body[field] === 'number' ? (body[field] as number) : Number.NaN);
 const show = ([lo, hi]: Range) => `[${lo}, ${hi}]`;
 const within = (value: number, [lo, hi]: Range) => value >= lo && value <= hi;
 

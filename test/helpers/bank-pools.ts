@@ -15,7 +15,8 @@ import { auditPools, type PoolTally } from './bank-pool-audit.ts';
 import { MemberModel } from './bank-pool-model.ts';
 import { adjustAccount, leavePool, setMemberLimit } from './bank-pool-operator.ts';
 import { readMember, readMembers, readPool } from './bank-pool-reads.ts';
-import { call, type Json } from './server-call.ts';
+import { call, type Json, num } from './server-call.ts';
+import { chooseFrom } from './weighted-mix.ts';
 
 export interface BankPoolsOptions {
   /** A connection of the test's own to the database, for what no answer says (a hold's split). */
@@ -83,16 +84,8 @@ const MIX = [
 ] as const;
 type Kind = (typeof MIX)[number][0];
 
-function choose(roll: number): Kind {
-  let sum = 0;
-  for (const [kind, weight] of MIX) {
-    sum += weight;
-    if (roll < sum) return kind;
-  }
-  return 'read-member';
-}
+const choose = (roll: number): Kind => chooseFrom(MIX, roll, 'read-member');
 
-const num = (body: Json, field: string) => (typeof body[field] === 'number' ? (body[field] as number) : Number.NaN);
 const pickFrom = <T>(xs: readonly T[], d: Draws): T => xs[d.int(0, xs.length - 1)] as T;
 
 /** A use of `cost` by a member: from its own tokens, its pool's, or both, and counted in its usage. */

@@ -8,7 +8,7 @@
 // provider's charges, the credits and `used_this_month` must all agree.
 import type pg from 'pg';
 import { type AccountBounds, eitherNoneOr } from './bank-model.ts';
-import { call, type Json } from './server-call.ts';
+import { call, type Json, num } from './server-call.ts';
 
 /** The test card that succeeds on and off session. */
 const CARD = '4242424242424242';
@@ -60,7 +60,6 @@ export interface TopupTally {
   problems: string[];
 }
 
-const num = (body: Json, field: string) => (typeof body[field] === 'number' ? (body[field] as number) : Number.NaN);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The top-ups one account may still receive: each begun as +tokens or nothing, ended when known. */

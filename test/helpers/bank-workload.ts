@@ -12,7 +12,8 @@ import type { PoolTally } from './bank-pool-audit.ts';
 import type { BankPools, BankPoolsContext } from './bank-pools.ts';
 import type { BankTopups, TopupTally } from './bank-topups.ts';
 import { feedSettled } from './feed-settled.ts';
-import { call, type Json } from './server-call.ts';
+import { call, type Json, num } from './server-call.ts';
+import { chooseFrom } from './weighted-mix.ts';
 
 export interface BankOptions {
   servers: string[];
@@ -98,16 +99,7 @@ type Kind = (typeof MIX)[number][0];
 /** With pools, the share of steps that are pool operations (bank-pools.ts has its own mix). */
 const POOL_SHARE = 0.4;
 
-function choose(roll: number): Kind {
-  let sum = 0;
-  for (const [kind, weight] of MIX) {
-    sum += weight;
-    if (roll < sum) return kind;
-  }
-  return 'adjust';
-}
-
-const num = (body: Json, field: string) => (typeof body[field] === 'number' ? (body[field] as number) : Number.NaN);
+const choose = (roll: number): Kind => chooseFrom(MIX, roll, 'adjust');
 
 export async function runBank(o: BankOptions): Promise<BankReport> {
   const report: BankReport = {

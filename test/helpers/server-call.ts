@@ -4,6 +4,10 @@ import { SERVER_ADMIN_KEY, SERVER_APP_KEY } from './server-process.ts';
 
 export type Json = Record<string, unknown>;
 
+/** A number field of an answer; NaN when it is missing or not a number, so any check on it fails. */
+export const num = (body: Json, field: string): number =>
+  typeof body[field] === 'number' ? (body[field] as number) : Number.NaN;
+
 export async function call(
   url: string,
   method: 'GET' | 'POST' | 'PUT' | 'DELETE',

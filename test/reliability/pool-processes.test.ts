@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { random } from '../helpers/bank-workload.ts';
 import { createTestDatabase, pgSuiteSkip, type TestDatabase } from '../helpers/pg-server.ts';
-import { call, type Json } from '../helpers/server-call.ts';
+import { call, type Json, num } from '../helpers/server-call.ts';
 import { type ServerProcess, startServerProcess } from '../helpers/server-process.ts';
 
 const SEED = Number(process.env.POOL_SEED ?? Math.floor(Math.random() * 1e6));
@@ -32,8 +32,6 @@ const MEMBERS = [
   { id: 'client-9', limit: null, own: 0 },
 ] as const;
 const FEATURES = ['outbound_call_single', 'crm_ai_agent', 'business_collector'] as const;
-
-const num = (body: Json, field: string) => (typeof body[field] === 'number' ? (body[field] as number) : Number.NaN);
 
 /** A deduction or commit that charged (not a replay), as its answer said. */
 interface Charge {
