@@ -3,6 +3,7 @@ import type { EntryDraft, EntryKind, LedgerEntry } from '../core/entry.ts';
 import type { EventDraft } from '../core/event.ts';
 import type { Grant } from '../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../core/hold.ts';
+import { type AccountMoveSql, accountGuardSql, accountMoveRecord, accountSetSql } from './account-update-sql.ts';
 import { type GrantChanges, grantChanges } from './grant-changes.ts';
 import type { PaymentTx } from './payment-tx.ts';
 import type { PoolTx } from './pool-tx.ts';
@@ -76,6 +77,24 @@ function buildStatements(d: SqlDialect): WriteStatements {
   // A duplicate only another transaction can have written is met with DO NOTHING, not an
   // aborted transaction; where writers are serialized it is a bug and raises.
   const skipRaced = (target: string) => (d.concurrentWriters ? `ON CONFLICT ${target} DO NOTHING` : '');
+  // One account's move (`updateAccount` binds its values in the statement's order).
+  const move: AccountMoveSql = {
+    plan: '?',
+    da: big,
+    dp: big,
+    dpr: big,
+    dd: big,
+    dh: big,
+    used: '?',
+    rolled: '?',
+    anchor: '?',
+    cstart: '?',
+    lreset: '?',
+    driver: '?',
+    updated: '?',
+    exempt: d.flag,
+    catchUp: big,
+  };
   return {
     lockAccount: `SELECT ${ACCOUNT_READ_COLUMNS} FROM accounts WHERE id = ?${d.concurrentWriters ? ' FOR UPDATE' : ''}`,
     // Read after the account's lock, which every writer of its grants holds.
@@ -101,17 +120,9 @@ SELECT ${text}, ${text}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big}, ${big},
 WHERE ${d.flag} OR ${big} + ${big} + ${big} - ${big} - ${big} >= 0
 ${skipRaced('(id)')}
 RETURNING id`,
-    // The guard is evaluated by the database on the row as it is, not on what JavaScript believed:
-    // a guarded write may not leave `available` below zero, nor lower than it was when already below.
-    updateAccount: `UPDATE accounts SET
-  plan = ?, allocation = allocation + ${big}, purchased = purchased + ${big},
-  promotional = promotional + ${big}, debt = debt + ${big}, held = held + ${big},
-  used_this_cycle = ?, rolled_over = ?, cycle_anchor = ?, cycle_start = ?, last_reset = ?,
-  cycle_driver = ?, updated_at = ?, version = version + 1
-WHERE id = ? AND version = ?
-  AND (${d.flag} OR (allocation + ${big}) + (purchased + ${big}) + (promotional + ${big}) - (debt + ${big})
-                     - (held + ${big})
-                     >= ${d.least}(0, allocation + purchased + promotional - debt - held + ${big}))
+    // The guard is evaluated by the database on the row as it is (see account-update-sql.ts).
+    updateAccount: `UPDATE accounts SET ${accountSetSql(move)}
+WHERE id = ? AND version = ? AND ${accountGuardSql(move, d.least)}
 RETURNING version`,
     insertEntry: `INSERT INTO ledger_entries (${ENTRY_INSERT_COLUMNS})
 VALUES (${Array(18).fill('?').join(', ')})
@@ -318,49 +329,36 @@ export abstract class SqlWriteTx implements WriteTx {
   }
 
   async updateAccount(before: AccountState, after: AccountState, guard: OverdraftGuard, catchUp = 0): Promise<void> {
-    await this.updateAccountRow(before, after, guard, catchUp);
-    await this.writeGrants(before.id, grantChanges(before, after));
-  }
-
-  /** The account row's guarded update alone; its grants are the caller's to write (`grantChanges`). */
-  protected async updateAccountRow(
-    before: AccountState,
-    after: AccountState,
-    guard: OverdraftGuard,
-    catchUp: number,
-  ): Promise<void> {
-    const da = after.allocation - before.allocation;
-    const dp = after.purchased - before.purchased;
-    const dpr = after.promotional - before.promotional;
-    const dd = after.debt - before.debt;
-    const dh = after.held - before.held;
+    const r = accountMoveRecord({ before, after, guard, catchUp });
+    // Bound in the statement's order: the SET's values, id and version, then the guard's.
     const rows = await this.sql.query(this.statements.updateAccount, [
-      after.plan,
-      da,
-      dp,
-      dpr,
-      dd,
-      dh,
-      after.usedThisCycle,
-      after.rolledOver,
-      after.cycleAnchor,
-      after.cycleStart,
-      after.lastReset,
-      after.cycleDriver,
-      after.updatedAt,
-      before.id,
-      before.version,
-      guard === 'exempt',
-      da,
-      dp,
-      dpr,
-      dd,
-      dh,
-      catchUp,
+      r.plan,
+      r.da,
+      r.dp,
+      r.dpr,
+      r.dd,
+      r.dh,
+      r.used,
+      r.rolled,
+      r.anchor,
+      r.cstart,
+      r.lreset,
+      r.driver,
+      r.updated,
+      r.id,
+      r.version,
+      r.exempt,
+      r.da,
+      r.dp,
+      r.dpr,
+      r.dd,
+      r.dh,
+      r.catchup,
     ]);
     if (rows.length !== 1) {
       throw new WriteConflictError(`account ${before.id} changed since version ${before.version} or would overdraw`);
     }
+    await this.writeGrants(before.id, grantChanges(before, after));
   }
 
   async insertEntries(entries: readonly EntryDraft[]): Promise<number[]> {

@@ -41,7 +41,9 @@ describe('SQLite on a full disk', { skip: tmpfsSkip(), timeout: 120_000 }, () =>
   });
 
   it('refuses writes with 503 unavailable while full, loses nothing acknowledged, and writes again once space is back', async (t) => {
-    disk = mountTmpfs(8 << 20);
+    // Room for the WAL, which grows to ~40 MB between checkpoints (sqlite-connection.ts), and
+    // the pre-fill; then the filler takes the rest.
+    disk = mountTmpfs(64 << 20);
     const databaseUrl = `sqlite:${disk.dir}/tokens.db`;
     server = await startServerProcess({ databaseUrl });
     const { url } = server;

@@ -1,5 +1,6 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { Grant } from '../../core/grant.ts';
+import { accountGuardSql, accountMoveRecord, accountSetSql, recordMoveSql } from '../account-update-sql.ts';
 import { grantChanges } from '../grant-changes.ts';
 import {
   ACCOUNT_COLUMNS,
@@ -87,19 +88,13 @@ new_accounts AS (
   ON CONFLICT (id) DO NOTHING
   RETURNING 1),
 updated AS (
-  UPDATE accounts AS a SET
-    plan = v.plan, allocation = a.allocation + v.da, purchased = a.purchased + v.dp,
-    promotional = a.promotional + v.dpr, debt = a.debt + v.dd, held = a.held + v.dh,
-    used_this_cycle = v.used, rolled_over = v.rolled, cycle_anchor = v.anchor, cycle_start = v.cstart,
-    last_reset = v.lreset, cycle_driver = v.driver, updated_at = v.updated, version = a.version + 1
+  UPDATE accounts AS a SET ${accountSetSql(recordMoveSql('v'), 'a')}
   FROM json_to_recordset($2::json) AS v(id text, plan text, da bigint, dp bigint, dpr bigint, dd bigint,
     dh bigint, used bigint, rolled bigint, anchor bigint, cstart bigint, lreset bigint, driver text,
     updated bigint, version bigint, exempt boolean, catchup bigint)
   WHERE a.id = v.id AND a.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($2::json) AS x(id text)))
     AND a.version = v.version
-    AND (v.exempt OR (a.allocation + v.da) + (a.purchased + v.dp) + (a.promotional + v.dpr) - (a.debt + v.dd)
-                     - (a.held + v.dh)
-                     >= LEAST(0, a.allocation + a.purchased + a.promotional - a.debt - a.held + v.catchup))
+    AND ${accountGuardSql(recordMoveSql('v'), 'LEAST', 'a')}
   RETURNING 1),
 new_grants AS (
   INSERT INTO grants (${GRANT_COLUMNS})
@@ -242,27 +237,7 @@ export async function writeBatch(q: PgQueryable, w: BatchWrite): Promise<boolean
           exempt: guard === 'exempt',
         })),
       ),
-      JSON.stringify(
-        w.changes.map(({ before, after, guard, catchUp }) => ({
-          id: before.id,
-          plan: after.plan,
-          da: after.allocation - before.allocation,
-          dp: after.purchased - before.purchased,
-          dpr: after.promotional - before.promotional,
-          dd: after.debt - before.debt,
-          dh: after.held - before.held,
-          used: after.usedThisCycle,
-          rolled: after.rolledOver,
-          anchor: after.cycleAnchor,
-          cstart: after.cycleStart,
-          lreset: after.lastReset,
-          driver: after.cycleDriver,
-          updated: after.updatedAt,
-          version: before.version,
-          exempt: guard === 'exempt',
-          catchup: catchUp,
-        })),
-      ),
+      JSON.stringify(w.changes.map(accountMoveRecord)),
       JSON.stringify(
         w.closures.map((c) => ({
           id: c.id,

@@ -55,17 +55,21 @@ export class SqliteWriteTx extends SqlWriteTx {
   async writeBatch(write: BatchWrite): Promise<void> {
     for (const { state, guard } of write.created) await this.insertAccount(state, guard);
     const grants: GrantChanges = { inserts: [], updates: [] };
+    // One statement moves every account, each guarded as `updateAccount` is.
+    const moved = batch.updateAccounts(this.conn, write.changes);
+    if (moved !== write.changes.length) {
+      throw new WriteConflictError(`${write.changes.length - moved} accounts changed since read or would overdraw`);
+    }
     for (const c of write.changes) {
-      await this.updateAccountRow(c.before, c.after, c.guard, c.catchUp);
       const changed = grantChanges(c.before, c.after);
       grants.inserts.push(...changed.inserts);
       grants.updates.push(...changed.updates);
     }
     await this.insertGrants(grants.inserts);
     // One statement moves every grant the batch drew from, each guarded as `updateGrant` is.
-    const moved = batch.updateGrants(this.conn, grants.updates);
-    if (moved !== grants.updates.length) {
-      throw new WriteConflictError(`${grants.updates.length - moved} grants changed under their accounts' lock`);
+    const drawn = batch.updateGrants(this.conn, grants.updates);
+    if (drawn !== grants.updates.length) {
+      throw new WriteConflictError(`${grants.updates.length - drawn} grants changed under their accounts' lock`);
     }
     if (write.closures.length > 0) await this.closeHolds(write.closures);
     expectRows('holds', batch.insertHolds(this.conn, write.holds), write.holds.length);
