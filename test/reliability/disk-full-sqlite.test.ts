@@ -41,8 +41,8 @@ describe('SQLite on a full disk', { skip: tmpfsSkip(), timeout: 120_000 }, () =>
   });
 
   it('refuses writes with 503 unavailable while full, loses nothing acknowledged, and writes again once space is back', async (t) => {
-    // Room for the WAL, which grows to ~40 MB between checkpoints (sqlite-connection.ts), and
-    // the pre-fill; then the filler takes the rest.
+    // Room for the WAL, which may grow to ~40 MB between checkpoints (sqlite-connection.ts);
+    // the filler then takes the rest.
     disk = mountTmpfs(64 << 20);
     const databaseUrl = `sqlite:${disk.dir}/tokens.db`;
     server = await startServerProcess({ databaseUrl });
@@ -64,10 +64,18 @@ describe('SQLite on a full disk', { skip: tmpfsSkip(), timeout: 120_000 }, () =>
       else failed.push(a);
       return a;
     };
-    // Enough writes that the WAL has grown past a checkpoint: on the full disk the first writes
-    // reuse the WAL's space and succeed; the ones that need more fail.
+    // Writes that grow the WAL, then a checkpoint (the server's own comes only every 10,000
+    // pages): on the full disk the first writes reuse the WAL's space and succeed; the ones that
+    // need more fail.
     for (let i = 0; i < PRE_FILL_WRITES / 8; i++) await Promise.all(Array.from({ length: 8 }, send));
     assert.equal(failed.length, 0, 'writes succeed before the disk is full');
+    const checkpointer = new DatabaseSync(`${disk.dir}/tokens.db`);
+    try {
+      const done = checkpointer.prepare('PRAGMA wal_checkpoint(PASSIVE)').get();
+      assert.ok(done && Number(done.checkpointed) > 0, `the checkpoint copied pages back: ${JSON.stringify(done)}`);
+    } finally {
+      checkpointer.close();
+    }
     const beforeFull = acknowledged.size;
 
     // --- full: keep writing (8 at a time) until enough writes have failed -----------------------
