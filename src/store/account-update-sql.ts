@@ -1,12 +1,9 @@
+// The guarded update of an account row, written once for the single write (`SqlWriteTx`) and
+// both backends' group commit: the new values, and the overdraft guard the database evaluates
+// on the row as it is, not on what JavaScript believed. A guarded write may not leave
+// `available` below zero, nor lower than it was when already below (by `catchUp`: see
+// `WriteTx.updateAccount`).
 import type { AccountChange } from './store.ts';
-
-/**
- * The guarded update of an account row, in one place for the single write (`SqlWriteTx`) and
- * both backends' group commit: the new values, and the overdraft guard the database evaluates
- * on the row as it is, not on what JavaScript believed. A guarded write may not leave
- * `available` below zero, nor lower than it was when already below (by `catchUp` at most, the
- * tokens a due renewal brings).
- */
 
 /** SQL expressions for one account's move, each bound by the caller's statement. */
 export interface AccountMoveSql {
@@ -47,7 +44,7 @@ export function accountGuardSql(v: AccountMoveSql, least: string, a = ''): strin
                      >= ${least}(0, ${al} + ${pu} + ${pr} - ${de} - ${he} + ${v.catchUp}))`;
 }
 
-/** One account's move as a JSON record, for the batch statements that read many (`accountMoveRecord`). */
+/** One account's move as a record: a JSON object or a row of bound values in the batch statements. */
 export interface AccountMoveRecord {
   id: string;
   plan: string;
