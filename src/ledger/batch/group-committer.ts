@@ -37,6 +37,8 @@ export class GroupCommitter {
   /** Batches in their transaction now; more than one only where the store has several writers. */
   private inFlight = 0;
   private readonly maxInFlight: number;
+  /** Payers (see `payerOf`) of the batches in flight, with how many batches hold each. */
+  private readonly busy = new Map<string, number>();
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
   private readonly counters: GroupCommitStats = { batches: 0, operations: 0, largestBatch: 0, rejected: 0, splits: 0 };
@@ -48,9 +50,9 @@ export class GroupCommitter {
     this.clock = clock;
     this.options = options;
     this.hints = hints;
-    // SQLite has one writer: a second batch would only wait for the first. On PostgreSQL, when
-    // more than a full batch is waiting, further batches start on other connections (batches
-    // are never split smaller for this: measured, smaller batches lose more than they overlap).
+    // SQLite has one writer: a second batch would only wait for the first. On PostgreSQL,
+    // batches start on other connections when more than a full batch is waiting, or when
+    // enough is waiting to split it by account (see `nextBatches`).
     this.maxInFlight = store.backend === 'sqlite' ? 1 : 4;
   }
 
@@ -95,15 +97,59 @@ export class GroupCommitter {
   }
 
   private launch(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
-      this.inFlight++;
-      void this.execute(batch).finally(() => {
-        this.inFlight--;
-        this.schedule();
-        if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
-      });
+    while (this.inFlight < this.maxInFlight) {
+      const batches = this.nextBatches();
+      if (batches.length === 0) return;
+      for (const batch of batches) this.start(batch);
     }
+  }
+
+  private start(batch: Queued[]): void {
+    const payers = new Set(batch.map((q) => this.payerOf(q)));
+    for (const p of payers) this.busy.set(p, (this.busy.get(p) ?? 0) + 1);
+    this.inFlight++;
+    void this.execute(batch).finally(() => {
+      for (const p of payers) {
+        const left = (this.busy.get(p) ?? 1) - 1;
+        if (left === 0) this.busy.delete(p);
+        else this.busy.set(p, left);
+      }
+      this.inFlight--;
+      this.schedule();
+      if (this.isIdle()) for (const wake of this.idleWaiters.splice(0)) wake();
+    });
+  }
+
+  /** The account whose row an operation's write contends on: a member's pool (as last seen), else its own. */
+  private payerOf(q: Queued): string {
+    return this.hints.poolOf(q.job.account) ?? q.job.account;
+  }
+
+  /**
+   * The batches to start now, none if nothing is ready. An operation whose payer a batch in
+   * flight holds waits for that batch (it would only wait on its row lock) and then joins the
+   * next batch with everything else that waited for it: an account's operations stay in arrival
+   * order, and a hot account or a pool is one batch at a time, never several queued on one lock.
+   * Where the store has several writers and at least SPLIT_MIN ready operations wait for each
+   * free one, they are split by payer, one batch per free writer; the batches lock disjoint
+   * accounts and run side by side. Otherwise one batch of up to `maxBatch`. What does not fit
+   * stays queued, in order.
+   */
+  private nextBatches(): Queued[][] {
+    const payers = this.queue.map((q) => this.payerOf(q));
+    const ready = payers.filter((p) => !this.busy.has(p)).length;
+    if (ready === 0) return [];
+    const ways = Math.max(1, Math.min(this.maxInFlight - this.inFlight, Math.floor(ready / SPLIT_MIN)));
+    const batches: Queued[][] = Array.from({ length: ways }, () => []);
+    const rest: Queued[] = [];
+    this.queue.forEach((q, i) => {
+      const payer = payers[i] as string;
+      const batch = this.busy.has(payer) ? undefined : batches[ways === 1 ? 0 : slotOf(payer, ways)];
+      if (batch && batch.length < this.options.maxBatch) batch.push(q);
+      else rest.push(q);
+    });
+    this.queue = rest;
+    return batches.filter((b) => b.length > 0);
   }
 
   private async execute(batch: Queued[]): Promise<void> {
@@ -149,6 +195,20 @@ export class GroupCommitter {
       for (const q of batch) await this.execute([q]);
     }
   }
+}
+
+/**
+ * Operations waiting for each free writer before a launch splits them (below it, one batch:
+ * measured on PostgreSQL with 256 callers on 10,000 uniform accounts, four batches of ~64
+ * instead of one of 256 gained ~12%; batches of ~32 or ~128 did not).
+ */
+const SPLIT_MIN = 64;
+
+/** Which of `ways` batches an account's operations join (FNV-1a of its id). */
+function slotOf(account: string, ways: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < account.length; i++) h = Math.imul(h ^ account.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % ways;
 }
 
 function outcomeUnknown(err: unknown): boolean {
