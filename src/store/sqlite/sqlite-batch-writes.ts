@@ -145,7 +145,7 @@ export function lastId(conn: SqliteConnection, table: IdTable): number {
   return row ? int(row, 'last') : 0;
 }
 
-/** Applies account moves (each account at most once) in one statement; returns the rows changed. */
+/** Applies account moves (each account at most once), a chunk of rows a statement; returns the rows changed. */
 export function updateAccounts(conn: SqliteConnection, changes: readonly AccountChange[]): number {
   if (changes.length === 0) return 0;
   if (new Set(changes.map((c) => c.before.id)).size !== changes.length)
@@ -157,7 +157,7 @@ export function updateAccounts(conn: SqliteConnection, changes: readonly Account
   return runChunked(conn, UPDATE_ACCOUNTS, rows);
 }
 
-/** Applies grant updates (each grant at most once) in one statement; returns the rows changed. */
+/** Applies grant updates (each grant at most once), a chunk of rows a statement; returns the rows changed. */
 export function updateGrants(conn: SqliteConnection, updates: readonly GrantUpdate[]): number {
   if (updates.length === 0) return 0;
   if (new Set(updates.map((u) => u.id)).size !== updates.length) throw new Error('a batch moved one grant twice');

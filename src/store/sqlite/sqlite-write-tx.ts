@@ -55,7 +55,7 @@ export class SqliteWriteTx extends SqlWriteTx {
   async writeBatch(write: BatchWrite): Promise<void> {
     for (const { state, guard } of write.created) await this.insertAccount(state, guard);
     const grants: GrantChanges = { inserts: [], updates: [] };
-    // One statement moves every account, each guarded as `updateAccount` is.
+    // Every account in a few many-row statements, each row guarded as `updateAccount` is.
     const moved = batch.updateAccounts(this.conn, write.changes);
     if (moved !== write.changes.length) {
       throw new WriteConflictError(`${write.changes.length - moved} accounts changed since read or would overdraw`);
@@ -66,7 +66,7 @@ export class SqliteWriteTx extends SqlWriteTx {
       grants.updates.push(...changed.updates);
     }
     await this.insertGrants(grants.inserts);
-    // One statement moves every grant the batch drew from, each guarded as `updateGrant` is.
+    // Every grant the batch drew from, likewise, each guarded as `updateGrant` is.
     const drawn = batch.updateGrants(this.conn, grants.updates);
     if (drawn !== grants.updates.length) {
       throw new WriteConflictError(`${grants.updates.length - drawn} grants changed under their accounts' lock`);
