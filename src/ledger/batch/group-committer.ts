@@ -198,9 +198,10 @@ export class GroupCommitter {
 }
 
 /**
- * Operations waiting for each free writer before a launch splits them (below it, one batch:
- * measured on PostgreSQL with 256 callers on 10,000 uniform accounts, four batches of ~64
- * instead of one of 256 gained ~12%; batches of ~32 or ~128 did not).
+ * Operations waiting for each free writer before a launch splits them (below it, one batch).
+ * Measured on PostgreSQL, 256 callers, 2 cores: split by payer into four batches of ~64, 10,000
+ * uniform accounts went +30% and the hot account and the pool stayed as they were; blind
+ * batches of ~32 or ~128 gained nothing (docs/SCALING.md, session 9).
  */
 const SPLIT_MIN = 64;
 
