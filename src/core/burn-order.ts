@@ -35,6 +35,24 @@ function endOf(g: Grant, includedEndsAt: number | null): number {
   return end ?? Number.POSITIVE_INFINITY;
 }
 
+/**
+ * The first of `grants` a charge may draw from now in burn order, or null: what `burnOrder(...)[0]`
+ * is, found in one pass without sorting or copying (a deduction usually draws from it alone).
+ */
+export function firstInBurnOrder(
+  grants: readonly Grant[],
+  now: number,
+  includedEndsAt: number | null,
+  accept: (g: Grant) => boolean = () => true,
+): Grant | null {
+  let first: Grant | null = null;
+  for (const g of grants) {
+    if (!isSpendable(g, now) || !accept(g)) continue;
+    if (first === null || compareBurnOrder(g, first, includedEndsAt) < 0) first = g;
+  }
+  return first;
+}
+
 /** The grants a charge may draw from now, in burn order. */
 export function burnOrder(grants: readonly Grant[], now: number, includedEndsAt: number | null): Grant[] {
   return grants.filter((g) => isSpendable(g, now)).sort((a, b) => compareBurnOrder(a, b, includedEndsAt));

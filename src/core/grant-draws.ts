@@ -1,6 +1,6 @@
 import { type AccountState, includedEndsAt } from './account-state.ts';
-import { burnOrder } from './burn-order.ts';
-import type { GrantCategory, GrantMove } from './grant.ts';
+import { burnOrder, firstInBurnOrder } from './burn-order.ts';
+import type { Grant, GrantCategory, GrantMove } from './grant.ts';
 
 /** Which grants a draw may take from, and the one it takes from first. */
 export interface DrawScope {
@@ -21,10 +21,16 @@ interface Draw {
  * `burn-order.ts`), within `scope`. Pure: the caller posts the moves.
  */
 function drawGrants(state: AccountState, amount: number, now: number, scope: DrawScope = {}): Draw {
-  const order = burnOrder(state.grants, now, includedEndsAt(state)).filter(
-    (g) => scope.categories === undefined || scope.categories.includes(g.category),
-  );
+  const endsAt = includedEndsAt(state);
+  const inScope = (g: Grant) => scope.categories === undefined || scope.categories.includes(g.category);
   const first = scope.first ?? null;
+  // The common case, a deduction the first grant in order covers: one pass, no sort.
+  if (first === null) {
+    const head = firstInBurnOrder(state.grants, now, endsAt, inScope);
+    if (head === null) return { moves: [], short: amount };
+    if (head.remaining >= amount) return { moves: amount === 0 ? [] : [{ grant: head.id, delta: -amount }], short: 0 };
+  }
+  const order = burnOrder(state.grants, now, endsAt).filter(inScope);
   if (first !== null) {
     const at = order.findIndex((g) => g.id === first);
     if (at > 0) order.unshift(...order.splice(at, 1));

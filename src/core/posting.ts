@@ -38,36 +38,40 @@ export interface Posted {
  * in the decision that made it: it throws, and nothing is written.
  */
 export function post(state: AccountState, move: Move, at: number): Posted {
-  const grants = new Map<number, Grant>();
-  for (const g of state.grants) grants.set(g.id, g);
+  // A copy changed in place, found by a scan: an account holds a handful of grants, and this
+  // runs for every operation.
+  const grants = state.grants.slice();
+  const find = (id: number) => grants.findIndex((g) => g.id === id);
   for (const g of move.newGrants ?? []) {
-    if (grants.has(g.id)) throw new Error(`grant ${g.id} already exists on ${state.id}`);
-    grants.set(g.id, { ...g, remaining: 0 });
+    if (find(g.id) >= 0) throw new Error(`grant ${g.id} already exists on ${state.id}`);
+    grants.push({ ...g, remaining: 0 });
   }
   const deltas = { included: 0, paid: 0, promotional: 0 };
   const moves: GrantMove[] = [];
   for (const m of move.grantMoves ?? []) {
     if (m.delta === 0) continue;
-    const g = grants.get(m.grant);
+    const i = find(m.grant);
+    const g = grants[i];
     if (!g) throw new Error(`move names grant ${m.grant}, which ${state.id} does not hold`);
     const remaining = g.remaining + m.delta;
     if (!Number.isSafeInteger(remaining) || remaining < 0 || remaining > g.tokens) {
       throw new Error(`move of ${m.delta} takes grant ${g.id} outside 0..${g.tokens}`);
     }
-    grants.set(g.id, { ...g, remaining });
+    grants[i] = { ...g, remaining };
     deltas[g.category] += m.delta;
     moves.push({ grant: m.grant, delta: m.delta });
   }
   for (const s of move.statuses ?? []) {
-    const g = grants.get(s.grant);
+    const i = find(s.grant);
+    const g = grants[i];
     if (!g) throw new Error(`status change names grant ${s.grant}, which ${state.id} does not hold`);
     const closing = s.status === 'expired' || s.status === 'voided';
-    grants.set(g.id, { ...g, status: s.status, closedAt: closing ? at : g.closedAt });
+    grants[i] = { ...g, status: s.status, closedAt: closing ? at : g.closedAt };
   }
   const debtDelta = move.debtDelta ?? 0;
   const next: AccountState = {
     ...state,
-    grants: [...grants.values()],
+    grants,
     allocation: state.allocation + deltas.included,
     purchased: state.purchased + deltas.paid,
     promotional: state.promotional + deltas.promotional,

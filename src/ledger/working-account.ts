@@ -150,13 +150,15 @@ export class WorkingAccount {
 
   /** Writes the account, its grants, its hold closures, its entries and its events; returns the entry ids in order. */
   async flush(tx: WriteTx, guard: OverdraftGuard): Promise<number[]> {
-    const assigned = await assignGrantIds(tx, { state: this.state, entries: this.entries });
-    this.state = assigned.state;
-    this.entries = assigned.entries;
+    if (this.state.grants.some((g) => g.id < 0)) {
+      const assigned = await assignGrantIds(tx, { state: this.state, entries: this.entries });
+      this.state = assigned.state;
+      this.entries = assigned.entries;
+    }
     if (this.stored) await tx.updateAccount(this.stored, this.state, guard, this.catchUp);
     else await tx.insertAccount(this.state, guard);
     if (this.closures.length > 0) await tx.closeHolds(this.closures);
-    await this.freeExpiredForMembers(tx);
+    if (this.expiredForMembers.length > 0) await this.freeExpiredForMembers(tx);
     const ids = this.entries.length > 0 ? await tx.insertEntries(this.entries) : [];
     const events = eventsOfWrite(
       {

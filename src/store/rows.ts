@@ -123,6 +123,9 @@ export function toEntry(row: Row): LedgerEntry {
 
 /** Grant moves as stored: a JSON array of [grant id, delta] pairs. */
 export function encodeGrantMoves(moves: readonly GrantMove[]): string {
+  // A debit usually draws from one grant: written directly (JSON of two safe integers).
+  const [only] = moves;
+  if (moves.length === 1 && only) return `[[${only.grant},${only.delta}]]`;
   return JSON.stringify(moves.map((m) => [m.grant, m.delta]));
 }
 

@@ -218,6 +218,7 @@ export class BatchTx implements WriteTx {
   async expiredHolds(account: string, now: number): Promise<Hold[]> {
     const due = this.dueHolds.get(account);
     const read = due && now <= this.horizon ? due : await this.tx.expiredHolds(account, now);
+    if (read.length === 0 && this.newHolds.size === 0) return [];
     const fresh = [...this.newHolds.values()].filter((h) => h.account === account);
     return [...read, ...fresh]
       .filter((h) => h.status === 'active' && h.expiresAt <= now && !this.closures.has(h.id))

@@ -30,7 +30,7 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
       ctx.poolHints.note(account, working.state.poolId);
-      const pool = await MemberPool.load(tx, working, ctx.catalog, now);
+      const pool = working.state.poolId ? await MemberPool.load(tx, working, ctx.catalog, now) : null;
       const available = pool ? pool.available(working) : availableOf(working.state);
       const figures = { balance: balanceOf(working.state), available };
       const prior = await findPriorDeduction(tx, scope, figures);
