@@ -163,6 +163,11 @@ export function toGrant(row: Row): Grant {
 /** The grants a write may change (see `AccountState.grants`): scheduled, active with tokens left, and open included ones. */
 export const LIVE_GRANT = "(status = 'scheduled' OR (status = 'active' AND (remaining > 0 OR category = 'included')))";
 
+/** `LIVE_GRANT` for a grant in memory (a property test holds the two equal). */
+export function isLiveGrant(g: Pick<Grant, 'status' | 'remaining' | 'category'>): boolean {
+  return g.status === 'scheduled' || (g.status === 'active' && (g.remaining > 0 || g.category === 'included'));
+}
+
 const GRANT_COLUMN_NAMES = GRANT_COLUMNS.split(',').map((c) => c.trim());
 
 /** GRANT_COLUMNS as SQL values of `alias`, for a JSON array per grant (smaller than a JSON object). */

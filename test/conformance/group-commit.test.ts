@@ -261,5 +261,40 @@ for (const backend of backends()) {
       for (const id of ids) assert.equal((await ledger.getBalance(id)).balance, 100 - 5 * rounds * 2);
       assert.deepEqual((await ledger.reconcile()).drift, []);
     });
+
+    it('a batch draws from the grants as stored, after another process changed them since this one last wrote the account', async () => {
+      const other = new TokenLedger({ store: await db.reopen(), catalog, clock, groupCommit: options });
+      const ops = { reason: 'test', actor: 'ops' };
+      await ledger.createAccount({ account: 'g' });
+      // This process writes the account (on SQLite it then remembers the account's grants).
+      accepted(await ledger.deduct({ account: 'g', feature: 'outbound_call_single' }));
+      // Another process adds a grant spent before the allocation, and this one spends from it.
+      const bonus = await other.grant({ account: 'g', tokens: 50, category: 'promotional', priority: 0, ...ops });
+      const first = await Promise.all(
+        Array.from({ length: 10 }, () => ledger.deduct({ account: 'g', feature: 'outbound_call_single' })),
+      );
+      assert.deepEqual(
+        first.map((r) => accepted(r).balance),
+        Array.from({ length: 10 }, (_, i) => 148 - i),
+      );
+      // The other process spends from it too, then voids what is left: this one falls back to the allocation.
+      accepted(await other.deduct({ account: 'g', feature: 'outbound_call_single', quantity: 5 }));
+      await other.voidGrant({ id: bonus.id, ...ops });
+      accepted(await ledger.deduct({ account: 'g', feature: 'outbound_call_single', quantity: 3 }));
+      const grants = await ledger.grants('g', { includeInactive: true });
+      const byCategory = (category: string) => grants.filter((g) => g.category === category);
+      assert.deepEqual(
+        byCategory('promotional').map((g) => [g.id, g.status, g.remaining]),
+        [[bonus.id, 'voided', 0]],
+      );
+      assert.deepEqual(
+        byCategory('included').map((g) => g.remaining),
+        [96],
+      );
+      const view = await ledger.getBalance('g');
+      assert.deepEqual([view.balance, view.promotional, view.allocation], [96, 0, 96]);
+      assert.deepEqual((await ledger.reconcile()).drift, []);
+      await other.close();
+    });
   });
 }

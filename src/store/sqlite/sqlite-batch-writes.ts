@@ -29,6 +29,7 @@ import {
   toKeyedDebit,
 } from '../rows.ts';
 import type { AccountChange, DeductionRef, IdempotencyRecord, IdempotencyRef, IdTable, KeyedDebit } from '../store.ts';
+import type { GrantCache } from './grant-cache.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 // The many-row statements of group commit. Reads take their keys as one JSON array (one
@@ -113,16 +114,30 @@ function runChunked(conn: SqliteConnection, statements: [number, string][], rows
   return inserted;
 }
 
-export function lockAccounts(conn: SqliteConnection, ids: readonly string[]): AccountState[] {
+/**
+ * The accounts, as stored, with their live grants: from `cache` for an account whose row is at
+ * the version remembered there, read for the others.
+ */
+export function lockAccounts(conn: SqliteConnection, ids: readonly string[], cache: GrantCache): AccountState[] {
   // The transaction holds the database's write lock: none of these rows can change under us.
-  const json = JSON.stringify(ids);
-  const grants = new Map<string, Grant[]>();
-  for (const g of conn.all(LIVE_GRANTS, json).map(toGrant)) {
-    const list = grants.get(g.account);
-    if (list) list.push(g);
-    else grants.set(g.account, [g]);
+  const rows = conn.all(LOCK_ACCOUNTS, JSON.stringify(ids));
+  const missing: string[] = [];
+  for (const row of rows) {
+    if (cache.get(str(row, 'id'), int(row, 'version')) === undefined) missing.push(str(row, 'id'));
   }
-  return conn.all(LOCK_ACCOUNTS, json).map((row) => toAccount(row, grants.get(str(row, 'id')) ?? []));
+  const read = new Map<string, Grant[]>();
+  if (missing.length > 0) {
+    for (const g of conn.all(LIVE_GRANTS, JSON.stringify(missing)).map(toGrant)) {
+      const list = read.get(g.account);
+      if (list) list.push(g);
+      else read.set(g.account, [g]);
+    }
+  }
+  return rows.map((row) => {
+    const id = str(row, 'id');
+    const cached = cache.get(id, int(row, 'version'));
+    return toAccount(row, cached ? [...cached] : (read.get(id) ?? []));
+  });
 }
 
 export function holdsExpiringBy(conn: SqliteConnection, accounts: readonly string[], until: number): Hold[] {

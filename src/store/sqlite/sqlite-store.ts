@@ -8,6 +8,7 @@ import { pendingMigrations } from '../pending-migrations.ts';
 import { int } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import { GrantCache } from './grant-cache.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
@@ -36,6 +37,8 @@ export class SqliteStore implements Store {
   private readonly reader: SqliteConnection;
   private readonly reads: SqliteReads;
   private readonly mutex = new Mutex();
+  /** Live grants of accounts this store wrote, by the version it left (see `GrantCache`). */
+  private readonly grantCache = new GrantCache();
   readonly service: ServiceStore;
 
   constructor(options: SqliteStoreOptions) {
@@ -63,6 +66,7 @@ export class SqliteStore implements Store {
     await this.mutex.run(async () => {
       // A migration may rebuild a table and its indexes: its sorts spill to files.
       this.writer.tempStore('file');
+      this.grantCache.clear();
       try {
         this.migrateNow();
       } finally {
@@ -98,8 +102,10 @@ export class SqliteStore implements Store {
     return this.mutex.run(async () => {
       this.begin();
       try {
-        const result = await fn(new SqliteWriteTx(this.writer));
+        const tx = new SqliteWriteTx(this.writer, this.grantCache);
+        const result = await fn(tx);
         this.writer.exec('COMMIT');
+        this.grantCache.publish(tx.staged);
         return result;
       } catch (err) {
         this.rollback();

@@ -6,6 +6,7 @@ import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
 import { SqlWriteTx } from '../sql-write-tx.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite, IdTable } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
+import { type GrantCache, StagedGrants } from './grant-cache.ts';
 import * as batch from './sqlite-batch-writes.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { sqlitePaymentTx } from './sqlite-payment-tx.ts';
@@ -20,8 +21,11 @@ export class SqliteWriteTx extends SqlWriteTx {
   readonly recovery: RecoveryTx;
   /** Ids handed out by `allocateIds` in this transaction, per table (the last one given). */
   private readonly allocated = new Map<IdTable, number>();
+  private readonly cache: GrantCache;
+  /** The grants this transaction's batch leaves, for `cache` once it commits. */
+  readonly staged = new StagedGrants();
 
-  constructor(conn: SqliteConnection) {
+  constructor(conn: SqliteConnection, cache: GrantCache) {
     super({
       query: async (sql, params) => conn.all(sql, ...sqliteParams(params)),
       // Writers are serialized: a guarded write that matched no row is not a race to re-run.
@@ -29,6 +33,7 @@ export class SqliteWriteTx extends SqlWriteTx {
       dialect: SQLITE_DIALECT,
     });
     this.conn = conn;
+    this.cache = cache;
     this.payments = sqlitePaymentTx(conn);
     this.recovery = new SqlRecoveryTx(async (sql, params) => conn.all(sql, ...params), 'question');
   }
@@ -37,7 +42,7 @@ export class SqliteWriteTx extends SqlWriteTx {
     // BEGIN IMMEDIATE holds the database's write lock: none of these rows can change under us.
     const all = [...read.accounts, ...read.pools];
     return {
-      accounts: batch.lockAccounts(this.conn, all),
+      accounts: batch.lockAccounts(this.conn, all, this.cache),
       holds: batch.holdsExpiringBy(this.conn, all, read.holdsUntil),
       keys: read.keys.length === 0 ? [] : batch.findIdempotencies(this.conn, read.keys),
       deductions: read.deductions.length === 0 ? [] : batch.findDeductions(this.conn, read.deductions),
@@ -53,6 +58,10 @@ export class SqliteWriteTx extends SqlWriteTx {
   }
 
   async writeBatch(write: BatchWrite): Promise<void> {
+    // Each row's version as the statements below leave it: 1 when inserted, one up when updated
+    // (published only if the transaction commits).
+    for (const { state } of write.created) this.staged.stage(state, 1);
+    for (const c of write.changes) this.staged.stage(c.after, c.before.version + 1);
     for (const { state, guard } of write.created) await this.insertAccount(state, guard);
     const grants: GrantChanges = { inserts: [], updates: [] };
     // Every account in a few many-row statements, each row guarded as `updateAccount` is.

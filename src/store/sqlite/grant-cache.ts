@@ -1,0 +1,70 @@
+import type { AccountState } from '../../core/account-state.ts';
+import type { Grant } from '../../core/grant.ts';
+import { isLiveGrant } from '../rows.ts';
+
+/** Accounts whose grants are remembered; past this the least recently written are forgotten. */
+const GRANT_CACHE_ACCOUNTS = 20_000;
+
+interface Cached {
+  version: number;
+  grants: readonly Grant[];
+}
+
+/**
+ * The live grants (`LIVE_GRANT`) of accounts this process wrote, each as of the account version
+ * its write left. Every change to a grant is written with its account's row, whose version the
+ * write bumps (`SqlWriteTx.updateAccount`, both batch statements); so while an account's stored
+ * version is the one remembered, its grants are the ones remembered, whoever else (another
+ * process on the same file) writes in between. A group-commit batch reads the account rows it
+ * locks, and the grants only of those whose version it does not hold: one statement fewer a batch
+ * once its accounts were written here, and no grant rows to decode.
+ *
+ * Entries are staged by a transaction's write and published only after its COMMIT: a rolled-back
+ * write leaves nothing behind.
+ */
+export class GrantCache {
+  private readonly entries = new Map<string, Cached>();
+  private readonly limit: number;
+
+  constructor(limit = GRANT_CACHE_ACCOUNTS) {
+    this.limit = limit;
+  }
+
+  /** The account's live grants if `version` is the one remembered, else undefined. */
+  get(account: string, version: number): readonly Grant[] | undefined {
+    const hit = this.entries.get(account);
+    return hit?.version === version ? hit.grants : undefined;
+  }
+
+  /** Remembers committed writes (see `StagedGrants`). */
+  publish(staged: StagedGrants): void {
+    for (const [account, cached] of staged.entries) this.entries.set(account, cached);
+    // A Map iterates in insertion order: past the limit, the accounts remembered first go.
+    if (this.entries.size <= this.limit) return;
+    for (const account of this.entries.keys()) {
+      if (this.entries.size <= this.limit) break;
+      this.entries.delete(account);
+    }
+  }
+
+  /** Forgets everything (a migration may change grants without a write of their accounts). */
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** What one transaction's writes will leave, by account: published by the store after COMMIT. */
+export class StagedGrants {
+  readonly entries: [string, Cached][] = [];
+
+  /**
+   * The account as a write stores it, at the version the database gives the row. Its grants are
+   * never changed in place (decisions copy what they change), so they are kept as they are.
+   */
+  stage(state: AccountState, version: number): void {
+    const grants = state.grants.filter(isLiveGrant);
+    // In id order, as the database reads them; a write's grants usually already are.
+    if (!grants.every((g, i) => i === 0 || (grants[i - 1] as Grant).id < g.id)) grants.sort((a, b) => a.id - b.id);
+    this.entries.push([state.id, { version, grants }]);
+  }
+}
