@@ -2,7 +2,7 @@ import type { AccountState } from '../../core/account-state.ts';
 import type { Grant } from '../../core/grant.ts';
 import { isLiveGrant } from '../rows.ts';
 
-/** Accounts whose grants are remembered; past this the least recently written are forgotten. */
+/** Accounts whose grants are remembered; past this, those first remembered are forgotten. */
 const GRANT_CACHE_ACCOUNTS = 20_000;
 
 interface Cached {
@@ -53,7 +53,7 @@ export class GrantCache {
   }
 }
 
-/** What one transaction's writes will leave, by account: published by the store after COMMIT. */
+/** What one transaction's writes leave, account by account: published by the store after its COMMIT. */
 export class StagedGrants {
   readonly entries: [string, Cached][] = [];
 

@@ -121,10 +121,8 @@ function runChunked(conn: SqliteConnection, statements: [number, string][], rows
 export function lockAccounts(conn: SqliteConnection, ids: readonly string[], cache: GrantCache): AccountState[] {
   // The transaction holds the database's write lock: none of these rows can change under us.
   const rows = conn.all(LOCK_ACCOUNTS, JSON.stringify(ids));
-  const missing: string[] = [];
-  for (const row of rows) {
-    if (cache.get(str(row, 'id'), int(row, 'version')) === undefined) missing.push(str(row, 'id'));
-  }
+  const cached = rows.map((row) => cache.get(str(row, 'id'), int(row, 'version')));
+  const missing = rows.filter((_, i) => cached[i] === undefined).map((row) => str(row, 'id'));
   const read = new Map<string, Grant[]>();
   if (missing.length > 0) {
     for (const g of conn.all(LIVE_GRANTS, JSON.stringify(missing)).map(toGrant)) {
@@ -133,10 +131,9 @@ export function lockAccounts(conn: SqliteConnection, ids: readonly string[], cac
       else read.set(g.account, [g]);
     }
   }
-  return rows.map((row) => {
-    const id = str(row, 'id');
-    const cached = cache.get(id, int(row, 'version'));
-    return toAccount(row, cached ? [...cached] : (read.get(id) ?? []));
+  return rows.map((row, i) => {
+    const hit = cached[i];
+    return toAccount(row, hit ? [...hit] : (read.get(str(row, 'id')) ?? []));
   });
 }
 
