@@ -1,6 +1,7 @@
 import type { AccountState } from '../../core/account-state.ts';
 import type { Grant } from '../../core/grant.ts';
 import { accountGuardSql, accountMoveRecord, accountSetSql, recordMoveSql } from '../account-update-sql.ts';
+import type { GrantCache } from '../grant-cache.ts';
 import { grantChanges } from '../grant-changes.ts';
 import {
   ACCOUNT_COLUMNS,
@@ -71,7 +72,7 @@ const READ_BATCH = `SELECT
   (SELECT coalesce(json_agg(nextval(pg_get_serial_sequence('ledger_entries', 'id'))), '[]'::json)
    FROM generate_series(1, $4::int)) AS ids,
   (SELECT coalesce(json_agg(${grantArraySql('g')} ORDER BY g.id), '[]'::json) FROM grants g
-   WHERE g.account_id = ANY(ARRAY(SELECT json_array_elements_text($1::json))) AND ${LIVE_GRANT}) AS grants`;
+   WHERE g.account_id = ANY(ARRAY(SELECT json_array_elements_text($6::json))) AND ${LIVE_GRANT}) AS grants`;
 
 // Every write of a batch in one statement. The guards are the single-row statements' own: an
 // update applies only on the version read and only if available stays >= min(0, available
@@ -153,7 +154,11 @@ SELECT (SELECT count(*) FROM new_accounts) AS new_accounts, (SELECT count(*) FRO
   (SELECT count(*) FROM new_grants) AS new_grants, (SELECT count(*) FROM moved_grants) AS moved_grants,
   ${EVENTS_WRITTEN}`;
 
-export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchSnapshot> {
+/**
+ * Locks the batch's accounts and reads what it needs; an account's grants come from `cache` when
+ * its locked row is at the version remembered there, else with the batch's read.
+ */
+export async function openBatch(q: PgQueryable, read: BatchRead, cache: GrantCache): Promise<BatchSnapshot> {
   const locked =
     read.accounts.length === 0
       ? []
@@ -163,6 +168,8 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
     locked.push(...(await q.query(LOCK_ACCOUNTS, [JSON.stringify(read.pools)], 'tokenmeter_lock_accounts')));
   }
   const all = [...read.accounts, ...read.pools];
+  const cached = locked.map((r) => cache.get(str(r, 'id'), int(r, 'version')));
+  const missing = locked.filter((_, i) => cached[i] === undefined).map((r) => str(r, 'id'));
   const [row] = await q.query(
     READ_BATCH,
     [
@@ -171,6 +178,7 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
       JSON.stringify(read.keys.map((r) => ({ a: r.account, o: r.operation, k: r.key }))),
       read.entryIds,
       JSON.stringify(read.deductions.map((r) => ({ a: r.account, k: r.key }))),
+      JSON.stringify(missing),
     ],
     // Unnamed, so planned for each batch: a prepared statement's cached generic plan for the
     // keyed-debit lookups, made while the ledger was small, cost ~200 ms a batch on one hot
@@ -183,7 +191,10 @@ export async function openBatch(q: PgQueryable, read: BatchRead): Promise<BatchS
     if (list) list.push(g);
     else grants.set(g.account, [g]);
   }
-  const accounts: AccountState[] = locked.map((r) => toAccount(r, grants.get(str(r, 'id')) ?? []));
+  const accounts: AccountState[] = locked.map((r, i) => {
+    const hit = cached[i];
+    return toAccount(r, hit ? [...hit] : (grants.get(str(r, 'id')) ?? []));
+  });
   return {
     accounts,
     holds: jsonRows(row.holds).map(toHold),

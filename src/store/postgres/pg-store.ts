@@ -3,6 +3,7 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
+import { GrantCache, StagedGrants } from '../grant-cache.ts';
 import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
 import { FIGURES_SQL, grantMovesSql, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
 import {
@@ -61,6 +62,8 @@ export class PgStore implements Store {
   readonly location: string;
   private readonly client: PgClient;
   private readonly maxAttempts: number;
+  /** Live grants of accounts this store's batches wrote, by the version they left (see `GrantCache`). */
+  private readonly grantCache = new GrantCache();
   readonly service: ServiceStore;
 
   constructor(options: PgStoreOptions) {
@@ -80,6 +83,7 @@ export class PgStore implements Store {
   readonly watchTopups?: (onIntents: () => void) => Promise<() => Promise<void>>;
 
   async migrate(): Promise<void> {
+    this.grantCache.clear();
     try {
       await this.client.transaction('BEGIN', (q) => applyMigrations(q, Date.now()));
     } catch (err) {
@@ -90,7 +94,10 @@ export class PgStore implements Store {
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.transaction('BEGIN', (q) => fn(new PgWriteTx(q)));
+        const staged = new StagedGrants();
+        const result = await this.client.transaction('BEGIN', (q) => fn(new PgWriteTx(q, this.grantCache, staged)));
+        this.grantCache.publish(staged);
+        return result;
       } catch (err) {
         // Only a rolled-back transaction is run again; a connection lost mid-commit is not,
         // since nobody can tell whether it committed.

@@ -1,4 +1,5 @@
 import type { EventDraft } from '../../core/event.ts';
+import type { GrantCache, StagedGrants } from '../grant-cache.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import type { RecoveryTx } from '../recovery-tx.ts';
 import { numbered, PG_DIALECT } from '../sql-dialect.ts';
@@ -21,19 +22,25 @@ export class PgWriteTx extends SqlWriteTx {
   readonly payments: PaymentTx;
   readonly recovery: RecoveryTx;
 
-  constructor(q: PgQueryable) {
+  private readonly cache: GrantCache;
+  /** What this transaction's batch leaves, for `cache` once it commits. */
+  private readonly staged: StagedGrants;
+
+  constructor(q: PgQueryable, cache: GrantCache, staged: StagedGrants) {
     super({
       query: (sql, params) => q.query(numbered(sql), params),
       conflict: (message) => new RetryableConflictError(message),
       dialect: PG_DIALECT,
     });
     this.q = q;
+    this.cache = cache;
+    this.staged = staged;
     this.payments = pgPaymentTx(q);
     this.recovery = new SqlRecoveryTx((sql, params) => q.query(sql, params), 'numbered');
   }
 
   openBatch(read: BatchRead): Promise<BatchSnapshot> {
-    return batch.openBatch(this.q, read);
+    return batch.openBatch(this.q, read, this.cache);
   }
 
   allocateIds(table: IdTable, count: number): Promise<number[]> {
@@ -45,6 +52,8 @@ export class PgWriteTx extends SqlWriteTx {
   }
 
   async writeBatch(write: BatchWrite): Promise<void> {
+    // Published only if the transaction commits.
+    this.staged.stageBatch(write);
     // The events go in the batch's statement; a reminder among them goes a statement at a time.
     const eventsWritten = await batch.writeBatch(this.q, write);
     // Rare beside the batch's own rows (a pool's members' draws): a statement of their own.

@@ -9,6 +9,7 @@ import {
   accountSetSql,
   recordMoveSql,
 } from '../account-update-sql.ts';
+import type { GrantCache } from '../grant-cache.ts';
 import type { GrantUpdate } from '../grant-changes.ts';
 import {
   ACCOUNT_READ_COLUMNS,
@@ -29,7 +30,6 @@ import {
   toKeyedDebit,
 } from '../rows.ts';
 import type { AccountChange, DeductionRef, IdempotencyRecord, IdempotencyRef, IdTable, KeyedDebit } from '../store.ts';
-import type { GrantCache } from './grant-cache.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 // The many-row statements of group commit. Reads take their keys as one JSON array (one

@@ -3,12 +3,12 @@ import { dirname } from 'node:path';
 import type { AccountState } from '../../core/account-state.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
+import { GrantCache, StagedGrants } from '../grant-cache.ts';
 import { Mutex } from '../mutex.ts';
 import { pendingMigrations } from '../pending-migrations.ts';
 import { int } from '../rows.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
-import { GrantCache } from './grant-cache.ts';
 import { SQLITE_MIGRATIONS } from './migrations.ts';
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
@@ -102,10 +102,10 @@ export class SqliteStore implements Store {
     return this.mutex.run(async () => {
       this.begin();
       try {
-        const tx = new SqliteWriteTx(this.writer, this.grantCache);
-        const result = await fn(tx);
+        const staged = new StagedGrants();
+        const result = await fn(new SqliteWriteTx(this.writer, this.grantCache, staged));
         this.writer.exec('COMMIT');
-        this.grantCache.publish(tx.staged);
+        this.grantCache.publish(staged);
         return result;
       } catch (err) {
         this.rollback();

@@ -1,3 +1,4 @@
+import type { GrantCache, StagedGrants } from '../grant-cache.ts';
 import { type GrantChanges, grantChanges } from '../grant-changes.ts';
 import type { PaymentTx } from '../payment-tx.ts';
 import type { RecoveryTx } from '../recovery-tx.ts';
@@ -6,7 +7,6 @@ import { SqlRecoveryTx } from '../sql-recovery-tx.ts';
 import { SqlWriteTx } from '../sql-write-tx.ts';
 import type { BatchRead, BatchSnapshot, BatchWrite, IdTable } from '../store.ts';
 import { WriteConflictError } from '../write-conflict.ts';
-import { type GrantCache, StagedGrants } from './grant-cache.ts';
 import * as batch from './sqlite-batch-writes.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { sqlitePaymentTx } from './sqlite-payment-tx.ts';
@@ -22,10 +22,10 @@ export class SqliteWriteTx extends SqlWriteTx {
   /** Ids handed out by `allocateIds` in this transaction, per table (the last one given). */
   private readonly allocated = new Map<IdTable, number>();
   private readonly cache: GrantCache;
-  /** The grants this transaction's batch leaves, for `cache` once it commits. */
-  readonly staged = new StagedGrants();
+  /** What this transaction's batch leaves, for `cache` once it commits. */
+  private readonly staged: StagedGrants;
 
-  constructor(conn: SqliteConnection, cache: GrantCache) {
+  constructor(conn: SqliteConnection, cache: GrantCache, staged: StagedGrants) {
     super({
       query: async (sql, params) => conn.all(sql, ...sqliteParams(params)),
       // Writers are serialized: a guarded write that matched no row is not a race to re-run.
@@ -34,6 +34,7 @@ export class SqliteWriteTx extends SqlWriteTx {
     });
     this.conn = conn;
     this.cache = cache;
+    this.staged = staged;
     this.payments = sqlitePaymentTx(conn);
     this.recovery = new SqlRecoveryTx(async (sql, params) => conn.all(sql, ...params), 'question');
   }
@@ -58,10 +59,8 @@ export class SqliteWriteTx extends SqlWriteTx {
   }
 
   async writeBatch(write: BatchWrite): Promise<void> {
-    // Each row's version as the statements below leave it: 1 when inserted, one up when updated
-    // (published only if the transaction commits).
-    for (const { state } of write.created) this.staged.stage(state, 1);
-    for (const c of write.changes) this.staged.stage(c.after, c.before.version + 1);
+    // Published only if the transaction commits.
+    this.staged.stageBatch(write);
     for (const { state, guard } of write.created) await this.insertAccount(state, guard);
     const grants: GrantChanges = { inserts: [], updates: [] };
     // Every account in a few many-row statements, each row guarded as `updateAccount` is.

@@ -1,6 +1,7 @@
-import type { AccountState } from '../../core/account-state.ts';
-import type { Grant } from '../../core/grant.ts';
-import { isLiveGrant } from '../rows.ts';
+import type { AccountState } from '../core/account-state.ts';
+import type { Grant } from '../core/grant.ts';
+import { isLiveGrant } from './rows.ts';
+import type { BatchWrite } from './store.ts';
 
 /** Accounts whose grants are remembered; past this, those first remembered are forgotten. */
 const GRANT_CACHE_ACCOUNTS = 20_000;
@@ -11,13 +12,13 @@ interface Cached {
 }
 
 /**
- * The live grants (`LIVE_GRANT`) of accounts this process wrote, each as of the account version
- * its write left. Every change to a grant is written with its account's row, whose version the
- * write bumps (`SqlWriteTx.updateAccount`, both batch statements); so while an account's stored
- * version is the one remembered, its grants are the ones remembered, whoever else (another
- * process on the same file) writes in between. A group-commit batch reads the account rows it
- * locks, and the grants only of those whose version it does not hold: one statement fewer a batch
- * once its accounts were written here, and no grant rows to decode.
+ * The live grants (`LIVE_GRANT`) of accounts this process's group-commit batches wrote, each as
+ * of the account version the batch left. Every change to a grant is committed with its
+ * account's row, whose version the write bumps (`SqlWriteTx.updateAccount`, both backends' batch
+ * statements); so while an account's stored version is the one remembered, its grants are the
+ * ones remembered, whoever else (another process, another connection) wrote in between. A batch
+ * locks its account rows, then reads the grants only of those whose version it does not hold:
+ * once its accounts were written here, no grant rows to read or decode.
  *
  * Entries are staged by a transaction's write and published only after its COMMIT: a rolled-back
  * write leaves nothing behind.
@@ -57,11 +58,17 @@ export class GrantCache {
 export class StagedGrants {
   readonly entries: [string, Cached][] = [];
 
+  /** What a batch's write leaves: each row's version is 1 when inserted, one up when updated. */
+  stageBatch(write: BatchWrite): void {
+    for (const { state } of write.created) this.stage(state, 1);
+    for (const c of write.changes) this.stage(c.after, c.before.version + 1);
+  }
+
   /**
    * The account as a write stores it, at the version the database gives the row. Its grants are
    * never changed in place (decisions copy what they change), so they are kept as they are.
    */
-  stage(state: AccountState, version: number): void {
+  private stage(state: AccountState, version: number): void {
     const grants = state.grants.filter(isLiveGrant);
     // In id order, as the database reads them; a write's grants usually already are.
     if (!grants.every((g, i) => i === 0 || (grants[i - 1] as Grant).id < g.id)) grants.sort((a, b) => a.id - b.id);

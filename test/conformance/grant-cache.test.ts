@@ -1,6 +1,7 @@
-// The SQLite writer remembers the grants of accounts it wrote (src/store/sqlite/grant-cache.ts).
+// Each store remembers the grants of accounts its group-commit batches wrote (src/store/grant-cache.ts).
 // What it remembers must be what a read would give: the same grants (the JavaScript predicate
-// equal to the SQL one), and nothing from a write that rolled back.
+// equal to the SQL one), and nothing from a write that rolled back. (Another process's change
+// since: group-commit.test.ts.)
 import assert from 'node:assert/strict';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -33,7 +34,24 @@ describe('the live-grant rule', () => {
 
 const ops = { reason: 'test', actor: 'ops' };
 
-for (const backend of backends().filter((b) => b.name.startsWith('sqlite'))) {
+/** A trigger that fails any ledger entry of quantity 6, and what removes it, in the backend's SQL. */
+function failingTrigger(backend: string): { create: string; drop: string } {
+  if (backend.startsWith('sqlite')) {
+    return {
+      create: `CREATE TRIGGER fail_quantity_6 BEFORE INSERT ON ledger_entries WHEN NEW.quantity = 6
+        BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
+      drop: 'DROP TRIGGER fail_quantity_6',
+    };
+  }
+  return {
+    create: `CREATE FUNCTION fail_quantity_6() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.quantity = 6 THEN RAISE EXCEPTION 'injected failure'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER fail_quantity_6 BEFORE INSERT ON ledger_entries FOR EACH ROW EXECUTE FUNCTION fail_quantity_6()`,
+    drop: 'DROP TRIGGER fail_quantity_6 ON ledger_entries; DROP FUNCTION fail_quantity_6()',
+  };
+}
+
+for (const backend of backends()) {
   describe(`remembered grants [${backend.name}]`, () => {
     let db: TestStore;
     let ledger: TokenLedger;
@@ -52,10 +70,10 @@ for (const backend of backends().filter((b) => b.name.startsWith('sqlite'))) {
       const promo = await ledger.grant({ account: 'r', tokens: 7, category: 'promotional', priority: 0, ...ops });
       accepted(await ledger.deduct({ account: 'r', feature: 'outbound_call_single', quantity: 1 }));
       // This process's next write uses up the promotion, then fails before its COMMIT.
-      await db.raw(`CREATE TRIGGER fail_quantity_6 BEFORE INSERT ON ledger_entries WHEN NEW.quantity = 6
-        BEGIN SELECT RAISE(ABORT, 'injected failure'); END`);
+      const trigger = failingTrigger(backend.name);
+      await db.raw(trigger.create);
       await assert.rejects(ledger.deduct({ account: 'r', feature: 'outbound_call_single', quantity: 6 }), /injected/);
-      await db.raw('DROP TRIGGER fail_quantity_6');
+      await db.raw(trigger.drop);
       // Another process writes the account to the version the failed write would have left.
       accepted(await other.deduct({ account: 'r', feature: 'outbound_call_single', quantity: 2 }));
       // Had the failed write been remembered, the promotion would look used up and this would draw from the allocation.
