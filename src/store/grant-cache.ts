@@ -21,7 +21,9 @@ interface Cached {
  * once its accounts were written here, no grant rows to read or decode.
  *
  * Entries are staged by a transaction's write and published only after its COMMIT: a rolled-back
- * write leaves nothing behind.
+ * write leaves nothing behind. A grant row changed by hand in the database, without its account's
+ * row, is not seen by a running process until the account is next written elsewhere (or the
+ * process restarts); such an edit also breaks `reconcile`'s sums, which is how it shows.
  */
 export class GrantCache {
   private readonly entries = new Map<string, Cached>();
