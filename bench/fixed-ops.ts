@@ -36,4 +36,6 @@ await Promise.all(Array.from({ length: 256 }, caller));
 const ms = performance.now() - started;
 await ledger.close();
 for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
-console.log(JSON.stringify({ workload, deductions: issued, ms: Math.round(ms), perSecond: Math.round((issued / ms) * 1000) }));
+console.log(
+  JSON.stringify({ workload, deductions: issued, ms: Math.round(ms), perSecond: Math.round((issued / ms) * 1000) }),
+);
