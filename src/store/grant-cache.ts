@@ -71,9 +71,8 @@ export class StagedGrants {
    * never changed in place (decisions copy what they change), so they are kept as they are.
    */
   private stage(state: AccountState, version: number): void {
-    const grants = state.grants.filter(isLiveGrant);
-    // In id order, as the database reads them; a write's grants usually already are.
-    if (!grants.every((g, i) => i === 0 || (grants[i - 1] as Grant).id < g.id)) grants.sort((a, b) => a.id - b.id);
+    // In id order, as the database reads them.
+    const grants = state.grants.filter(isLiveGrant).sort((a, b) => a.id - b.id);
     this.entries.push([state.id, { version, grants }]);
   }
 }
