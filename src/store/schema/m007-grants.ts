@@ -9,7 +9,7 @@ const V7_ENTRY_KINDS = [...V1_ENTRY_KINDS, 'grant', 'grant_expiry', 'grant_void'
 const kinds = V7_ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
 
 /** The ledger's row rules from version 7: an entry's amount is its category moves net of its debt move. */
-const ENTRY_CHECKS = [
+export const ENTRY_CHECKS = [
   `kind IN (${kinds})`,
   'amount = allocation_delta + purchased_delta + promotional_delta - debt_delta',
   "kind NOT IN ('debit', 'hold_commit', 'cycle_expiry', 'payment_refund', 'grant_expiry', 'grant_void') OR amount <= 0",

@@ -10,6 +10,7 @@ import { m009ScheduledGrants } from './m009-scheduled-grants.ts';
 import { m010AutoTopup } from './m010-auto-topup.ts';
 import { m011Pools } from './m011-pools.ts';
 import { m012PermanentAccounts } from './m012-permanent-accounts.ts';
+import { m013KeyedDebitCheck } from './m013-keyed-debit-check.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -38,6 +39,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m010AutoTopup,
   m011Pools,
   m012PermanentAccounts,
+  m013KeyedDebitCheck,
 ];
 
 /** Every step rendered in one backend's SQL. */
