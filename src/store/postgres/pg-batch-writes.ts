@@ -34,6 +34,8 @@ import { RetryableConflictError } from './retryable-conflict.ts';
 // Key lists are matched with `= ANY(ARRAY(...))` or LATERAL lookups, never a join against the
 // JSON rows: a join is planned as a hash join over a scan of the whole table (measured: the
 // accounts table scanned on every batch), while these are index lookups whatever the table size.
+// An UPDATE's rows are unpacked once, in a MATERIALIZED CTE that both the key list and the join
+// read: `json_to_recordset` builds a hash of every field of every record, however few it returns.
 
 // ORDER BY below FOR UPDATE: rows are locked in sorted order, the same order in every process,
 // so two batches that share accounts wait for each other instead of deadlocking. Pool members
@@ -88,12 +90,14 @@ new_accounts AS (
   WHERE v.exempt OR v.allocation + v.purchased + v.promotional - v.debt - v.held >= 0
   ON CONFLICT (id) DO NOTHING
   RETURNING 1),
+moves AS MATERIALIZED (
+  SELECT * FROM json_to_recordset($2::json) AS v(id text, plan text, da bigint, dp bigint, dpr bigint, dd bigint,
+    dh bigint, used bigint, rolled bigint, anchor bigint, cstart bigint, lreset bigint, driver text,
+    updated bigint, version bigint, exempt boolean, catchup bigint)),
 updated AS (
   UPDATE accounts AS a SET ${accountSetSql(recordMoveSql('v'), 'a')}
-  FROM json_to_recordset($2::json) AS v(id text, plan text, da bigint, dp bigint, dpr bigint, dd bigint,
-    dh bigint, used bigint, rolled bigint, anchor bigint, cstart bigint, lreset bigint, driver text,
-    updated bigint, version bigint, exempt boolean, catchup bigint)
-  WHERE a.id = v.id AND a.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($2::json) AS x(id text)))
+  FROM moves AS v
+  WHERE a.id = v.id AND a.id = ANY(ARRAY(SELECT id FROM moves))
     AND a.version = v.version
     AND ${accountGuardSql(recordMoveSql('v'), 'LEAST', 'a')}
   RETURNING 1),
@@ -106,18 +110,23 @@ new_grants AS (
     remaining bigint, priority bigint, effective_at bigint, expires_at bigint, source text, reference text,
     status text, reason text, actor text, created_at bigint, closed_at bigint)
   RETURNING 1),
+draws AS MATERIALIZED (
+  SELECT * FROM json_to_recordset($8::json) AS u(id bigint, account_id text, delta bigint, from_status text,
+    to_status text, closed_at bigint)),
 moved_grants AS (
   UPDATE grants AS g SET remaining = g.remaining + u.delta, status = u.to_status, closed_at = u.closed_at
-  FROM json_to_recordset($8::json) AS u(id bigint, account_id text, delta bigint, from_status text,
-    to_status text, closed_at bigint)
-  WHERE g.id = u.id AND g.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($8::json) AS x(id bigint)))
+  FROM draws AS u
+  WHERE g.id = u.id AND g.id = ANY(ARRAY(SELECT id FROM draws))
     AND g.account_id = u.account_id AND g.status = u.from_status
     AND g.remaining + u.delta BETWEEN 0 AND g.tokens
   RETURNING 1),
+closings AS MATERIALIZED (
+  SELECT * FROM json_to_recordset($3::json) AS c(id bigint, from_status text, status text, charged bigint,
+    closed_at bigint)),
 closed AS (
   UPDATE holds AS h SET status = c.status, charged = c.charged, closed_at = c.closed_at
-  FROM json_to_recordset($3::json) AS c(id bigint, from_status text, status text, charged bigint, closed_at bigint)
-  WHERE h.id = c.id AND h.id = ANY(ARRAY(SELECT x.id FROM json_to_recordset($3::json) AS x(id bigint)))
+  FROM closings AS c
+  WHERE h.id = c.id AND h.id = ANY(ARRAY(SELECT id FROM closings))
     AND h.status = c.from_status
   RETURNING 1),
 new_holds AS (
