@@ -20,6 +20,12 @@ export const V1_ENTRY_KINDS = [
 
 const kinds = V1_ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
 
+/** The ledger's indexes as version 1 made them; versions 7 and 13 make them again after rebuilding the table. */
+export const LEDGER_INDEXES = `CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
+CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
+CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
+  WHERE reference IS NOT NULL;`;
+
 /** Accounts, the ledger, holds, idempotency keys and settings. */
 export const m001Ledger: SchemaMigration = {
   version: 1,
@@ -63,10 +69,7 @@ CREATE TABLE ledger_entries (
   CHECK (kind NOT IN ('credit', 'purchase', 'cycle_grant', 'debit_reversal') OR amount >= 0),
   CHECK (kind <> 'adjustment' OR (reason IS NOT NULL AND length(trim(reason)) > 0))
 )${d.tableOptions};
-CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
-CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
-CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
-  WHERE reference IS NOT NULL;
+${LEDGER_INDEXES}
 ${d.appendOnly('ledger_entries', 'ledger entries are append-only')}
 
 CREATE TABLE holds (

@@ -10,6 +10,10 @@ export const KEYED_DEBIT_HELD: NewRowsCheck = {
   message: 'a keyed debit must record held_after',
 };
 
+/** One debit per (key, account); versions 7 and 13 make it again after rebuilding the ledger. */
+export const KEYED_DEBIT_INDEX = `CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
+  WHERE kind = 'debit' AND idempotency_key IS NOT NULL;`;
+
 /**
  * A keyed deduction is one row: its debit, unique per (account, key), replayed from the entry.
  * held_after (with balance_after) rebuilds the answer's available. Rows from before hold -1,
@@ -26,8 +30,7 @@ export const m006KeyedDebits: SchemaMigration = {
   name: 'keyed_debits',
   sql: (d) => `
 ALTER TABLE ledger_entries ADD COLUMN held_after ${d.int} NOT NULL DEFAULT -1 ${d.addedCheck('ledger_entries_held_after_range', 'held_after >= -1')};
-CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
-  WHERE kind = 'debit' AND idempotency_key IS NOT NULL;
+${KEYED_DEBIT_INDEX}
 ${d.newRowsCheck(KEYED_DEBIT_HELD)}
 `,
 };

@@ -1,5 +1,5 @@
-import { V1_ENTRY_KINDS } from './m001-ledger.ts';
-import { KEYED_DEBIT_HELD } from './m006-keyed-debits.ts';
+import { LEDGER_INDEXES, V1_ENTRY_KINDS } from './m001-ledger.ts';
+import { KEYED_DEBIT_HELD, KEYED_DEBIT_INDEX } from './m006-keyed-debits.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
 
@@ -73,17 +73,8 @@ ${ENTRY_CHECKS.map((c, i) => `ALTER TABLE ledger_entries ADD CONSTRAINT ledger_e
 `;
 }
 
-/**
- * SQLite cannot change a table's CHECK: the ledger is rebuilt into a table with the new rules
- * (SQLite's documented way), its rows copied with their ids, then its indexes and triggers made
- * again exactly as versions 1 and 6 made them. Foreign keys pointing at it (recovered_lines) are
- * checked at COMMIT, when the rebuilt table holds every id again.
- */
-function sqliteEntries(d: SchemaDialect): string {
-  return `
-PRAGMA defer_foreign_keys = ON;
-CREATE TABLE ledger_entries_v7 (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+/** SQLite's ledger columns as version 7 rebuilt the table; version 13 rebuilds it from them. */
+export const V7_SQLITE_LEDGER_COLUMNS = `  id INTEGER PRIMARY KEY AUTOINCREMENT,
   account_id TEXT NOT NULL REFERENCES accounts (id),
   kind TEXT NOT NULL,
   amount INTEGER NOT NULL,
@@ -101,7 +92,19 @@ CREATE TABLE ledger_entries_v7 (
   held_after INTEGER NOT NULL DEFAULT -1 CHECK (held_after >= -1),
   promotional_delta INTEGER NOT NULL DEFAULT 0,
   debt_delta INTEGER NOT NULL DEFAULT 0,
-  grant_moves TEXT NOT NULL DEFAULT '[]',
+  grant_moves TEXT NOT NULL DEFAULT '[]'`;
+
+/**
+ * SQLite cannot change a table's CHECK: the ledger is rebuilt into a table with the new rules
+ * (SQLite's documented way), its rows copied with their ids, then its indexes and triggers made
+ * again exactly as versions 1 and 6 made them. Foreign keys pointing at it (recovered_lines) are
+ * checked at COMMIT, when the rebuilt table holds every id again.
+ */
+function sqliteEntries(d: SchemaDialect): string {
+  return `
+PRAGMA defer_foreign_keys = ON;
+CREATE TABLE ledger_entries_v7 (
+${V7_SQLITE_LEDGER_COLUMNS},
 ${ENTRY_CHECKS.map((c) => `  CHECK (${c})`).join(',\n')}
 ) STRICT;
 INSERT INTO ledger_entries_v7 (id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after,
@@ -111,13 +114,9 @@ SELECT id, account_id, kind, amount, allocation_delta, purchased_delta, balance_
 FROM ledger_entries ORDER BY id;
 DROP TABLE ledger_entries;
 ALTER TABLE ledger_entries_v7 RENAME TO ledger_entries;
-CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
-CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
-CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
-  WHERE reference IS NOT NULL;
+${LEDGER_INDEXES}
 ${d.appendOnly('ledger_entries', 'ledger entries are append-only')}
-CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
-  WHERE kind = 'debit' AND idempotency_key IS NOT NULL;
+${KEYED_DEBIT_INDEX}
 ${d.newRowsCheck(KEYED_DEBIT_HELD)}
 `;
 }

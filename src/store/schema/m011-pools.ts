@@ -35,6 +35,9 @@ CREATE TRIGGER accounts_pool_one_level BEFORE INSERT OR UPDATE OF pool_id ON acc
   WHEN (NEW.pool_id IS NOT NULL)
   EXECUTE FUNCTION accounts_pool_one_level();`;
 
+/** A member's entries in its pool, by time; version 13 makes it again after rebuilding the ledger. */
+export const MEMBER_ENTRIES_INDEX = `CREATE INDEX ledger_entries_member ON ledger_entries (account_id, member_id, at) WHERE member_id IS NOT NULL;`;
+
 /**
  * Shared pools. `accounts.pool_id` is an account's current pool (null: none), written only by
  * joining and leaving, under both accounts' locks; a trigger holds it to one level. Each
@@ -74,7 +77,7 @@ CREATE INDEX accounts_pool ON accounts (pool_id) WHERE pool_id IS NOT NULL;
 ALTER TABLE ledger_entries ADD COLUMN pool_id TEXT;
 ALTER TABLE ledger_entries ADD COLUMN member_id TEXT;
 ALTER TABLE ledger_entries ADD COLUMN pooled ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('ledger_entries_pooled_range', 'pooled >= 0')};
-CREATE INDEX ledger_entries_member ON ledger_entries (account_id, member_id, at) WHERE member_id IS NOT NULL;
+${MEMBER_ENTRIES_INDEX}
 
 ALTER TABLE holds ADD COLUMN pool_hold ${d.int};
 ALTER TABLE holds ADD COLUMN pool_amount ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('holds_pool_amount_range', 'pool_amount >= 0 AND pool_amount <= amount')};

@@ -1,5 +1,7 @@
-import { KEYED_DEBIT_HELD } from './m006-keyed-debits.ts';
-import { ENTRY_CHECKS } from './m007-grants.ts';
+import { LEDGER_INDEXES } from './m001-ledger.ts';
+import { KEYED_DEBIT_HELD, KEYED_DEBIT_INDEX } from './m006-keyed-debits.ts';
+import { ENTRY_CHECKS, V7_SQLITE_LEDGER_COLUMNS } from './m007-grants.ts';
+import { MEMBER_ENTRIES_INDEX } from './m011-pools.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
 
@@ -34,25 +36,7 @@ function sqliteRebuild(d: SchemaDialect): string {
   return `
 PRAGMA defer_foreign_keys = ON;
 CREATE TABLE ledger_entries_v13 (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  account_id TEXT NOT NULL REFERENCES accounts (id),
-  kind TEXT NOT NULL,
-  amount INTEGER NOT NULL,
-  allocation_delta INTEGER NOT NULL,
-  purchased_delta INTEGER NOT NULL,
-  balance_after INTEGER NOT NULL,
-  feature TEXT,
-  quantity INTEGER CHECK (quantity IS NULL OR quantity >= 1),
-  idempotency_key TEXT,
-  source TEXT,
-  reference TEXT,
-  reason TEXT,
-  actor TEXT,
-  at INTEGER NOT NULL,
-  held_after INTEGER NOT NULL DEFAULT -1 CHECK (held_after >= -1),
-  promotional_delta INTEGER NOT NULL DEFAULT 0,
-  debt_delta INTEGER NOT NULL DEFAULT 0,
-  grant_moves TEXT NOT NULL DEFAULT '[]',
+${V7_SQLITE_LEDGER_COLUMNS},
   pool_id TEXT,
   member_id TEXT,
   pooled INTEGER NOT NULL DEFAULT 0 CHECK (pooled >= 0),
@@ -62,7 +46,7 @@ ${ENTRY_CHECKS.map((c) => `  CHECK (${c})`).join(',\n')},
 ) STRICT;
 INSERT INTO ledger_entries_v13 (${COLUMNS}, keyed_before_v6)
 SELECT ${COLUMNS}, ${KEYED_BEFORE_V6} FROM ledger_entries ORDER BY id;
--- The counter, not only the highest id copied: an id a rolled-back write took is never handed out again.
+-- AUTOINCREMENT's counter as it was, not the highest id copied: no id is ever handed out twice.
 INSERT INTO sqlite_sequence (name, seq)
 SELECT 'ledger_entries_v13', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'ledger_entries_v13');
 UPDATE sqlite_sequence
@@ -70,13 +54,9 @@ SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'ledge
 WHERE name = 'ledger_entries_v13';
 DROP TABLE ledger_entries;
 ALTER TABLE ledger_entries_v13 RENAME TO ledger_entries;
-CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
-CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
-CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
-  WHERE reference IS NOT NULL;
-CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
-  WHERE kind = 'debit' AND idempotency_key IS NOT NULL;
-CREATE INDEX ledger_entries_member ON ledger_entries (account_id, member_id, at) WHERE member_id IS NOT NULL;
+${LEDGER_INDEXES}
 ${d.appendOnly('ledger_entries', 'ledger entries are append-only')}
+${KEYED_DEBIT_INDEX}
+${MEMBER_ENTRIES_INDEX}
 `;
 }
