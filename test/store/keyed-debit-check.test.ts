@@ -2,25 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { accepted, ledgerOn, refused } from '../helpers/ledger.ts';
+import { withDb } from '../helpers/sqlite-file.ts';
 
 // Migration 13 rebuilds SQLite's ledger so that version 6's rule on keyed debits is a CHECK, not
 // a trigger run for every row; the keyed debits written before version 6 are the rows it spares.
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-keyed-check-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-function withDb<T>(path: string, fn: (db: DatabaseSync) => T): T {
-  const db = new DatabaseSync(path);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 const START = '2026-11-06T10:00:00Z';
 /** The answer a keyed deduction got before version 6, stored in idempotency_keys. */

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
 import { after, describe, it } from 'node:test';
 import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { withDb } from '../helpers/sqlite-file.ts';
 import { normalizeSqliteSchema, type SqliteSchemaRow, sqliteSchema } from './schema-snapshot.ts';
 
 // Made by the code before the schema was written once (see the files' first lines).
@@ -19,15 +19,6 @@ const OLD_DATABASE = readFileSync(new URL('./fixtures/ledger-v6.sqlite.sql', imp
 const dir = mkdtempSync(join(tmpdir(), 'tm-schema-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let files = 0;
-
-function withDb<T>(path: string, fn: (db: DatabaseSync) => T): T {
-  const db = new DatabaseSync(path);
-  try {
-    return fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 /** Migrates the file at `path` as the engine does when it opens a database. */
 async function migrate(path: string): Promise<void> {
