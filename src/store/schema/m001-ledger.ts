@@ -20,7 +20,7 @@ export const V1_ENTRY_KINDS = [
 
 const kinds = V1_ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
 
-/** The ledger's indexes as version 1 made them; versions 7 and 13 make them again after rebuilding the table. */
+/** The ledger's indexes as version 1 made them; versions 7 and 13 make them again after rebuilding the table (released: never edit). */
 export const LEDGER_INDEXES = `CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
 CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
 CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)

@@ -10,7 +10,7 @@ export const KEYED_DEBIT_HELD: NewRowsCheck = {
   message: 'a keyed debit must record held_after',
 };
 
-/** One debit per (key, account); versions 7 and 13 make it again after rebuilding the ledger. */
+/** One debit per (key, account); versions 7 and 13 make it again after rebuilding the ledger (released: never edit). */
 export const KEYED_DEBIT_INDEX = `CREATE UNIQUE INDEX ledger_entries_deduction_key ON ledger_entries (idempotency_key, account_id)
   WHERE kind = 'debit' AND idempotency_key IS NOT NULL;`;
 

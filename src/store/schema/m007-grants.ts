@@ -73,7 +73,7 @@ ${ENTRY_CHECKS.map((c, i) => `ALTER TABLE ledger_entries ADD CONSTRAINT ledger_e
 `;
 }
 
-/** SQLite's ledger columns as version 7 rebuilt the table; version 13 rebuilds it from them. */
+/** SQLite's ledger columns as version 7 rebuilt the table; version 13 rebuilds it from them (released: never edit). */
 export const V7_SQLITE_LEDGER_COLUMNS = `  id INTEGER PRIMARY KEY AUTOINCREMENT,
   account_id TEXT NOT NULL REFERENCES accounts (id),
   kind TEXT NOT NULL,
