@@ -9,6 +9,7 @@ import type { PoolTx } from './pool-tx.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
 import type { ServiceStore } from './service-store.ts';
 import type { TopupTx } from './topup-tx.ts';
+import type { WriterThread } from './writer-thread.ts';
 
 /** A stored idempotent response: the first successful result of (account, operation, key). */
 export interface IdempotencyRecord {
@@ -282,5 +283,7 @@ export interface Store {
   watchEvents?(onEvents: () => void): Promise<() => Promise<void>>;
   /** Calls `onIntents` when any process records a top-up intent (PostgreSQL server only, like `watchEvents`). */
   watchTopups?(onIntents: () => void): Promise<() => Promise<void>>;
+  /** Present where the writer runs on a thread of its own (SQLite's worker): code can run beside it. */
+  readonly writerThread?: WriterThread;
   close(): Promise<void>;
 }

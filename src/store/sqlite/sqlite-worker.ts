@@ -3,8 +3,15 @@
 // blocks this thread and never the one that parses and answers requests.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { WriteTx } from '../store.ts';
+import type { CreateHost } from '../writer-thread.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import { toWire, type WorkerOptions, type WorkerReply, type WorkerRequest } from './worker-protocol.ts';
+import {
+  toWire,
+  type WorkerMessage,
+  type WorkerOptions,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.ts';
 
 type TxRequest = Extract<WorkerRequest, { kind: 'tx' | 'end' }>;
 
@@ -16,7 +23,23 @@ const port = parent();
 const options = workerData as WorkerOptions;
 const store = new SqliteStore(options);
 
-const reply = (message: WorkerReply) => port.postMessage(message);
+/**
+ * What is to be sent, in order. Answers settled in one turn (a batch's, all at its COMMIT) go
+ * out as one message: one copy and one wake-up of the main thread instead of one per answer.
+ */
+let outbox: WorkerMessage = [];
+function send(item: WorkerMessage[number]): void {
+  if (outbox.length === 0) setImmediate(flushOutbox);
+  outbox.push(item);
+}
+function flushOutbox(): void {
+  if (outbox.length === 0) return;
+  const message = outbox;
+  outbox = [];
+  port.postMessage(message);
+}
+
+const reply = (message: WorkerReply) => send(message);
 const fail = (id: number, err: unknown) => reply({ id, ok: false, error: toWire(err) });
 
 /** Thrown inside `store.write` to roll the transaction back when the main thread asks. */
@@ -125,24 +148,59 @@ function callMethod(target: unknown, method: string, args: unknown[]): Promise<u
   return Promise.resolve(Reflect.apply(fn, target, args));
 }
 
+type Host = Record<string, (...args: unknown[]) => unknown>;
+/** Hosts by id; each is ready once its module has loaded. */
+const hosts = new Map<number, Promise<Host>>();
+
+function makeHost(request: Extract<WorkerRequest, { kind: 'host' }>): void {
+  const made = import(request.module).then((mod: { createHost?: CreateHost<SqliteStore> }) => {
+    if (typeof mod.createHost !== 'function') throw new Error(`${request.module} exports no createHost`);
+    return mod.createHost(store, (value) => send({ notice: request.host, value }), request.setup) as Host;
+  });
+  hosts.set(request.host, made);
+  made.then(
+    () => reply({ id: request.id, ok: true, value: undefined }),
+    (err: unknown) => fail(request.id, err),
+  );
+}
+
+async function callHost(request: Extract<WorkerRequest, { kind: 'call' }>): Promise<void> {
+  try {
+    const host = await hosts.get(request.host);
+    if (!host) throw new Error(`the SQLite worker has no host ${request.host}`);
+    reply({ id: request.id, ok: true, value: await callMethod(host, request.method, request.args) });
+  } catch (err) {
+    fail(request.id, err);
+  }
+}
+
 async function serve(request: Extract<WorkerRequest, { kind: 'store' | 'service' }>): Promise<void> {
   try {
     if (request.kind === 'store' && request.method === 'write') throw new Error('write is not callable by name');
     const target = request.kind === 'store' ? store : store.service;
     const value = await callMethod(target, request.method, request.args);
     reply({ id: request.id, ok: true, value });
-    // Once closed, nothing is left to serve: let the thread end.
-    if (request.kind === 'store' && request.method === 'close') port.close();
+    // Once closed, nothing is left to serve: let the thread end (after the answer is out).
+    if (request.kind === 'store' && request.method === 'close') {
+      flushOutbox();
+      port.close();
+    }
   } catch (err) {
     fail(request.id, err);
   }
 }
 
-port.on('message', (request: WorkerRequest) => {
+function handle(request: WorkerRequest): void {
   switch (request.kind) {
     case 'store':
     case 'service':
       void serve(request);
+      return;
+    case 'host':
+      makeHost(request);
+      return;
+    case 'call':
+      void callHost(request);
       return;
     case 'tx':
       (sessions.get(request.tx) ?? begin(request.tx)).push(request);
@@ -154,4 +212,10 @@ port.on('message', (request: WorkerRequest) => {
       else reply({ id: request.id, ok: true, value: undefined });
     }
   }
+}
+
+// Host calls made in one turn of the main thread come as one array, in order.
+port.on('message', (message: WorkerRequest | WorkerRequest[]) => {
+  if (Array.isArray(message)) for (const request of message) handle(request);
+  else handle(message);
 });

@@ -19,9 +19,22 @@ export type WorkerRequest =
   /** A method of transaction `tx`'s `WriteTx`; `path` is `method` or `child.method` (`payments.insertEvent`). */
   | { id: number; kind: 'tx'; tx: number; path: string; args: unknown[] }
   /** Ends transaction `tx`: COMMIT, or ROLLBACK. */
-  | { id: number; kind: 'end'; tx: number; commit: boolean };
+  | { id: number; kind: 'end'; tx: number; commit: boolean }
+  /** Loads `module` and makes host `host` from it (see `WriterThread.host`). */
+  | { id: number; kind: 'host'; host: number; module: string; setup: unknown }
+  /** A method of host `host`. */
+  | { id: number; kind: 'call'; host: number; method: string; args: unknown[] };
 
 export type WorkerReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: WireError };
+
+/** What a host passed to `notify`; sent before any answer the host gives after it. */
+export interface WorkerNotice {
+  notice: number;
+  value: unknown;
+}
+
+/** The worker sends what it has to say in order, gathered into one message per turn of its event loop. */
+export type WorkerMessage = (WorkerReply | WorkerNotice)[];
 
 /** An error as data: enough to rebuild the kind callers check for. */
 export interface WireError {

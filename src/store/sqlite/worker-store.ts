@@ -7,11 +7,19 @@ import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import type { WriterHost, WriterThread } from '../writer-thread.ts';
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
 import { SqliteReads, type StoreReadName } from './sqlite-reads.ts';
 import { SqliteServiceQueries } from './sqlite-service-queries.ts';
-import { fromWire, toWire, type WorkerOptions, type WorkerReply, type WorkerRequest } from './worker-protocol.ts';
+import {
+  fromWire,
+  toWire,
+  type WorkerMessage,
+  type WorkerOptions,
+  type WorkerReply,
+  type WorkerRequest,
+} from './worker-protocol.ts';
 
 export interface SqliteWorkerStoreOptions {
   /** A database file (`:memory:` cannot be shared between threads: use `SqliteStore`). */
@@ -85,6 +93,11 @@ export class SqliteWorkerStore implements Store {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (err: unknown) => void }>();
   private nextId = 1;
   private nextTx = 1;
+  private nextHost = 1;
+  /** Host calls made in this turn of the event loop, sent together at its end. */
+  private gathered: WorkerRequest[] = [];
+  private readonly noticeListeners = new Map<number, ((notice: unknown) => void)[]>();
+  readonly writerThread: WriterThread = { host: (module, setup) => this.host(module, setup) };
   /** Set once the worker is gone: every call fails with it instead of waiting for an answer. */
   private stopped: TokenmeterError | undefined;
   private closing: Promise<void> | undefined;
@@ -104,7 +117,12 @@ export class SqliteWorkerStore implements Store {
     this.worker = new Worker(WORKER_URL, { workerData });
     // Idle, the worker must not keep a process alive; `request` holds it while answers are due.
     this.worker.unref();
-    this.worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    this.worker.on('message', (message: WorkerMessage) => {
+      for (const item of message) {
+        if ('notice' in item) for (const listener of this.noticeListeners.get(item.notice) ?? []) listener(item.value);
+        else this.settle(item);
+      }
+    });
     this.worker.on('error', (err) => this.stop(`its SQLite writer thread failed: ${err.message}`));
     this.worker.on('messageerror', (err) => this.stop(`a message to its SQLite writer thread failed: ${err.message}`));
     this.exited = new Promise((resolve) => {
@@ -208,6 +226,27 @@ export class SqliteWorkerStore implements Store {
     }
   }
 
+  private host(module: string, setup: unknown): WriterHost {
+    const host = this.nextHost++;
+    const listeners: ((notice: unknown) => void)[] = [];
+    this.noticeListeners.set(host, listeners);
+    // The worker serves this host's calls once it is made; a failure to make it fails them too.
+    const made = this.request({ kind: 'host', host, module, setup });
+    made.catch(() => undefined);
+    return {
+      call: async (method, args) => {
+        try {
+          return await this.request({ kind: 'call', host, method, args }, true);
+        } catch (err) {
+          throw translateSqliteError(err);
+        }
+      },
+      onNotice: (listener) => {
+        listeners.push(listener);
+      },
+    };
+  }
+
   private read<K extends StoreReadName>(name: K, args: Parameters<Store[K]>): ReturnType<Store[K]> {
     if (this.stopped && this.closing) return Promise.reject(this.stopped) as ReturnType<Store[K]>;
     if (this.reads) return Reflect.apply(this.reads[name], this.reads, args) as ReturnType<Store[K]>;
@@ -231,19 +270,46 @@ export class SqliteWorkerStore implements Store {
     ) as ServiceStore;
   }
 
-  private request(message: WithoutId<WorkerRequest>): Promise<unknown> {
+  /**
+   * Sends `message`. A host call (`gather`) waits for the end of this turn of the event loop and
+   * goes with every other call made in it, as one message: many requests parsed in one turn
+   * cost one copy and one wake-up of the worker. Anything else is sent at once, after them.
+   */
+  private request(message: WithoutId<WorkerRequest>, gather = false): Promise<unknown> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      try {
-        this.worker.postMessage({ ...message, id });
-      } catch (err) {
-        // An argument that cannot be copied to the worker: this call fails, nothing waits for it.
-        this.settle({ id, ok: false, error: toWire(err) });
+      if (gather) {
+        if (this.gathered.length === 0) setImmediate(() => this.sendGathered());
+        this.gathered.push({ ...message, id } as WorkerRequest);
+        return;
       }
+      this.sendGathered();
+      this.post({ ...message, id } as WorkerRequest);
     });
+  }
+
+  private sendGathered(): void {
+    if (this.gathered.length === 0) return;
+    const requests = this.gathered;
+    this.gathered = [];
+    try {
+      this.worker.postMessage(requests);
+    } catch {
+      // One of them cannot be copied: send each alone, so only that one fails.
+      for (const request of requests) this.post(request);
+    }
+  }
+
+  private post(request: WorkerRequest): void {
+    try {
+      this.worker.postMessage(request);
+    } catch (err) {
+      // An argument that cannot be copied to the worker: this call fails, nothing waits for it.
+      this.settle({ id: request.id, ok: false, error: toWire(err) });
+    }
   }
 
   private settle(reply: WorkerReply): void {
