@@ -1,22 +1,46 @@
 import type { Logger } from '../log/logger.ts';
 import type { WorkingAccount } from './working-account.ts';
 
+/** An account a write provisioned, as the info line after its commit tells it. */
+export interface Provisioned {
+  account: string;
+  plan: string;
+  opening: number;
+}
+
 /**
  * Remembers, inside a write transaction, whether it provisioned the account, so the info
  * line is logged only after the commit made it true.
  */
 export class ProvisioningLog {
   private account: WorkingAccount | null = null;
+  private adopted: Provisioned | null = null;
 
   note(working: WorkingAccount): void {
     this.account = working.provisioned ? working : null;
   }
 
-  /** Call after the commit. */
-  flush(logger: Logger): void {
-    if (!this.account) return;
+  /** What `flush` would log, as data (a write run on another thread hands it back this way). */
+  record(): Provisioned | null {
+    if (!this.account) return this.adopted;
     const { id, plan } = this.account.state;
     const opening = this.account.entries.find((e) => e.kind === 'opening_balance')?.amount ?? 0;
-    logger.info({ account: id, plan }, `Provisioned account ${id} on plan ${plan} (opening balance ${opening})`);
+    return { account: id, plan, opening };
+  }
+
+  /** Takes a `record()` made elsewhere as this log's own. */
+  adopt(record: Provisioned | null): void {
+    this.account = null;
+    this.adopted = record;
+  }
+
+  /** Call after the commit. */
+  flush(logger: Logger): void {
+    const p = this.record();
+    if (!p) return;
+    logger.info(
+      { account: p.account, plan: p.plan },
+      `Provisioned account ${p.account} on plan ${p.plan} (opening balance ${p.opening})`,
+    );
   }
 }

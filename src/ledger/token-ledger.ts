@@ -9,8 +9,9 @@ import { type Logger, silentLogger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
 import { DEFAULT_GROUP_COMMIT, type GroupCommitOptions, type GroupCommitStats } from './batch/group-commit-options.ts';
 import { GroupCommitter } from './batch/group-committer.ts';
+import { RemoteCommitter } from './batch/remote-committer.ts';
 import type { LedgerContext } from './context.ts';
-import { signalCommits } from './event-signal.ts';
+import { type CommitSignals, signalCommits } from './event-signal.ts';
 import { OperatorQueries } from './operator-queries.ts';
 import { adjust } from './ops/adjust.ts';
 import { catchUp, remindExpiring } from './ops/catch-up.ts';
@@ -87,6 +88,7 @@ export class TokenLedger {
   readonly autoTopup: AutoTopupLedger;
   private readonly ctx: LedgerContext;
   private readonly committer: GroupCommitter | null;
+  private readonly remote: RemoteCommitter | null;
   private readonly eventListeners = new Set<() => void>();
   private readonly topupListeners = new Set<() => void>();
 
@@ -95,21 +97,32 @@ export class TokenLedger {
     this.store = options.store;
     const clock = options.clock ?? systemClock;
     const groupCommit = options.groupCommit ?? DEFAULT_GROUP_COMMIT;
-    // Writes go through a store that says when a commit recorded events or a top-up intent.
-    const store = signalCommits(options.store, (signals) => {
+    const topupRetryMs = options.topupRetryMs ?? DEFAULT_TOPUP_RETRY_MS;
+    const signal = (signals: CommitSignals) => {
       if (signals.events) for (const listener of this.eventListeners) listener();
       if (signals.topups) for (const listener of this.topupListeners) listener();
-    });
+    };
+    // Writes go through a store that says when a commit recorded events or a top-up intent.
+    const store = signalCommits(options.store, signal);
     const poolHints = new PoolHints();
     const committer = groupCommit ? new GroupCommitter(store, clock, groupCommit, poolHints) : null;
     this.committer = committer;
+    // Where the writer has a thread of its own, hot-path jobs are batched and run there.
+    const thread = options.store.writerThread;
+    const remote =
+      groupCommit && thread
+        ? new RemoteCommitter(thread, { catalog: options.catalog, groupCommit, topupRetryMs }, signal)
+        : null;
+    this.remote = remote;
     this.ctx = {
       store,
       catalog: options.catalog,
       clock,
       logger: options.logger ?? silentLogger,
-      topupRetryMs: options.topupRetryMs ?? DEFAULT_TOPUP_RETRY_MS,
-      commit: committer ? (job) => committer.submit(job) : (job) => store.write(job.run),
+      topupRetryMs,
+      commit: committer
+        ? (job) => (remote && job.remote ? remote.run(job.remote, clock.now()) : committer.submit(job))
+        : (job) => store.write(job.run),
       poolHints,
     };
     this.operator = new OperatorQueries(this.ctx);
@@ -293,12 +306,22 @@ export class TokenLedger {
 
   /** What group commit has done so far (all zero when it is off). */
   groupCommitStats(): GroupCommitStats {
-    return this.committer?.stats() ?? { batches: 0, operations: 0, largestBatch: 0, rejected: 0, splits: 0 };
+    const here = this.committer?.stats() ?? { batches: 0, operations: 0, largestBatch: 0, rejected: 0, splits: 0 };
+    const there = this.remote?.stats();
+    if (!there) return here;
+    return {
+      batches: here.batches + there.batches,
+      operations: here.operations + there.operations,
+      largestBatch: Math.max(here.largestBatch, there.largestBatch),
+      rejected: here.rejected + there.rejected,
+      splits: here.splits + there.splits,
+    };
   }
 
   /** Answers what is queued, then closes the store. */
   async close(): Promise<void> {
     await this.committer?.idle();
+    await this.remote?.idle();
     await this.store.close();
   }
 }

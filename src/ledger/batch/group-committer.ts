@@ -4,6 +4,7 @@ import type { DeductionRef, IdempotencyRef, Store, WriteTx } from '../../store/s
 import { PoolHints } from '../pool/pool-hints.ts';
 import { BatchTx } from './batch-tx.ts';
 import type { GroupCommitOptions, GroupCommitStats } from './group-commit-options.ts';
+import type { RemoteJob } from './remote-job.ts';
 
 /** What one queued operation will touch, and its ordinary transaction body. */
 export interface BatchJob<T> {
@@ -12,6 +13,8 @@ export interface BatchJob<T> {
   key: IdempotencyRef | null;
   /** A keyed deduction's key, whose debit the operation will look up. */
   deduction?: DeductionRef | null;
+  /** The same job as data, for a job the writer's own thread can make and run (see remote-job.ts). */
+  remote?: RemoteJob;
   run: (tx: WriteTx) => Promise<T>;
 }
 

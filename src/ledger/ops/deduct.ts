@@ -3,14 +3,30 @@ import { availableOf, balanceOf } from '../../core/account-state.ts';
 import { requireQuantity } from '../../core/amounts.ts';
 import { findFeature } from '../../core/catalog.ts';
 import { decideDeduct } from '../../core/deduct.ts';
+import type { BatchJob } from '../batch/group-committer.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPriorDeduction } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
 import { MemberPool } from '../pool/member-pool.ts';
 import { deductPooled } from '../pool/pooled-deduct.ts';
-import { ProvisioningLog } from '../provisioning-log.ts';
+import { type Provisioned, ProvisioningLog } from '../provisioning-log.ts';
 import type { Deducted, DeductInput, DeductResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
+
+/** A deduction once its input is checked: all its write needs, as data. */
+export interface DeductScope {
+  account: string;
+  key: string | null;
+  /** The catalog's feature id. */
+  feature: string;
+  quantity: number;
+}
+
+/** What a deduction's write hands back: its answer, and the account it provisioned, if it did. */
+export interface DeductOutcome {
+  result: DeductResult;
+  provisioned: Provisioned | null;
+}
 
 /** Charges a feature use in one guarded write, or refuses with a value (nothing written). */
 export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<DeductResult> {
@@ -18,46 +34,12 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
   const feature = findFeature(ctx.catalog, input.feature);
   const quantity = requireQuantity(input.quantity);
   const key = optionalKey(input.idempotencyKey);
-  const scope = { account, key, feature: feature.id, quantity };
 
+  const { result: outcome, provisioned } = await ctx.commit(
+    deductJob(ctx, { account, key, feature: feature.id, quantity }),
+  );
   const provisioning = new ProvisioningLog();
-
-  const outcome = await ctx.commit({
-    account,
-    key: null,
-    deduction: key === null ? null : { account, key },
-    run: async (tx): Promise<DeductResult> => {
-      const now = ctx.clock.now();
-      const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
-      ctx.poolHints.note(account, working.state.poolId);
-      const pool = working.state.poolId ? await MemberPool.load(tx, working, ctx.catalog, now) : null;
-      const available = pool ? pool.available(working) : availableOf(working.state);
-      const figures = { balance: balanceOf(working.state), available };
-      const prior = await findPriorDeduction(tx, scope, figures);
-      if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
-      if (pool) return deductPooled(tx, working, pool, { feature, quantity, key }, now);
-
-      // The debit carries the key (unique per account in the database) and held after it: it
-      // is the deduction's only row, and its replay is rebuilt from it.
-      const decision = decideDeduct(working.state, feature, quantity, key, now);
-      if (!decision.ok) return { ...decision, account } satisfies DeductResult;
-      working.apply(decision);
-      const ids = await working.flush(tx, 'no_overdraft');
-      provisioning.note(working);
-      return {
-        ok: true,
-        account,
-        feature: feature.id,
-        quantity,
-        cost: decision.cost,
-        balanceBefore: decision.balanceBefore,
-        balance: balanceOf(working.state),
-        available: availableOf(working.state),
-        entryId: ids.at(-1) ?? 0,
-        replayed: false,
-      } satisfies Deducted;
-    },
-  });
+  provisioning.adopt(provisioned);
   provisioning.flush(ctx.logger);
 
   if (outcome.ok && !outcome.replayed) {
@@ -70,4 +52,53 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
     log({ account, feature: feature.id, cost: outcome.cost, available: outcome.available }, outcome.message);
   }
   return outcome;
+}
+
+/**
+ * A deduction's write, as a group-commit job. Its `remote` form is the scope alone, so the
+ * thread that holds the writer (SQLite's worker) can make the same job there and run it
+ * beside the writer.
+ */
+export function deductJob(ctx: LedgerContext, scope: DeductScope): BatchJob<DeductOutcome> {
+  const { account, key, quantity } = scope;
+  const feature = findFeature(ctx.catalog, scope.feature);
+  return {
+    account,
+    key: null,
+    deduction: key === null ? null : { account, key },
+    remote: { op: 'deduct', scope },
+    run: async (tx): Promise<DeductOutcome> => {
+      const provisioning = new ProvisioningLog();
+      const now = ctx.clock.now();
+      const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
+      ctx.poolHints.note(account, working.state.poolId);
+      const pool = working.state.poolId ? await MemberPool.load(tx, working, ctx.catalog, now) : null;
+      const available = pool ? pool.available(working) : availableOf(working.state);
+      const figures = { balance: balanceOf(working.state), available };
+      const answer = (result: DeductResult): DeductOutcome => ({ result, provisioned: provisioning.record() });
+      const prior = await findPriorDeduction(tx, scope, figures);
+      if (prior) return answer(prior.kind === 'replay' ? prior.result : prior.refusal);
+      if (pool) return answer(await deductPooled(tx, working, pool, { feature, quantity, key }, now));
+
+      // The debit carries the key (unique per account in the database) and held after it: it
+      // is the deduction's only row, and its replay is rebuilt from it.
+      const decision = decideDeduct(working.state, feature, quantity, key, now);
+      if (!decision.ok) return answer({ ...decision, account } satisfies DeductResult);
+      working.apply(decision);
+      const ids = await working.flush(tx, 'no_overdraft');
+      provisioning.note(working);
+      return answer({
+        ok: true,
+        account,
+        feature: feature.id,
+        quantity,
+        cost: decision.cost,
+        balanceBefore: decision.balanceBefore,
+        balance: balanceOf(working.state),
+        available: availableOf(working.state),
+        entryId: ids.at(-1) ?? 0,
+        replayed: false,
+      } satisfies Deducted);
+    },
+  };
 }

@@ -1,0 +1,18 @@
+import type { Catalog } from '../../core/catalog.ts';
+import type { DeductScope } from '../ops/deduct.ts';
+import type { GroupCommitOptions } from './group-commit-options.ts';
+
+/**
+ * A hot-path job as data. Where the store's writer runs on a thread of its own (SQLite's
+ * worker), the job is sent there, made again from this description by the same code
+ * (`makeJob`), and run by a group committer beside the writer: one crossing per operation
+ * instead of three per batch, each of which waited for the main thread's event loop.
+ */
+export type RemoteJob = { op: 'deduct'; scope: DeductScope };
+
+/** What the writer's thread needs to make and batch jobs as this ledger would. */
+export interface RemoteSetup {
+  catalog: Catalog;
+  groupCommit: GroupCommitOptions;
+  topupRetryMs: number;
+}

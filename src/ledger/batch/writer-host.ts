@@ -1,0 +1,64 @@
+// Loaded into the SQLite writer's thread (see store/writer-thread.ts): makes the hot-path jobs
+// a ledger sends as data (remote-job.ts) and runs them through a group committer of its own,
+// against the thread's own store, so a batch is read, decided, written and committed without
+// waiting for the main thread between its statements.
+import type { Clock } from '../../core/clock.ts';
+import { silentLogger } from '../../log/logger.ts';
+import type { Store } from '../../store/store.ts';
+import type { CreateHost } from '../../store/writer-thread.ts';
+import type { LedgerContext } from '../context.ts';
+import { type CommitSignals, signalCommits } from '../event-signal.ts';
+import { deductJob } from '../ops/deduct.ts';
+import { PoolHints } from '../pool/pool-hints.ts';
+import type { GroupCommitStats } from './group-commit-options.ts';
+import { type BatchJob, GroupCommitter } from './group-committer.ts';
+import type { RemoteJob, RemoteSetup } from './remote-job.ts';
+
+/** What the host tells the main thread unasked, before the answers it concerns. */
+export type HostNotice = { stats: GroupCommitStats } | { signals: CommitSignals };
+
+export const createHost: CreateHost<Store> = (store, notify, setup) => {
+  const { catalog, groupCommit, topupRetryMs } = setup as RemoteSetup;
+  // The committer's clock (a batch's start, for the holds it reads ahead) follows the main
+  // thread's: each job carries the time its ledger read when it was sent.
+  let latest = 0;
+  const clock: Clock = { now: () => latest };
+  const signalled = signalCommits(store, (signals) => notify({ signals } satisfies HostNotice));
+  const poolHints = new PoolHints();
+  const committer = new GroupCommitter(signalled, clock, groupCommit, poolHints);
+  const base: LedgerContext = {
+    store: signalled,
+    catalog,
+    clock,
+    logger: silentLogger,
+    topupRetryMs,
+    commit: (job) => committer.submit(job),
+    poolHints,
+  };
+  let told = '';
+  const tellStats = () => {
+    const stats = committer.stats();
+    const text = `${stats.batches}/${stats.rejected}/${stats.splits}`;
+    if (text === told) return;
+    told = text;
+    notify({ stats } satisfies HostNotice);
+  };
+  return {
+    async run(job: RemoteJob, now: number): Promise<unknown> {
+      latest = Math.max(latest, now);
+      try {
+        return await committer.submit(makeJob({ ...base, clock: { now: () => now } }, job));
+      } finally {
+        tellStats();
+      }
+    },
+  };
+};
+
+/** The job `job` describes, made as the sending ledger made it. */
+function makeJob(ctx: LedgerContext, job: RemoteJob): BatchJob<unknown> {
+  switch (job.op) {
+    case 'deduct':
+      return deductJob(ctx, job.scope);
+  }
+}

@@ -1,0 +1,141 @@
+// With SQLite's writer on its worker thread, a deduction is sent there as data and batched by a
+// group committer beside the writer (ledger/batch/writer-host.ts): the same answers as the
+// in-thread store gives, its batches counted in groupCommitStats, commits that recorded events
+// still wake this thread's listeners before the answer, and close() still answers what was sent.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { type AccountState, balanceOf } from '../../src/core/account-state.ts';
+import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import type { DeductResult } from '../../src/ledger/types.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { SqliteWorkerStore } from '../../src/store/sqlite/worker-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { catalog, ledgerOn } from '../helpers/ledger.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'tm-writer-jobs-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+const fresh = () => join(dir, `db-${files++}.db`);
+
+async function open(make: (path: string) => Store): Promise<TokenLedger> {
+  const store = make(fresh());
+  await store.migrate();
+  return ledgerOn(store).ledger;
+}
+
+const balanceOrNone = (state: AccountState | undefined) => (state ? balanceOf(state) : null);
+
+const FEATURES = [...catalog.features.keys()];
+
+/** What the remote committer counted (the ledger's own committer counts the rest). */
+const remoteStats = (ledger: TokenLedger) =>
+  (ledger as unknown as { remote: { stats(): { operations: number } } | null }).remote?.stats();
+
+describe('deductions batched in the SQLite writer’s thread', () => {
+  it('answer exactly as the in-thread store does, for any concurrent mix of accounts, features, quantities and keys (fast-check)', async () => {
+    const deduction = fc.record({
+      account: fc.constantFrom('a', 'b', 'c'),
+      feature: fc.constantFrom(...FEATURES),
+      quantity: fc.integer({ min: 1, max: 4 }),
+      key: fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(deduction, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 3 }),
+        async (rounds) => {
+          const answers: DeductResult[][][] = [];
+          const balances: (number | null)[][] = [];
+          for (const make of [
+            (path: string) => new SqliteStore({ path }),
+            (path: string) => new SqliteWorkerStore({ path }),
+          ]) {
+            const ledger = await open(make);
+            try {
+              const mine: DeductResult[][] = [];
+              // Each round is sent at once (one batch or a few); rounds follow one another.
+              for (const round of rounds) {
+                mine.push(
+                  await Promise.all(
+                    round.map((d) =>
+                      ledger.deduct({
+                        account: d.account,
+                        feature: d.feature,
+                        quantity: d.quantity,
+                        idempotencyKey: d.key,
+                      }),
+                    ),
+                  ),
+                );
+              }
+              answers.push(mine);
+              balances.push(
+                await Promise.all(['a', 'b', 'c'].map(async (id) => balanceOrNone(await ledger.store.getAccount(id)))),
+              );
+              assert.deepEqual((await ledger.reconcile()).drift, []);
+            } finally {
+              await ledger.close();
+            }
+          }
+          assert.deepEqual(answers[1], answers[0]);
+          assert.deepEqual(balances[1], balances[0]);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('run there: concurrent deductions are counted as the writer thread’s batches in groupCommitStats', async () => {
+    const ledger = await open((path) => new SqliteWorkerStore({ path }));
+    try {
+      const before = ledger.groupCommitStats();
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) => ledger.deduct({ account: `s${i % 4}`, feature: 'outbound_call_single' })),
+      );
+      const stats = ledger.groupCommitStats();
+      assert.equal(stats.operations - before.operations, 20);
+      assert.equal(remoteStats(ledger)?.operations, 20, 'all twenty were batched beside the writer');
+      assert.ok(stats.largestBatch > 1, 'sent together, they shared a batch');
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('a commit that recorded an event wakes this thread’s listeners before its answer; one that recorded none does not', async () => {
+    const ledger = await open((path) => new SqliteWorkerStore({ path }));
+    let woken = 0;
+    ledger.onEventsCommitted(() => woken++);
+    try {
+      await ledger.adjust({ account: 'e', setBalance: 50, reason: 'setup', actor: 'test' });
+      woken = 0;
+      const quiet = await ledger.deduct({ account: 'e', feature: 'outbound_call_single' });
+      assert.equal(quiet.ok, true);
+      assert.equal(woken, 0, 'from 50 to 49 crosses nothing');
+      const last = await ledger.deduct({ account: 'e', feature: 'outbound_call_single', quantity: 49 });
+      assert.equal(last.ok, true);
+      assert.equal(woken, 1, 'balance.depleted was recorded, and the listener heard of it before the answer');
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it('close() answers every deduction already sent, and they are on disk', async () => {
+    const path = fresh();
+    const store = new SqliteWorkerStore({ path });
+    await store.migrate();
+    const { ledger } = ledgerOn(store);
+    const sent = Array.from({ length: 30 }, () => ledger.deduct({ account: 'c', feature: 'outbound_call_single' }));
+    await ledger.close();
+    const answers = await Promise.all(sent);
+    assert.ok(answers.every((a) => a.ok));
+    const reopened = new SqliteStore({ path });
+    try {
+      assert.equal(balanceOrNone(await reopened.getAccount('c')), 100 - 30);
+    } finally {
+      await reopened.close();
+    }
+  });
+});
