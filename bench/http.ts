@@ -69,7 +69,7 @@ async function waitUntilUp(url: string, child: ChildProcess, log: string): Promi
 }
 
 /** Batch sizes from the service's /metrics (whole server lifetime: warm-up and measured part). */
-async function scrapeBatches(url: string): Promise<{ average: number; largest: number } | null> {
+export async function scrapeBatches(url: string): Promise<{ average: number; largest: number } | null> {
   try {
     const text = await (await fetch(`${url}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);

@@ -6,7 +6,7 @@
 //   node bench/sqlite-worker-http.ts [--modes on,off,bare] [--rounds 2] [--seconds 10]
 //     [--connections 100] [--accounts 200] [--cpu-prof <dir>]
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import { defaultConfig } from '../src/config/default-config.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { TokenLedger } from '../src/ledger/token-ledger.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { scrapeBatches } from './http.ts';
 
 const { values } = parseArgs({
   options: {
@@ -76,15 +77,41 @@ async function up(url: string, child: ChildProcess): Promise<void> {
 }
 
 /** CPU seconds (user + system) a process, or one of its threads, has used so far (Linux /proc). */
-function cpuSeconds(pid: number | undefined, thread?: number): number {
+function cpuSeconds(pid: number | undefined, thread?: number, part: 'all' | 'system' = 'all'): number {
   if (pid === undefined) return Number.NaN;
   try {
     const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+    // utime, stime in clock ticks (USER_HZ 100)
+    return ((part === 'all' ? Number(fields[11]) : 0) + Number(fields[12])) / 100;
   } catch {
     return Number.NaN;
   }
+}
+
+/** CPU seconds used so far by each of a process's threads, summed by thread name (Linux /proc). */
+function cpuByThread(pid: number | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  if (pid === undefined) return out;
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const task of tasks) {
+    let name = '?';
+    try {
+      name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const label = Number(task) === pid ? 'main' : name;
+    out.set(label, (out.get(label) ?? 0) + cpuSeconds(pid, Number(task)));
+    // The kernel's share (system calls: socket writes, the WAL's writes and flushes).
+    out.set(`${label} (kernel)`, (out.get(`${label} (kernel)`) ?? 0) + cpuSeconds(pid, Number(task), 'system'));
+  }
+  return out;
 }
 
 async function run(mode: string, round: number): Promise<string> {
@@ -92,9 +119,7 @@ async function run(mode: string, round: number): Promise<string> {
   const url = `http://127.0.0.1:${port}`;
   const db = join(dir, `${mode}-${round}.db`);
   const key = mode === 'bare' ? 'bare' : await prepare(db);
-  const prof = values['cpu-prof']
-    ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`, `--cpu-prof-name=${mode}-${round}.cpuprofile`]
-    : [];
+  const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
   const args =
     mode === 'bare'
       ? [join(ROOT, 'bench', 'bare-fastify.ts'), String(port)]
@@ -131,16 +156,23 @@ async function run(mode: string, round: number): Promise<string> {
     };
     await autocannon({ url, connections, duration: 2, requests: [request] });
     const before = { all: cpuSeconds(server.pid), main: cpuSeconds(server.pid, server.pid) };
+    const threadsBefore = cpuByThread(server.pid);
     const result = await autocannon({ url, connections, duration: seconds, requests: [request] });
     const all = cpuSeconds(server.pid) - before.all;
     const main = cpuSeconds(server.pid, server.pid) - before.main;
+    const threads = [...cpuByThread(server.pid)]
+      .map(([name, s]) => [name, s - (threadsBefore.get(name) ?? 0)] as const)
+      .filter(([, s]) => s > 0)
+      .sort((a, b) => b[1] - a[1]);
     const bad = result.non2xx + result.errors + result.timeouts;
+    const batches = mode === 'bare' ? null : await scrapeBatches(url);
     // CPU per request: what bounds the throughput once the load does not share the cores.
     const perRequest = (s: number) => `${Math.round((s * 1e6) / result.requests.total)} µs`;
     return (
       `${mode.padEnd(4)} round ${round}: ${Math.round(result.requests.average).toLocaleString('en-US')} req/s, ` +
       `p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms, server CPU ${perRequest(all)}/req ` +
-      `(main thread ${perRequest(main)})${bad ? `, ${bad} failed` : ''}`
+      `(main thread ${perRequest(main)}; by thread: ${threads.map(([n, s]) => `${n} ${perRequest(s)}`).join(', ')})` +
+      `${batches ? `, batches ${batches.average} on average (largest ${batches.largest})` : ''}${bad ? `, ${bad} failed` : ''}`
     );
   } finally {
     await new Promise<void>((resolve) => {
