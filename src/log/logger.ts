@@ -1,17 +1,36 @@
-import { type Logger, pino } from 'pino';
+import { type DestinationStream, type Logger, pino } from 'pino';
 
 export type { Logger };
+
+/**
+ * The fields that carry secrets, wherever our log calls can put them. Named one by one: a
+ * wildcard (`*.authorization`) made pino's redaction build ~6× the garbage of the line itself on
+ * every call (measured on the per-deduction line: 913 young-generation collections per 300,000
+ * lines against 146), which under load was most of the server's allocation.
+ */
+const REDACTED_PATHS = [
+  'key',
+  'apiKey',
+  'secret',
+  'token',
+  'authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'err.headers.authorization',
+  'options.headers.authorization',
+] as const;
 
 /**
  * JSON logs to stderr (stdout belongs to command output), readable on a terminal through
  * pino-pretty. Secrets never reach a log line: the known fields that carry them are redacted.
  */
-export function createLogger(options: { level?: string; pretty?: boolean; background?: boolean } = {}): Logger {
+export function createLogger(
+  options: { level?: string; pretty?: boolean; background?: boolean; destination?: DestinationStream } = {},
+): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  const redact = {
-    paths: ['key', 'apiKey', 'secret', 'token', '*.authorization', 'req.headers.authorization'],
-    censor: '[redacted]',
-  };
+  const redact = { paths: [...REDACTED_PATHS], censor: '[redacted]' };
+  if (options.destination) return pino({ level, redact }, options.destination);
   const pretty = options.pretty ?? (process.stderr.isTTY === true && process.env.NODE_ENV !== 'production');
   if (pretty) {
     return pino({
