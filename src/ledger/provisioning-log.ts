@@ -8,6 +8,12 @@ export interface Provisioned {
   opening: number;
 }
 
+/** What a hot-path write hands back: its answer, and the account it provisioned, if it did. */
+export interface WithProvisioning<R> {
+  result: R;
+  provisioned: Provisioned | null;
+}
+
 /**
  * Remembers, inside a write transaction, whether it provisioned the account, so the info
  * line is logged only after the commit made it true.

@@ -1,7 +1,8 @@
-// With SQLite's writer on its worker thread, a deduction is sent there as data and batched by a
-// group committer beside the writer (ledger/batch/writer-host.ts): the same answers as the
-// in-thread store gives, its batches counted in groupCommitStats, commits that recorded events
-// still wake this thread's listeners before the answer, and close() still answers what was sent.
+// With SQLite's writer on its worker thread, a deduction, reservation or credit is sent there
+// as data and batched by a group committer beside the writer (ledger/batch/writer-host.ts): the
+// same answers as the in-thread store gives, its batches counted in groupCommitStats, commits
+// that recorded events still wake this thread's listeners before the answer, and close() still
+// answers what was sent.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,6 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type AccountState, balanceOf } from '../../src/core/account-state.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
-import type { DeductResult } from '../../src/ledger/types.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { SqliteWorkerStore } from '../../src/store/sqlite/worker-store.ts';
 import type { Store } from '../../src/store/store.ts';
@@ -35,19 +35,54 @@ const FEATURES = [...catalog.features.keys()];
 const remoteStats = (ledger: TokenLedger) =>
   (ledger as unknown as { remote: { stats(): { operations: number } } | null }).remote?.stats();
 
-describe('deductions batched in the SQLite writer’s thread', () => {
-  it('answer exactly as the in-thread store does, for any concurrent mix of accounts, features, quantities and keys (fast-check)', async () => {
-    const deduction = fc.record({
-      account: fc.constantFrom('a', 'b', 'c'),
-      feature: fc.constantFrom(...FEATURES),
-      quantity: fc.integer({ min: 1, max: 4 }),
-      key: fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: undefined }),
-    });
+describe('hot-path writes batched in the SQLite writer’s thread', () => {
+  it('deductions, reservations and credits answer exactly as the in-thread store does, for any concurrent mix (fast-check)', async () => {
+    const account = fc.constantFrom('a', 'b', 'c');
+    const key = fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: undefined });
+    const operation = fc.oneof(
+      fc.record({
+        op: fc.constant('deduct' as const),
+        account,
+        feature: fc.constantFrom(...FEATURES),
+        quantity: fc.integer({ min: 1, max: 4 }),
+        key,
+      }),
+      fc.record({
+        op: fc.constant('reserve' as const),
+        account,
+        amount: fc.integer({ min: 1, max: 60 }),
+        ttlSeconds: fc.constantFrom(60, 300),
+        key,
+      }),
+      fc.record({
+        op: fc.constant('credit' as const),
+        account,
+        tokens: fc.integer({ min: 1, max: 50 }),
+        // Few references: a repeat replays the first credit, or conflicts with it.
+        reference: fc.constantFrom('r1', 'r2', 'r3', 'r4'),
+      }),
+    );
+    type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
+    const send = (ledger: TokenLedger, o: Operation): Promise<unknown> => {
+      switch (o.op) {
+        case 'deduct':
+          return ledger.deduct({ account: o.account, feature: o.feature, quantity: o.quantity, idempotencyKey: o.key });
+        case 'reserve':
+          return ledger.reserve({
+            account: o.account,
+            amount: o.amount,
+            ttlSeconds: o.ttlSeconds,
+            idempotencyKey: o.key,
+          });
+        case 'credit':
+          return ledger.credit({ account: o.account, tokens: o.tokens, source: 'test', reference: o.reference });
+      }
+    };
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.array(deduction, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 3 }),
+        fc.array(fc.array(operation, { minLength: 1, maxLength: 30 }), { minLength: 1, maxLength: 3 }),
         async (rounds) => {
-          const answers: DeductResult[][][] = [];
+          const answers: unknown[][][] = [];
           const balances: (number | null)[][] = [];
           for (const make of [
             (path: string) => new SqliteStore({ path }),
@@ -55,22 +90,9 @@ describe('deductions batched in the SQLite writer’s thread', () => {
           ]) {
             const ledger = await open(make);
             try {
-              const mine: DeductResult[][] = [];
+              const mine: unknown[][] = [];
               // Each round is sent at once (one batch or a few); rounds follow one another.
-              for (const round of rounds) {
-                mine.push(
-                  await Promise.all(
-                    round.map((d) =>
-                      ledger.deduct({
-                        account: d.account,
-                        feature: d.feature,
-                        quantity: d.quantity,
-                        idempotencyKey: d.key,
-                      }),
-                    ),
-                  ),
-                );
-              }
+              for (const round of rounds) mine.push(await Promise.all(round.map((o) => send(ledger, o))));
               answers.push(mine);
               balances.push(
                 await Promise.all(['a', 'b', 'c'].map(async (id) => balanceOrNone(await ledger.store.getAccount(id)))),

@@ -1,5 +1,7 @@
 import type { Catalog } from '../../core/catalog.ts';
+import type { CreditScope } from '../ops/credit.ts';
 import type { DeductScope } from '../ops/deduct.ts';
+import type { ReserveScope } from '../ops/reserve.ts';
 import type { GroupCommitOptions } from './group-commit-options.ts';
 
 /**
@@ -8,7 +10,10 @@ import type { GroupCommitOptions } from './group-commit-options.ts';
  * (`makeJob`), and run by a group committer beside the writer: one crossing per operation
  * instead of three per batch, each of which waited for the main thread's event loop.
  */
-export type RemoteJob = { op: 'deduct'; scope: DeductScope };
+export type RemoteJob =
+  | { op: 'deduct'; scope: DeductScope }
+  | { op: 'reserve'; scope: ReserveScope }
+  | { op: 'credit'; scope: CreditScope };
 
 /** What the writer's thread needs to make and batch jobs as this ledger would. */
 export interface RemoteSetup {

@@ -1,14 +1,16 @@
 // Loaded into the SQLite writer's thread (see store/writer-thread.ts): makes the hot-path jobs
-// a ledger sends as data (remote-job.ts) and runs them through a group committer of its own,
-// against the thread's own store, so a batch is read, decided, written and committed without
-// waiting for the main thread between its statements.
+// (deductions, reservations, credits) a ledger sends as data (remote-job.ts) and runs them
+// through a group committer of its own, against the thread's own store, so a batch is read,
+// decided, written and committed without waiting for the main thread between its statements.
 import type { Clock } from '../../core/clock.ts';
 import { silentLogger } from '../../log/logger.ts';
 import type { Store } from '../../store/store.ts';
 import type { CreateHost } from '../../store/writer-thread.ts';
 import type { LedgerContext } from '../context.ts';
 import { type CommitSignals, signalCommits } from '../event-signal.ts';
+import { creditJob } from '../ops/credit.ts';
 import { deductJob } from '../ops/deduct.ts';
+import { reserveJob } from '../ops/reserve.ts';
 import { PoolHints } from '../pool/pool-hints.ts';
 import type { GroupCommitStats } from './group-commit-options.ts';
 import { type BatchJob, GroupCommitter } from './group-committer.ts';
@@ -60,5 +62,9 @@ function makeJob(ctx: LedgerContext, job: RemoteJob): BatchJob<unknown> {
   switch (job.op) {
     case 'deduct':
       return deductJob(ctx, job.scope);
+    case 'reserve':
+      return reserveJob(ctx, job.scope);
+    case 'credit':
+      return creditJob(ctx, job.scope);
   }
 }

@@ -2,12 +2,24 @@ import { requireAccountId } from '../../core/account-id.ts';
 import { availableOf, balanceOf } from '../../core/account-state.ts';
 import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { decideCredit } from '../../core/credit.ts';
+import type { BatchJob } from '../batch/group-committer.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
 import { currentShare } from '../pool/member-pool.ts';
-import { ProvisioningLog } from '../provisioning-log.ts';
+import { ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
 import type { Credited, CreditInput, CreditResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
+
+/** A credit once its input is checked: all its write needs, as data. */
+export interface CreditScope {
+  account: string;
+  tokens: number;
+  source: string;
+  reference: string;
+  kind: 'credit' | 'purchase';
+  reason: string | null;
+  actor: string | null;
+}
 
 /**
  * Adds purchased tokens once per (source, reference): the ledger's UNIQUE index makes a
@@ -22,12 +34,28 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
   const reason = input.reason === undefined ? null : requireText('reason', input.reason, 500);
   const actor = input.actor === undefined ? null : requireText('actor', input.actor, 200);
 
+  const { result: outcome, provisioned } = await ctx.commit(
+    creditJob(ctx, { account, tokens, source, reference, kind, reason, actor }),
+  );
   const provisioning = new ProvisioningLog();
+  provisioning.adopt(provisioned);
+  provisioning.flush(ctx.logger);
+  if (outcome.ok && !outcome.replayed) {
+    ctx.logger.info({ account, tokens, source, reference }, `Credited ${tokens} tokens to user ${account} (${source})`);
+  }
+  return outcome;
+}
 
-  const outcome = await ctx.commit({
+/** A credit's write, as a group-commit job; its `remote` form is the scope alone (see deductJob). */
+export function creditJob(ctx: LedgerContext, scope: CreditScope): BatchJob<WithProvisioning<CreditResult>> {
+  const { account, tokens, source, reference, kind, reason, actor } = scope;
+  return {
     account,
     key: null,
-    run: async (tx): Promise<CreditResult> => {
+    remote: { op: 'credit', scope },
+    run: async (tx): Promise<WithProvisioning<CreditResult>> => {
+      const provisioning = new ProvisioningLog();
+      const answer = (result: CreditResult) => ({ result, provisioned: provisioning.record() });
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
       ctx.poolHints.note(account, working.state.poolId);
@@ -36,16 +64,16 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
       const prior = await tx.findEntryByReference(kind, source, reference);
       if (prior) {
         if (prior.account !== account || prior.amount !== tokens) {
-          return {
+          return answer({
             ok: false,
             code: 'idempotency_conflict',
             message: `${source} reference "${reference}" was already credited with different parameters`,
             account,
             balance: balanceOf(working.state),
             available: availableOf(working.state) + share,
-          };
+          });
         }
-        return {
+        return answer({
           ok: true,
           account,
           tokens,
@@ -53,12 +81,12 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
           available: availableOf(working.state) + share,
           entryId: prior.id,
           replayed: true,
-        };
+        });
       }
       working.apply(decideCredit(working.state, tokens, kind, { source, reference, reason, actor }, now));
       const ids = await working.flush(tx, 'no_overdraft');
       provisioning.note(working);
-      return {
+      return answer({
         ok: true,
         account,
         tokens,
@@ -66,12 +94,7 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
         available: availableOf(working.state) + share,
         entryId: ids.at(-1) ?? 0,
         replayed: false,
-      } satisfies Credited;
+      } satisfies Credited);
     },
-  });
-  provisioning.flush(ctx.logger);
-  if (outcome.ok && !outcome.replayed) {
-    ctx.logger.info({ account, tokens, source, reference }, `Credited ${tokens} tokens to user ${account} (${source})`);
-  }
-  return outcome;
+  };
 }

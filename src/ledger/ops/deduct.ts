@@ -9,7 +9,7 @@ import { findPriorDeduction } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
 import { MemberPool } from '../pool/member-pool.ts';
 import { deductPooled } from '../pool/pooled-deduct.ts';
-import { type Provisioned, ProvisioningLog } from '../provisioning-log.ts';
+import { ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
 import type { Deducted, DeductInput, DeductResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -20,12 +20,6 @@ export interface DeductScope {
   /** The catalog's feature id. */
   feature: string;
   quantity: number;
-}
-
-/** What a deduction's write hands back: its answer, and the account it provisioned, if it did. */
-export interface DeductOutcome {
-  result: DeductResult;
-  provisioned: Provisioned | null;
 }
 
 /** Charges a feature use in one guarded write, or refuses with a value (nothing written). */
@@ -59,7 +53,7 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
  * thread that holds the writer (SQLite's worker) can make the same job there and run it
  * beside the writer.
  */
-export function deductJob(ctx: LedgerContext, scope: DeductScope): BatchJob<DeductOutcome> {
+export function deductJob(ctx: LedgerContext, scope: DeductScope): BatchJob<WithProvisioning<DeductResult>> {
   const { account, key, quantity } = scope;
   const feature = findFeature(ctx.catalog, scope.feature);
   return {
@@ -67,7 +61,7 @@ export function deductJob(ctx: LedgerContext, scope: DeductScope): BatchJob<Dedu
     key: null,
     deduction: key === null ? null : { account, key },
     remote: { op: 'deduct', scope },
-    run: async (tx): Promise<DeductOutcome> => {
+    run: async (tx): Promise<WithProvisioning<DeductResult>> => {
       const provisioning = new ProvisioningLog();
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
@@ -75,7 +69,10 @@ export function deductJob(ctx: LedgerContext, scope: DeductScope): BatchJob<Dedu
       const pool = working.state.poolId ? await MemberPool.load(tx, working, ctx.catalog, now) : null;
       const available = pool ? pool.available(working) : availableOf(working.state);
       const figures = { balance: balanceOf(working.state), available };
-      const answer = (result: DeductResult): DeductOutcome => ({ result, provisioned: provisioning.record() });
+      const answer = (result: DeductResult): WithProvisioning<DeductResult> => ({
+        result,
+        provisioned: provisioning.record(),
+      });
       const prior = await findPriorDeduction(tx, scope, figures);
       if (prior) return answer(prior.kind === 'replay' ? prior.result : prior.refusal);
       if (pool) return answer(await deductPooled(tx, working, pool, { feature, quantity, key }, now));

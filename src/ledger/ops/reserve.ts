@@ -5,16 +5,28 @@ import { findFeature } from '../../core/catalog.ts';
 import { costOf } from '../../core/deduct.ts';
 import { invalid } from '../../core/errors.ts';
 import { decideReserve } from '../../core/holds.ts';
+import type { BatchJob } from '../batch/group-committer.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPrior, remember } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
 import { MemberPool } from '../pool/member-pool.ts';
 import { reservePooledHold } from '../pool/pooled-reserve.ts';
-import { ProvisioningLog } from '../provisioning-log.ts';
+import { ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
 import type { Reserved, ReserveInput, ReserveResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
 export const DEFAULT_HOLD_TTL_SECONDS = 300;
+
+/** A reservation once its input is checked: all its write needs, as data. */
+export interface ReserveScope {
+  account: string;
+  operation: 'reserve' | 'run_hold';
+  key: string | null;
+  /** The catalog's feature id, or null for a plain amount. */
+  feature: string | null;
+  amount: number;
+  ttlSeconds: number;
+}
 
 /** Reserves tokens for work of unknown cost; refused like a deduction when they are not available. */
 export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<ReserveResult> {
@@ -26,17 +38,30 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
   const amount = feature
     ? costOf(feature, requireQuantity(input.quantity))
     : requireInt('amount', input.amount, 1, MAX_ADJUSTMENT);
-  const ttl = requireInt('ttlSeconds', input.ttlSeconds ?? DEFAULT_HOLD_TTL_SECONDS, 1, MAX_HOLD_TTL_SECONDS);
+  const ttlSeconds = requireInt('ttlSeconds', input.ttlSeconds ?? DEFAULT_HOLD_TTL_SECONDS, 1, MAX_HOLD_TTL_SECONDS);
   const key = optionalKey(input.idempotencyKey);
   const operation = input.keyScope === 'run_hold' ? 'run_hold' : 'reserve';
-  const scope = { account, operation, key, fingerprint: `${feature?.id ?? ''}:${amount}:${ttl}` };
 
+  const { result, provisioned } = await ctx.commit(
+    reserveJob(ctx, { account, operation, key, feature: feature?.id ?? null, amount, ttlSeconds }),
+  );
   const provisioning = new ProvisioningLog();
+  provisioning.adopt(provisioned);
+  provisioning.flush(ctx.logger);
+  return result;
+}
 
-  const outcome = await ctx.commit({
+/** A reservation's write, as a group-commit job; its `remote` form is the scope alone (see deductJob). */
+export function reserveJob(ctx: LedgerContext, reservation: ReserveScope): BatchJob<WithProvisioning<ReserveResult>> {
+  const { account, operation, key, feature, amount, ttlSeconds } = reservation;
+  const scope = { account, operation, key, fingerprint: `${feature ?? ''}:${amount}:${ttlSeconds}` };
+  return {
     account,
-    key: key === null ? null : { account, operation: scope.operation, key },
-    run: async (tx): Promise<ReserveResult> => {
+    key: key === null ? null : { account, operation, key },
+    remote: { op: 'reserve', scope: reservation },
+    run: async (tx): Promise<WithProvisioning<ReserveResult>> => {
+      const provisioning = new ProvisioningLog();
+      const answer = (result: ReserveResult) => ({ result, provisioned: provisioning.record() });
       const now = ctx.clock.now();
       const working = await WorkingAccount.load(tx, account, ctx.catalog, now);
       ctx.poolHints.note(account, working.state.poolId);
@@ -44,25 +69,25 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
       const available = pool ? pool.available(working) : availableOf(working.state);
       const figures = { balance: balanceOf(working.state), available };
       const prior = await findPrior<Reserved>(tx, scope, figures);
-      if (prior) return prior.kind === 'replay' ? prior.result : prior.refusal;
+      if (prior) return answer(prior.kind === 'replay' ? prior.result : prior.refusal);
       if (pool) {
-        const hold = { amount, feature: feature?.id ?? null, ttlMs: ttl * 1000, key };
+        const hold = { amount, feature, ttlMs: ttlSeconds * 1000, key };
         const pooled = await reservePooledHold(tx, working, pool, hold, now);
         if (pooled.ok) await remember(tx, scope, pooled, now);
         provisioning.note(working);
-        return pooled;
+        return answer(pooled);
       }
 
       const decision = decideReserve(working.state, amount, now);
-      if (!decision.ok) return { ...decision, account };
+      if (!decision.ok) return answer({ ...decision, account });
       working.state = decision.state;
       await working.flush(tx, 'no_overdraft');
       provisioning.note(working);
-      const expiresAt = now + ttl * 1000;
+      const expiresAt = now + ttlSeconds * 1000;
       const holdId = await tx.insertHold({
         account,
         amount,
-        feature: feature?.id ?? null,
+        feature,
         createdAt: now,
         expiresAt,
         idempotencyKey: key,
@@ -81,9 +106,7 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
         replayed: false,
       };
       await remember(tx, scope, result, now);
-      return result;
+      return answer(result);
     },
-  });
-  provisioning.flush(ctx.logger);
-  return outcome;
+  };
 }
