@@ -34,6 +34,8 @@ export class MemberModel {
   pooled = 0;
   private member = true;
   private changing = false;
+  /** The limit a change in flight sets (undefined: none in flight, or it is a leave). */
+  private pendingLimit: number | null | undefined;
   private limit: number | null;
   /**
    * The most `used + held` may be: the limit, or what the membership already had when its limit
@@ -67,7 +69,9 @@ export class MemberModel {
 
   /** Opens a window: what is seen in it must fit some moment of it. */
   watch(): MembershipWindow {
-    const w: Watcher = { limits: new Set([this.limit]), allowance: this.allowed, changed: this.changing };
+    // A change in flight may already be in the database: its limit is one the window may see.
+    const limits = new Set([this.limit, ...(this.pendingLimit === undefined ? [] : [this.pendingLimit])]);
+    const w: Watcher = { limits, allowance: this.allowed, changed: this.changing };
     const start = this.member;
     this.watchers.add(w);
     return {
@@ -87,6 +91,7 @@ export class MemberModel {
   begin(limit: number | null | undefined): void {
     if (this.changing) throw new Error(`${this.id}: a membership change is already in flight`);
     this.changing = true;
+    this.pendingLimit = limit;
     const next = limit === undefined ? this.allowed : Math.max(this.allowed, limit ?? UNBOUNDED);
     for (const w of this.watchers) {
       w.changed = true;
@@ -99,6 +104,7 @@ export class MemberModel {
   /** The change was acknowledged: joined (with the answer's usage) or left; or it failed (null). */
   end(outcome: { limit: number | null; usedAndHeld: number } | 'left' | null): void {
     this.changing = false;
+    this.pendingLimit = undefined;
     if (outcome === 'left') this.member = false;
     else if (outcome !== null) {
       this.member = true;
