@@ -2,7 +2,7 @@ import type { Catalog } from '../core/catalog.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../log/logger.ts';
 import type { Store } from '../store/store.ts';
-import type { BatchJob } from './batch/group-committer.ts';
+import type { BatchJob, WriteJob } from './batch/group-committer.ts';
 import type { PoolHints } from './pool/pool-hints.ts';
 
 /** What every ledger operation works with. */
@@ -18,6 +18,11 @@ export interface LedgerContext {
    * is on, else in a transaction of its own. Either way the body sees an ordinary `WriteTx`.
    */
   commit<T>(job: BatchJob<T>): Promise<T>;
+  /**
+   * Runs a write in a transaction of its own: beside the writer when the job has a `remote`
+   * form and the store's writer has a thread of its own, else here through `store.write`.
+   */
+  write<T>(job: WriteJob<T>): Promise<T>;
   /** Which pool each member was last seen in: the lock order of group-commit batches. */
   poolHints: PoolHints;
 }

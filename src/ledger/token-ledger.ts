@@ -123,6 +123,7 @@ export class TokenLedger {
       commit: committer
         ? (job) => (remote && job.remote ? remote.run(job.remote, clock.now()) : committer.submit(job))
         : (job) => store.write(job.run),
+      write: (job) => (remote && job.remote ? remote.write(job.remote, clock.now()) : store.write(job.run)),
       poolHints,
     };
     this.operator = new OperatorQueries(this.ctx);

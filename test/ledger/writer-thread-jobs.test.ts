@@ -1,8 +1,8 @@
 // With SQLite's writer on its worker thread, a deduction, reservation or credit is sent there
-// as data and batched by a group committer beside the writer (ledger/batch/writer-host.ts): the
-// same answers as the in-thread store gives, its batches counted in groupCommitStats, commits
-// that recorded events still wake this thread's listeners before the answer, and close() still
-// answers what was sent.
+// as data and batched by a group committer beside the writer (ledger/batch/writer-host.ts); a
+// hold's settlement is sent too and runs there as a transaction of its own. The same answers as
+// the in-thread store gives, batches counted in groupCommitStats, commits that recorded events
+// still wake this thread's listeners before the answer, and close() still answers what was sent.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +36,7 @@ const remoteStats = (ledger: TokenLedger) =>
   (ledger as unknown as { remote: { stats(): { operations: number } } | null }).remote?.stats();
 
 describe('hot-path writes batched in the SQLite writer’s thread', () => {
-  it('deductions, reservations and credits answer exactly as the in-thread store does, for any concurrent mix (fast-check)', async () => {
+  it('deductions, reservations, credits and hold settlements answer exactly as the in-thread store does, for any concurrent mix (fast-check)', async () => {
     const account = fc.constantFrom('a', 'b', 'c');
     const key = fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: undefined });
     const operation = fc.oneof(
@@ -61,10 +61,20 @@ describe('hot-path writes batched in the SQLite writer’s thread', () => {
         // Few references: a repeat replays the first credit, or conflicts with it.
         reference: fc.constantFrom('r1', 'r2', 'r3', 'r4'),
       }),
+      // A hold reserved in an earlier round (the pick-th, if any), committed or released: a
+      // transaction of its own; settling one twice is refused.
+      fc.record({ op: fc.constant('commit' as const), pick: fc.nat(), actual: fc.integer({ min: 0, max: 80 }) }),
+      fc.record({ op: fc.constant('release' as const), pick: fc.nat() }),
     );
     type Operation = typeof operation extends fc.Arbitrary<infer T> ? T : never;
-    const send = (ledger: TokenLedger, o: Operation): Promise<unknown> => {
+    const send = (ledger: TokenLedger, o: Operation, holds: readonly number[]): Promise<unknown> => {
       switch (o.op) {
+        case 'commit':
+        case 'release': {
+          const hold = holds[o.pick % Math.max(1, holds.length)];
+          if (hold === undefined) return Promise.resolve('no hold yet');
+          return o.op === 'commit' ? ledger.commitHold(hold, o.actual) : ledger.releaseHold(hold);
+        }
         case 'deduct':
           return ledger.deduct({ account: o.account, feature: o.feature, quantity: o.quantity, idempotencyKey: o.key });
         case 'reserve':
@@ -92,7 +102,16 @@ describe('hot-path writes batched in the SQLite writer’s thread', () => {
             try {
               const mine: unknown[][] = [];
               // Each round is sent at once (one batch or a few); rounds follow one another.
-              for (const round of rounds) mine.push(await Promise.all(round.map((o) => send(ledger, o))));
+              const holds: number[] = [];
+              for (const round of rounds) {
+                const known = [...holds];
+                const answered = await Promise.all(round.map((o) => send(ledger, o, known)));
+                for (const a of answered) {
+                  const id = (a as { holdId?: unknown }).holdId;
+                  if (typeof id === 'number' && !holds.includes(id)) holds.push(id);
+                }
+                mine.push(answered);
+              }
               answers.push(mine);
               balances.push(
                 await Promise.all(['a', 'b', 'c'].map(async (id) => balanceOrNone(await ledger.store.getAccount(id)))),

@@ -6,16 +6,19 @@ import { BatchTx } from './batch-tx.ts';
 import type { GroupCommitOptions, GroupCommitStats } from './group-commit-options.ts';
 import type { RemoteJob } from './remote-job.ts';
 
+/** A transaction body, and the same job as data for one the writer's own thread can make and run. */
+export interface WriteJob<T> {
+  remote?: RemoteJob;
+  run: (tx: WriteTx) => Promise<T>;
+}
+
 /** What one queued operation will touch, and its ordinary transaction body. */
-export interface BatchJob<T> {
+export interface BatchJob<T> extends WriteJob<T> {
   account: string;
   /** A key whose stored answer (idempotency_keys) the operation will look up. */
   key: IdempotencyRef | null;
   /** A keyed deduction's key, whose debit the operation will look up. */
   deduction?: DeductionRef | null;
-  /** The same job as data, for a job the writer's own thread can make and run (see remote-job.ts). */
-  remote?: RemoteJob;
-  run: (tx: WriteTx) => Promise<T>;
 }
 
 interface Queued {

@@ -40,6 +40,17 @@ export class RemoteCommitter {
     }
   }
 
+  /** Runs `job` in a transaction of its own in the writer's thread, as of `now`. */
+  async write<T>(job: RemoteJob, now: number): Promise<T> {
+    this.pending++;
+    try {
+      return (await this.host.call('write', [job, now])) as T;
+    } finally {
+      this.pending--;
+      if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
   /** The host's group commit figures, as of its last report (always before the answers that followed it). */
   stats(): GroupCommitStats {
     return this.figures;

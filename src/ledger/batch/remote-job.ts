@@ -2,6 +2,7 @@ import type { Catalog } from '../../core/catalog.ts';
 import type { CreditScope } from '../ops/credit.ts';
 import type { DeductScope } from '../ops/deduct.ts';
 import type { ReserveScope } from '../ops/reserve.ts';
+import type { SettleHow } from '../ops/settle-hold.ts';
 import type { GroupCommitOptions } from './group-commit-options.ts';
 
 /**
@@ -13,7 +14,9 @@ import type { GroupCommitOptions } from './group-commit-options.ts';
 export type RemoteJob =
   | { op: 'deduct'; scope: DeductScope }
   | { op: 'reserve'; scope: ReserveScope }
-  | { op: 'credit'; scope: CreditScope };
+  | { op: 'credit'; scope: CreditScope }
+  /** Not batched: a transaction of its own (`LedgerContext.write`). */
+  | { op: 'settleHold'; holdId: number; how: SettleHow };
 
 /** What the writer's thread needs to make and batch jobs as this ledger would. */
 export interface RemoteSetup {

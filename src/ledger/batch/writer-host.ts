@@ -11,9 +11,10 @@ import { type CommitSignals, signalCommits } from '../event-signal.ts';
 import { creditJob } from '../ops/credit.ts';
 import { deductJob } from '../ops/deduct.ts';
 import { reserveJob } from '../ops/reserve.ts';
+import { settleJob } from '../ops/settle-hold.ts';
 import { PoolHints } from '../pool/pool-hints.ts';
 import type { GroupCommitStats } from './group-commit-options.ts';
-import { type BatchJob, GroupCommitter } from './group-committer.ts';
+import { type BatchJob, GroupCommitter, type WriteJob } from './group-committer.ts';
 import type { RemoteJob, RemoteSetup } from './remote-job.ts';
 
 /** What the host tells the main thread unasked, before the answers it concerns. */
@@ -35,6 +36,7 @@ export const createHost: CreateHost<Store> = (store, notify, setup) => {
     logger: silentLogger,
     topupRetryMs,
     commit: (job) => committer.submit(job),
+    write: (job) => signalled.write(job.run),
     poolHints,
   };
   let told = '';
@@ -49,16 +51,22 @@ export const createHost: CreateHost<Store> = (store, notify, setup) => {
     async run(job: RemoteJob, now: number): Promise<unknown> {
       latest = Math.max(latest, now);
       try {
-        return await committer.submit(makeJob({ ...base, clock: { now: () => now } }, job));
+        const made = makeJob({ ...base, clock: { now: () => now } }, job);
+        if (!('account' in made)) throw new Error(`${job.op} is not a batched job`);
+        return await committer.submit(made as BatchJob<unknown>);
       } finally {
         tellStats();
       }
+    },
+    /** A job that is not batched: one transaction of its own. */
+    write(job: RemoteJob, now: number): Promise<unknown> {
+      return signalled.write(makeJob({ ...base, clock: { now: () => now } }, job).run);
     },
   };
 };
 
 /** The job `job` describes, made as the sending ledger made it. */
-function makeJob(ctx: LedgerContext, job: RemoteJob): BatchJob<unknown> {
+function makeJob(ctx: LedgerContext, job: RemoteJob): WriteJob<unknown> {
   switch (job.op) {
     case 'deduct':
       return deductJob(ctx, job.scope);
@@ -66,5 +74,7 @@ function makeJob(ctx: LedgerContext, job: RemoteJob): BatchJob<unknown> {
       return reserveJob(ctx, job.scope);
     case 'credit':
       return creditJob(ctx, job.scope);
+    case 'settleHold':
+      return settleJob(ctx, job.holdId, job.how);
   }
 }
