@@ -30,21 +30,20 @@ export class RemoteCommitter {
   }
 
   /** Runs `job` in the writer's thread as of `now` (the ledger's clock); answers after its batch's COMMIT. */
-  async run<T>(job: RemoteJob, now: number): Promise<T> {
-    this.pending++;
-    try {
-      return (await this.host.call('run', [job, now])) as T;
-    } finally {
-      this.pending--;
-      if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    }
+  run<T>(job: RemoteJob, now: number): Promise<T> {
+    return this.track(this.host.call('run', [job, now]));
   }
 
   /** Runs `job` in a transaction of its own in the writer's thread, as of `now`. */
-  async write<T>(job: RemoteJob, now: number): Promise<T> {
+  write<T>(job: RemoteJob, now: number): Promise<T> {
+    return this.track(this.host.call('write', [job, now]));
+  }
+
+  /** Counts `call` as pending until it settles (`idle` waits for it). */
+  private async track<T>(call: Promise<unknown>): Promise<T> {
     this.pending++;
     try {
-      return (await this.host.call('write', [job, now])) as T;
+      return (await call) as T;
     } finally {
       this.pending--;
       if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
