@@ -151,8 +151,12 @@ export interface ServiceStore extends OutboxStore {
   listDisputes(limit: number): Promise<DisputeRow[]>;
   /** The account's subscriptions, most recently updated first. */
   subscriptionsOf(account: string): Promise<SubscriptionRow[]>;
-  /** The current members of `pool` with their memberships as stored (usage of the cycle each names), by member id. */
-  poolMembers(pool: string): Promise<Membership[]>;
+  /**
+   * The current members of `pool` with their memberships as stored (usage of the cycle each
+   * names), by member id; `held` is what each one's holds live at `liveAt` reserve in the pool,
+   * read in the same snapshot as the usage.
+   */
+  poolMembers(pool: string, liveAt: number): Promise<Membership[]>;
   /** Tokens `member` drew from `pool` per UTC day in [from, to] (the pool's entries naming it). */
   memberUsageByDay(pool: string, member: string, from: number, to: number): Promise<{ day: string; tokens: number }[]>;
 }

@@ -241,15 +241,20 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
     return listDisputesSql(this.operator, limit);
   }
 
-  async poolMembers(pool: string): Promise<Membership[]> {
+  async poolMembers(pool: string, liveAt: number): Promise<Membership[]> {
     const d = this.sql.dialect;
+    // One statement, so one snapshot: the usage and the holds it is read beside never straddle
+    // a write (a hold being committed counted both as used and as held).
     const rows = await this.sql.read(
-      `SELECT ${MEMBERSHIP_OF('m')}
+      `SELECT ${MEMBERSHIP_OF('m')},
+         (SELECT coalesce(sum(h.amount), 0) FROM holds h
+          WHERE h.account_id = m.pool_id AND h.member_id = m.member_id
+            AND h.status = 'active' AND h.expires_at > ?) AS live_held
        FROM pool_members m JOIN accounts a ON a.id = m.member_id AND a.pool_id = m.pool_id
        WHERE m.pool_id = ? ORDER BY ${d.byteOrder('m.member_id')}`,
-      [pool],
+      [liveAt, pool],
     );
-    return rows.map(toMembership);
+    return rows.map((row) => ({ ...toMembership(row), held: int(row, 'live_held') }));
   }
 
   async memberUsageByDay(

@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ManualClock } from '../../src/core/clock.ts';
-import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import { accepted, ledgerOn, refused } from '../helpers/ledger.ts';
+import { accepted, catalog, ledgerOn, refused } from '../helpers/ledger.ts';
 
 const MONTH = 32 * 86_400_000;
 
@@ -61,6 +61,36 @@ describe('shared pools: regressions the model found', () => {
     assert.deepEqual([listed?.held, listed?.remainingThisCycle], [0, 30], 'the members list');
     const changed = await ledger.joinPool({ member: 'client', pool: 'agency', limitPerCycle: 30 });
     assert.deepEqual([changed.held, changed.remainingThisCycle], [0, 30], "joinPool's answer");
+  });
+
+  it("a pool's members list reads usage and live holds in one snapshot: a hold committed between its reads is not counted twice", async () => {
+    const { ledger, clock } = get();
+    await ledger.createAccount({ account: 'agency' });
+    await ledger.joinPool({ member: 'client', pool: 'agency', limitPerCycle: 30 });
+    const hold = accepted(await ledger.reserve({ account: 'client', amount: 20, ttlSeconds: 600 }));
+    // The list's first read (the pool's account) is followed, before its next, by the hold's commit.
+    let between: (() => Promise<void>) | null = async () => {
+      between = null;
+      accepted(await ledger.commitHold(hold.holdId, 20));
+    };
+    const store = new Proxy(ledger.store, {
+      get(target, prop) {
+        if (prop === 'getAccountWithHolds') {
+          return async (id: string) => {
+            const read = await target.getAccountWithHolds(id);
+            await between?.();
+            return read;
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const reader = new TokenLedger({ store, catalog, clock });
+    const [listed] = await reader.poolMembers('agency');
+    // Read in two snapshots, the engine listed used 20 and held 20 (remaining 0): the committed
+    // hold both as used and as still held, used + held past the limit's 30.
+    assert.deepEqual([listed?.usedThisCycle, listed?.held, listed?.remainingThisCycle], [20, 0, 10]);
   });
 
   it("a member's credit answers its available with its share of the pool, as its balance does", async () => {

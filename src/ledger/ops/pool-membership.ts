@@ -1,7 +1,6 @@
 import { requireAccountId } from '../../core/account-id.ts';
 import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
 import { invalid, TokenmeterError } from '../../core/errors.ts';
-import { isLive } from '../../core/hold.ts';
 import { inCycle, type Membership, planOf, remainingThisCycle } from '../../core/pool.ts';
 import { endIncludedOnJoin } from '../../core/pool-membership.ts';
 import { currentView } from '../../core/renewal.ts';
@@ -114,11 +113,6 @@ export async function poolMembers(ctx: LedgerContext, poolInput: string): Promis
   const snapshot = await ctx.store.getAccountWithHolds(pool);
   if (!snapshot) throw new TokenmeterError('not_found', `Pool account ${pool} does not exist`, 'pool');
   const cycleStart = currentView(snapshot.account, planOf(ctx.catalog, snapshot.account), now).cycleStart;
-  const held = new Map<string, number>();
-  for (const h of snapshot.holds) {
-    if (h.member !== null && isLive(h, now)) held.set(h.member, (held.get(h.member) ?? 0) + h.amount);
-  }
-  return (await ctx.store.service.poolMembers(pool)).map((m) =>
-    membershipView({ ...m, held: held.get(m.member) ?? 0 }, cycleStart),
-  );
+  // Usage and live holds from one snapshot (two reads could count a hold being committed twice).
+  return (await ctx.store.service.poolMembers(pool, now)).map((m) => membershipView(m, cycleStart));
 }
