@@ -1,7 +1,9 @@
 // The SQLite writer on its worker thread against the in-thread writer, over HTTP, in one run:
 // `POST /api/tokens/deduct` with a stored app key, N connections spread over M accounts, the
 // server as `npm start` runs it (the built CLI, LOG_LEVEL=warn), and a bare Fastify route as
-// the ceiling. Build first (`npm run build`).
+// the ceiling. Each run prints the server's CPU a request by thread (the kernel's share apart)
+// and its group-commit batch sizes; `--cpu-prof` writes one profile per thread. Build first
+// (`npm run build`).
 //
 //   node bench/sqlite-worker-http.ts [--modes on,off,bare] [--rounds 2] [--seconds 10]
 //     [--connections 100] [--accounts 200] [--cpu-prof <dir>]

@@ -20,7 +20,6 @@ export interface WithProvisioning<R> {
  */
 export class ProvisioningLog {
   private account: WorkingAccount | null = null;
-  private adopted: Provisioned | null = null;
 
   note(working: WorkingAccount): void {
     this.account = working.provisioned ? working : null;
@@ -28,25 +27,23 @@ export class ProvisioningLog {
 
   /** What `flush` would log, as data (a write run on another thread hands it back this way). */
   record(): Provisioned | null {
-    if (!this.account) return this.adopted;
+    if (!this.account) return null;
     const { id, plan } = this.account.state;
     const opening = this.account.entries.find((e) => e.kind === 'opening_balance')?.amount ?? 0;
     return { account: id, plan, opening };
   }
 
-  /** Takes a `record()` made elsewhere as this log's own. */
-  adopt(record: Provisioned | null): void {
-    this.account = null;
-    this.adopted = record;
-  }
-
   /** Call after the commit. */
   flush(logger: Logger): void {
-    const p = this.record();
-    if (!p) return;
-    logger.info(
-      { account: p.account, plan: p.plan },
-      `Provisioned account ${p.account} on plan ${p.plan} (opening balance ${p.opening})`,
-    );
+    logProvisioned(logger, this.record());
   }
+}
+
+/** The info line for an account a committed write provisioned (nothing when it provisioned none). */
+export function logProvisioned(logger: Logger, p: Provisioned | null): void {
+  if (!p) return;
+  logger.info(
+    { account: p.account, plan: p.plan },
+    `Provisioned account ${p.account} on plan ${p.plan} (opening balance ${p.opening})`,
+  );
 }

@@ -6,7 +6,7 @@ import type { BatchJob } from '../batch/group-committer.ts';
 import type { LedgerContext } from '../context.ts';
 import { requireText } from '../inputs.ts';
 import { currentShare } from '../pool/member-pool.ts';
-import { ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
+import { logProvisioned, ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
 import type { Credited, CreditInput, CreditResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -37,9 +37,7 @@ export async function credit(ctx: LedgerContext, input: CreditInput): Promise<Cr
   const { result: outcome, provisioned } = await ctx.commit(
     creditJob(ctx, { account, tokens, source, reference, kind, reason, actor }),
   );
-  const provisioning = new ProvisioningLog();
-  provisioning.adopt(provisioned);
-  provisioning.flush(ctx.logger);
+  logProvisioned(ctx.logger, provisioned);
   if (outcome.ok && !outcome.replayed) {
     ctx.logger.info({ account, tokens, source, reference }, `Credited ${tokens} tokens to user ${account} (${source})`);
   }

@@ -9,7 +9,7 @@ import { findPriorDeduction } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
 import { MemberPool } from '../pool/member-pool.ts';
 import { deductPooled } from '../pool/pooled-deduct.ts';
-import { ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
+import { logProvisioned, ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
 import type { Deducted, DeductInput, DeductResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -32,9 +32,7 @@ export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<De
   const { result: outcome, provisioned } = await ctx.commit(
     deductJob(ctx, { account, key, feature: feature.id, quantity }),
   );
-  const provisioning = new ProvisioningLog();
-  provisioning.adopt(provisioned);
-  provisioning.flush(ctx.logger);
+  logProvisioned(ctx.logger, provisioned);
 
   if (outcome.ok && !outcome.replayed) {
     ctx.logger.info(

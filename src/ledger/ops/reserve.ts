@@ -11,7 +11,7 @@ import { findPrior, remember } from '../idempotency.ts';
 import { optionalKey } from '../inputs.ts';
 import { MemberPool } from '../pool/member-pool.ts';
 import { reservePooledHold } from '../pool/pooled-reserve.ts';
-import { ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
+import { logProvisioned, ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
 import type { Reserved, ReserveInput, ReserveResult } from '../types.ts';
 import { WorkingAccount } from '../working-account.ts';
 
@@ -45,9 +45,7 @@ export async function reserve(ctx: LedgerContext, input: ReserveInput): Promise<
   const { result, provisioned } = await ctx.commit(
     reserveJob(ctx, { account, operation, key, feature: feature?.id ?? null, amount, ttlSeconds }),
   );
-  const provisioning = new ProvisioningLog();
-  provisioning.adopt(provisioned);
-  provisioning.flush(ctx.logger);
+  logProvisioned(ctx.logger, provisioned);
   return result;
 }
 
