@@ -70,14 +70,6 @@ export class SqliteConnection {
     this.db.exec(`PRAGMA temp_store = ${where === 'memory' ? 'MEMORY' : 'FILE'}`);
   }
 
-  /**
-   * The most memory SQLite may keep for this connection's page cache (KiB); pages are taken as
-   * they are used, so a small database never reaches it.
-   */
-  pageCache(kib: number): void {
-    this.db.exec(`PRAGMA cache_size = -${Math.floor(kib)}`);
-  }
-
   close(): void {
     if (this.db.isOpen) this.db.close();
   }

@@ -16,18 +16,6 @@ import { SqliteReads } from './sqlite-reads.ts';
 import { SqliteServiceQueries } from './sqlite-service-queries.ts';
 import { SqliteWriteTx } from './sqlite-write-tx.ts';
 
-/**
- * The write connection's page cache. SQLite's default (2 MiB, 500 pages) is smaller than what
- * one group-commit batch dirties on many accounts (a 1,024-item batch on 200 accounts: ~800
- * pages), so SQLite spilled dirty pages to the WAL before COMMIT, wrote them again at COMMIT,
- * and read evicted pages back from the WAL. Measured with strace on the HTTP batch route
- * (500 items a request, 8 connections, 200 accounts): WAL writes per commit 1,511 -> 763, WAL
- * reads outside checkpoints 11,586 -> 0 in the same window; deductions/s +10% (median of three
- * alternating runs), and `node bench/in-process.ts` SQLite FULL uniform, 256 callers, +15-20%.
- * 64 MiB gained nothing more. Readers keep the default: they only look up a few rows.
- */
-const WRITER_PAGE_CACHE_KIB = 16 * 1024;
-
 export interface SqliteStoreOptions {
   /** A file path, or `:memory:` (one connection; for pure unit tests only). */
   path: string;
@@ -60,7 +48,6 @@ export class SqliteStore implements Store {
     this.writer = new SqliteConnection(options.path, busy, options.synchronous ?? 'FULL');
     // The writer's statements are a batch's or one operation's: small enough for memory.
     this.writer.tempStore('memory');
-    this.writer.pageCache(WRITER_PAGE_CACHE_KIB);
     this.reader = options.path === ':memory:' ? this.writer : new SqliteConnection(options.path, busy);
     this.reads = new SqliteReads(this.reader);
     // Single statements in autocommit mode, but never inside another caller's open transaction.
