@@ -19,6 +19,12 @@ export interface LedgerContext {
    */
   commit<T>(job: BatchJob<T>): Promise<T>;
   /**
+   * Runs hot-path writes sent together, in order: each is its own operation, as if each had been
+   * passed to `commit` in the same turn, and each settles alone. Where the writer has a thread of
+   * its own, they cross to it as one message and come back as one.
+   */
+  commitAll<T>(jobs: readonly BatchJob<T>[]): Promise<PromiseSettledResult<T>[]>;
+  /**
    * Runs a write in a transaction of its own: beside the writer when the job has a `remote`
    * form and the store's writer has a thread of its own, else here through `store.write`.
    */

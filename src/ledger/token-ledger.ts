@@ -10,6 +10,7 @@ import type { Store } from '../store/store.ts';
 import { DEFAULT_GROUP_COMMIT, type GroupCommitOptions, type GroupCommitStats } from './batch/group-commit-options.ts';
 import { GroupCommitter } from './batch/group-committer.ts';
 import { RemoteCommitter } from './batch/remote-committer.ts';
+import { remoteForms } from './batch/remote-job.ts';
 import type { LedgerContext } from './context.ts';
 import { type CommitSignals, signalCommits } from './event-signal.ts';
 import { OperatorQueries } from './operator-queries.ts';
@@ -18,7 +19,7 @@ import { catchUp, remindExpiring } from './ops/catch-up.ts';
 import { check } from './ops/check.ts';
 import { createAccount } from './ops/create-account.ts';
 import { credit } from './ops/credit.ts';
-import { deduct } from './ops/deduct.ts';
+import { deduct, deductMany } from './ops/deduct.ts';
 import { getBalance } from './ops/get-balance.ts';
 import { grant } from './ops/grant.ts';
 import { balanceAt, history } from './ops/history.ts';
@@ -114,15 +115,21 @@ export class TokenLedger {
         ? new RemoteCommitter(thread, { catalog: options.catalog, groupCommit, topupRetryMs }, signal)
         : null;
     this.remote = remote;
+    const commit: LedgerContext['commit'] = committer
+      ? (job) => (remote && job.remote ? remote.run(job.remote, clock.now()) : committer.submit(job))
+      : (job) => store.write(job.run);
     this.ctx = {
       store,
       catalog: options.catalog,
       clock,
       logger: options.logger ?? silentLogger,
       topupRetryMs,
-      commit: committer
-        ? (job) => (remote && job.remote ? remote.run(job.remote, clock.now()) : committer.submit(job))
-        : (job) => store.write(job.run),
+      commit,
+      commitAll: (jobs) => {
+        const sent = remote ? remoteForms(jobs) : null;
+        if (remote && sent) return remote.runAll(sent, clock.now());
+        return Promise.allSettled(jobs.map((job) => commit(job)));
+      },
       write: (job) => (remote && job.remote ? remote.write(job.remote, clock.now()) : store.write(job.run)),
       poolHints,
     };
@@ -156,6 +163,21 @@ export class TokenLedger {
   /** Charges a feature use; refused (a value, not an exception) when tokens are short. */
   deduct(input: DeductInput): Promise<DeductResult> {
     return deduct(this.ctx, input);
+  }
+
+  /**
+   * Charges many feature uses sent together: every input is checked first (a bad one throws,
+   * naming it as `deductions[i]`, and nothing is charged), then each item is answered exactly
+   * as `deduct` would have answered it, in order, in a settled result of its own: a rejected
+   * item (`unavailable`: the queue was full) beside the others' answers.
+   * @example
+   * const results = await ledger.deductMany([
+   *   { account: '7', feature: 'ai_agent_run', idempotencyKey: 'run-1' },
+   *   { account: '8', feature: 'outbound_call_single', quantity: 3, idempotencyKey: 'call-9' },
+   * ]);
+   */
+  deductMany(inputs: readonly DeductInput[]): Promise<PromiseSettledResult<DeductResult>[]> {
+    return deductMany(this.ctx, inputs);
   }
 
   /** Whether a use would be allowed now; writes nothing. */

@@ -109,6 +109,7 @@ for (const backend of backends()) {
         logger: silentLogger,
         topupRetryMs: 0,
         commit: (job) => committer.submit(job),
+        commitAll: (jobs) => Promise.allSettled(jobs.map((job) => committer.submit(job))),
         write: (job) => db.store.write(job.run),
         poolHints: new PoolHints(),
       };

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type AccountState, balanceOf } from '../../src/core/account-state.ts';
+import { TokenmeterError } from '../../src/core/errors.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { SqliteWorkerStore } from '../../src/store/sqlite/worker-store.ts';
@@ -127,6 +128,101 @@ describe('hot-path writes batched in the SQLite writer’s thread', () => {
       ),
       { numRuns: 12 },
     );
+  });
+
+  it('deductMany answers every item exactly as single deductions sent in the same turn do, on either store (fast-check)', async () => {
+    const item = fc.record({
+      account: fc.constantFrom('a', 'b', 'c'),
+      feature: fc.constantFrom(...FEATURES),
+      quantity: fc.integer({ min: 1, max: 4 }),
+      // Few keys: a repeat within a round or across rounds replays the first.
+      idempotencyKey: fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: undefined }),
+    });
+    type Item = typeof item extends fc.Arbitrary<infer T> ? T : never;
+    // A settled item as data: an answer, or the code it was refused with.
+    const asData = (settled: PromiseSettledResult<unknown>[]) =>
+      settled.map((s) => (s.status === 'fulfilled' ? s.value : { rejected: (s.reason as { code?: string }).code }));
+    const singles = async (ledger: TokenLedger, items: Item[]) =>
+      asData(await Promise.allSettled(items.map((i) => ledger.deduct(i))));
+    const many = async (ledger: TokenLedger, items: Item[]) => asData(await ledger.deductMany(items));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(item, { minLength: 1, maxLength: 40 }), { minLength: 1, maxLength: 3 }),
+        async (rounds) => {
+          const runs: { answers: unknown[][]; balances: (number | null)[] }[] = [];
+          for (const [make, send] of [
+            [(path: string) => new SqliteStore({ path }), singles],
+            [(path: string) => new SqliteStore({ path }), many],
+            [(path: string) => new SqliteWorkerStore({ path }), many],
+          ] as const) {
+            const ledger = await open(make);
+            try {
+              const answers: unknown[][] = [];
+              for (const round of rounds) answers.push(await send(ledger, round));
+              const balances = await Promise.all(
+                ['a', 'b', 'c'].map(async (id) => balanceOrNone(await ledger.store.getAccount(id))),
+              );
+              assert.deepEqual((await ledger.reconcile()).drift, []);
+              runs.push({ answers, balances });
+            } finally {
+              await ledger.close();
+            }
+          }
+          assert.deepEqual(runs[1], runs[0], 'in-thread: deductMany as single deductions');
+          assert.deepEqual(runs[2], runs[0], 'beside the writer: deductMany as single deductions');
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
+  it('deductMany beside the writer: an item the queue could not take is a rejected unavailable of its own, the others are charged', async () => {
+    for (const make of [
+      (path: string) => new SqliteStore({ path }),
+      (path: string) => new SqliteWorkerStore({ path }),
+    ]) {
+      const store = make(fresh());
+      await store.migrate();
+      const { ledger } = ledgerOn(store, undefined, { maxBatch: 1, maxWaitMs: 0, maxQueue: 2 });
+      try {
+        const settled = await ledger.deductMany(
+          Array.from({ length: 5 }, (_, i) => ({
+            account: 'u',
+            feature: 'outbound_call_single',
+            idempotencyKey: `u${i}`,
+          })),
+        );
+        assert.deepEqual(
+          settled.map((s) => (s.status === 'fulfilled' ? s.value.ok : (s.reason as TokenmeterError).code)),
+          [true, true, 'unavailable', 'unavailable', 'unavailable'],
+        );
+        const refused = settled[2];
+        assert.ok(
+          refused?.status === 'rejected' && refused.reason instanceof TokenmeterError,
+          'rebuilt as a TokenmeterError',
+        );
+        assert.equal(balanceOrNone(await ledger.store.getAccount('u')), 98);
+      } finally {
+        await ledger.close();
+      }
+    }
+  });
+
+  it('deductMany checks every item first: a bad one throws naming it, and nothing is charged', async () => {
+    const ledger = await open((path) => new SqliteWorkerStore({ path }));
+    try {
+      await ledger.createAccount({ account: 'v' });
+      await assert.rejects(
+        ledger.deductMany([
+          { account: 'v', feature: 'outbound_call_single' },
+          { account: 'v', feature: 'outbound_call_single', quantity: 0 },
+        ]),
+        (err: unknown) => err instanceof TokenmeterError && err.field === 'deductions[1].quantity',
+      );
+      assert.equal(balanceOrNone(await ledger.store.getAccount('v')), 100);
+    } finally {
+      await ledger.close();
+    }
   });
 
   it('run there: concurrent deductions are counted as the writer thread’s batches in groupCommitStats', async () => {

@@ -25,7 +25,8 @@ interface BatchItem {
  * uses at once. The request is validated whole before anything is queued (one malformed item:
  * 400 naming it, nothing charged); then every item is handed to the ledger in order, in the
  * same turn, so they join group commit like concurrent single deductions (a repeated key
- * replays the first), and each gets exactly the answer the single route would have sent.
+ * replays the first), and each gets exactly the answer the single route would have sent
+ * (`ledger.deductMany`: where the writer has a thread of its own, one message there and back).
  */
 export async function deductBatchRoutes(app: FastifyInstance, deps: AppContext): Promise<void> {
   const { ledger } = deps;
@@ -54,23 +55,17 @@ export async function deductBatchRoutes(app: FastifyInstance, deps: AppContext):
         );
       }
       const inputs = request.body.deductions.map((item, i) => validItem(request, ledger.catalog, item, i));
-      const results: JsonObject[] = new Array(inputs.length);
+      const settled = await ledger.deductMany(inputs);
       let answered = 0;
       let firstFailure: unknown = null;
-      await Promise.all(
-        inputs.map((input, i) =>
-          ledger.deduct(input).then(
-            (r) => {
-              answered++;
-              results[i] = deductAnswer(deps.metrics, input.feature, r).body;
-            },
-            (err: unknown) => {
-              firstFailure ??= err;
-              results[i] = itemError(request, err);
-            },
-          ),
-        ),
-      );
+      const results: JsonObject[] = settled.map((s, i) => {
+        if (s.status === 'fulfilled') {
+          answered++;
+          return deductAnswer(deps.metrics, (inputs[i] as DeductInput).feature, s.value).body;
+        }
+        firstFailure ??= s.reason;
+        return itemError(request, s.reason);
+      });
       // Nothing was carried out (the queue was full, the store is down): the request as a whole
       // is unavailable, and a client retries it whole with the same keys.
       if (answered === 0) throw firstFailure;

@@ -1,7 +1,8 @@
+import { fromWire } from '../../store/wire-error.ts';
 import type { WriterThread } from '../../store/writer-thread.ts';
 import type { CommitSignals } from '../event-signal.ts';
 import type { GroupCommitStats } from './group-commit-options.ts';
-import type { RemoteJob, RemoteSetup } from './remote-job.ts';
+import type { RemoteJob, RemoteSettled, RemoteSetup } from './remote-job.ts';
 import type { HostNotice } from './writer-host.ts';
 
 // Tests and `node src/...` run the TypeScript; `dist/` holds the compiled JavaScript beside it.
@@ -32,6 +33,17 @@ export class RemoteCommitter {
   /** Runs `job` in the writer's thread as of `now` (the ledger's clock); answers after its batch's COMMIT. */
   run<T>(job: RemoteJob, now: number): Promise<T> {
     return this.track(this.host.call('run', [job, now]));
+  }
+
+  /**
+   * Runs `jobs` in the writer's thread as of `now`, each its own operation of group commit, as
+   * if each had been sent by `run` in this turn; one message there and one back for all of them.
+   */
+  async runAll<T>(jobs: readonly RemoteJob[], now: number): Promise<PromiseSettledResult<T>[]> {
+    const settled = await this.track<RemoteSettled[]>(this.host.call('runAll', [jobs, now]));
+    return settled.map((s) =>
+      s.ok ? { status: 'fulfilled', value: s.value as T } : { status: 'rejected', reason: fromWire(s.error) },
+    );
   }
 
   /** Runs `job` in a transaction of its own in the writer's thread, as of `now`. */

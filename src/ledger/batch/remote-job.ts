@@ -1,4 +1,5 @@
 import type { Catalog } from '../../core/catalog.ts';
+import type { WireError } from '../../store/wire-error.ts';
 import type { CreditScope } from '../ops/credit.ts';
 import type { DeductScope } from '../ops/deduct.ts';
 import type { ReserveScope } from '../ops/reserve.ts';
@@ -24,3 +25,16 @@ export interface RemoteSetup {
   groupCommit: GroupCommitOptions;
   topupRetryMs: number;
 }
+
+/** The jobs' remote forms, in order; null if any has none (then none is sent). */
+export function remoteForms(jobs: readonly { remote?: RemoteJob | undefined }[]): RemoteJob[] | null {
+  const forms: RemoteJob[] = [];
+  for (const job of jobs) {
+    if (!job.remote) return null;
+    forms.push(job.remote);
+  }
+  return forms;
+}
+
+/** How one job of a `runAll` ended, as data (its error rebuilt on the sending side). */
+export type RemoteSettled = { ok: true; value: unknown } | { ok: false; error: WireError };

@@ -5,6 +5,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { silentLogger } from '../../log/logger.ts';
 import type { Store } from '../../store/store.ts';
+import { toWire } from '../../store/wire-error.ts';
 import type { CreateHost } from '../../store/writer-thread.ts';
 import type { LedgerContext } from '../context.ts';
 import { type CommitSignals, signalCommits } from '../event-signal.ts';
@@ -15,7 +16,7 @@ import { settleJob } from '../ops/settle-hold.ts';
 import { PoolHints } from '../pool/pool-hints.ts';
 import type { GroupCommitStats } from './group-commit-options.ts';
 import { type BatchJob, GroupCommitter, type WriteJob } from './group-committer.ts';
-import type { RemoteJob, RemoteSetup } from './remote-job.ts';
+import type { RemoteJob, RemoteSettled, RemoteSetup } from './remote-job.ts';
 
 /** What the host tells the main thread unasked, before the answers it concerns. */
 export type HostNotice = { stats: GroupCommitStats } | { signals: CommitSignals };
@@ -36,6 +37,7 @@ export const createHost: CreateHost<Store> = (store, notify, setup) => {
     logger: silentLogger,
     topupRetryMs,
     commit: (job) => committer.submit(job),
+    commitAll: (jobs) => Promise.allSettled(jobs.map((job) => committer.submit(job))),
     write: (job) => signalled.write(job.run),
     poolHints,
   };
@@ -47,16 +49,36 @@ export const createHost: CreateHost<Store> = (store, notify, setup) => {
     told = text;
     notify({ stats } satisfies HostNotice);
   };
+  /** `job` made as of `now` and queued for the next batch. */
+  const submit = (job: RemoteJob, ctx: LedgerContext): Promise<unknown> => {
+    try {
+      const made = makeJob(ctx, job);
+      if (!('account' in made)) throw new Error(`${job.op} is not a batched job`);
+      return committer.submit(made as BatchJob<unknown>);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+  const asOf = (now: number): LedgerContext => {
+    latest = Math.max(latest, now);
+    return { ...base, clock: { now: () => now } };
+  };
   return {
     async run(job: RemoteJob, now: number): Promise<unknown> {
-      latest = Math.max(latest, now);
       try {
-        const made = makeJob({ ...base, clock: { now: () => now } }, job);
-        if (!('account' in made)) throw new Error(`${job.op} is not a batched job`);
-        return await committer.submit(made as BatchJob<unknown>);
+        return await submit(job, asOf(now));
       } finally {
         tellStats();
       }
+    },
+    /** Jobs sent together: queued in order in this turn, each settling alone; one answer for all. */
+    async runAll(jobs: RemoteJob[], now: number): Promise<RemoteSettled[]> {
+      const ctx = asOf(now);
+      const settled = await Promise.allSettled(jobs.map((job) => submit(job, ctx)));
+      tellStats();
+      return settled.map((s) =>
+        s.status === 'fulfilled' ? { ok: true, value: s.value } : { ok: false, error: toWire(s.reason) },
+      );
     },
     /** A job that is not batched: one transaction of its own. */
     write(job: RemoteJob, now: number): Promise<unknown> {

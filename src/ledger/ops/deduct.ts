@@ -3,6 +3,7 @@ import { availableOf, balanceOf } from '../../core/account-state.ts';
 import { requireQuantity } from '../../core/amounts.ts';
 import { findFeature } from '../../core/catalog.ts';
 import { decideDeduct } from '../../core/deduct.ts';
+import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
 import type { BatchJob } from '../batch/group-committer.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPriorDeduction } from '../idempotency.ts';
@@ -24,26 +25,70 @@ export interface DeductScope {
 
 /** Charges a feature use in one guarded write, or refuses with a value (nothing written). */
 export async function deduct(ctx: LedgerContext, input: DeductInput): Promise<DeductResult> {
-  const account = requireAccountId(input.account);
-  const feature = findFeature(ctx.catalog, input.feature);
-  const quantity = requireQuantity(input.quantity);
-  const key = optionalKey(input.idempotencyKey);
-
-  const { result: outcome, provisioned } = await ctx.commit(
-    deductJob(ctx, { account, key, feature: feature.id, quantity }),
-  );
+  const scope = deductScope(ctx, input);
+  const { result, provisioned } = await ctx.commit(deductJob(ctx, scope));
   logProvisioned(ctx.logger, provisioned);
+  return logged(ctx, scope, result);
+}
 
+/**
+ * Many deductions sent together, for apps that meter many uses at once: every input is checked
+ * first (the first bad one throws, naming it as `deductions[i]`, and nothing is charged); then
+ * each is charged or refused exactly as `deduct` would answer it had all been called in the same
+ * turn, in order (a repeated key replays the first). Each item settles alone: one that could not
+ * be queued (`unavailable`) is a rejected item beside the others' answers.
+ */
+export async function deductMany(
+  ctx: LedgerContext,
+  inputs: readonly DeductInput[],
+): Promise<PromiseSettledResult<DeductResult>[]> {
+  const scopes = inputs.map((input, i) => {
+    try {
+      return deductScope(ctx, input);
+    } catch (err) {
+      throw namedItem(err, i);
+    }
+  });
+  const settled = await ctx.commitAll(scopes.map((scope) => deductJob(ctx, scope)));
+  return settled.map((s, i) => {
+    if (s.status === 'rejected') return s;
+    logProvisioned(ctx.logger, s.value.provisioned);
+    return { status: 'fulfilled', value: logged(ctx, scopes[i] as DeductScope, s.value.result) };
+  });
+}
+
+/** The input checked against the catalog: what the write needs, as data. */
+function deductScope(ctx: LedgerContext, input: DeductInput): DeductScope {
+  return {
+    account: requireAccountId(input.account),
+    feature: findFeature(ctx.catalog, input.feature).id,
+    quantity: requireQuantity(input.quantity),
+    key: optionalKey(input.idempotencyKey),
+  };
+}
+
+/** The line a charge or a refusal leaves in the log; returns the outcome. */
+function logged(ctx: LedgerContext, scope: DeductScope, outcome: DeductResult): DeductResult {
+  const { account, feature, quantity } = scope;
   if (outcome.ok && !outcome.replayed) {
     ctx.logger.info(
-      { account, feature: feature.id, quantity, cost: outcome.cost, entryId: outcome.entryId },
-      `Deducted ${outcome.cost} tokens from user ${account} (${feature.id}). Balance: ${outcome.balanceBefore} → ${outcome.balance}`,
+      { account, feature, quantity, cost: outcome.cost, entryId: outcome.entryId },
+      `Deducted ${outcome.cost} tokens from user ${account} (${feature}). Balance: ${outcome.balanceBefore} → ${outcome.balance}`,
     );
   } else if (!outcome.ok && outcome.code === 'insufficient_tokens') {
     const log = outcome.available <= 0 ? ctx.logger.warn.bind(ctx.logger) : ctx.logger.info.bind(ctx.logger);
-    log({ account, feature: feature.id, cost: outcome.cost, available: outcome.available }, outcome.message);
+    log({ account, feature, cost: outcome.cost, available: outcome.available }, outcome.message);
   }
   return outcome;
+}
+
+/** A check's error on item `index`, named as the batch route names it: `deductions[3].quantity`. */
+function namedItem(err: unknown, index: number): unknown {
+  if (!isTokenmeterError(err)) return err;
+  const field = err.field ?? 'item';
+  const detail = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
+  const where = `deductions[${index}].${field}`;
+  return new TokenmeterError(err.code, `${where}: ${detail}`, where);
 }
 
 /**

@@ -3,15 +3,10 @@
 // blocks this thread and never the one that parses and answers requests.
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { WriteTx } from '../store.ts';
+import { toWire } from '../wire-error.ts';
 import type { CreateHost } from '../writer-thread.ts';
 import { SqliteStore } from './sqlite-store.ts';
-import {
-  toWire,
-  type WorkerMessage,
-  type WorkerOptions,
-  type WorkerReply,
-  type WorkerRequest,
-} from './worker-protocol.ts';
+import type { WorkerMessage, WorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 type TxRequest = Extract<WorkerRequest, { kind: 'tx' | 'end' }>;
 

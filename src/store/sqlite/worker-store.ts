@@ -7,19 +7,13 @@ import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import type { ServiceStore } from '../service-store.ts';
 import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
+import { fromWire, toWire } from '../wire-error.ts';
 import type { WriterHost, WriterThread } from '../writer-thread.ts';
 import { SqliteConnection, type SqliteSynchronous } from './sqlite-connection.ts';
 import { translateSqliteError } from './sqlite-errors.ts';
 import { SqliteReads, type StoreReadName } from './sqlite-reads.ts';
 import { SqliteServiceQueries } from './sqlite-service-queries.ts';
-import {
-  fromWire,
-  toWire,
-  type WorkerMessage,
-  type WorkerOptions,
-  type WorkerReply,
-  type WorkerRequest,
-} from './worker-protocol.ts';
+import type { WorkerMessage, WorkerOptions, WorkerReply, WorkerRequest } from './worker-protocol.ts';
 
 export interface SqliteWorkerStoreOptions {
   /** A database file (`:memory:` cannot be shared between threads: use `SqliteStore`). */
