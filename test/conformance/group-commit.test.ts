@@ -52,6 +52,36 @@ for (const backend of backends()) {
       assert.deepEqual((await ledger.reconcile()).drift, []);
     });
 
+    it('deductMany: items are decided in their order, each answered alone: 150 items on 100 tokens → the first 100 charged', async () => {
+      await ledger.createAccount({ account: 'many' });
+      const items = Array.from({ length: 150 }, (_, i) => ({
+        account: 'many',
+        feature: 'outbound_call_single',
+        // Every tenth item repeats the key of the item before it: it replays that charge (a
+        // refusal wrote nothing, so its repeat is refused again, with the same answer).
+        idempotencyKey: `m-${i % 10 === 9 ? i - 1 : i}`,
+      }));
+      const settled = await ledger.deductMany(items);
+      const answers = settled.map((s) => {
+        assert.equal(s.status, 'fulfilled');
+        return s.status === 'fulfilled' ? s.value : null;
+      });
+      let balance = 100;
+      answers.forEach((r, i) => {
+        if (i % 10 === 9) {
+          const first = answers[i - 1];
+          assert.deepEqual(r, first?.ok ? { ...first, replayed: true } : first, `item ${i} repeats item ${i - 1}`);
+        } else if (balance > 0) {
+          balance--;
+          assert.equal(accepted(r as NonNullable<typeof r>).balance, balance, `item ${i} charged in order`);
+        } else {
+          assert.equal(refused(r as NonNullable<typeof r>).code, 'insufficient_tokens', `item ${i} refused`);
+        }
+      });
+      assert.equal((await ledger.getBalance('many')).balance, 0);
+      assert.deepEqual((await ledger.reconcile()).drift, []);
+    });
+
     it('a repeated key in one batch charges once and replays; the same key with other parameters conflicts', async () => {
       const same = Array.from({ length: 10 }, () =>
         ledger.deduct({ account: 'a', feature: 'crm_ai_agent', idempotencyKey: 'k1' }),
