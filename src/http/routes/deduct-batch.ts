@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireQuantity } from '../../core/amounts.ts';
 import { type Catalog, findFeature } from '../../core/catalog.ts';
 import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
-import { optionalKey } from '../../ledger/inputs.ts';
+import { namedItemError, optionalKey } from '../../ledger/inputs.ts';
 import type { DeductInput } from '../../ledger/types.ts';
 import { errorJson, type JsonObject } from '../../ledger/wire.ts';
 import { deductAnswer } from '../deduct-answer.ts';
@@ -85,11 +85,7 @@ function validItem(request: FastifyRequest, catalog: Catalog, item: BatchItem, i
       ...(key === null ? {} : { idempotencyKey: key }),
     };
   } catch (err) {
-    if (!isTokenmeterError(err)) throw err;
-    const field = err.field ?? 'item';
-    const detail = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
-    const where = `deductions[${index}].${field}`;
-    throw new TokenmeterError(err.code, `${where}: ${detail}`, where);
+    throw namedItemError(err, index);
   }
 }
 

@@ -3,11 +3,10 @@ import { availableOf, balanceOf } from '../../core/account-state.ts';
 import { requireQuantity } from '../../core/amounts.ts';
 import { findFeature } from '../../core/catalog.ts';
 import { decideDeduct } from '../../core/deduct.ts';
-import { isTokenmeterError, TokenmeterError } from '../../core/errors.ts';
 import type { BatchJob } from '../batch/group-committer.ts';
 import type { LedgerContext } from '../context.ts';
 import { findPriorDeduction } from '../idempotency.ts';
-import { optionalKey } from '../inputs.ts';
+import { namedItemError, optionalKey } from '../inputs.ts';
 import { MemberPool } from '../pool/member-pool.ts';
 import { deductPooled } from '../pool/pooled-deduct.ts';
 import { logProvisioned, ProvisioningLog, type WithProvisioning } from '../provisioning-log.ts';
@@ -46,7 +45,7 @@ export async function deductMany(
     try {
       return deductScope(ctx, input);
     } catch (err) {
-      throw namedItem(err, i);
+      throw namedItemError(err, i);
     }
   });
   const settled = await ctx.commitAll(scopes.map((scope) => deductJob(ctx, scope)));
@@ -80,15 +79,6 @@ function logged(ctx: LedgerContext, scope: DeductScope, outcome: DeductResult): 
     log({ account, feature, cost: outcome.cost, available: outcome.available }, outcome.message);
   }
   return outcome;
-}
-
-/** A check's error on item `index`, named as the batch route names it: `deductions[3].quantity`. */
-function namedItem(err: unknown, index: number): unknown {
-  if (!isTokenmeterError(err)) return err;
-  const field = err.field ?? 'item';
-  const detail = err.message.startsWith(`${field}: `) ? err.message.slice(field.length + 2) : err.message;
-  const where = `deductions[${index}].${field}`;
-  return new TokenmeterError(err.code, `${where}: ${detail}`, where);
 }
 
 /**
