@@ -26,7 +26,9 @@ interface BatchItem {
  * 400 naming it, nothing charged); then every item is handed to the ledger in order, in the
  * same turn, so they join group commit like concurrent single deductions (a repeated key
  * replays the first), and each gets exactly the answer the single route would have sent
- * (`ledger.deductMany`: where the writer has a thread of its own, one message there and back).
+ * (`ledger.deductMany`: where the writer has a thread of its own, one message there and back;
+ * should that thread die mid-request, no item's outcome is known and the request is 503 as a
+ * whole: a retry with the same keys replays what was charged and charges the rest).
  */
 export async function deductBatchRoutes(app: FastifyInstance, deps: AppContext): Promise<void> {
   const { ledger } = deps;
