@@ -225,6 +225,22 @@ describe('hot-path writes batched in the SQLite writer’s thread', () => {
     }
   });
 
+  it('deductMany when the writer’s thread dies before answering: rejected as a whole with unavailable, never hanging', async () => {
+    const store = new SqliteWorkerStore({ path: fresh() });
+    await store.migrate();
+    const { ledger } = ledgerOn(store);
+    const sent = ledger.deductMany(
+      Array.from({ length: 50 }, (_, i) => ({
+        account: 'w',
+        feature: 'outbound_call_single',
+        idempotencyKey: `w${i}`,
+      })),
+    );
+    await (store as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await assert.rejects(sent, (err: unknown) => err instanceof TokenmeterError && err.code === 'unavailable');
+    await ledger.close();
+  });
+
   it('run there: concurrent deductions are counted as the writer thread’s batches in groupCommitStats', async () => {
     const ledger = await open((path) => new SqliteWorkerStore({ path }));
     try {
