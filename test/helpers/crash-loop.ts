@@ -1,8 +1,9 @@
-// The kill -9 crash loop, for any store behind the HTTP server: keep 16 keyed deductions in
-// flight, SIGKILL the server at a point that varies by round, restart it on the same database,
-// retry every request whose answer was lost with its idempotency key, and finally check the
-// ledger: every acknowledged deduction is there exactly once, every charge was acknowledged
-// (at first or on retry), and reconcile is clean.
+// The kill -9 crash loop, for any store behind the HTTP server: keep 16 requests of keyed
+// deductions in flight (one deduction each, or with `batch` that many items a request through
+// the batch route), SIGKILL the server at a point that varies by round, restart it on the same
+// database, retry every deduction whose answer was lost with its idempotency key, and finally
+// check the ledger: every acknowledged deduction is there exactly once, every charge was
+// acknowledged (at first or on retry), and reconcile is clean.
 import assert from 'node:assert/strict';
 import { openLedger } from '../../src/ledger/open-ledger.ts';
 import { SERVER_APP_KEY, startServerProcess } from './server-process.ts';
@@ -12,27 +13,46 @@ const ACCOUNTS = 50;
 
 type Outcome = { kind: 'acknowledged'; entryId: number; replayed: boolean } | { kind: 'refused' } | { kind: 'lost' };
 
-async function deduct(url: string, key: string): Promise<Outcome> {
+const accountOf = (key: string) => `acct-${Number(key.split('-').at(-1)) % ACCOUNTS}`;
+
+/** One answer, single route or batch item, as an outcome. */
+function outcomeOf(status: number, body: { entry_id?: unknown; replayed?: unknown; code?: unknown }): Outcome {
+  if (status === 200 && typeof body.entry_id === 'number') {
+    return { kind: 'acknowledged', entryId: body.entry_id, replayed: body.replayed === true };
+  }
+  return status === 402 || body.code === 'insufficient_tokens' ? { kind: 'refused' } : { kind: 'lost' };
+}
+
+/** Sends `keys` (one deduction each) as one request: the single route for one key, else the batch route. */
+async function send(url: string, keys: readonly string[], batch: boolean): Promise<Outcome[]> {
   try {
-    const res = await fetch(`${url}/api/tokens/deduct`, {
+    const headers = { authorization: `Bearer ${SERVER_APP_KEY}`, 'content-type': 'application/json' };
+    if (!batch) {
+      const [key] = keys as [string];
+      const res = await fetch(`${url}/api/tokens/deduct`, {
+        method: 'POST',
+        headers: { ...headers, 'idempotency-key': key },
+        body: JSON.stringify({ account: accountOf(key), feature: 'outbound_call_single' }),
+      });
+      return [outcomeOf(res.status, (await res.json()) as Record<string, unknown>)];
+    }
+    const res = await fetch(`${url}/api/tokens/deduct/batch`, {
       method: 'POST',
-      headers: {
-        authorization: `Bearer ${SERVER_APP_KEY}`,
-        'content-type': 'application/json',
-        'idempotency-key': key,
-      },
+      headers,
       body: JSON.stringify({
-        account: `acct-${Number(key.split('-').at(-1)) % ACCOUNTS}`,
-        feature: 'outbound_call_single',
+        deductions: keys.map((key) => ({
+          account: accountOf(key),
+          feature: 'outbound_call_single',
+          idempotency_key: key,
+        })),
       }),
     });
-    const body = (await res.json()) as { entry_id?: number; replayed?: boolean };
-    if (res.status === 200 && typeof body.entry_id === 'number') {
-      return { kind: 'acknowledged', entryId: body.entry_id, replayed: body.replayed === true };
-    }
-    return res.status === 402 ? { kind: 'refused' } : { kind: 'lost' };
+    const body = (await res.json()) as { results?: Record<string, unknown>[] };
+    if (res.status !== 200 || !Array.isArray(body.results)) return keys.map(() => ({ kind: 'lost' }));
+    // An item answered 200 inside the batch carries its own status: success, or a code.
+    return body.results.map((r) => outcomeOf(r.success === true ? 200 : 0, r));
   } catch {
-    return { kind: 'lost' };
+    return keys.map(() => ({ kind: 'lost' }));
   }
 }
 
@@ -47,8 +67,16 @@ export interface CrashLoopReport {
   lostAndRecharged: number;
 }
 
-/** Runs `rounds` crashes against `databaseUrl` and asserts every property; returns the counts. */
-export async function runCrashLoop(databaseUrl: string, rounds: number): Promise<CrashLoopReport> {
+/**
+ * Runs `rounds` crashes against `databaseUrl` and asserts every property; returns the counts.
+ * `batch`: items a request, sent through `POST /api/tokens/deduct/batch` (default: the single route).
+ */
+export async function runCrashLoop(
+  databaseUrl: string,
+  rounds: number,
+  options: { batch?: number } = {},
+): Promise<CrashLoopReport> {
+  const perRequest = options.batch ?? 1;
   const acknowledged = new Map<string, number>();
   const report: CrashLoopReport = { rounds, acknowledged: 0, lost: 0, lostButCommitted: 0, lostAndRecharged: 0 };
   let seq = 0;
@@ -71,15 +99,18 @@ export async function runCrashLoop(databaseUrl: string, rounds: number): Promise
           if (inFlight === 0) resolve();
           return;
         }
-        const key = `k-${round}-${seq++}`;
+        const keys = Array.from({ length: perRequest }, () => `k-${round}-${seq++}`);
         inFlight++;
-        void deduct(server.url, key).then((r) => {
+        void send(server.url, keys, options.batch !== undefined).then((outcomes) => {
           inFlight--;
-          if (r.kind === 'acknowledged') {
-            acknowledged.set(key, r.entryId);
-            report.acknowledged++;
-          } else if (r.kind === 'lost') lost.push(key);
-          if (r.kind !== 'lost') answered++;
+          outcomes.forEach((r, i) => {
+            const key = keys[i] as string;
+            if (r.kind === 'acknowledged') {
+              acknowledged.set(key, r.entryId);
+              report.acknowledged++;
+            } else if (r.kind === 'lost') lost.push(key);
+            if (r.kind !== 'lost') answered++;
+          });
           if (!killed && answered >= killAfter) {
             killed = true;
             server.child.kill('SIGKILL');
@@ -95,7 +126,7 @@ export async function runCrashLoop(databaseUrl: string, rounds: number): Promise
     const restarted = await startServerProcess({ databaseUrl });
     try {
       for (const key of lost) {
-        const r = await deduct(restarted.url, key);
+        const [r] = (await send(restarted.url, [key], options.batch !== undefined)) as [Outcome];
         assert.notEqual(r.kind, 'lost', `retry of ${key} after the restart failed:\n${restarted.logTail()}`);
         if (r.kind !== 'acknowledged') continue;
         acknowledged.set(key, r.entryId);

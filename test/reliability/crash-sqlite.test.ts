@@ -17,4 +17,9 @@ describe('kill -9 under load (SQLite)', () => {
     const report = await runCrashLoop(`sqlite:${join(dir, 'tokens.db')}`, ROUNDS);
     t.diagnostic(describeCrashLoop(report));
   });
+
+  it(`${ROUNDS} crashes through the batch route (8 items a request, one message to the writer's thread): the same`, async (t) => {
+    const report = await runCrashLoop(`sqlite:${join(dir, 'batch.db')}`, ROUNDS, { batch: 8 });
+    t.diagnostic(describeCrashLoop(report));
+  });
 });
