@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { SqliteWorkerStore } from '../../src/store/sqlite/worker-store.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
 import { opArb } from './model-ops.ts';
 import { ModelRun } from './model-run.ts';
@@ -26,9 +27,13 @@ describe('engine against an independent model (fast-check)', () => {
         fc.date({ min: new Date('2024-01-01'), max: new Date('2030-12-31'), noInvalidDate: true }),
         // Medium: long enough for grants to be made, drawn on and expire within one run.
         fc.array(opArb, { maxLength: 60, size: 'medium' }),
-        async (start, ops) => {
+        // The store as an app embeds it (the writer in this thread) or as the server runs it
+        // (the writer on its own thread, where hot-path writes are decided beside it).
+        fc.boolean(),
+        async (start, ops, onWorker) => {
           // Durability is not what this test checks: NORMAL spares it an fsync per write.
-          const store = new SqliteStore({ path: join(dir, `run-${run++}.db`), synchronous: 'NORMAL' });
+          const options = { path: join(dir, `run-${run++}.db`), synchronous: 'NORMAL' as const };
+          const store = onWorker ? new SqliteWorkerStore(options) : new SqliteStore(options);
           await store.migrate();
           const { ledger, clock } = ledgerOn(store, start.toISOString());
           try {

@@ -16,6 +16,22 @@ export const opArb = fc.oneof(
       quantity: fc.integer({ min: 1, max: 30 }),
     }),
   },
+  // Several deductions sent together (ledger.deductMany): decided in their order, as the model
+  // applies them one after another.
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      op: fc.constant('deduct-many' as const),
+      items: fc.array(
+        fc.record({
+          account: accountArb,
+          feature: fc.constantFrom('outbound_call_single', 'crm_ai_agent', 'business_collector'),
+          quantity: fc.integer({ min: 1, max: 30 }),
+        }),
+        { minLength: 1, maxLength: 6 },
+      ),
+    }),
+  },
   // Spends exactly what is available (plus a small offset), to hit the boundary of every refusal rule.
   {
     weight: 2,

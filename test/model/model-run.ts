@@ -54,6 +54,7 @@ export class ModelRun {
       this.clock.advance(o.ms);
       this.model.now = this.clock.now();
     } else if (o.op === 'deduct' || o.op === 'drain') await this.deduct(o, where);
+    else if (o.op === 'deduct-many') await this.deductMany(o, where);
     else if (o.op === 'credit' || o.op === 'adjust' || o.op === 'set-balance') await this.correct(o, where);
     else if (o.op === 'buy' || o.op === 'refund' || o.op === 'dispute') await this.payment(o);
     else if (o.op === 'grant') await this.grant(o, where);
@@ -70,6 +71,20 @@ export class ModelRun {
     assert.equal(real.ok, expected.ok, JSON.stringify({ o, real, expected }));
     if (real.ok && expected.ok) assert.equal(real.balance, expected.balance, where);
     if (!real.ok && !expected.ok) assert.equal(real.message, expected.message, where);
+  }
+
+  private async deductMany(o: Op<'deduct-many'>, where: string): Promise<void> {
+    const settled = await this.ledger.deductMany(o.items);
+    assert.equal(settled.length, o.items.length, where);
+    o.items.forEach((item, i) => {
+      const s = settled[i];
+      assert.ok(s?.status === 'fulfilled', `${where}: item ${i} was not answered`);
+      const real = s.value;
+      const expected = this.model.deduct(item.account, item.feature, item.quantity);
+      assert.equal(real.ok, expected.ok, JSON.stringify({ o, i, real, expected }));
+      if (real.ok && expected.ok) assert.equal(real.balance, expected.balance, `${where}: item ${i}`);
+      if (!real.ok && !expected.ok) assert.equal(real.message, expected.message, `${where}: item ${i}`);
+    });
   }
 
   private async correct(o: Op<'credit' | 'adjust' | 'set-balance'>, where: string): Promise<void> {
