@@ -25,6 +25,7 @@ function outcomeOf(status: number, body: { entry_id?: unknown; replayed?: unknow
 
 /** Sends `keys` (one deduction each) as one request: the single route for one key, else the batch route. */
 async function send(url: string, keys: readonly string[], batch: boolean): Promise<Outcome[]> {
+  let results: Record<string, unknown>[];
   try {
     const headers = { authorization: `Bearer ${SERVER_APP_KEY}`, 'content-type': 'application/json' };
     if (!batch) {
@@ -49,11 +50,13 @@ async function send(url: string, keys: readonly string[], batch: boolean): Promi
     });
     const body = (await res.json()) as { results?: Record<string, unknown>[] };
     if (res.status !== 200 || !Array.isArray(body.results)) return keys.map(() => ({ kind: 'lost' }));
-    // An item answered 200 inside the batch carries its own status: success, or a code.
-    return body.results.map((r) => outcomeOf(r.success === true ? 200 : 0, r));
+    results = body.results;
   } catch {
     return keys.map(() => ({ kind: 'lost' }));
   }
+  assert.equal(results.length, keys.length, 'the batch route answers one result per item');
+  // An item answered 200 inside the batch carries its own status: success, or a code.
+  return results.map((r) => outcomeOf(r.success === true ? 200 : 0, r));
 }
 
 export interface CrashLoopReport {
