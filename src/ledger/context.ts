@@ -32,3 +32,8 @@ export interface LedgerContext {
   /** Which pool each member was last seen in: the lock order of group-commit batches. */
   poolHints: PoolHints;
 }
+
+/** `commitAll` made of a `commit`: each job passed to it in order, in the same turn. */
+export function commitEach(commit: LedgerContext['commit']): LedgerContext['commitAll'] {
+  return (jobs) => Promise.allSettled(jobs.map((job) => commit(job)));
+}

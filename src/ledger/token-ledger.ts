@@ -11,7 +11,7 @@ import { DEFAULT_GROUP_COMMIT, type GroupCommitOptions, type GroupCommitStats } 
 import { GroupCommitter } from './batch/group-committer.ts';
 import { RemoteCommitter } from './batch/remote-committer.ts';
 import { remoteForms } from './batch/remote-job.ts';
-import type { LedgerContext } from './context.ts';
+import { commitEach, type LedgerContext } from './context.ts';
 import { type CommitSignals, signalCommits } from './event-signal.ts';
 import { OperatorQueries } from './operator-queries.ts';
 import { adjust } from './ops/adjust.ts';
@@ -128,7 +128,7 @@ export class TokenLedger {
       commitAll: (jobs) => {
         const sent = remote ? remoteForms(jobs) : null;
         if (remote && sent) return remote.runAll(sent, clock.now());
-        return Promise.allSettled(jobs.map((job) => commit(job)));
+        return commitEach(commit)(jobs);
       },
       write: (job) => (remote && job.remote ? remote.write(job.remote, clock.now()) : store.write(job.run)),
       poolHints,

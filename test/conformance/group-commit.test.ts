@@ -4,7 +4,7 @@ import type { AccountState } from '../../src/core/account-state.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { isTokenmeterError } from '../../src/core/errors.ts';
 import { GroupCommitter } from '../../src/ledger/batch/group-committer.ts';
-import type { LedgerContext } from '../../src/ledger/context.ts';
+import { commitEach, type LedgerContext } from '../../src/ledger/context.ts';
 import { deduct } from '../../src/ledger/ops/deduct.ts';
 import { PoolHints } from '../../src/ledger/pool/pool-hints.ts';
 import { TokenLedger } from '../../src/ledger/token-ledger.ts';
@@ -139,7 +139,7 @@ for (const backend of backends()) {
         logger: silentLogger,
         topupRetryMs: 0,
         commit: (job) => committer.submit(job),
-        commitAll: (jobs) => Promise.allSettled(jobs.map((job) => committer.submit(job))),
+        commitAll: commitEach((job) => committer.submit(job)),
         write: (job) => db.store.write(job.run),
         poolHints: new PoolHints(),
       };

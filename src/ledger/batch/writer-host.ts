@@ -7,7 +7,7 @@ import { silentLogger } from '../../log/logger.ts';
 import type { Store } from '../../store/store.ts';
 import { toWire } from '../../store/wire-error.ts';
 import type { CreateHost } from '../../store/writer-thread.ts';
-import type { LedgerContext } from '../context.ts';
+import { commitEach, type LedgerContext } from '../context.ts';
 import { type CommitSignals, signalCommits } from '../event-signal.ts';
 import { creditJob } from '../ops/credit.ts';
 import { deductJob } from '../ops/deduct.ts';
@@ -37,7 +37,7 @@ export const createHost: CreateHost<Store> = (store, notify, setup) => {
     logger: silentLogger,
     topupRetryMs,
     commit: (job) => committer.submit(job),
-    commitAll: (jobs) => Promise.allSettled(jobs.map((job) => committer.submit(job))),
+    commitAll: commitEach((job) => committer.submit(job)),
     write: (job) => signalled.write(job.run),
     poolHints,
   };
@@ -59,9 +59,11 @@ export const createHost: CreateHost<Store> = (store, notify, setup) => {
       return Promise.reject(err);
     }
   };
+  /** The context of a job sent at `now`; batched ones also move the committer's clock. */
+  const at = (now: number): LedgerContext => ({ ...base, clock: { now: () => now } });
   const asOf = (now: number): LedgerContext => {
     latest = Math.max(latest, now);
-    return { ...base, clock: { now: () => now } };
+    return at(now);
   };
   return {
     async run(job: RemoteJob, now: number): Promise<unknown> {
@@ -82,7 +84,7 @@ export const createHost: CreateHost<Store> = (store, notify, setup) => {
     },
     /** A job that is not batched: one transaction of its own. */
     write(job: RemoteJob, now: number): Promise<unknown> {
-      return signalled.write(makeJob({ ...base, clock: { now: () => now } }, job).run);
+      return signalled.write(makeJob(at(now), job).run);
     },
   };
 };
