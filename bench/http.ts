@@ -15,8 +15,15 @@ import { type WorkloadName, WorkloadStream } from './workloads.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
-/** The flag `npm start` gives the server (see README, production notes). */
-const SERVER_HEAP_FLAG = '--max-semi-space-size=8';
+/**
+ * The node flags `npm start` gives the server (see README, production notes), read from
+ * package.json's start script so the service is measured as it is run.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = (() => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const words = pkg.scripts.start.split(/\s+/);
+  return words.slice(1, words.indexOf('dist/cli/main.js')).filter((w) => w.startsWith('--'));
+})();
 
 /** Builds dist/ from the current source, so the service measured is the code checked out. */
 export function buildService(): Promise<void> {
@@ -146,7 +153,7 @@ async function checkServiceDatabase(path: string, s: HttpScenario, issued: numbe
   }
 }
 
-/** One scenario; `nodeFlags` go to the server process (e.g. --cpu-prof). */
+/** One scenario; `nodeFlags` go to the server process after its own (e.g. --cpu-prof), so they can override them. */
 export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly string[] = []): Promise<HttpResult> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -156,10 +163,10 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
   const logFd = openSync(logPath, 'w');
   const args =
     s.target === 'service'
-      ? // The service as `npm start` runs it: the built CLI, with V8's young generation capped.
-        [SERVER_HEAP_FLAG, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--port', String(port), '--host', '127.0.0.1']
-      : [join(ROOT, 'bench', 'bare-fastify.ts'), String(port)];
-  const server = spawn(process.execPath, [...nodeFlags, ...args], {
+      ? // The service as `npm start` runs it: the built CLI, with V8's heap growth bounded.
+        [...SERVER_NODE_FLAGS, ...nodeFlags, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--port', String(port), '--host', '127.0.0.1']
+      : [...nodeFlags, join(ROOT, 'bench', 'bare-fastify.ts'), String(port)];
+  const server = spawn(process.execPath, args, {
     cwd: dir,
     stdio: ['ignore', logFd, logFd],
     env: {

@@ -19,7 +19,7 @@ import { defaultConfig } from '../src/config/default-config.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { TokenLedger } from '../src/ledger/token-ledger.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { scrapeBatches } from './http.ts';
+import { SERVER_NODE_FLAGS, scrapeBatches } from './http.ts';
 
 const { values } = parseArgs({
   options: {
@@ -126,8 +126,8 @@ async function run(mode: string, round: number): Promise<string> {
     mode === 'bare'
       ? [join(ROOT, 'bench', 'bare-fastify.ts'), String(port)]
       : [
+          ...SERVER_NODE_FLAGS,
           ...prof,
-          '--max-semi-space-size=8',
           join(ROOT, 'dist', 'cli', 'main.js'),
           'serve',
           '--port',

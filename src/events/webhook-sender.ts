@@ -1,7 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
+import { nodeHttp } from '../http/node-http.ts';
 import { isForbiddenAddress } from './address-guard.ts';
 import { checkWebhookUrl } from './webhook-url.ts';
 
@@ -119,7 +120,7 @@ export function sendWebhook(input: WebhookSendInput): Promise<WebhookSendResult>
     headers['user-agent'] = 'tokenmeter-webhooks';
     headers['content-length'] = String(Buffer.byteLength(input.body));
 
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const send = url.protocol === 'https:' ? httpsRequest : nodeHttp.request;
     const req = send(url, {
       method: 'POST',
       headers,

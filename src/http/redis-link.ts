@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { invalid } from '../core/errors.ts';
 import type { Logger } from '../log/logger.ts';
 
@@ -67,7 +67,9 @@ export async function redisFromEnv(env: Env, logger: Logger): Promise<RedisLink 
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw invalid('REDIS_URL', 'must start with redis:// or rediss://');
   }
-  const client = new Redis(url, {
+  // Loaded only here: a service without REDIS_URL never holds the client library in memory.
+  const { Redis: RedisClient } = await import('ioredis');
+  const client = new RedisClient(url, {
     lazyConnect: true,
     // Fail at once instead of queueing while disconnected, and never retry a command: a limit
     // counted locally is better than a request kept waiting.

@@ -1,7 +1,8 @@
-import { type Server, STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyBaseLogger, FastifyHttpOptions, FastifyInstance } from 'fastify';
 import { errorBody } from './errors.ts';
+import { nodeHttp } from './node-http.ts';
 import type { HttpOptions } from './options.ts';
 import { type ProxyTrust, unmapped } from './trusted-proxies.ts';
 
@@ -108,7 +109,7 @@ function clientErrorHandler(this: { log: FastifyBaseLogger }, err: Error & { cod
   if (socket.writable) {
     const body = JSON.stringify(errorBody('invalid_request', message));
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `HTTP/1.1 ${status} ${nodeHttp.STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
         `Content-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
     );
   }

@@ -3,7 +3,6 @@ import { parseIntStrict } from '../../core/amounts.ts';
 import { importLegacy } from '../../migrate/import-legacy.ts';
 import { SEED_COLUMNS } from '../../migrate/legacy/legacy-source.ts';
 import { openLegacySource } from '../../migrate/legacy/open-legacy-source.ts';
-import { startProgress } from '../../migrate/progress-bar.ts';
 import { importReportJson } from '../../migrate/report-json.ts';
 import { type CommonOptions, defaultActor, runWithLedger, withCommonOptions } from '../run-command.ts';
 import { importLines } from './import-legacy-lines.ts';
@@ -44,6 +43,8 @@ export function addImportLegacyCommand(program: Command): void {
         used: options.usedColumn,
         plan: options.planColumn,
       });
+      // The progress bar's library is loaded only by the command that draws it.
+      const { startProgress } = await import('../../migrate/progress-bar.ts');
       const progress = startProgress({ label: 'Importing', total: source.total, unit: source.unit });
       try {
         const report = await importLegacy(ledger, source, {

@@ -1,8 +1,6 @@
 import { resolve } from 'node:path';
 import { invalid } from '../../core/errors.ts';
-import { openCsvLegacySource } from './csv-legacy-source.ts';
 import type { LegacyColumns, LegacySource } from './legacy-source.ts';
-import { openPgLegacySource } from './pg-legacy-source.ts';
 import { openSqliteLegacySource } from './sqlite-legacy-source.ts';
 
 /**
@@ -18,7 +16,13 @@ export async function openLegacySource(source: string, columns: LegacyColumns): 
     if (path === '' || path === ':memory:') throw invalid('source', `"${source}" names no database file`);
     return openSqliteLegacySource(resolve(path), columns);
   }
-  if (/^postgres(ql)?:\/\//.test(source)) return openPgLegacySource(source, columns);
+  // The CSV parser and the PostgreSQL client are loaded only for a source that needs them: the
+  // CLI's other commands, `serve` among them, never hold them in memory.
+  if (/^postgres(ql)?:\/\//.test(source)) {
+    const { openPgLegacySource } = await import('./pg-legacy-source.ts');
+    return openPgLegacySource(source, columns);
+  }
   const path = source.startsWith('csv:') ? source.slice('csv:'.length) : source;
+  const { openCsvLegacySource } = await import('./csv-legacy-source.ts');
   return openCsvLegacySource(resolve(path), columns);
 }

@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { TokenmeterError } from '../../core/errors.ts';
+import { pgModule } from '../../store/postgres/pg-module.ts';
 import type { LegacyColumns, LegacyItem, LegacySource } from './legacy-source.ts';
 import { redactUrl } from './redact-url.ts';
 import { bareName, quoteIdentifier } from './sql-identifier.ts';
@@ -20,7 +20,7 @@ export async function openPgLegacySource(url: string, columns: LegacyColumns): P
     plan: quoteIdentifier('--plan-column', columns.plan),
   };
   const safeUrl = redactUrl(url);
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  const client = new (pgModule().Client)({ connectionString: url, connectionTimeoutMillis: 10_000 });
   client.on('error', () => {
     // A dropped connection also fails the query in flight, which reports it.
   });

@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { pgModule } from './pg-module.ts';
 
 /** How long to wait before opening a dropped listening connection again. */
 const RECONNECT_MS = 1_000;
@@ -15,7 +16,7 @@ export async function listenOn(url: string, channel: string, onNotify: () => voi
   let client: pg.Client | null = null;
   let timer: NodeJS.Timeout | null = null;
   const open = async (): Promise<void> => {
-    const c = new pg.Client({ connectionString: url });
+    const c = new (pgModule().Client)({ connectionString: url });
     c.on('error', () => {
       if (client === c) client = null;
       void c.end().catch(() => {});

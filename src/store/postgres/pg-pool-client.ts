@@ -1,7 +1,8 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Row } from '../rows.ts';
 import type { PgClient, PgParam, PgQueryable } from './pg-client.ts';
 import { listenOn } from './pg-listener.ts';
+import { pgModule } from './pg-module.ts';
 
 export interface PgPoolClientOptions {
   /** A `postgres://` connection string. */
@@ -26,7 +27,7 @@ export class PgPoolClient implements PgClient {
 
   constructor(options: PgPoolClientOptions) {
     this.url = options.url;
-    this.pool = new pg.Pool({
+    this.pool = new (pgModule().Pool)({
       connectionString: options.url,
       max: options.poolSize ?? 10,
       statement_timeout: options.statementTimeoutMs ?? 30_000,
