@@ -164,7 +164,16 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
   const args =
     s.target === 'service'
       ? // The service as `npm start` runs it: the built CLI, with V8's heap growth bounded.
-        [...SERVER_NODE_FLAGS, ...nodeFlags, join(ROOT, 'dist', 'cli', 'main.js'), 'serve', '--port', String(port), '--host', '127.0.0.1']
+        [
+          ...SERVER_NODE_FLAGS,
+          ...nodeFlags,
+          join(ROOT, 'dist', 'cli', 'main.js'),
+          'serve',
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+        ]
       : [...nodeFlags, join(ROOT, 'bench', 'bare-fastify.ts'), String(port)];
   const server = spawn(process.execPath, args, {
     cwd: dir,

@@ -24,6 +24,7 @@ import { apiError, isObject } from './answer-error.ts';
 import { type BatchingOptions, checkBatching, DeductCoalescer } from './deduct-coalescer.ts';
 import { type KeyedDeduction, sendDeductions, withKeys } from './deduct-many.ts';
 import { type ApiRequest, HttpTransport, type QueryValue } from './http-transport.ts';
+import { newIdempotencyKey } from './idempotency-key.ts';
 import type {
   AutoTopupRequest,
   AutoTopupResponse,
@@ -363,7 +364,7 @@ export class TokenMeterClient {
   /** A write with an idempotency key: the caller's, or a fresh one reused by every retry. */
   #keyed(path: string, request: { idempotency_key?: string | undefined }): ApiRequest {
     const { idempotency_key, ...body } = request;
-    return { method: 'POST', path, body, idempotencyKey: idempotency_key ?? crypto.randomUUID(), retry: 'safe' };
+    return { method: 'POST', path, body, idempotencyKey: idempotency_key ?? newIdempotencyKey(), retry: 'safe' };
   }
 
   async #call<T>(request: ApiRequest): Promise<T> {

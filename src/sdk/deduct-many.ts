@@ -1,6 +1,7 @@
 import { apiError, isObject } from './answer-error.ts';
 import { TokenMeterConnectionError } from './errors.ts';
 import type { ApiAnswer, ApiRequest, HttpTransport } from './http-transport.ts';
+import { newIdempotencyKey } from './idempotency-key.ts';
 import type { DeductManyResult, DeductRequest } from './types.ts';
 
 /** Most items the service takes in one `POST /api/tokens/deduct/batch`. */
@@ -11,7 +12,7 @@ export type KeyedDeduction = DeductRequest & { idempotency_key: string };
 
 /** Gives every item a key before anything is sent, so a retry can never charge an item twice. */
 export function withKeys(items: readonly DeductRequest[]): KeyedDeduction[] {
-  return items.map((item) => ({ ...item, idempotency_key: item.idempotency_key ?? crypto.randomUUID() }));
+  return items.map((item) => ({ ...item, idempotency_key: item.idempotency_key ?? newIdempotencyKey() }));
 }
 
 /**

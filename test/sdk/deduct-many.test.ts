@@ -3,9 +3,8 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { type DeductManyResult, TokenMeterApiError, TokenMeterClient } from '../../src/sdk/index.ts';
-import { APP_KEY, closeNode, type LiveService, listenNode, liveService } from './sdk-helpers.ts';
+import { APP_KEY, closeNode, type LiveService, listenNode, liveService, UUID_V7 as UUID } from './sdk-helpers.ts';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const BATCH = '/api/tokens/deduct/batch';
 
 interface Sent {

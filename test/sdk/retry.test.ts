@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterEach, describe, it } from 'node:test';
 import { TokenMeterApiError, TokenMeterClient, TokenMeterConnectionError } from '../../src/sdk/index.ts';
-import { APP_KEY, closeNode, type LiveService, listenNode, liveService } from './sdk-helpers.ts';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+import { APP_KEY, closeNode, type LiveService, listenNode, liveService, UUID_V7 as UUID } from './sdk-helpers.ts';
 
 /** What the stand-in does with the nth request: answer a status, cut the connection, or hang. */
 type Step = number | 'drop' | 'hang' | ((req: IncomingMessage, body: string, res: ServerResponse) => Promise<void>);

@@ -60,3 +60,6 @@ export async function liveService(): Promise<LiveService> {
 export async function jsonOf<T = Record<string, unknown>>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
+
+/** The SDK's own idempotency keys: UUIDs of version 7. */
+export const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
