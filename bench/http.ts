@@ -19,11 +19,17 @@ const ROOT = join(import.meta.dirname, '..');
  * The node flags `npm start` gives the server (see README, production notes), read from
  * package.json's start script so the service is measured as it is run.
  */
-export const SERVER_NODE_FLAGS: readonly string[] = (() => {
+const SERVER_NODE_FLAGS: readonly string[] = (() => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.split(/\s+/);
   return words.slice(1, words.indexOf('dist/cli/main.js')).filter((w) => w.startsWith('--'));
 })();
+
+/** The service's command line as `npm start` runs it (the built CLI), on loopback at `port`; `nodeFlags` after its own. */
+export function serviceArgs(port: number, nodeFlags: readonly string[] = []): string[] {
+  const main = join(ROOT, 'dist', 'cli', 'main.js');
+  return [...SERVER_NODE_FLAGS, ...nodeFlags, main, 'serve', '--port', String(port), '--host', '127.0.0.1'];
+}
 
 /** Builds dist/ from the current source, so the service measured is the code checked out. */
 export function buildService(): Promise<void> {
@@ -163,17 +169,7 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
   const logFd = openSync(logPath, 'w');
   const args =
     s.target === 'service'
-      ? // The service as `npm start` runs it: the built CLI, with V8's heap growth bounded.
-        [
-          ...SERVER_NODE_FLAGS,
-          ...nodeFlags,
-          join(ROOT, 'dist', 'cli', 'main.js'),
-          'serve',
-          '--port',
-          String(port),
-          '--host',
-          '127.0.0.1',
-        ]
+      ? serviceArgs(port, nodeFlags)
       : [...nodeFlags, join(ROOT, 'bench', 'bare-fastify.ts'), String(port)];
   const server = spawn(process.execPath, args, {
     cwd: dir,

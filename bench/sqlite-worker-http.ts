@@ -19,7 +19,7 @@ import { defaultConfig } from '../src/config/default-config.ts';
 import { parseConfig } from '../src/config/index.ts';
 import { TokenLedger } from '../src/ledger/token-ledger.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import { SERVER_NODE_FLAGS, scrapeBatches } from './http.ts';
+import { scrapeBatches, serviceArgs } from './http.ts';
 
 const { values } = parseArgs({
   options: {
@@ -122,19 +122,7 @@ async function run(mode: string, round: number): Promise<string> {
   const db = join(dir, `${mode}-${round}.db`);
   const key = mode === 'bare' ? 'bare' : await prepare(db);
   const prof = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
-  const args =
-    mode === 'bare'
-      ? [join(ROOT, 'bench', 'bare-fastify.ts'), String(port)]
-      : [
-          ...SERVER_NODE_FLAGS,
-          ...prof,
-          join(ROOT, 'dist', 'cli', 'main.js'),
-          'serve',
-          '--port',
-          String(port),
-          '--host',
-          '127.0.0.1',
-        ];
+  const args = mode === 'bare' ? [join(ROOT, 'bench', 'bare-fastify.ts'), String(port)] : serviceArgs(port, prof);
   const server = spawn(process.execPath, args, {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {

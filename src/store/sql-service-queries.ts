@@ -123,28 +123,22 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
 
   async queryLedger(q: LedgerQuery): Promise<HistoryPage> {
     const before = q.cursor === null ? null : requireCursor(q.cursor);
-    const text = this.sql.dialect.typed('text');
-    const big = this.sql.dialect.typed('bigint');
-    const rows = await this.sql.read(
-      `SELECT * FROM ledger_entries
-       WHERE (${text} IS NULL OR account_id = ?) AND (${text} IS NULL OR kind = ?)
-         AND (${big} IS NULL OR at >= ?) AND (${big} IS NULL OR at <= ?)
-         AND (${big} IS NULL OR id < ?)
-       ORDER BY id DESC LIMIT ?`,
-      [
-        q.account ?? null,
-        q.account ?? null,
-        q.kind ?? null,
-        q.kind ?? null,
-        q.from ?? null,
-        q.from ?? null,
-        q.to ?? null,
-        q.to ?? null,
-        before,
-        before,
-        q.limit + 1,
-      ],
-    );
+    // Only the filters given, each its own condition: a condition such as `(? IS NULL OR
+    // account_id = ?)` is decided only when the statement runs, so SQLite cannot use an index for
+    // it and scanned the whole ledger for one account's entries.
+    const filters: [string, SqlValue | undefined | null][] = [
+      ['account_id = ?', q.account],
+      ['kind = ?', q.kind],
+      ['at >= ?', q.from],
+      ['at <= ?', q.to],
+      ['id < ?', before],
+    ];
+    const given = filters.filter(([, value]) => value !== undefined && value !== null);
+    const where = given.length === 0 ? '' : `WHERE ${given.map(([condition]) => condition).join(' AND ')}`;
+    const rows = await this.sql.read(`SELECT * FROM ledger_entries ${where} ORDER BY id DESC LIMIT ?`, [
+      ...given.map(([, value]) => value as SqlValue),
+      q.limit + 1,
+    ]);
     const entries = rows.slice(0, q.limit).map(toEntry);
     const last = entries.at(-1);
     return { entries, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null };
@@ -152,15 +146,16 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
 
   async usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]> {
     const d = this.sql.dialect;
+    // One account's use is found through its own entries (by account and time), never by
+    // reading everyone's: the account is a condition only when given (see queryLedger).
     const rows = await this.sql.read(
       // A pool's entry for a member's use is part of that use, not another one.
       `SELECT ${d.utcDay('at')} AS day, feature, -sum(amount) AS tokens,
          sum(CASE WHEN member_id IS NULL THEN 1 ELSE 0 END) AS uses
        FROM ledger_entries
-       WHERE ${USED} AND at >= ? AND at <= ?
-         AND (${d.typed('text')} IS NULL OR account_id = ?)
+       WHERE ${account === undefined ? '' : 'account_id = ? AND '}${USED} AND at >= ? AND at <= ?
        GROUP BY day, feature ORDER BY day, ${d.byteOrder('feature')}`,
-      [from, to, account ?? null, account ?? null],
+      account === undefined ? [from, to] : [account, from, to],
     );
     return rows.map((r) => ({
       day: str(r, 'day'),

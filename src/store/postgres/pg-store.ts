@@ -176,10 +176,18 @@ export class PgStore implements Store {
     if (options.cursor !== null && before === null) {
       throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
     }
-    const rows = await this.read(
-      'SELECT * FROM ledger_entries WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $3',
-      [account, before, options.limit + 1],
-    );
+    // As on SQLite: a cursor's page seeks to it rather than filtering the account's newer entries.
+    const rows =
+      before === null
+        ? await this.read('SELECT * FROM ledger_entries WHERE account_id = $1 ORDER BY id DESC LIMIT $2', [
+            account,
+            options.limit + 1,
+          ])
+        : await this.read('SELECT * FROM ledger_entries WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [
+            account,
+            before,
+            options.limit + 1,
+          ]);
     const entries = rows.slice(0, options.limit).map(toEntry);
     const last = entries.at(-1);
     return { entries, nextCursor: rows.length > options.limit && last ? encodeCursor(last.id) : null };

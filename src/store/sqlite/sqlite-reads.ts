@@ -126,13 +126,21 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
     if (options.cursor !== null && before === null) {
       throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
     }
-    const rows = this.reader.all(
-      'SELECT * FROM ledger_entries WHERE account_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?',
-      account,
-      before,
-      before,
-      options.limit + 1,
-    );
+    // Two statements, not `(? IS NULL OR id < ?)`: SQLite cannot seek on a condition it can only
+    // decide when it runs, so every later page would walk the account's newer entries again.
+    const rows =
+      before === null
+        ? this.reader.all(
+            'SELECT * FROM ledger_entries WHERE account_id = ? ORDER BY id DESC LIMIT ?',
+            account,
+            options.limit + 1,
+          )
+        : this.reader.all(
+            'SELECT * FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
+            account,
+            before,
+            options.limit + 1,
+          );
     const entries = rows.slice(0, options.limit).map(toEntry);
     const last = entries.at(-1);
     return { entries, nextCursor: rows.length > options.limit && last ? encodeCursor(last.id) : null };

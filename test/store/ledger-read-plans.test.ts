@@ -1,0 +1,142 @@
+// One account's history, ledger page or usage must be found through its own entries, never by
+// reading the whole ledger: SQLite's query plan for each such read, on a real file, may search
+// an index but not scan the table. (A condition like `(? IS NULL OR account_id = ?)` is decided
+// only when the statement runs, so SQLite cannot use an index for it.) The answers are checked
+// against the account's entries as `history` gives them, so the plans do not change what is read.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { LedgerEntry } from '../../src/core/entry.ts';
+import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
+import type { Row } from '../../src/store/rows.ts';
+import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
+import { SqliteReads } from '../../src/store/sqlite/sqlite-reads.ts';
+import { SqliteServiceQueries } from '../../src/store/sqlite/sqlite-service-queries.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { ledgerOn } from '../helpers/ledger.ts';
+
+type Param = string | number | bigint | null;
+
+/** A read connection that keeps SQLite's plan of every statement it runs. */
+class PlannedConnection extends SqliteConnection {
+  plans: string[] = [];
+
+  override all(sql: string, ...params: Param[]): Row[] {
+    const steps = super.all(`EXPLAIN QUERY PLAN ${sql}`, ...params).map((r) => String(r.detail));
+    this.plans.push(steps.join(' | '));
+    return super.all(sql, ...params);
+  }
+
+  /** The plans of what `read` ran, emptied for the next read. */
+  take(): string[] {
+    const plans = this.plans;
+    this.plans = [];
+    return plans;
+  }
+}
+
+const DAY = 86_400_000;
+
+describe("one account's reads use its own entries (SQLite's plans)", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-read-plans-'));
+  const path = join(dir, 'plans.db');
+  let store: SqliteStore;
+  let ledger: TokenLedger;
+  let reader: PlannedConnection;
+  let reads: SqliteReads;
+  let service: SqliteServiceQueries;
+  let mine: LedgerEntry[];
+
+  before(async () => {
+    store = new SqliteStore({ path });
+    await store.migrate();
+    const opened = ledgerOn(store, '2026-03-01T00:00:00Z', false);
+    ledger = opened.ledger;
+    // Three accounts over five days, a few deductions each a day.
+    for (let day = 0; day < 5; day++) {
+      for (const account of ['a', 'b', 'c']) {
+        for (let n = 0; n < 3; n++) await ledger.deduct({ account, feature: 'outbound_call_single' });
+      }
+      opened.clock.advance(DAY);
+    }
+    mine = (await ledger.history('a', { limit: 1000 })).entries;
+    reader = new PlannedConnection(path, 15_000);
+    reads = new SqliteReads(reader);
+    const refuse = () => Promise.reject(new Error('this test only reads'));
+    service = new SqliteServiceQueries(reader, reader, refuse);
+  });
+
+  after(async () => {
+    reader.close();
+    await ledger.close();
+  });
+
+  const assertSearched = (plans: string[]) => {
+    assert.ok(plans.length > 0, 'a statement ran');
+    for (const plan of plans) assert.doesNotMatch(plan, /SCAN ledger_entries/, plan);
+  };
+
+  it("history's first page and a later one (by cursor) search the account's index", async () => {
+    const first = await reads.history('a', { limit: 4, cursor: null });
+    assertSearched(reader.take());
+    assert.ok(first.nextCursor);
+    const second = await reads.history('a', { limit: 4, cursor: first.nextCursor });
+    const plans = reader.take();
+    assertSearched(plans);
+    // The cursor is part of the search, not a filter applied to the newer entries on the way.
+    assert.match(plans.join(), /\(account_id=\? AND (rowid|id)<\?\)/);
+    assert.deepEqual(
+      [...first.entries, ...second.entries].map((e) => e.id),
+      mine.slice(0, 8).map((e) => e.id),
+    );
+  });
+
+  it("the operator's ledger page for one account, with or without a time range and cursor", async () => {
+    const all = await service.queryLedger({ account: 'a', limit: 100, cursor: null });
+    assertSearched(reader.take());
+    assert.deepEqual(
+      all.entries.map((e) => e.id),
+      mine.map((e) => e.id),
+    );
+    const from = mine.at(-1)?.at ?? 0;
+    const ranged = await service.queryLedger({
+      account: 'a',
+      from: from + DAY,
+      to: from + 3 * DAY,
+      limit: 2,
+      cursor: null,
+    });
+    assertSearched(reader.take());
+    const inRange = mine.filter((e) => e.at >= from + DAY && e.at <= from + 3 * DAY);
+    assert.deepEqual(
+      ranged.entries.map((e) => e.id),
+      inRange.slice(0, 2).map((e) => e.id),
+    );
+    const next = await service.queryLedger({
+      account: 'a',
+      kind: 'debit',
+      from: from + DAY,
+      to: from + 3 * DAY,
+      limit: 100,
+      cursor: ranged.nextCursor,
+    });
+    assertSearched(reader.take());
+    assert.deepEqual(
+      next.entries.map((e) => e.id),
+      inRange
+        .filter((e) => e.kind === 'debit')
+        .slice(2)
+        .map((e) => e.id),
+    );
+  });
+
+  it("one account's usage by day", async () => {
+    const from = mine.at(-1)?.at ?? 0;
+    const usage = await service.usageByDay(from, from + 10 * DAY, 'a');
+    assertSearched(reader.take());
+    assert.equal(usage.length, 5);
+    for (const row of usage) assert.deepEqual({ tokens: row.tokens, uses: row.uses }, { tokens: 3, uses: 3 });
+  });
+});
