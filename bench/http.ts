@@ -22,7 +22,10 @@ const ROOT = join(import.meta.dirname, '..');
 const SERVER_NODE_FLAGS: readonly string[] = (() => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
   const words = pkg.scripts.start.split(/\s+/);
-  return words.slice(1, words.indexOf('dist/cli/main.js')).filter((w) => w.startsWith('--'));
+  const main = words.indexOf('dist/cli/main.js');
+  if (words[0] !== 'node' || main < 0)
+    throw new Error(`bench: npm start no longer runs node dist/cli/main.js: ${pkg.scripts.start}`);
+  return words.slice(1, main).filter((w) => w.startsWith('--'));
 })();
 
 /** The service's command line as `npm start` runs it (the built CLI), on loopback at `port`; `nodeFlags` after its own. */
