@@ -34,3 +34,12 @@ export interface WorkerNotice {
 
 /** The worker sends what it has to say in order, gathered into one message per turn of its event loop. */
 export type WorkerMessage = (WorkerReply | WorkerNotice)[];
+
+/** What the reader thread opens (`reader-thread.ts`): its own connection to the same file. */
+export interface ReaderOptions {
+  path: string;
+  busyTimeoutMs: number;
+}
+
+/** A read for the reader thread (a method of `SqliteReads` or of the service's queries), or its end. */
+export type ReaderRequest = Extract<WorkerRequest, { kind: 'store' | 'service' }> | { kind: 'close' };
