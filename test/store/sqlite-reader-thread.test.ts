@@ -92,6 +92,7 @@ async function turnsWhile<T>(read: () => Promise<T>): Promise<{ value: T; turns:
 /** The scanning reads, each as a call on a store. */
 const SCANS: Record<string, (store: Store) => Promise<unknown>> = {
   reconcile: (s) => s.reconcile(),
+  balanceAt: (s) => s.balanceAt('acct-3', START + 45 * DAY),
   usageByDay: (s) => s.service.usageByDay(START, START + 60 * DAY),
   'usageByDay of one account': (s) => s.service.usageByDay(START, START + 60 * DAY, 'acct-3'),
   usageByAccount: (s) => s.service.usageByAccount(START, START + 60 * DAY, 5),

@@ -58,7 +58,7 @@ const LOCAL_SERVICE_READS: ReadonlySet<string> = new Set<keyof ServiceStore>([
  * this thread, a reconcile of a million entries held every request for ~10 s, and a 30-day usage
  * report for a fraction of a second, since node:sqlite runs a statement synchronously.
  */
-const SCANNING_STORE_READS: ReadonlySet<string> = new Set<StoreReadName>(['reconcile']);
+const SCANNING_STORE_READS: ReadonlySet<string> = new Set<StoreReadName>(['reconcile', 'balanceAt']);
 const SCANNING_SERVICE_READS: ReadonlySet<string> = new Set<keyof ServiceStore>([
   'queryLedger',
   'usageByDay',
