@@ -126,11 +126,14 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
     // Only the filters given, each its own condition: a condition such as `(? IS NULL OR
     // account_id = ?)` is decided only when the statement runs, so SQLite cannot use an index for
     // it and scanned the whole ledger for one account's entries.
+    // Across accounts, the page walks the ledger by id from its cursor: `+at` keeps the index on
+    // time alone out of it, which would read the whole window and sort it for every page.
+    const at = q.account === undefined ? '+at' : 'at';
     const filters: [string, SqlValue | undefined | null][] = [
       ['account_id = ?', q.account],
       ['kind = ?', q.kind],
-      ['at >= ?', q.from],
-      ['at <= ?', q.to],
+      [`${at} >= ?`, q.from],
+      [`${at} <= ?`, q.to],
       ['id < ?', before],
     ];
     const given = filters.filter(([, value]) => value !== undefined && value !== null);

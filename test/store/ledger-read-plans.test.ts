@@ -1,5 +1,5 @@
-// One account's history, ledger page or usage must be found through its own entries, never by
-// reading the whole ledger: SQLite's query plan for each such read, on a real file, may search
+// One account's history, ledger page or usage must be found through its own entries, and usage
+// over every account through the window's entries, never by reading the whole ledger: SQLite's query plan for each such read, on a real file, may search
 // an index but not scan the table. (A condition like `(? IS NULL OR account_id = ?)` is decided
 // only when the statement runs, so SQLite cannot use an index for it.) The answers are checked
 // against the account's entries as `history` gives them, so the plans do not change what is read.
@@ -39,7 +39,7 @@ class PlannedConnection extends SqliteConnection {
 
 const DAY = 86_400_000;
 
-describe("one account's reads use its own entries (SQLite's plans)", () => {
+describe("reads find their entries through an index, never the whole ledger (SQLite's plans)", () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-read-plans-'));
   const path = join(dir, 'plans.db');
   let store: SqliteStore;
@@ -132,10 +132,50 @@ describe("one account's reads use its own entries (SQLite's plans)", () => {
     );
   });
 
+  it("every account's usage over a window, by day and by account, reads the window's entries by time", async () => {
+    const from = mine.at(-1)?.at ?? 0;
+    const byDay = await service.usageByDay(from + DAY, from + 2 * DAY);
+    assertSearched(reader.take());
+    // Days 1 and 2 of five: three accounts, three uses a day each.
+    assert.deepEqual(
+      byDay.map((r) => [r.tokens, r.uses]),
+      [
+        [9, 9],
+        [9, 9],
+      ],
+    );
+    const byAccount = await service.usageByAccount(from + DAY, from + 2 * DAY, 2);
+    assertSearched(reader.take());
+    assert.equal(byAccount.accounts, 3);
+    assert.equal(
+      byAccount.rows.reduce((sum, r) => sum + r.tokens, 0),
+      18,
+    );
+  });
+
+  it("the operator's ledger page across accounts with a time range walks the ledger by id from its cursor, never sorting the window", async () => {
+    const from = mine.at(-1)?.at ?? 0;
+    const everyone = (await service.queryLedger({ limit: 1000, cursor: null })).entries;
+    const window = { from: from + DAY, to: from + 3 * DAY };
+    const inRange = everyone.filter((e) => e.at >= window.from && e.at <= window.to);
+    const first = await service.queryLedger({ ...window, limit: 4, cursor: null });
+    const second = await service.queryLedger({ ...window, limit: 4, cursor: first.nextCursor });
+    for (const plan of reader.take()) {
+      assert.doesNotMatch(plan, /TEMP B-TREE|ledger_entries_at\b/, plan);
+    }
+    assert.deepEqual(
+      [...first.entries, ...second.entries].map((e) => e.id),
+      inRange.slice(0, 8).map((e) => e.id),
+    );
+  });
+
   it("one account's usage by day", async () => {
     const from = mine.at(-1)?.at ?? 0;
     const usage = await service.usageByDay(from, from + 10 * DAY, 'a');
-    assertSearched(reader.take());
+    const plans = reader.take();
+    assertSearched(plans);
+    // Through the account's own entries, not every account's in the window.
+    assert.match(plans.join(), /USING INDEX ledger_entries_account(_at)? \(account_id=\?/);
     assert.equal(usage.length, 5);
     for (const row of usage) assert.deepEqual({ tokens: row.tokens, uses: row.uses }, { tokens: 3, uses: 3 });
   });

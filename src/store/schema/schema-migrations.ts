@@ -11,6 +11,7 @@ import { m010AutoTopup } from './m010-auto-topup.ts';
 import { m011Pools } from './m011-pools.ts';
 import { m012PermanentAccounts } from './m012-permanent-accounts.ts';
 import { m013KeyedDebitCheck } from './m013-keyed-debit-check.ts';
+import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -40,6 +41,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m011Pools,
   m012PermanentAccounts,
   m013KeyedDebitCheck,
+  m014LedgerTimeIndex,
 ];
 
 /** Every step rendered in one backend's SQL. */
