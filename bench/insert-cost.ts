@@ -14,6 +14,7 @@ import { newIdempotencyKey } from '../src/sdk/idempotency-key.ts';
 import { insertEntries } from '../src/store/sqlite/sqlite-batch-writes.ts';
 import { SqliteConnection } from '../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import { insertRawAccounts, rawDebit } from '../test/helpers/raw-ledger.ts';
 import { median } from './stats.ts';
 
 const { values } = parseArgs({
@@ -50,38 +51,22 @@ async function round(n: number): Promise<number> {
   for (const index of values.drop.split(',').filter(Boolean)) conn.exec(`DROP INDEX ${index}`);
   const now = Date.now();
   conn.exec('BEGIN');
-  for (let a = 0; a < accounts; a++) {
-    conn.run(
-      "INSERT INTO accounts (id, plan, cycle_anchor, cycle_start, created_at, updated_at) VALUES (?, 'free', ?, ?, ?, ?)",
-      `a-${a}`,
-      now,
-      now,
-      now,
-      now,
-    );
-  }
+  insertRawAccounts(
+    conn,
+    Array.from({ length: accounts }, (_, a) => `a-${a}`),
+    now,
+  );
   conn.exec('COMMIT');
-  const entries: NewEntry[] = Array.from({ length: rows }, (_, i) => ({
-    id: i + 1,
-    account: `a-${(i * 7919) % accounts}`,
-    kind: 'debit',
-    amount: -1,
-    allocationDelta: -1,
-    purchasedDelta: 0,
-    promotionalDelta: 0,
-    debtDelta: 0,
-    grantMoves: [{ grant: 1, delta: -1 }],
-    balanceAfter: 1000,
-    feature: 'outbound_call_single',
-    quantity: 1,
-    idempotencyKey: keyFor(i, now),
-    source: null,
-    reference: null,
-    reason: null,
-    actor: null,
-    at: now + Math.floor(i / 10),
-    heldAfter: 0,
-  }));
+  const entries: NewEntry[] = Array.from({ length: rows }, (_, i) =>
+    rawDebit({
+      id: i + 1,
+      account: `a-${(i * 7919) % accounts}`,
+      at: now + Math.floor(i / 10),
+      key: keyFor(i, now),
+      grantMoves: [{ grant: 1, delta: -1 }],
+      balanceAfter: 1000,
+    }),
+  );
   const started = process.hrtime.bigint();
   for (let at = 0; at < rows; at += PER_TRANSACTION) {
     conn.exec('BEGIN');

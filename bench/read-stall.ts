@@ -13,6 +13,7 @@ import { SqliteConnection } from '../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { SqliteWorkerStore } from '../src/store/sqlite/worker-store.ts';
 import type { Store } from '../src/store/store.ts';
+import { insertRawAccounts, rawDebit } from '../test/helpers/raw-ledger.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,41 +36,20 @@ async function build(): Promise<void> {
   const conn = new SqliteConnection(path, 15_000, 'NORMAL');
   conn.tempStore('memory');
   conn.exec('BEGIN');
-  for (let a = 0; a < ACCOUNTS; a++) {
-    conn.run(
-      "INSERT INTO accounts (id, plan, cycle_anchor, cycle_start, created_at, updated_at) VALUES (?, 'free', ?, ?, ?, ?)",
-      `a-${a}`,
-      START,
-      START,
-      START,
-      START,
-    );
-  }
+  insertRawAccounts(
+    conn,
+    Array.from({ length: ACCOUNTS }, (_, a) => `a-${a}`),
+    START,
+  );
   conn.exec('COMMIT');
   for (let first = 0; first < entries; first += CHUNK) {
     const chunk: NewEntry[] = Array.from({ length: Math.min(CHUNK, entries - first) }, (_, j) => {
       const i = first + j;
-      return {
+      return rawDebit({
         id: i + 1,
         account: `a-${(i * 7919) % ACCOUNTS}`,
-        kind: 'debit',
-        amount: -1,
-        allocationDelta: -1,
-        purchasedDelta: 0,
-        promotionalDelta: 0,
-        debtDelta: 0,
-        grantMoves: [],
-        balanceAfter: 0,
-        feature: 'outbound_call_single',
-        quantity: 1,
-        idempotencyKey: null,
-        source: null,
-        reference: null,
-        reason: null,
-        actor: null,
         at: START + Math.floor((i / entries) * 365 * DAY),
-        heldAfter: 0,
-      };
+      });
     });
     conn.exec('BEGIN');
     insertEntries(conn, chunk);

@@ -16,6 +16,7 @@ import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { SqliteWorkerStore } from '../../src/store/sqlite/worker-store.ts';
 import type { Store } from '../../src/store/store.ts';
+import { insertRawAccounts, rawDebit } from '../helpers/raw-ledger.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-reader-thread-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,37 +35,20 @@ async function buildLedger(path: string): Promise<void> {
   const conn = new SqliteConnection(path, 15_000, 'NORMAL');
   try {
     conn.exec('BEGIN');
-    for (let a = 0; a < ACCOUNTS; a++) {
-      conn.run(
-        "INSERT INTO accounts (id, plan, cycle_anchor, cycle_start, created_at, updated_at) VALUES (?, 'free', ?, ?, ?, ?)",
-        `acct-${a}`,
-        START,
-        START,
-        START,
-        START,
-      );
-    }
-    const entries: NewEntry[] = Array.from({ length: ENTRIES }, (_, i) => ({
-      id: i + 1,
-      account: `acct-${(i * 7) % ACCOUNTS}`,
-      kind: 'debit',
-      amount: -(1 + (i % 3)),
-      allocationDelta: -(1 + (i % 3)),
-      purchasedDelta: 0,
-      promotionalDelta: 0,
-      debtDelta: 0,
-      grantMoves: [],
-      balanceAfter: 1_000_000 - i,
-      feature: i % 2 === 0 ? 'outbound_call_single' : 'ai_agent_run',
-      quantity: 1,
-      idempotencyKey: null,
-      source: null,
-      reference: null,
-      reason: null,
-      actor: null,
-      at: START + Math.floor((i / ENTRIES) * 60 * DAY),
-      heldAfter: 0,
-    }));
+    insertRawAccounts(
+      conn,
+      Array.from({ length: ACCOUNTS }, (_, a) => `acct-${a}`),
+      START,
+    );
+    const entries: NewEntry[] = Array.from({ length: ENTRIES }, (_, i) =>
+      rawDebit({
+        id: i + 1,
+        account: `acct-${(i * 7) % ACCOUNTS}`,
+        at: START + Math.floor((i / ENTRIES) * 60 * DAY),
+        tokens: 1 + (i % 3),
+        feature: i % 2 === 0 ? 'outbound_call_single' : 'ai_agent_run',
+      }),
+    );
     for (let at = 0; at < ENTRIES; at += 1000) insertEntries(conn, entries.slice(at, at + 1000));
     conn.exec('COMMIT');
   } finally {
