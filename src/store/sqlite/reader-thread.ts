@@ -59,7 +59,8 @@ export class ReaderThread {
         this.idleIfDone(worker);
         return;
       }
-      if (this.pending.size === 0) worker.ref();
+      // An answer is due: the process waits for it.
+      worker.ref();
       this.pending.set(id, { worker, resolve, reject });
     });
   }

@@ -36,15 +36,23 @@ async function serve(request: Extract<ReaderRequest, { kind: 'store' | 'service'
   }
 }
 
+async function handle(request: ReaderRequest): Promise<void> {
+  if (request.kind === 'close') {
+    connection.close();
+    port.close();
+    return;
+  }
+  const reply = await serve(request);
+  try {
+    port.postMessage(reply);
+  } catch (err) {
+    // An answer that cannot be copied back: the read fails with why, the thread goes on.
+    port.postMessage({ id: reply.id, ok: false, error: toWire(err) } satisfies WorkerReply);
+  }
+}
+
 // One at a time, in the order sent: each read runs synchronously on the one connection.
 let queue = Promise.resolve();
 port.on('message', (request: ReaderRequest) => {
-  queue = queue.then(async () => {
-    if (request.kind === 'close') {
-      connection.close();
-      port.close();
-      return;
-    }
-    port.postMessage(await serve(request));
-  });
+  queue = queue.then(() => handle(request));
 });
