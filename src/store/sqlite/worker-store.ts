@@ -55,7 +55,7 @@ const LOCAL_SERVICE_READS: ReadonlySet<string> = new Set<keyof ServiceStore>([
 
 /**
  * Reads whose cost grows with the ledger, served on the reader thread (`reader-thread.ts`): on
- * this thread, a reconcile of a million entries held every request for ~10 s, and a 30-day usage
+ * this thread, a reconcile of a million entries held every request for 10–15 s, and a 30-day usage
  * report for a fraction of a second, since node:sqlite runs a statement synchronously.
  */
 const SCANNING_STORE_READS: ReadonlySet<string> = new Set<StoreReadName>(['reconcile', 'balanceAt']);
