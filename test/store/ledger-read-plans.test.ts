@@ -1,8 +1,9 @@
 // One account's history, ledger page or usage must be found through its own entries, and usage
-// over every account through the window's entries, never by reading the whole ledger: SQLite's query plan for each such read, on a real file, may search
-// an index but not scan the table. (A condition like `(? IS NULL OR account_id = ?)` is decided
-// only when the statement runs, so SQLite cannot use an index for it.) The answers are checked
-// against the account's entries as `history` gives them, so the plans do not change what is read.
+// over every account through the window's entries, never by reading the whole ledger: SQLite's
+// query plan for each such read, on a real file, may search an index but not scan the table. (A
+// condition like `(? IS NULL OR account_id = ?)` is decided only when the statement runs, so
+// SQLite cannot use an index for it.) The answers are checked against the entries as `history`
+// or the unfiltered ledger page gives them, so the plans do not change what is read.
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
