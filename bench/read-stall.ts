@@ -2,7 +2,8 @@
 // a ledger of N entries over a year (1,000 accounts), each read's time and the longest gap
 // between the ticks of a 1 ms timer on the calling thread, for the in-thread store (every read
 // on this thread, as `TOKENMETER_SQLITE_WORKER=off`) and the default worker store (reads that
-// scan on its reader thread). The ledger is made once per size and kept in --dir.
+// scan on its reader thread). The ledger is made once per size and kept in --dir. Also the
+// features in use, which every open of a ledger reads (through an index since migration 15).
 //   node bench/read-stall.ts [--entries 1000000] [--dir /dev/shm]
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,6 +28,7 @@ const DAY = 86_400_000;
 const END = Date.UTC(2026, 10, 1);
 const START = END - 365 * DAY;
 const ACCOUNTS = 1000;
+const FEATURES = ['outbound_call_single', 'crm_ai_agent', 'business_collector', 'social_post', 'prospect_manager'];
 const CHUNK = 1024;
 
 async function build(): Promise<void> {
@@ -49,6 +51,7 @@ async function build(): Promise<void> {
         id: i + 1,
         account: `a-${(i * 7919) % ACCOUNTS}`,
         at: START + Math.floor((i / entries) * 365 * DAY),
+        feature: FEATURES[i % FEATURES.length],
       });
     });
     conn.exec('BEGIN');
@@ -79,6 +82,8 @@ const READS: Record<string, (store: Store) => Promise<unknown>> = {
   reconcile: (s) => s.reconcile(),
   'usage by day, 30 days, every account': (s) => s.service.usageByDay(END - 30 * DAY, END),
   'usage by account, 30 days': (s) => s.service.usageByAccount(END - 30 * DAY, END, 10),
+  // What every open of a ledger reads, to check its config still configures them.
+  'features in use': (s) => s.inUse(),
 };
 
 if (!existsSync(path)) {

@@ -4,6 +4,7 @@ import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import { GrantCache, StagedGrants } from '../grant-cache.ts';
+import { inUseSql } from '../in-use-sql.ts';
 import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
 import { FIGURES_SQL, grantMovesSql, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
 import {
@@ -22,6 +23,7 @@ import {
 } from '../rows.ts';
 import { TOPUPS_CHANNEL } from '../schema/m010-auto-topup.ts';
 import type { ServiceStore } from '../service-store.ts';
+import { PG_DIALECT } from '../sql-dialect.ts';
 import { toMembership } from '../sql-pool-tx.ts';
 import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { applyMigrations } from './migrations.ts';
@@ -40,6 +42,7 @@ export interface PgStoreOptions {
 }
 
 const FIGURES = `${FIGURES_SQL} ORDER BY a.id COLLATE "C"`;
+const IN_USE = inUseSql(PG_DIALECT);
 
 const BROKEN_CHAIN = `
 SELECT account_id, id, balance_after, expected FROM (
@@ -220,11 +223,8 @@ export class PgStore implements Store {
   }
 
   async inUse(): Promise<UsageInUse> {
-    const plans = await this.read('SELECT plan FROM accounts GROUP BY plan ORDER BY plan COLLATE "C"');
-    const features = await this.read(
-      `SELECT feature FROM (SELECT feature FROM ledger_entries WHERE feature IS NOT NULL
-       UNION SELECT feature FROM holds WHERE feature IS NOT NULL) used ORDER BY feature COLLATE "C"`,
-    );
+    const plans = await this.read(IN_USE.plans);
+    const features = await this.read(IN_USE.features);
     return { plans: plans.map((r) => str(r, 'plan')), features: features.map((r) => str(r, 'feature')) };
   }
 

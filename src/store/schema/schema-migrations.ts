@@ -12,6 +12,7 @@ import { m011Pools } from './m011-pools.ts';
 import { m012PermanentAccounts } from './m012-permanent-accounts.ts';
 import { m013KeyedDebitCheck } from './m013-keyed-debit-check.ts';
 import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
+import { m015FeatureIndexes } from './m015-feature-indexes.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -42,6 +43,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m012PermanentAccounts,
   m013KeyedDebitCheck,
   m014LedgerTimeIndex,
+  m015FeatureIndexes,
 ];
 
 /** Every step rendered in one backend's SQL. */

@@ -5,12 +5,16 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
+import { inUseSql } from '../in-use-sql.ts';
 import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
 import { FIGURES_SQL, grantMovesSql, LIVE_GRANTS_OF, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
 import { decodeCursor, encodeCursor, int, LIVE_GRANT, str, toAccount, toEntry, toGrant, toHold } from '../rows.ts';
+import { SQLITE_DIALECT } from '../sql-dialect.ts';
 import { MEMBERSHIP_COLUMNS, toMembership } from '../sql-pool-tx.ts';
 import type { AccountSnapshot, Drift, HistoryPage, ReconcileScan, Store, UsageInUse } from '../store.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
+
+const IN_USE = inUseSql(SQLITE_DIALECT);
 
 /** The reads a store serves outside write transactions. */
 export type StoreReadName =
@@ -182,13 +186,8 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
   }
 
   async inUse(): Promise<UsageInUse> {
-    const plans = this.reader.all('SELECT DISTINCT plan FROM accounts ORDER BY plan').map((r) => str(r, 'plan'));
-    const features = this.reader
-      .all(
-        `SELECT feature FROM ledger_entries WHERE feature IS NOT NULL
-         UNION SELECT feature FROM holds WHERE feature IS NOT NULL ORDER BY feature`,
-      )
-      .map((r) => str(r, 'feature'));
+    const plans = this.reader.all(IN_USE.plans).map((r) => str(r, 'plan'));
+    const features = this.reader.all(IN_USE.features).map((r) => str(r, 'feature'));
     return { plans, features };
   }
 
