@@ -10,7 +10,7 @@
 // (not duration), every request sent is answered, so the model of what was sent is exact.
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { Latencies, type LatencySummary } from './stats.ts';
+import { cpuSeconds, Latencies, type LatencySummary } from './stats.ts';
 import { compareWithModel, type Outcome, Tally } from './tally.ts';
 import { type Op, type WorkloadName, WorkloadStream } from './workloads.ts';
 
@@ -28,6 +28,8 @@ export interface HttpLoadSpec {
   durationSec: number;
   /** Ops per request through the batch route; null: one op per request through the single route. */
   batchSize: number | null;
+  /** The server's process, whose CPU time the measured part reports (Linux); null: not reported. */
+  serverPid: number | null;
 }
 
 export interface PhaseReport {
@@ -38,6 +40,20 @@ export interface PhaseReport {
   errors: number;
   timeouts: number;
   statusCounts: Record<string, number>;
+  /**
+   * Cores busy on average over the phase: the server's process (all its threads; of them its main
+   * thread, and its worker threads: the SQLite writer) and this load generator's. On a machine of
+   * few cores their sum says whether the run was bound by the CPU, a thread near 1 whether that
+   * thread bound it (the load generator is one).
+   */
+  cpu: PhaseCpu;
+}
+
+export interface PhaseCpu {
+  server: number | null;
+  serverMain: number | null;
+  serverWorkers: number | null;
+  loadGenerator: number | null;
 }
 
 export interface HttpLoadReport {
@@ -121,6 +137,8 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
   // the phase is timed here, from the first request built to the last answer.
   let firstSent = Number.POSITIVE_INFINITY;
   let lastAnswer = 0;
+  const cpuAtStart = { server: spec.serverPid === null ? null : cpuSeconds(spec.serverPid), own: cpuSeconds() };
+  const startedAt = performance.now();
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -161,6 +179,19 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
   const statusCounts: Record<string, number> = {};
   for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) statusCounts[code] = Number(stat.count);
   const seconds = Math.max(1e-6, (lastAnswer - firstSent) / 1000);
+  const wall = (performance.now() - startedAt) / 1000;
+  const serverAtEnd = spec.serverPid === null ? null : cpuSeconds(spec.serverPid);
+  const ownAtEnd = cpuSeconds();
+  const busy = (name: string, before: Map<string, number> | null, after: Map<string, number> | null) =>
+    before === null || after === null || wall <= 0
+      ? null
+      : Math.round((Math.max(0, (after.get(name) ?? 0) - (before.get(name) ?? 0)) / wall) * 100) / 100;
+  const cpu: PhaseCpu = {
+    server: busy('total', cpuAtStart.server, serverAtEnd),
+    serverMain: busy('MainThread', cpuAtStart.server, serverAtEnd),
+    serverWorkers: busy('WorkerThread', cpuAtStart.server, serverAtEnd),
+    loadGenerator: busy('total', cpuAtStart.own, ownAtEnd),
+  };
   return {
     requests: latencies.count,
     seconds,
@@ -169,6 +200,7 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
     errors: result.errors,
     timeouts: result.timeouts,
     statusCounts,
+    cpu,
   };
 }
 

@@ -199,6 +199,7 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
       warmup: s.warmup,
       durationSec: s.durationSec,
       batchSize: s.batchSize,
+      serverPid: server.pid ?? null,
     });
     serverPeak = server.pid === undefined ? null : peakRssMb(server.pid);
     if (s.target === 'service') batch = await scrapeBatches(url);
@@ -223,6 +224,7 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
     deductionsPerSecond: m.perSecond * (s.batchSize ?? 1),
     latency: m.latency,
     serverPeakRssMb: serverPeak,
+    cpu: m.cpu,
     batch,
     statusCounts: m.statusCounts,
   };

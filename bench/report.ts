@@ -252,10 +252,10 @@ function httpTable(results: BenchResults): string[] {
   const rows = [
     '## HTTP',
     '',
-    '`POST /api/tokens/deduct` with an app key, 100 connections, and `POST /api/tokens/deduct/batch` with 500 items per request over 8 connections, autocannon in its own process; the service is `tokenmeter serve` (embedded SQLite FULL, default log level) in its own process. The baseline is a bare Fastify route that parses a single deduction\'s body and does nothing. Deductions/s counts durable deductions answered (for the batch route, requests/s × 500); "× bare Fastify" divides it by the bare route\'s requests/s. Every item of every answer is tallied and checked like a single deduction.',
+    "`POST /api/tokens/deduct` with an app key, 100 connections, and `POST /api/tokens/deduct/batch` with 500 items per request over 8 connections, autocannon in its own process; the service is `tokenmeter serve` (embedded SQLite FULL, default log level) in its own process. The baseline is a bare Fastify route that parses a single deduction's body and does nothing. Deductions/s counts durable deductions answered (for the batch route, requests/s × 500); \"× bare Fastify\" divides it by the bare route's requests/s. Every item of every answer is tallied and checked like a single deduction. CPU is the cores busy on average in the measured part: the server's process (all its threads; of them its main thread, and its worker threads, i.e. the SQLite writer) and the load generator's (one thread: near 1, it bounds the run); beside the machine's cores, their sum says whether the CPU did.",
     '',
-    '| run | workload | connections | req/s | deductions/s | × bare Fastify | p50 ms | p99 ms | p99.9 ms | batch avg / largest | server peak RSS MB | answers | check |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
+    '| run | workload | connections | req/s | deductions/s | × bare Fastify | p50 ms | p99 ms | p99.9 ms | batch avg / largest | server peak RSS MB | CPU cores: server (main, workers) + load generator | answers | check |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
   ];
   for (const h of results.http) {
     const name =
@@ -264,7 +264,7 @@ function httpTable(results: BenchResults): string[] {
         : `service${h.batchSize ? `, batch route (${h.batchSize} items)` : ''}, group commit ${h.groupCommit === false ? 'off' : 'on'}`;
     if (!h.ok) {
       rows.push(
-        `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | FAILED | | | | | | | | ${h.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`,
+        `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | FAILED | | | | | | | | | ${h.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`,
       );
       continue;
     }
@@ -274,11 +274,18 @@ function httpTable(results: BenchResults): string[] {
     const perSecond = h.deductionsPerSecond ?? h.perSecond;
     const ratio = bare && h !== bare ? perSecond / bare.perSecond : null;
     rows.push(
-      `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | ${n0(h.perSecond)} | ${h.target === 'bare' ? '—' : n0(perSecond)} | ${ratio === null ? '—' : ratio >= 1 ? times(ratio) : pct(ratio)} | ${ms(h.latency.p50)} | ${ms(h.latency.p99)} | ${ms(h.latency.p999)} | ${h.batch ? `${h.batch.average} / ${h.batch.largest}` : '—'} | ${h.serverPeakRssMb ?? '—'} | ${statuses} | ok |`,
+      `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | ${n0(h.perSecond)} | ${h.target === 'bare' ? '—' : n0(perSecond)} | ${ratio === null ? '—' : ratio >= 1 ? times(ratio) : pct(ratio)} | ${ms(h.latency.p50)} | ${ms(h.latency.p99)} | ${ms(h.latency.p999)} | ${h.batch ? `${h.batch.average} / ${h.batch.largest}` : '—'} | ${h.serverPeakRssMb ?? '—'} | ${cpuCores(h)} | ${statuses} | ok |`,
     );
   }
   rows.push('');
   return rows;
+}
+
+/** "server (main, workers) + load generator" cores, or — where not measured (not Linux, or results from before). */
+export function cpuCores(h: HttpResult): string {
+  const c = h.cpu;
+  if (!c || c.server === null || c.loadGenerator === null) return '—';
+  return `${c.server.toFixed(2)} (main ${c.serverMain?.toFixed(2) ?? '?'}, workers ${c.serverWorkers?.toFixed(2) ?? '?'}) + ${c.loadGenerator.toFixed(2)}`;
 }
 
 function webhooksSection(results: BenchResults): string[] {

@@ -18,7 +18,7 @@ import { describeMachine, describeRevision, loadAverage } from './machine.ts';
 import { type BenchDatabase, createBenchDatabase } from './pg-database.ts';
 import { runPgbench } from './pgbench.ts';
 import { buildPlan, HTTP_CONNECTIONS, PG_MAX_POOL } from './plan.ts';
-import { type BenchResults, reportFiles, writeReports } from './report.ts';
+import { type BenchResults, cpuCores, reportFiles, writeReports } from './report.ts';
 import type { HttpResult, InProcessResult, InProcessSpec, PgbenchResult, WebhookDelayResult } from './types.ts';
 import { IMPL_LABELS, STORE_LABELS } from './types.ts';
 
@@ -218,6 +218,7 @@ try {
           deductionsPerSecond: 0,
           latency: { p50: 0, p99: 0, p999: 0, max: 0 },
           serverPeakRssMb: null,
+          cpu: { server: null, serverMain: null, serverWorkers: null, loadGenerator: null },
           batch: null,
           statusCounts: {},
         };
@@ -225,7 +226,7 @@ try {
       http.push(result);
       say(
         result.ok
-          ? `HTTP ${scenario.name.padEnd(30)} ${fmt(result.perSecond)} req/s${result.batchSize === null ? '' : ` (${fmt(result.deductionsPerSecond).trim()} deductions/s)`}  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  server rss ${result.serverPeakRssMb} MB`
+          ? `HTTP ${scenario.name.padEnd(30)} ${fmt(result.perSecond)} req/s${result.batchSize === null ? '' : ` (${fmt(result.deductionsPerSecond).trim()} deductions/s)`}  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  server rss ${result.serverPeakRssMb} MB  cpu ${cpuCores(result)}`
           : `HTTP ${scenario.name} FAILED: ${result.problems.join('; ')}`,
       );
     }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Latencies in milliseconds, kept whole (a run has at most a few million). */
 export class Latencies {
@@ -43,6 +43,36 @@ export function peakRssMb(pid: number | 'self' = 'self'): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU seconds a process's threads have used, user and system, summed by thread name (Node names
+ * them: MainThread, WorkerThread for each worker, V8Worker for the GC's helpers, libuv-worker),
+ * with the whole process under `total`. From Linux's /proc, whose clock ticks are 1/100 s; null
+ * where there is no /proc or no such process.
+ */
+export function cpuSeconds(pid: number | 'self' = 'self'): Map<string, number> | null {
+  try {
+    const byName = new Map<string, number>([['total', ticks(readFileSync(`/proc/${pid}/stat`, 'utf8'))]]);
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const name = readFileSync(`/proc/${pid}/task/${task}/comm`, 'utf8').trim();
+        byName.set(name, (byName.get(name) ?? 0) + ticks(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')));
+      } catch {
+        // The thread ended between the listing and the read: its time is in the process's total.
+      }
+    }
+    return byName;
+  } catch {
+    return null;
+  }
+}
+
+/** utime + stime of a /proc stat line, in seconds (fields 14 and 15, counted after the command name). */
+function ticks(stat: string): number {
+  // The command name, in parentheses, may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export function median(xs: readonly number[]): number {

@@ -77,6 +77,8 @@ export interface PgbenchResult {
   latency: LatencySummary;
 }
 
+import type { PhaseCpu } from './http-load.ts';
+
 export interface HttpResult {
   name: string;
   target: 'bare' | 'service';
@@ -95,6 +97,8 @@ export interface HttpResult {
   deductionsPerSecond: number;
   latency: LatencySummary;
   serverPeakRssMb: number | null;
+  /** Cores busy on average in the measured part: the server's process and threads, the load generator's (Linux). */
+  cpu: PhaseCpu;
   /** Group-commit batch sizes from the service's /metrics, warm-up included. */
   batch: { average: number; largest: number } | null;
   statusCounts: Record<string, number>;
