@@ -97,6 +97,13 @@ function targets(results: BenchResults): string[] {
     12,
   );
   engineTarget(
+    'In-process SQLite FULL, 10,000 uniform accounts, 256 callers: ≥ 50,000/s',
+    'sqlite-full',
+    'uniform',
+    50_000,
+    null,
+  );
+  engineTarget(
     'In-process PostgreSQL, one hot account, 256 callers: ≥ 30,000/s and ≥ 10× naive',
     'pg',
     'hot',
