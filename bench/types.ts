@@ -1,4 +1,5 @@
 import type { GroupCommitOptions } from '../src/ledger/batch/group-commit-options.ts';
+import type { PhaseCpu } from './http-load.ts';
 import type { LatencySummary } from './stats.ts';
 import type { WorkloadName } from './workloads.ts';
 
@@ -76,8 +77,6 @@ export interface PgbenchResult {
   reportedTps: number;
   latency: LatencySummary;
 }
-
-import type { PhaseCpu } from './http-load.ts';
 
 export interface HttpResult {
   name: string;
