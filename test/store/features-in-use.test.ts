@@ -1,7 +1,8 @@
 // Opening a ledger refuses a config that no longer configures a feature the ledger or a hold
 // names (`Store.inUse`). That read steps through the feature indexes (migration 15) instead of
-// reading every entry: the plans below may search an index but never scan either table, and on
-// every backend the features it finds are exactly those written, whatever was written.
+// reading every entry: the plans below may search an index but never scan either table; on
+// every backend the features it finds are exactly those written, whatever was written; and a
+// ledger written before the step finds the same after it.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,8 +19,10 @@ import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
 import { PG_DIALECT, SQLITE_DIALECT } from '../../src/store/sql-dialect.ts';
 import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../src/store/store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
+import { withDb } from '../helpers/sqlite-file.ts';
 
 // Ids that sort next to each other in every way (a prefix, a separator either side of a letter
 // or digit), so a step that skipped or repeated a neighbour would show.
@@ -34,6 +37,8 @@ const opArb = fc.record({
   account: fc.constantFrom('u1', 'u2', 'u3'),
   feature: fc.constantFrom(...FEATURES),
 });
+
+const skipPg = await pgSuiteSkip();
 
 for (const backend of backends()) {
   describe(`the features in use are those written [${backend.name}]`, () => {
@@ -77,6 +82,98 @@ for (const backend of backends()) {
   });
 }
 
+/** A database as migration 15 finds it: SQL run on it, a store opened on it, its feature indexes. */
+interface Upgraded {
+  exec(sql: string): Promise<void>;
+  open(): Store;
+  featureIndexes(): Promise<string[]>;
+}
+
+/**
+ * Migration 15 on a ledger written before it. Version 15 is marked applied first, so the store's
+ * migrate runs every other step; the ledger is written; then the mark goes, and the next migrate
+ * builds the indexes over the rows there. The features found after it are those written.
+ */
+async function upgradeAcross15(db: Upgraded): Promise<void> {
+  await db.exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL);
+    INSERT INTO schema_migrations VALUES (15, 'feature_indexes', 0)`);
+  const before = db.open();
+  await before.migrate();
+  const ledger = new TokenLedger({ store: before, catalog, clock: new ManualClock('2026-03-01T00:00:00Z') });
+  for (const feature of ['social_post', 'a_b', 'crm_ai_agent', 'social_post']) {
+    assert.ok((await ledger.deduct({ account: 'old', feature })).ok);
+  }
+  assert.ok((await ledger.reserve({ account: 'old', feature: 'a' })).ok);
+  await ledger.close();
+  assert.deepEqual(await db.featureIndexes(), [], 'written before the step');
+  await db.exec('DELETE FROM schema_migrations WHERE version = 15');
+  const after = db.open();
+  await after.migrate();
+  assert.deepEqual(await db.featureIndexes(), ['holds_feature', 'ledger_entries_feature']);
+  assert.deepEqual((await after.inUse()).features, ['a', 'a_b', 'crm_ai_agent', 'social_post']);
+}
+
+describe('migration 15 on a ledger written before it', () => {
+  it('SQLite: builds both indexes over the rows there; the features found are those written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-m015-'));
+    const path = join(dir, 'ledger.db');
+    const stores: Store[] = [];
+    try {
+      await upgradeAcross15({
+        exec: async (sql) => withDb(path, (db) => db.exec(sql.replaceAll('bigint', 'INTEGER'))),
+        open: () => {
+          const store = new SqliteStore({ path });
+          stores.push(store);
+          return store;
+        },
+        featureIndexes: async () =>
+          withDb(path, (db) =>
+            db
+              .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_feature' ORDER BY name")
+              .all()
+              .map((r) => String(r.name)),
+          ),
+      });
+    } finally {
+      for (const s of stores) await s.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PostgreSQL: the same', { skip: skipPg }, async () => {
+    const database = await createTestDatabase();
+    const stores: Store[] = [];
+    const query = async (sql: string) => {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        return (await client.query(sql)).rows as Record<string, unknown>[];
+      } finally {
+        await client.end();
+      }
+    };
+    try {
+      await upgradeAcross15({
+        exec: async (sql) => {
+          await query(sql);
+        },
+        open: () => {
+          const store = openPgStore({ url: database.url, poolSize: 2, allowExitOnIdle: true });
+          stores.push(store);
+          return store;
+        },
+        featureIndexes: async () =>
+          (await query("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%\\_feature' ORDER BY indexname")).map(
+            (r) => String(r.indexname),
+          ),
+      });
+    } finally {
+      for (const s of stores) await s.close();
+      await database.drop();
+    }
+  });
+});
+
 describe("SQLite's plan of the features in use", () => {
   const dir = mkdtempSync(join(tmpdir(), 'tm-in-use-'));
   const path = join(dir, 'plans.db');
@@ -103,8 +200,6 @@ describe("SQLite's plan of the features in use", () => {
     }
   });
 });
-
-const skipPg = await pgSuiteSkip();
 
 describe("PostgreSQL's plan of the features in use", { skip: skipPg }, () => {
   it('reads a row of the feature index per feature, not every entry', async () => {
