@@ -38,7 +38,8 @@ describe('admin console and widget in a real browser', () => {
   after(async () => {
     await browser?.close();
     await svc?.close();
-    await new Promise((resolve) => example?.close(resolve));
+    // Not `example?.close(resolve)`: when `before` failed first (no browser), nothing would resolve it.
+    if (example) await new Promise((resolve) => example.close(resolve));
     assets?.remove();
   });
 
