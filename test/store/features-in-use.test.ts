@@ -224,6 +224,7 @@ describe("PostgreSQL's plan of the features in use", { skip: skipPg }, () => {
       );
       const plan = JSON.stringify(rows[0]?.['QUERY PLAN']);
       const read = rowsRead(rows[0]?.['QUERY PLAN'], 'ledger_entries');
+      assert.match(plan, /ledger_entries_feature/, 'the planner chose the feature index');
       assert.ok(read <= 3, `read ${read} ledger rows for 2 features: ${plan}`);
       assert.deepEqual((await store.inUse()).features, ['w', 'x', 'y']);
     } finally {
