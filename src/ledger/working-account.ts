@@ -155,6 +155,7 @@ export class WorkingAccount {
       this.state = assigned.state;
       this.entries = assigned.entries;
     }
+    this.keepInTime();
     if (this.stored) await tx.updateAccount(this.stored, this.state, guard, this.catchUp);
     else await tx.insertAccount(this.state, guard);
     if (this.closures.length > 0) await tx.closeHolds(this.closures);
@@ -175,6 +176,29 @@ export class WorkingAccount {
     );
     if (events.length > 0) await tx.insertEvents(events);
     return ids;
+  }
+
+  /**
+   * An account's entries never go back in time (migration 16's trigger refuses one that would):
+   * each is written at the latest of its own time, the account's last write and the entry
+   * before it. The clock can be behind the last write (stepped back, or read by a writer before
+   * it waited for the account's lock); the account's `updatedAt`, the next write's floor, keeps
+   * up. Only the recorded time moves, by as much as the clock was behind: what was decided by the
+   * clock (what fell due, the cycle) stands.
+   */
+  private keepInTime(): void {
+    let last = this.stored?.updatedAt ?? Number.NEGATIVE_INFINITY;
+    let moved = false;
+    const entries = this.entries.map((e) => {
+      if (e.at >= last) {
+        last = e.at;
+        return e;
+      }
+      moved = true;
+      return { ...e, at: last };
+    });
+    if (moved) this.entries = entries;
+    if (this.state.updatedAt < last) this.state = { ...this.state, updatedAt: last };
   }
 
   /** Frees, in each member's membership, what this pool's expired holds for it reserved. */

@@ -1,6 +1,7 @@
 import type { Membership } from '../core/pool.ts';
+import { AFTER_CURSOR, afterCursor, historyPage, NEWEST_FIRST } from './history-sql.ts';
 import type { PaymentRow, SubscriptionRow } from './payment-tx.ts';
-import { encodeCursor, int, intOrNull, type Row, requireCursor, str, strOrNull, toEntry } from './rows.ts';
+import { int, intOrNull, type Row, requireCursor, str, strOrNull } from './rows.ts';
 import type {
   AccountListQuery,
   AccountPage,
@@ -125,26 +126,22 @@ export class SqlServiceQueries extends SqlOutboxQueries implements ServiceStore 
     const before = q.cursor === null ? null : requireCursor(q.cursor);
     // Only the filters given, each its own condition: a condition such as `(? IS NULL OR
     // account_id = ?)` is decided only when the statement runs, so SQLite cannot use an index for
-    // it and scanned the whole ledger for one account's entries.
-    // Across accounts, the page walks the ledger by id from its cursor: `+at` keeps the index on
-    // time alone out of it, which would read the whole window and sort it for every page.
-    const at = q.account === undefined ? '+at' : 'at';
+    // it and scanned the whole ledger for one account's entries. Newest first by time, then id,
+    // as history: one account's page walks its own index, every account's the index on time
+    // alone, both in the order wanted (no sort), and a window bounds either.
     const filters: [string, SqlValue | undefined | null][] = [
-      ['account_id = ?', q.account],
-      ['kind = ?', q.kind],
-      [`${at} >= ?`, q.from],
-      [`${at} <= ?`, q.to],
-      ['id < ?', before],
+      ['e.account_id = ?', q.account],
+      ['e.kind = ?', q.kind],
+      ['e.at >= ?', q.from],
+      ['e.at <= ?', q.to],
     ];
     const given = filters.filter(([, value]) => value !== undefined && value !== null);
-    const where = given.length === 0 ? '' : `WHERE ${given.map(([condition]) => condition).join(' AND ')}`;
-    const rows = await this.sql.read(`SELECT * FROM ledger_entries ${where} ORDER BY id DESC LIMIT ?`, [
-      ...given.map(([, value]) => value as SqlValue),
-      q.limit + 1,
-    ]);
-    const entries = rows.slice(0, q.limit).map(toEntry);
-    const last = entries.at(-1);
-    return { entries, nextCursor: rows.length > q.limit && last ? encodeCursor(last.id) : null };
+    const where = [...given.map(([condition]) => condition), ...(before === null ? [] : [AFTER_CURSOR])];
+    const rows = await this.sql.read(
+      `SELECT e.* FROM ledger_entries AS e ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ${NEWEST_FIRST} LIMIT ?`,
+      [...given.map(([, value]) => value as SqlValue), ...(before === null ? [] : afterCursor(before)), q.limit + 1],
+    );
+    return historyPage(rows, q.limit);
   }
 
   async usageByDay(from: number, to: number, account?: string): Promise<UsageRow[]> {

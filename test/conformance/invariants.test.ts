@@ -89,12 +89,14 @@ conformance('invariants the database enforces', (get) => {
   });
 
   it('one opening balance per account and one renewal per cycle (UNIQUE references)', async () => {
-    const { ledger, db } = get();
+    const { ledger, db, clock } = get();
+    // At the account's latest time, so that only the reference can refuse it (an entry earlier
+    // than one its account has is refused too: test/store/ledger-in-time.test.ts).
     accepted(await ledger.deduct({ account: 'a', feature: 'social_post' }));
     await assert.rejects(
       db.raw(
         `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, source, reference, at)
-         VALUES ('a', 'opening_balance', 100, 100, 0, 199, 'provision', 'a', 0)`,
+         VALUES ('a', 'opening_balance', 100, 100, 0, 199, 'provision', 'a', ${clock.now()})`,
       ),
       /unique/i,
     );

@@ -126,19 +126,20 @@ conformance('one row per keyed deduction', (get) => {
   });
 
   it('the database refuses a second debit with the same account and key, and a keyed debit without held_after', async () => {
-    const { ledger, db } = get();
+    const { ledger, db, clock } = get();
     const first = accepted(await ledger.deduct({ account: 'a', feature: 'social_post', idempotencyKey: 'once' }));
+    // At the account's latest time: an earlier entry is refused for that alone (migration 16).
     const columns = 'account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature, quantity';
     const debit = (key: string, held: string) =>
       `INSERT INTO ledger_entries (${columns}, idempotency_key, at${held === '' ? '' : ', held_after'})
-       VALUES ('a', 'debit', -1, -1, 0, 98, 'social_post', 1, '${key}', 1${held === '' ? '' : `, ${held}`})`;
+       VALUES ('a', 'debit', -1, -1, 0, 98, 'social_post', 1, '${key}', ${clock.now()}${held === '' ? '' : `, ${held}`})`;
     await assert.rejects(db.raw(debit('once', '0')), /unique/i);
     await assert.rejects(db.raw(debit('no-figure', '')), /keyed_debit_held/);
     await assert.rejects(db.raw(debit('no-figure', '-1')), /keyed_debit_held/);
     // The key is unique among debits only: another account, or another kind, may carry it.
     await db.raw(
       `INSERT INTO ledger_entries (${columns}, idempotency_key, at, source, reference)
-       VALUES ('a', 'hold_commit', -1, -1, 0, 98, 'social_post', 1, 'once', 1, 'hold', 'h-1')`,
+       VALUES ('a', 'hold_commit', -1, -1, 0, 98, 'social_post', 1, 'once', ${clock.now()}, 'hold', 'h-1')`,
     );
     accepted(await ledger.deduct({ account: 'b', feature: 'social_post', idempotencyKey: 'once' }));
     assert.deepEqual(
@@ -201,7 +202,7 @@ conformance('one row per keyed deduction', (get) => {
       await assert.rejects(
         db.raw(`INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after,
           feature, quantity, idempotency_key, at, held_after)
-          VALUES ('old', 'debit', -2, -2, 0, 96, 'crm_ai_agent', 1, 'old-key', 1, 10)`),
+          VALUES ('old', 'debit', -2, -2, 0, 96, 'crm_ai_agent', 1, 'old-key', ${clock.now()}, 10)`),
         /unique/i,
       );
       const fresh = accepted(await reopened.deduct({ account: 'old', feature: 'crm_ai_agent', idempotencyKey: 'new' }));

@@ -21,6 +21,7 @@ import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
+import { rowsRead } from '../helpers/pg-plan.ts';
 import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
 import { withDb } from '../helpers/sqlite-file.ts';
 
@@ -234,12 +235,3 @@ describe("PostgreSQL's plan of the features in use", { skip: skipPg }, () => {
     }
   });
 });
-
-/** The rows the scans of `relation` in an EXPLAIN (ANALYZE, FORMAT JSON) plan returned, over all their loops. */
-function rowsRead(plan: unknown, relation: string): number {
-  if (Array.isArray(plan)) return plan.reduce((sum: number, p) => sum + rowsRead(p, relation), 0);
-  if (typeof plan !== 'object' || plan === null) return 0;
-  const node = plan as Record<string, unknown>;
-  const own = node['Relation Name'] === relation ? Number(node['Actual Rows']) * Number(node['Actual Loops']) : 0;
-  return own + rowsRead(node.Plan, relation) + rowsRead(node.Plans, relation);
-}

@@ -4,12 +4,12 @@ import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
 import { GrantCache, StagedGrants } from '../grant-cache.ts';
+import { afterCursor, HISTORY_SQL, historyPage } from '../history-sql.ts';
 import { inUseSql } from '../in-use-sql.ts';
 import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
 import { FIGURES_SQL, grantMovesSql, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
 import {
   decodeCursor,
-  encodeCursor,
   int,
   jsonRow,
   jsonRows,
@@ -17,13 +17,12 @@ import {
   type Row,
   str,
   toAccount,
-  toEntry,
   toGrant,
   toHold,
 } from '../rows.ts';
 import { TOPUPS_CHANNEL } from '../schema/m010-auto-topup.ts';
 import type { ServiceStore } from '../service-store.ts';
-import { PG_DIALECT } from '../sql-dialect.ts';
+import { numbered, PG_DIALECT } from '../sql-dialect.ts';
 import { toMembership } from '../sql-pool-tx.ts';
 import type { AccountSnapshot, HistoryPage, ReconcileScan, Store, UsageInUse, WriteTx } from '../store.ts';
 import { applyMigrations } from './migrations.ts';
@@ -179,21 +178,11 @@ export class PgStore implements Store {
     if (options.cursor !== null && before === null) {
       throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
     }
-    // As on SQLite: a cursor's page seeks to it rather than filtering the account's newer entries.
     const rows =
       before === null
-        ? await this.read('SELECT * FROM ledger_entries WHERE account_id = $1 ORDER BY id DESC LIMIT $2', [
-            account,
-            options.limit + 1,
-          ])
-        : await this.read('SELECT * FROM ledger_entries WHERE account_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3', [
-            account,
-            before,
-            options.limit + 1,
-          ]);
-    const entries = rows.slice(0, options.limit).map(toEntry);
-    const last = entries.at(-1);
-    return { entries, nextCursor: rows.length > options.limit && last ? encodeCursor(last.id) : null };
+        ? await this.read(numbered(HISTORY_SQL.first), [account, options.limit + 1])
+        : await this.read(numbered(HISTORY_SQL.after), [account, ...afterCursor(before), options.limit + 1]);
+    return historyPage(rows, options.limit);
   }
 
   async balanceAt(account: string, time: number): Promise<number> {

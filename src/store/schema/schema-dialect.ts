@@ -40,6 +40,12 @@ export interface SchemaDialect {
   /** Statements that hold every row inserted from now on to `rule`, leaving existing rows be. */
   newRowsCheck(rule: NewRowsCheck): string;
   /**
+   * Statements that refuse a ledger entry earlier than an entry its account already has, or than
+   * the entry before it in the same statement (by id): migration 16's rule (`name` the trigger's,
+   * and on PostgreSQL its function's).
+   */
+  ledgerInTime(name: string, message: string): string;
+  /**
    * Statements for a table whose rows are updated on the hot path (no indexed column changes):
    * PostgreSQL leaves room in each page so an update stays on its page without touching the
    * indexes (a HOT update); SQLite updates in place anyway.
@@ -78,6 +84,12 @@ CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
   newRowsCheck: (rule) => `CREATE TRIGGER ${rule.name} BEFORE INSERT ON ${rule.table}
   WHEN ${rule.violation}
   BEGIN SELECT RAISE(ABORT, '${rule.message}'); END;`,
+  // A row trigger, run before each row goes in: one probe at the end of the account's range of
+  // ledger_entries_account_at (~1.3 µs a row in a micro-benchmark, against ~5 µs for an index
+  // by account and id).
+  ledgerInTime: (name, message) => `CREATE TRIGGER ${name} BEFORE INSERT ON ledger_entries
+  WHEN NEW.at < (SELECT e.at FROM ledger_entries e WHERE e.account_id = NEW.account_id ORDER BY e.at DESC LIMIT 1)
+  BEGIN SELECT RAISE(ABORT, '${message}'); END;`,
   updatedInPlace: () => '',
   permanentRows: (table, key, message) => `CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
   BEGIN SELECT RAISE(ABORT, '${message}'); END;
@@ -107,6 +119,36 @@ CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON ${tab
   FOR EACH STATEMENT EXECUTE FUNCTION ${table}_append_only();`,
   newRowsCheck: (rule) => `ALTER TABLE ${rule.table} ADD CONSTRAINT ${rule.name}
   CHECK (${rule.check}) NOT VALID;`,
+  // Once per statement, over its new rows (a row trigger's SPI query cost a quarter of one hot
+  // account's throughput): an account's new rows must not go back in time in id order, and no
+  // entry it had before may be later than its first new row, i.e. the entries later than that
+  // row are exactly its new ones (a count along ledger_entries_account_at, as many index
+  // entries as the statement wrote). Without sequential scans: the plan is made once per
+  // connection, perhaps while the ledger is empty, when scanning it looks as cheap as anything.
+  // A writer that lost a race (an account another transaction created after this one looked)
+  // meets the rule before the conflict it would have met, so it fails the same way, as a
+  // serialization failure, which the store runs again.
+  ledgerInTime: (name, message) => `CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (
+    WITH n AS (
+      SELECT account_id, at, lag(at) OVER w AS prev, first_value(at) OVER w AS first_at
+      FROM new_rows WINDOW w AS (PARTITION BY account_id ORDER BY id)),
+    firsts AS (
+      SELECT account_id, min(first_at) AS first_at, count(*) FILTER (WHERE at > first_at) AS later
+      FROM n GROUP BY account_id)
+    SELECT 1 FROM n WHERE n.at < n.prev
+    UNION ALL
+    SELECT 1 FROM firsts f
+    WHERE (SELECT count(*) FROM ledger_entries e WHERE e.account_id = f.account_id AND e.at > f.first_at) > f.later
+  ) THEN
+    RAISE EXCEPTION '${message}' USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN NULL;
+END
+$$ SET enable_seqscan = off;
+CREATE TRIGGER ${name} AFTER INSERT ON ledger_entries REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION ${name}();`,
   updatedInPlace: (table) => `ALTER TABLE ${table} SET (fillfactor = 80);`,
   permanentRows: (table, key, message) => `CREATE FUNCTION ${table}_permanent() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

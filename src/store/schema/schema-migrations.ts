@@ -13,6 +13,7 @@ import { m012PermanentAccounts } from './m012-permanent-accounts.ts';
 import { m013KeyedDebitCheck } from './m013-keyed-debit-check.ts';
 import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
 import { m015FeatureIndexes } from './m015-feature-indexes.ts';
+import { m016LedgerInTime } from './m016-ledger-in-time.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -44,6 +45,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m013KeyedDebitCheck,
   m014LedgerTimeIndex,
   m015FeatureIndexes,
+  m016LedgerInTime,
 ];
 
 /** Every step rendered in one backend's SQL. */

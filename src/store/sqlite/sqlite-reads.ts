@@ -5,10 +5,11 @@ import type { AccountState } from '../../core/account-state.ts';
 import { TokenmeterError } from '../../core/errors.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold } from '../../core/hold.ts';
+import { afterCursor, HISTORY_SQL, historyPage } from '../history-sql.ts';
 import { inUseSql } from '../in-use-sql.ts';
 import { chainDrift, figureDrift, grantDrift, membershipDrift } from '../reconcile-rows.ts';
 import { FIGURES_SQL, grantMovesSql, LIVE_GRANTS_OF, MEMBERSHIPS_SQL } from '../reconcile-sql.ts';
-import { decodeCursor, encodeCursor, int, LIVE_GRANT, str, toAccount, toEntry, toGrant, toHold } from '../rows.ts';
+import { decodeCursor, int, LIVE_GRANT, str, toAccount, toGrant, toHold } from '../rows.ts';
 import { SQLITE_DIALECT } from '../sql-dialect.ts';
 import { MEMBERSHIP_COLUMNS, toMembership } from '../sql-pool-tx.ts';
 import type { AccountSnapshot, Drift, HistoryPage, ReconcileScan, Store, UsageInUse } from '../store.ts';
@@ -130,24 +131,11 @@ export class SqliteReads implements Pick<Store, StoreReadName> {
     if (options.cursor !== null && before === null) {
       throw new TokenmeterError('invalid_request', 'cursor: not a cursor this service issued', 'cursor');
     }
-    // Two statements, not `(? IS NULL OR id < ?)`: SQLite cannot seek on a condition it can only
-    // decide when it runs, so every later page would walk the account's newer entries again.
     const rows =
       before === null
-        ? this.reader.all(
-            'SELECT * FROM ledger_entries WHERE account_id = ? ORDER BY id DESC LIMIT ?',
-            account,
-            options.limit + 1,
-          )
-        : this.reader.all(
-            'SELECT * FROM ledger_entries WHERE account_id = ? AND id < ? ORDER BY id DESC LIMIT ?',
-            account,
-            before,
-            options.limit + 1,
-          );
-    const entries = rows.slice(0, options.limit).map(toEntry);
-    const last = entries.at(-1);
-    return { entries, nextCursor: rows.length > options.limit && last ? encodeCursor(last.id) : null };
+        ? this.reader.all(HISTORY_SQL.first, account, options.limit + 1)
+        : this.reader.all(HISTORY_SQL.after, account, ...afterCursor(before), options.limit + 1);
+    return historyPage(rows, options.limit);
   }
 
   async balanceAt(account: string, time: number): Promise<number> {
