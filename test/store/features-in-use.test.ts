@@ -19,11 +19,10 @@ import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
 import { PG_DIALECT, SQLITE_DIALECT } from '../../src/store/sql-dialect.ts';
 import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../../src/store/store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { rowsRead } from '../helpers/pg-plan.ts';
 import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
-import { withDb } from '../helpers/sqlite-file.ts';
+import { onPgDatabase, onSqliteFile, type RawDatabase } from '../helpers/upgrade-db.ts';
 
 // Ids that sort next to each other in every way (a prefix, a separator either side of a letter
 // or digit), so a step that skipped or repeated a neighbour would show.
@@ -83,11 +82,14 @@ for (const backend of backends()) {
   });
 }
 
-/** A database as migration 15 finds it: SQL run on it, a store opened on it, its feature indexes. */
-interface Upgraded {
-  exec(sql: string): Promise<void>;
-  open(): Store;
-  featureIndexes(): Promise<string[]>;
+/** The feature indexes of a database. */
+async function featureIndexes(db: RawDatabase): Promise<string[]> {
+  const rows = await db.query(
+    db.backend === 'sqlite'
+      ? "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_feature' ORDER BY name"
+      : "SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE '%\\_feature' ORDER BY indexname",
+  );
+  return rows.map((r) => String(r.name));
 }
 
 /**
@@ -95,7 +97,7 @@ interface Upgraded {
  * migrate runs every other step; the ledger is written; then the mark goes, and the next migrate
  * builds the indexes over the rows there. The features found after it are those written.
  */
-async function upgradeAcross15(db: Upgraded): Promise<void> {
+async function upgradeAcross15(db: RawDatabase): Promise<void> {
   await db.exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL);
     INSERT INTO schema_migrations VALUES (15, 'feature_indexes', 0)`);
   const before = db.open();
@@ -106,73 +108,19 @@ async function upgradeAcross15(db: Upgraded): Promise<void> {
   }
   assert.ok((await ledger.reserve({ account: 'old', feature: 'a' })).ok);
   await ledger.close();
-  assert.deepEqual(await db.featureIndexes(), [], 'written before the step');
+  assert.deepEqual(await featureIndexes(db), [], 'written before the step');
   await db.exec('DELETE FROM schema_migrations WHERE version = 15');
   const after = db.open();
   await after.migrate();
-  assert.deepEqual(await db.featureIndexes(), ['holds_feature', 'ledger_entries_feature']);
+  assert.deepEqual(await featureIndexes(db), ['holds_feature', 'ledger_entries_feature']);
   assert.deepEqual((await after.inUse()).features, ['a', 'a_b', 'crm_ai_agent', 'social_post']);
 }
 
 describe('migration 15 on a ledger written before it', () => {
-  it('SQLite: builds both indexes over the rows there; the features found are those written', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tm-m015-'));
-    const path = join(dir, 'ledger.db');
-    const stores: Store[] = [];
-    try {
-      await upgradeAcross15({
-        exec: async (sql) => withDb(path, (db) => db.exec(sql.replaceAll('bigint', 'INTEGER'))),
-        open: () => {
-          const store = new SqliteStore({ path });
-          stores.push(store);
-          return store;
-        },
-        featureIndexes: async () =>
-          withDb(path, (db) =>
-            db
-              .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_feature' ORDER BY name")
-              .all()
-              .map((r) => String(r.name)),
-          ),
-      });
-    } finally {
-      for (const s of stores) await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it('SQLite: builds both indexes over the rows there; the features found are those written', () =>
+    onSqliteFile(upgradeAcross15));
 
-  it('PostgreSQL: the same', { skip: skipPg }, async () => {
-    const database = await createTestDatabase();
-    const stores: Store[] = [];
-    const query = async (sql: string) => {
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        return (await client.query(sql)).rows as Record<string, unknown>[];
-      } finally {
-        await client.end();
-      }
-    };
-    try {
-      await upgradeAcross15({
-        exec: async (sql) => {
-          await query(sql);
-        },
-        open: () => {
-          const store = openPgStore({ url: database.url, poolSize: 2, allowExitOnIdle: true });
-          stores.push(store);
-          return store;
-        },
-        featureIndexes: async () =>
-          (await query("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%\\_feature' ORDER BY indexname")).map(
-            (r) => String(r.indexname),
-          ),
-      });
-    } finally {
-      for (const s of stores) await s.close();
-      await database.drop();
-    }
-  });
+  it('PostgreSQL: the same', { skip: skipPg }, () => onPgDatabase(upgradeAcross15));
 });
 
 describe("SQLite's plan of the features in use", () => {

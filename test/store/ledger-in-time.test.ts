@@ -6,9 +6,6 @@
 // database itself refuses an entry earlier than one its account has; and a ledger written before
 // the step, with a clock that went back, keeps working after it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
@@ -17,13 +14,11 @@ import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { afterCursor, HISTORY_SQL } from '../../src/store/history-sql.ts';
 import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
 import { numbered } from '../../src/store/sql-dialect.ts';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
-import type { Store } from '../../src/store/store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
 import { rowsRead } from '../helpers/pg-plan.ts';
 import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
-import { withDb } from '../helpers/sqlite-file.ts';
+import { onPgDatabase, onSqliteFile, type RawDatabase } from '../helpers/upgrade-db.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -144,13 +139,15 @@ for (const backend of backends()) {
   });
 }
 
-/** A database as migration 16 finds it: SQL run on it and read from it, a store opened on it. */
-interface Upgraded {
-  exec(sql: string): Promise<void>;
-  query(sql: string): Promise<Record<string, unknown>[]>;
-  open(): Store;
-  /** The ledger's indexes and triggers whose name starts with `ledger_entries_`. */
-  objects(): Promise<string[]>;
+/** The ledger's indexes and triggers whose name starts with `ledger_entries_`. */
+async function ledgerObjects(db: RawDatabase): Promise<string[]> {
+  const rows = await db.query(
+    db.backend === 'sqlite'
+      ? "SELECT name FROM sqlite_master WHERE name LIKE 'ledger_entries_%' ORDER BY name"
+      : `SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'ledger\\_entries\\_%'
+         UNION SELECT tgname FROM pg_trigger WHERE tgname LIKE 'ledger\\_entries\\_%' ORDER BY 1`,
+  );
+  return rows.map((r) => String(r.name));
 }
 
 /**
@@ -159,7 +156,7 @@ interface Upgraded {
  * given an entry an hour earlier than its latest and an `updated_at` earlier still (as a clock
  * stepped back left them before the rule); then the mark goes and the next migrate runs the step.
  */
-async function upgradeAcross16(db: Upgraded): Promise<void> {
+async function upgradeAcross16(db: RawDatabase): Promise<void> {
   await db.exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL);
     INSERT INTO schema_migrations VALUES (16, 'ledger_in_time', 0)`);
   const old = db.open();
@@ -168,7 +165,7 @@ async function upgradeAcross16(db: Upgraded): Promise<void> {
   assert.ok((await before.ledger.deduct({ account: 'old', feature: 'social_post' })).ok);
   const latest = before.clock.now();
   await before.ledger.close();
-  assert.ok((await db.objects()).includes('ledger_entries_account'), 'written before the step');
+  assert.ok((await ledgerObjects(db)).includes('ledger_entries_account'), 'written before the step');
   await db.exec(`INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, at)
     SELECT account_id, 'debit', -1, -1, 0, balance_after - 1, ${latest - HOUR} FROM ledger_entries
     WHERE account_id = 'old' ORDER BY id DESC LIMIT 1;
@@ -177,7 +174,7 @@ async function upgradeAcross16(db: Upgraded): Promise<void> {
 
   const store = db.open();
   await store.migrate();
-  const objects = await db.objects();
+  const objects = await ledgerObjects(db);
   assert.ok(!objects.includes('ledger_entries_account'), 'the index by account and id is gone');
   assert.ok(objects.includes('ledger_entries_account_at'));
   assert.ok(objects.includes('ledger_entries_in_time'));
@@ -206,68 +203,10 @@ async function upgradeAcross16(db: Upgraded): Promise<void> {
 }
 
 describe('migration 16 on a ledger written before it', () => {
-  it('SQLite: drops the index by account and id, raises each floor, and the next write is in time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tm-m016-'));
-    const path = join(dir, 'ledger.db');
-    const stores: Store[] = [];
-    try {
-      await upgradeAcross16({
-        exec: async (sql) => withDb(path, (db) => db.exec(sql.replaceAll('bigint', 'INTEGER'))),
-        query: async (sql) => withDb(path, (db) => db.prepare(sql).all() as Record<string, unknown>[]),
-        open: () => {
-          const store = new SqliteStore({ path });
-          stores.push(store);
-          return store;
-        },
-        objects: async () =>
-          withDb(path, (db) =>
-            db
-              .prepare("SELECT name FROM sqlite_master WHERE name LIKE 'ledger_entries_%' ORDER BY name")
-              .all()
-              .map((r) => String(r.name)),
-          ),
-      });
-    } finally {
-      for (const s of stores) await s.close();
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it('SQLite: drops the index by account and id, raises each floor, and the next write is in time', () =>
+    onSqliteFile(upgradeAcross16));
 
-  it('PostgreSQL: the same', { skip: skipPg }, async () => {
-    const database = await createTestDatabase();
-    const stores: Store[] = [];
-    const query = async (sql: string) => {
-      const client = new pg.Client({ connectionString: database.url });
-      await client.connect();
-      try {
-        const result = await client.query(sql);
-        return (Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows) as Record<string, unknown>[];
-      } finally {
-        await client.end();
-      }
-    };
-    try {
-      await upgradeAcross16({
-        exec: async (sql) => {
-          await query(sql);
-        },
-        query,
-        open: () => {
-          const store = openPgStore({ url: database.url, poolSize: 2, allowExitOnIdle: true });
-          stores.push(store);
-          return store;
-        },
-        objects: async () =>
-          (
-            await query(`SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE 'ledger\\_entries\\_%'
-              UNION SELECT tgname FROM pg_trigger WHERE tgname LIKE 'ledger\\_entries\\_%' ORDER BY 1`)
-          ).map((r) => String(r.name)),
-      });
-    } finally {
-      for (const s of stores) await s.close();
-      await database.drop();
-    }
-  });
+  it('PostgreSQL: the same', { skip: skipPg }, () => onPgDatabase(upgradeAcross16));
 });
 
 describe("PostgreSQL's plan of a history page", { skip: skipPg }, () => {

@@ -1,0 +1,76 @@
+// A database a migration test writes before a step and reads after it: raw SQL beside the
+// stores it opens on it, as the engine would, on a fresh SQLite file or PostgreSQL database.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import type { Store } from '../../src/store/store.ts';
+import { createTestDatabase } from './pg-server.ts';
+import { withDb } from './sqlite-file.ts';
+
+export interface RawDatabase {
+  backend: 'sqlite' | 'postgres';
+  /** Runs statements (`bigint`, as PostgreSQL spells it, becomes SQLite's INTEGER there). */
+  exec(sql: string): Promise<void>;
+  /** The rows of a query (of the last statement, where several are given). */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  /** A store on the database, not yet migrated; closed after the test. */
+  open(): Store;
+}
+
+/** Runs `body` on a fresh SQLite file, then closes every store it opened and removes the file. */
+export async function onSqliteFile(body: (db: RawDatabase) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-upgrade-'));
+  const path = join(dir, 'ledger.db');
+  const stores: Store[] = [];
+  try {
+    await body({
+      backend: 'sqlite',
+      exec: async (sql) => withDb(path, (db) => db.exec(sql.replaceAll('bigint', 'INTEGER'))),
+      query: async (sql) => withDb(path, (db) => db.prepare(sql).all() as Record<string, unknown>[]),
+      open: () => {
+        const store = new SqliteStore({ path });
+        stores.push(store);
+        return store;
+      },
+    });
+  } finally {
+    for (const s of stores) await s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `body` on a fresh PostgreSQL database, then closes every store it opened and drops it. */
+export async function onPgDatabase(body: (db: RawDatabase) => Promise<void>): Promise<void> {
+  const database = await createTestDatabase();
+  const stores: Store[] = [];
+  const query = async (sql: string) => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const result = await client.query(sql);
+      return (Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows) as Record<string, unknown>[];
+    } finally {
+      await client.end();
+    }
+  };
+  try {
+    await body({
+      backend: 'postgres',
+      exec: async (sql) => {
+        await query(sql);
+      },
+      query,
+      open: () => {
+        const store = openPgStore({ url: database.url, poolSize: 2, allowExitOnIdle: true });
+        stores.push(store);
+        return store;
+      },
+    });
+  } finally {
+    for (const s of stores) await s.close();
+    await database.drop();
+  }
+}
