@@ -74,3 +74,24 @@ export async function onPgDatabase(body: (db: RawDatabase) => Promise<void>): Pr
     await database.drop();
   }
 }
+
+/**
+ * A store on `db` migrated by every step but `version`, which is marked applied first so that
+ * migrate passes over it; `runStep` then unmarks it, and the next migrate runs it over what was
+ * written meanwhile.
+ */
+export async function migratedWithout(db: RawDatabase, version: number, name: string): Promise<Store> {
+  await db.exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL);
+    INSERT INTO schema_migrations VALUES (${version}, '${name}', 0)`);
+  const store = db.open();
+  await store.migrate();
+  return store;
+}
+
+/** Unmarks `version` (see `migratedWithout`) and migrates a new store, which runs it. */
+export async function runStep(db: RawDatabase, version: number): Promise<Store> {
+  await db.exec(`DELETE FROM schema_migrations WHERE version = ${version}`);
+  const store = db.open();
+  await store.migrate();
+  return store;
+}

@@ -22,7 +22,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { rowsRead } from '../helpers/pg-plan.ts';
 import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
-import { onPgDatabase, onSqliteFile, type RawDatabase } from '../helpers/upgrade-db.ts';
+import { migratedWithout, onPgDatabase, onSqliteFile, type RawDatabase, runStep } from '../helpers/upgrade-db.ts';
 
 // Ids that sort next to each other in every way (a prefix, a separator either side of a letter
 // or digit), so a step that skipped or repeated a neighbour would show.
@@ -98,10 +98,7 @@ async function featureIndexes(db: RawDatabase): Promise<string[]> {
  * builds the indexes over the rows there. The features found after it are those written.
  */
 async function upgradeAcross15(db: RawDatabase): Promise<void> {
-  await db.exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL);
-    INSERT INTO schema_migrations VALUES (15, 'feature_indexes', 0)`);
-  const before = db.open();
-  await before.migrate();
+  const before = await migratedWithout(db, 15, 'feature_indexes');
   const ledger = new TokenLedger({ store: before, catalog, clock: new ManualClock('2026-03-01T00:00:00Z') });
   for (const feature of ['social_post', 'a_b', 'crm_ai_agent', 'social_post']) {
     assert.ok((await ledger.deduct({ account: 'old', feature })).ok);
@@ -109,9 +106,7 @@ async function upgradeAcross15(db: RawDatabase): Promise<void> {
   assert.ok((await ledger.reserve({ account: 'old', feature: 'a' })).ok);
   await ledger.close();
   assert.deepEqual(await featureIndexes(db), [], 'written before the step');
-  await db.exec('DELETE FROM schema_migrations WHERE version = 15');
-  const after = db.open();
-  await after.migrate();
+  const after = await runStep(db, 15);
   assert.deepEqual(await featureIndexes(db), ['holds_feature', 'ledger_entries_feature']);
   assert.deepEqual((await after.inUse()).features, ['a', 'a_b', 'crm_ai_agent', 'social_post']);
 }

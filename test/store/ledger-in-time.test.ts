@@ -18,7 +18,7 @@ import { backends, type TestStore } from '../helpers/backends.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
 import { rowsRead } from '../helpers/pg-plan.ts';
 import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
-import { onPgDatabase, onSqliteFile, type RawDatabase } from '../helpers/upgrade-db.ts';
+import { migratedWithout, onPgDatabase, onSqliteFile, type RawDatabase, runStep } from '../helpers/upgrade-db.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -157,10 +157,7 @@ async function ledgerObjects(db: RawDatabase): Promise<string[]> {
  * stepped back left them before the rule); then the mark goes and the next migrate runs the step.
  */
 async function upgradeAcross16(db: RawDatabase): Promise<void> {
-  await db.exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL);
-    INSERT INTO schema_migrations VALUES (16, 'ledger_in_time', 0)`);
-  const old = db.open();
-  await old.migrate();
+  const old = await migratedWithout(db, 16, 'ledger_in_time');
   const before = ledgerOn(old, '2026-03-01T12:00:00Z');
   assert.ok((await before.ledger.deduct({ account: 'old', feature: 'social_post' })).ok);
   const latest = before.clock.now();
@@ -170,10 +167,7 @@ async function upgradeAcross16(db: RawDatabase): Promise<void> {
     SELECT account_id, 'debit', -1, -1, 0, balance_after - 1, ${latest - HOUR} FROM ledger_entries
     WHERE account_id = 'old' ORDER BY id DESC LIMIT 1;
     UPDATE accounts SET allocation = allocation - 1, updated_at = ${latest - 2 * HOUR} WHERE id = 'old'`);
-  await db.exec('DELETE FROM schema_migrations WHERE version = 16');
-
-  const store = db.open();
-  await store.migrate();
+  const store = await runStep(db, 16);
   const objects = await ledgerObjects(db);
   assert.ok(!objects.includes('ledger_entries_account'), 'the index by account and id is gone');
   assert.ok(objects.includes('ledger_entries_account_at'));
