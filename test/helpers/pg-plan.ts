@@ -1,3 +1,11 @@
+import type { RawDatabase } from './upgrade-db.ts';
+
+/** PostgreSQL's plan of `sql` as it ran (EXPLAIN (ANALYZE, FORMAT JSON)), `$n` parameters bound. */
+export async function explainAnalyze(db: RawDatabase, sql: string, params: (string | number)[] = []): Promise<unknown> {
+  const [row] = await db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+  return row?.['QUERY PLAN'];
+}
+
 /**
  * The rows the scans of `relation` in an EXPLAIN (ANALYZE, FORMAT JSON) plan read, over all
  * their loops: those they returned and those their filter removed.

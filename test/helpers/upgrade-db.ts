@@ -1,5 +1,6 @@
-// A database a migration test writes before a step and reads after it: raw SQL beside the
-// stores it opens on it, as the engine would, on a fresh SQLite file or PostgreSQL database.
+// A database a test writes and reads with raw SQL beside the stores it opens on it, as the
+// engine would, on a fresh SQLite file or PostgreSQL database: a migration's upgrade test, a
+// plan test.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +15,8 @@ export interface RawDatabase {
   backend: 'sqlite' | 'postgres';
   /** Runs statements (`bigint`, as PostgreSQL spells it, becomes SQLite's INTEGER there). */
   exec(sql: string): Promise<void>;
-  /** The rows of a query (of the last statement, where several are given). */
-  query(sql: string): Promise<Record<string, unknown>[]>;
+  /** The rows of a query (of the last statement, where several are given without parameters). */
+  query(sql: string, params?: readonly (string | number)[]): Promise<Record<string, unknown>[]>;
   /** A store on the database, not yet migrated; closed after the test. */
   open(): Store;
 }
@@ -29,7 +30,8 @@ export async function onSqliteFile(body: (db: RawDatabase) => Promise<void>): Pr
     await body({
       backend: 'sqlite',
       exec: async (sql) => withDb(path, (db) => db.exec(sql.replaceAll('bigint', 'INTEGER'))),
-      query: async (sql) => withDb(path, (db) => db.prepare(sql).all() as Record<string, unknown>[]),
+      query: async (sql, params = []) =>
+        withDb(path, (db) => db.prepare(sql).all(...params) as Record<string, unknown>[]),
       open: () => {
         const store = new SqliteStore({ path });
         stores.push(store);
@@ -46,11 +48,11 @@ export async function onSqliteFile(body: (db: RawDatabase) => Promise<void>): Pr
 export async function onPgDatabase(body: (db: RawDatabase) => Promise<void>): Promise<void> {
   const database = await createTestDatabase();
   const stores: Store[] = [];
-  const query = async (sql: string) => {
+  const query = async (sql: string, params: readonly (string | number)[] = []) => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     try {
-      const result = await client.query(sql);
+      const result = params.length === 0 ? await client.query(sql) : await client.query(sql, [...params]);
       return (Array.isArray(result) ? (result.at(-1)?.rows ?? []) : result.rows) as Record<string, unknown>[];
     } finally {
       await client.end();

@@ -9,19 +9,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import pg from 'pg';
 import { defaultConfig } from '../../src/config/default-config.ts';
 import { parseConfig } from '../../src/config/index.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { inUseSql } from '../../src/store/in-use-sql.ts';
-import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
 import { PG_DIALECT, SQLITE_DIALECT } from '../../src/store/sql-dialect.ts';
 import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
-import { rowsRead } from '../helpers/pg-plan.ts';
-import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
+import { explainAnalyze, rowsRead } from '../helpers/pg-plan.ts';
+import { pgSuiteSkip } from '../helpers/pg-server.ts';
 import { migratedWithout, onPgDatabase, onSqliteFile, type RawDatabase, runStep } from '../helpers/upgrade-db.ts';
 
 // Ids that sort next to each other in every way (a prefix, a separator either side of a letter
@@ -146,35 +144,24 @@ describe("SQLite's plan of the features in use", () => {
 });
 
 describe("PostgreSQL's plan of the features in use", { skip: skipPg }, () => {
-  it('reads a row of the feature index per feature, not every entry', async () => {
-    const database = await createTestDatabase();
-    const store = openPgStore({ url: database.url, poolSize: 1, allowExitOnIdle: true });
-    const client = new pg.Client({ connectionString: database.url });
-    try {
+  it('reads a row of the feature index per feature, not every entry', () =>
+    onPgDatabase(async (db) => {
+      const store = db.open();
       await store.migrate();
-      await client.connect();
       // 5,000 entries of two features, and a hold of a third.
-      await client.query(`INSERT INTO accounts (id, plan, cycle_anchor, cycle_start, created_at, updated_at)
-        VALUES ('a', 'free', 0, 0, 0, 0)`);
-      await client.query(`INSERT INTO ledger_entries
-        (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature, quantity, at)
+      await db.exec(`INSERT INTO accounts (id, plan, cycle_anchor, cycle_start, created_at, updated_at)
+        VALUES ('a', 'free', 0, 0, 0, 0);
+        INSERT INTO ledger_entries
+          (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature, quantity, at)
         SELECT 'a', 'debit', -1, -1, 0, 0, CASE WHEN i % 2 = 0 THEN 'x' ELSE 'y' END, 1, i
-        FROM generate_series(1, 5000) AS i`);
-      await client.query(`INSERT INTO holds (account_id, amount, feature, created_at, expires_at)
-        VALUES ('a', 1, 'w', 0, 1)`);
-      await client.query('ANALYZE ledger_entries, holds');
-      const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
-        `EXPLAIN (ANALYZE, FORMAT JSON) ${inUseSql(PG_DIALECT).features}`,
-      );
-      const plan = JSON.stringify(rows[0]?.['QUERY PLAN']);
-      const read = rowsRead(rows[0]?.['QUERY PLAN'], 'ledger_entries');
+        FROM generate_series(1, 5000) AS i;
+        INSERT INTO holds (account_id, amount, feature, created_at, expires_at) VALUES ('a', 1, 'w', 0, 1);
+        ANALYZE ledger_entries, holds`);
+      const explained = await explainAnalyze(db, inUseSql(PG_DIALECT).features);
+      const plan = JSON.stringify(explained);
+      const read = rowsRead(explained, 'ledger_entries');
       assert.match(plan, /ledger_entries_feature/, 'the planner chose the feature index');
       assert.ok(read <= 3, `read ${read} ledger rows for 2 features: ${plan}`);
       assert.deepEqual((await store.inUse()).features, ['w', 'x', 'y']);
-    } finally {
-      await client.end();
-      await store.close();
-      await database.drop();
-    }
-  });
+    }));
 });

@@ -8,16 +8,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import pg from 'pg';
 import type { LedgerEntry } from '../../src/core/entry.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
 import { afterCursor, HISTORY_SQL } from '../../src/store/history-sql.ts';
-import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
 import { numbered } from '../../src/store/sql-dialect.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
-import { rowsRead } from '../helpers/pg-plan.ts';
-import { createTestDatabase, pgSuiteSkip } from '../helpers/pg-server.ts';
+import { explainAnalyze, rowsRead } from '../helpers/pg-plan.ts';
+import { pgSuiteSkip } from '../helpers/pg-server.ts';
 import { migratedWithout, onPgDatabase, onSqliteFile, type RawDatabase, runStep } from '../helpers/upgrade-db.ts';
 
 const HOUR = 3_600_000;
@@ -204,34 +202,22 @@ describe('migration 16 on a ledger written before it', () => {
 });
 
 describe("PostgreSQL's plan of a history page", { skip: skipPg }, () => {
-  it('reads about a page of entries, first page or by cursor, for an account holding half the ledger', async () => {
-    const database = await createTestDatabase();
-    const store = openPgStore({ url: database.url, poolSize: 1, allowExitOnIdle: true });
-    const client = new pg.Client({ connectionString: database.url });
-    try {
-      await store.migrate();
-      await client.connect();
+  it('reads about a page of entries, first page or by cursor, for an account holding half the ledger', () =>
+    onPgDatabase(async (db) => {
+      await db.open().migrate();
       // 40,000 entries, every other one the hot account's, in time order.
-      await client.query(`INSERT INTO accounts (id, plan, cycle_anchor, cycle_start, created_at, updated_at)
-        VALUES ('hot', 'free', 0, 0, 0, 40000), ('b', 'free', 0, 0, 0, 40000)`);
-      await client.query(`INSERT INTO ledger_entries
-        (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, at)
+      await db.exec(`INSERT INTO accounts (id, plan, cycle_anchor, cycle_start, created_at, updated_at)
+        VALUES ('hot', 'free', 0, 0, 0, 40000), ('b', 'free', 0, 0, 0, 40000);
+        INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, at)
         SELECT CASE WHEN i % 2 = 0 THEN 'hot' ELSE 'b' END, 'credit', 0, 0, 0, 0, i / 3
-        FROM generate_series(1, 40000) AS i ORDER BY i`);
-      await client.query('ANALYZE ledger_entries');
-      const { rows: middle } = await client.query<{ id: string }>(
+        FROM generate_series(1, 40000) AS i ORDER BY i;
+        ANALYZE ledger_entries`);
+      const [middle] = await db.query(
         "SELECT id FROM ledger_entries WHERE account_id = 'hot' ORDER BY id LIMIT 1 OFFSET 10000",
       );
-      const cursor = Number(middle[0]?.id);
-      const explain = async (sql: string, params: (string | number)[]) => {
-        const { rows } = await client.query<{ 'QUERY PLAN': unknown }>(
-          `EXPLAIN (ANALYZE, FORMAT JSON) ${numbered(sql)}`,
-          params,
-        );
-        return rows[0]?.['QUERY PLAN'];
-      };
-      const first = await explain(HISTORY_SQL.first, ['hot', 51]);
-      const after = await explain(HISTORY_SQL.after, ['hot', ...afterCursor(cursor), 51]);
+      const cursor = Number(middle?.id);
+      const first = await explainAnalyze(db, numbered(HISTORY_SQL.first), ['hot', 51]);
+      const after = await explainAnalyze(db, numbered(HISTORY_SQL.after), ['hot', ...afterCursor(cursor), 51]);
       // A page of 51 among entries interleaved with another account's, a few of one time
       // (three entries share each millisecond here), and the cursor's own entry, twice.
       for (const [name, plan] of [
@@ -241,10 +227,5 @@ describe("PostgreSQL's plan of a history page", { skip: skipPg }, () => {
         const read = rowsRead(plan, 'ledger_entries');
         assert.ok(read <= 4 * 51, `${name}: read ${read} entries for a page of 51: ${JSON.stringify(plan)}`);
       }
-    } finally {
-      await client.end();
-      await store.close();
-      await database.drop();
-    }
-  });
+    }));
 });
