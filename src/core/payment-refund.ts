@@ -1,4 +1,5 @@
 import type { AccountState } from './account-state.ts';
+import type { EntryKind } from './entry.ts';
 import { type GrantMove, isPastExpiry } from './grant.ts';
 import { chargeMoves } from './grant-draws.ts';
 import { type Posted, post } from './posting.ts';
@@ -10,6 +11,14 @@ import { type Posted, post } from './posting.ts';
 export interface TakeBackFrom {
   kind: 'purchased' | 'allocation';
   grant: number | null;
+}
+
+/** The kinds of a payment's take-back steps: what a refund or dispute takes, and what a dispute won returns. */
+export const TAKE_BACK_KINDS = ['payment_refund', 'debit_reversal'] as const satisfies readonly EntryKind[];
+
+/** Whether an entry is one of a payment's take-back steps (by kind; its reference names the payment). */
+export function isTakeBack(entry: { kind: EntryKind }): boolean {
+  return (TAKE_BACK_KINDS as readonly EntryKind[]).includes(entry.kind);
 }
 
 /** What the payment's earlier take-back steps moved: their grant moves and debt changes. */

@@ -42,6 +42,7 @@ import type {
   OverdraftGuard,
   WriteTx,
 } from './store.ts';
+import { takeBackStepsSql } from './take-back-sql.ts';
 import type { TopupTx } from './topup-tx.ts';
 import { WriteConflictError } from './write-conflict.ts';
 
@@ -200,13 +201,13 @@ export abstract class SqlWriteTx implements WriteTx {
     return row ? toGrant(row) : undefined;
   }
 
-  async entriesByReferencePrefix(account: string, source: string, prefix: string): Promise<LedgerEntry[]> {
-    // substr, not LIKE: a reference may hold % or _ and needs no escaping this way.
-    const rows = await this.sql.query(
-      `SELECT * FROM ledger_entries WHERE account_id = ? AND source = ?
-       AND substr(reference, 1, ${this.sql.dialect.typed('int')}) = ? ORDER BY id`,
-      [account, source, [...prefix].length, prefix],
-    );
+  async takeBackSteps(account: string, source: string, prefix: string): Promise<LedgerEntry[]> {
+    const rows = await this.sql.query(takeBackStepsSql(this.sql.dialect), [
+      account,
+      source,
+      [...prefix].length,
+      prefix,
+    ]);
     return rows.map(toEntry);
   }
 

@@ -76,8 +76,11 @@ export interface WriteTx {
   getHold(id: number): Promise<Hold | undefined>;
   /** Grants of `account` among `ids` (any status), as stored: for a reversal into a used-up grant. */
   grantsById(account: string, ids: readonly number[]): Promise<Grant[]>;
-  /** The account's entries from `source` whose reference starts with `prefix`, oldest first. */
-  entriesByReferencePrefix(account: string, source: string, prefix: string): Promise<LedgerEntry[]>;
+  /**
+   * The account's take-back steps (`TAKE_BACK_KINDS`) from `source` whose reference starts with
+   * `prefix`, oldest first: read from the few such entries, however many the account has.
+   */
+  takeBackSteps(account: string, source: string, prefix: string): Promise<LedgerEntry[]>;
   /** The account's grant created by (source, reference), if any. */
   findGrant(account: string, source: string, reference: string): Promise<Grant | undefined>;
   /** Reserves ids for new grants (written with those ids by the account's update). */

@@ -3,6 +3,7 @@ import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../../core/en
 import type { EventDraft } from '../../core/event.ts';
 import type { Grant } from '../../core/grant.ts';
 import type { Hold, HoldClosure, NewHold } from '../../core/hold.ts';
+import { isTakeBack } from '../../core/payment-refund.ts';
 import type { PaymentTx } from '../../store/payment-tx.ts';
 import type { RecoveryTx } from '../../store/recovery-tx.ts';
 import type {
@@ -199,10 +200,10 @@ export class BatchTx implements WriteTx {
     return this.tx.grantsById(account, ids);
   }
 
-  async entriesByReferencePrefix(account: string, source: string, prefix: string): Promise<LedgerEntry[]> {
-    const stored = await this.tx.entriesByReferencePrefix(account, source, prefix);
+  async takeBackSteps(account: string, source: string, prefix: string): Promise<LedgerEntry[]> {
+    const stored = await this.tx.takeBackSteps(account, source, prefix);
     const pending = this.entries.filter(
-      (e) => e.account === account && e.source === source && e.reference?.startsWith(prefix) === true,
+      (e) => e.account === account && e.source === source && isTakeBack(e) && e.reference?.startsWith(prefix) === true,
     );
     return [...stored, ...pending];
   }

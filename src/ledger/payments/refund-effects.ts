@@ -1,5 +1,5 @@
 import type { PaymentCommand } from '../../core/payment-command.ts';
-import { decideTakeBackStep } from '../../core/payment-refund.ts';
+import { decideTakeBackStep, isTakeBack } from '../../core/payment-refund.ts';
 import { settledStatus, takeBackTarget } from '../../core/take-back-target.ts';
 import type { PaymentRow } from '../../store/payment-tx.ts';
 import { applied, type EffectResult, waitingFor } from './effect-result.ts';
@@ -43,9 +43,9 @@ async function settle(s: PaymentSession, paymentIntent: string, eventId: string,
     // its take-backs drew from each grant and how much debt they made: a reversal undoes those.
     const prefix = `${paymentIntent}:`;
     const history = [
-      ...(await s.tx.entriesByReferencePrefix(p.account, s.provider, prefix)),
-      ...working.entries.filter((e) => e.source === s.provider && e.reference?.startsWith(prefix)),
-    ].filter((e) => e.kind === 'payment_refund' || e.kind === 'debit_reversal');
+      ...(await s.tx.takeBackSteps(p.account, s.provider, prefix)),
+      ...working.entries.filter((e) => e.source === s.provider && isTakeBack(e) && e.reference?.startsWith(prefix)),
+    ];
     if (step < 0)
       await working.loadGrants(
         s.tx,
