@@ -1,5 +1,5 @@
 import type { Catalog, Plan } from '../core/catalog.ts';
-import { ALLOCATION_GRANT_KINDS, grantedInCycle } from '../core/cycle-grants.ts';
+import { grantedInCycle } from '../core/cycle-grants.ts';
 import { decidePlanChange, type PlanChangeRecord } from '../core/plan-change.ts';
 import { memberPlan, planOf } from '../core/pool.ts';
 import type { WriteTx } from '../store/store.ts';
@@ -19,7 +19,7 @@ export async function switchPlan(
   now: number,
 ): Promise<void> {
   const { state } = working;
-  const stored = working.provisioned ? [] : await tx.entriesSince(state.id, state.cycleStart, ALLOCATION_GRANT_KINDS);
+  const stored = working.provisioned ? [] : await tx.allocationGrantsSince(state.id, state.cycleStart);
   const granted = grantedInCycle([...stored, ...working.entries], state.cycleStart);
   const alreadyGranted = await referenceTaken(tx, working, record);
   // A pool's member gets no allocation of its own on either plan: its plan changes, nothing is granted.

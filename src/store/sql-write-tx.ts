@@ -7,6 +7,7 @@ import { type AccountMoveSql, accountGuardSql, accountMoveRecord, accountSetSql 
 import { type GrantChanges, grantChanges } from './grant-changes.ts';
 import type { PaymentTx } from './payment-tx.ts';
 import type { PoolTx } from './pool-tx.ts';
+import { ALLOCATION_GRANTS_SQL, takeBackStepsSql } from './rare-entry-sql.ts';
 import type { RecoveryTx } from './recovery-tx.ts';
 import {
   ACCOUNT_COLUMNS,
@@ -42,7 +43,6 @@ import type {
   OverdraftGuard,
   WriteTx,
 } from './store.ts';
-import { takeBackStepsSql } from './take-back-sql.ts';
 import type { TopupTx } from './topup-tx.ts';
 import { WriteConflictError } from './write-conflict.ts';
 
@@ -261,13 +261,8 @@ export abstract class SqlWriteTx implements WriteTx {
     return row ? toEntry(row) : undefined;
   }
 
-  async entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]> {
-    if (kinds.length === 0) return [];
-    const rows = await this.sql.query(
-      `SELECT * FROM ledger_entries WHERE account_id = ? AND at >= ? AND kind IN (${kinds.map(() => '?').join(', ')})
-       ORDER BY id`,
-      [account, since, ...kinds],
-    );
+  async allocationGrantsSince(account: string, since: number): Promise<LedgerEntry[]> {
+    const rows = await this.sql.query(ALLOCATION_GRANTS_SQL, [account, since]);
     return rows.map(toEntry);
   }
 

@@ -68,11 +68,12 @@ export interface WriteTx {
   findDeduction(account: string, key: string): Promise<KeyedDebit | undefined>;
   findEntryByReference(kind: EntryKind, source: string, reference: string): Promise<LedgerEntry | undefined>;
   /**
-   * The account's entries of `kinds` at or after `since`, oldest first (what its current cycle
-   * has granted is decided from them). Read after `lockAccount`, so no concurrent writer of the
-   * account can add one before this transaction ends.
+   * The account's entries of `ALLOCATION_GRANT_KINDS` at or after `since`, oldest first (what
+   * its current cycle has granted is decided from them), read from the few such entries however
+   * many the account has. Read after `lockAccount`, so no concurrent writer of the account can
+   * add one before this transaction ends.
    */
-  entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]>;
+  allocationGrantsSince(account: string, since: number): Promise<LedgerEntry[]>;
   getHold(id: number): Promise<Hold | undefined>;
   /** Grants of `account` among `ids` (any status), as stored: for a reversal into a used-up grant. */
   grantsById(account: string, ids: readonly number[]): Promise<Grant[]>;

@@ -1,4 +1,5 @@
 import { type AccountState, availableOf } from '../../core/account-state.ts';
+import { ALLOCATION_GRANT_KINDS } from '../../core/cycle-grants.ts';
 import type { EntryDraft, EntryKind, LedgerEntry, NewEntry } from '../../core/entry.ts';
 import type { EventDraft } from '../../core/event.ts';
 import type { Grant } from '../../core/grant.ts';
@@ -183,9 +184,11 @@ export class BatchTx implements WriteTx {
     return this.references.get(refOf(kind, source, reference)) ?? this.tx.findEntryByReference(kind, source, reference);
   }
 
-  async entriesSince(account: string, since: number, kinds: readonly EntryKind[]): Promise<LedgerEntry[]> {
-    const stored = await this.tx.entriesSince(account, since, kinds);
-    const pending = this.entries.filter((e) => e.account === account && e.at >= since && kinds.includes(e.kind));
+  async allocationGrantsSince(account: string, since: number): Promise<LedgerEntry[]> {
+    const stored = await this.tx.allocationGrantsSince(account, since);
+    const pending = this.entries.filter(
+      (e) => e.account === account && e.at >= since && ALLOCATION_GRANT_KINDS.includes(e.kind),
+    );
     return [...stored, ...pending];
   }
 

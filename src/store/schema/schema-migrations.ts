@@ -14,7 +14,7 @@ import { m013KeyedDebitCheck } from './m013-keyed-debit-check.ts';
 import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
 import { m015FeatureIndexes } from './m015-feature-indexes.ts';
 import { m016LedgerInTime } from './m016-ledger-in-time.ts';
-import { m017TakeBackIndex } from './m017-take-back-index.ts';
+import { m017RareEntryIndexes } from './m017-rare-entry-indexes.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -47,7 +47,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m014LedgerTimeIndex,
   m015FeatureIndexes,
   m016LedgerInTime,
-  m017TakeBackIndex,
+  m017RareEntryIndexes,
 ];
 
 /** Every step rendered in one backend's SQL. */
