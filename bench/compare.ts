@@ -13,7 +13,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { PG_SERVER_URL } from './pg-database.ts';
+import { kb } from './report.ts';
 import { median } from './stats.ts';
+import type { InProcessResult } from './types.ts';
 
 const POINTS = {
   'sqlite-hot': { store: 'sqlite-full', workload: 'hot' },
@@ -95,7 +97,11 @@ async function dropDatabases(): Promise<void> {
   }
 }
 
-async function run(side: Side, point: PointName, pgUrl: string | undefined): Promise<number> {
+async function run(
+  side: Side,
+  point: PointName,
+  pgUrl: string | undefined,
+): Promise<{ perSecond: number; written: number | null }> {
   const { store, workload } = POINTS[point];
   const dir = join(work, `db-${side}`);
   rmSync(dir, { recursive: true, force: true });
@@ -112,10 +118,10 @@ async function run(side: Side, point: PointName, pgUrl: string | undefined): Pro
     ...(store === 'pg' ? { pgUrl, pgPool: 32 } : {}),
   };
   const out = await node(trees[side], ['bench/in-process.ts', JSON.stringify(spec)]);
-  const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as { perSecond?: number; ok?: boolean };
+  const result = JSON.parse(out.trim().split('\n').pop() ?? '{}') as Partial<InProcessResult>;
   if (typeof result.perSecond !== 'number') throw new Error(`no figure from ${side} ${point}: ${out}`);
   if (result.ok === false) console.log(`  (${side} ${point}: the run reported problems)`);
-  return result.perSecond;
+  return { perSecond: result.perSecond, written: result.bytesPerDeduction ?? null };
 }
 
 const percent = (ratio: number) => `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(1)}%`;
@@ -132,9 +138,11 @@ try {
     for (const point of points) {
       const order: Side[] = round % 2 === 0 ? ['old', 'new'] : ['new', 'old'];
       for (const side of order) {
-        const perSecond = await run(side, point, pgUrls[side]);
+        const { perSecond, written } = await run(side, point, pgUrls[side]);
         figures.get(point)?.[side].push(perSecond);
-        console.log(`round ${round + 1} ${point} ${side}: ${Math.round(perSecond)}/s`);
+        // A commit from before the bench measured writes reports none.
+        const bytes = written === null ? '' : `, written ${kb(written)} KB a deduction`;
+        console.log(`round ${round + 1} ${point} ${side}: ${Math.round(perSecond)}/s${bytes}`);
       }
     }
   }

@@ -10,7 +10,7 @@
 // (not duration), every request sent is answered, so the model of what was sent is exact.
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
-import { cpuSeconds, Latencies, type LatencySummary } from './stats.ts';
+import { bytesWritten, cpuSeconds, Latencies, type LatencySummary, perEach } from './stats.ts';
 import { compareWithModel, type Outcome, Tally } from './tally.ts';
 import { type Op, type WorkloadName, WorkloadStream } from './workloads.ts';
 
@@ -47,6 +47,8 @@ export interface PhaseReport {
    * thread bound it (the load generator is one).
    */
   cpu: PhaseCpu;
+  /** Bytes the server's process sent to storage over the phase (Linux); null: not reported. */
+  serverBytesWritten: number | null;
 }
 
 export interface PhaseCpu {
@@ -138,6 +140,7 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
   let firstSent = Number.POSITIVE_INFINITY;
   let lastAnswer = 0;
   const cpuAtStart = { server: spec.serverPid === null ? null : cpuSeconds(spec.serverPid), own: cpuSeconds() };
+  const writtenAtStart = spec.serverPid === null ? null : bytesWritten(spec.serverPid);
   const startedAt = performance.now();
   const result = await autocannon({
     url: spec.url,
@@ -181,6 +184,7 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
   const seconds = Math.max(1e-6, (lastAnswer - firstSent) / 1000);
   const wall = (performance.now() - startedAt) / 1000;
   const serverAtEnd = spec.serverPid === null ? null : cpuSeconds(spec.serverPid);
+  const writtenAtEnd = spec.serverPid === null ? null : bytesWritten(spec.serverPid);
   const ownAtEnd = cpuSeconds();
   const busy = (name: string, before: Map<string, number> | null, after: Map<string, number> | null) =>
     before === null || after === null || wall <= 0
@@ -201,6 +205,7 @@ async function phase(options: { amount?: number; duration?: number }): Promise<P
     timeouts: result.timeouts,
     statusCounts,
     cpu,
+    serverBytesWritten: perEach(writtenAtStart, writtenAtEnd, 1),
   };
 }
 

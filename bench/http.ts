@@ -9,7 +9,7 @@ import { SqliteStore } from '../src/store/sqlite/sqlite-store.ts';
 import { checkDatabase, sqliteInspector } from './db-inspect.ts';
 import { openEngine, seed } from './engine-target.ts';
 import type { HttpLoadReport, HttpLoadSpec } from './http-load.ts';
-import { peakRssMb } from './stats.ts';
+import { peakRssMb, perEach } from './stats.ts';
 import type { HttpResult } from './types.ts';
 import { type WorkloadName, WorkloadStream } from './workloads.ts';
 
@@ -224,6 +224,7 @@ export async function runHttp(s: HttpScenario, dir: string, nodeFlags: readonly 
     deductionsPerSecond: m.perSecond * (s.batchSize ?? 1),
     latency: m.latency,
     serverPeakRssMb: serverPeak,
+    serverBytesPerDeduction: perEach(0, m.serverBytesWritten, m.requests * (s.batchSize ?? 1)),
     cpu: m.cpu,
     batch,
     statusCounts: m.statusCounts,

@@ -12,8 +12,8 @@ import { type DeductTarget, drive } from './drive.ts';
 import { batchStats, engineTarget, openEngine, seed } from './engine-target.ts';
 import { naivePg } from './naive-pg.ts';
 import { naiveSqlite } from './naive-sqlite.ts';
-import { resetLedgerTables, settle } from './pg-database.ts';
-import { peakRssMb } from './stats.ts';
+import { resetLedgerTables, settle, walBytes } from './pg-database.ts';
+import { bytesWritten, peakRssMb, perEach } from './stats.ts';
 import { compareWithModel } from './tally.ts';
 import type { BatchFigures, InProcessResult, InProcessSpec } from './types.ts';
 import { WorkloadStream } from './workloads.ts';
@@ -26,6 +26,8 @@ let ledger: TokenLedger;
 let target: DeductTarget & { close?: () => Promise<void> };
 let inspect: () => Promise<DbInspector>;
 let cleanup = () => {};
+// What the run writes: SQLite's file writes are this process's own; PostgreSQL's are the server's.
+let written = async (): Promise<number | null> => bytesWritten();
 
 if (spec.store === 'pg') {
   const url = spec.pgUrl;
@@ -37,6 +39,7 @@ if (spec.store === 'pg') {
   await settle(url);
   target = spec.impl === 'naive' ? naivePg(url, spec.pgPool ?? 10) : engineTarget(ledger);
   inspect = () => pgInspector(url);
+  written = () => walBytes(url);
 } else {
   const path = join(spec.dir, `${spec.store}-${spec.impl}-${spec.workload}-${spec.concurrency}.db`);
   const synchronous = spec.store === 'sqlite-full' ? 'FULL' : 'NORMAL';
@@ -52,15 +55,18 @@ if (spec.store === 'pg') {
 }
 
 let before: GroupCommitStats = batchStats(ledger);
+let writtenAtStart: Promise<number | null> = Promise.resolve(null);
 const run = await drive(stream, target, {
   concurrency: spec.concurrency,
   warmupMs: spec.warmupMs,
   durationMs: spec.durationMs,
   onMeasureStart: () => {
     before = batchStats(ledger);
+    writtenAtStart = written();
   },
 });
 const after = batchStats(ledger);
+const bytesPerDeduction = perEach(await writtenAtStart, await written(), run.measured);
 await target.close?.();
 
 const model = stream.expectation;
@@ -101,6 +107,7 @@ const result: InProcessResult = {
   replayedShare: run.tally.total('replayed') / Math.max(1, answered),
   batch,
   peakRssMb: peakRssMb(),
+  bytesPerDeduction,
   exhausted: run.exhausted,
   groupCommit: spec.impl === 'naive' ? null : groupCommit,
 };

@@ -66,6 +66,20 @@ export async function resetLedgerTables(url: string): Promise<void> {
   }
 }
 
+/** WAL the server has generated so far, in bytes (pg_stat_wal, PostgreSQL 14 and later); null where it cannot tell. */
+export async function walBytes(url: string): Promise<number | null> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    const { rows } = await client.query<{ bytes: string }>('SELECT wal_bytes::text AS bytes FROM pg_stat_wal');
+    return rows[0] === undefined ? null : Number(rows[0].bytes);
+  } catch {
+    return null;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 /** After seeding: fresh statistics, and a checkpoint so none falls in the measured part by chance. */
 export async function settle(url: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });

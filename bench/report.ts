@@ -37,6 +37,8 @@ export interface BenchResults {
 
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+/** Bytes as KB with one decimal, or — where not measured. */
+export const kb = (bytes: number | null | undefined) => (bytes == null ? '—' : (bytes / 1024).toFixed(1));
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const times = (x: number) => `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`;
 
@@ -175,20 +177,20 @@ function inProcessTable(results: BenchResults, store: StoreKind): string[] {
   const rows = [
     `### ${STORE_LABELS[store]}`,
     '',
-    '| workload | callers | implementation | deductions/s | × naive | p50 ms | p99 ms | p99.9 ms | batch avg / largest | refused | replayed | peak RSS MB | check |',
-    '|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| workload | callers | implementation | deductions/s | × naive | p50 ms | p99 ms | p99.9 ms | batch avg / largest | refused | replayed | peak RSS MB | written KB / deduction | check |',
+    '|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const r of runs) {
     const s = r.spec;
     const head = `| ${WORKLOAD_LABELS[s.workload]} | ${s.concurrency} | ${IMPL_LABELS[s.impl]}`;
     if (!r.ok) {
-      rows.push(`${head} | FAILED | | | | | | | | | ${r.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`);
+      rows.push(`${head} | FAILED | | | | | | | | | | ${r.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`);
       continue;
     }
     const naive = s.impl === 'naive' ? undefined : naiveFor(results, r);
     const batch = r.batch ? `${r.batch.average} / ${r.batch.largest}` : '—';
     rows.push(
-      `${head} | ${n0(r.perSecond)} | ${naive ? times(r.perSecond / naive.perSecond) : '—'} | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ${ms(r.latency.p999)} | ${batch} | ${pct(r.refusedShare)} | ${pct(r.replayedShare)} | ${r.peakRssMb ?? '—'} | ok${r.exhausted ? ' (stream ran out)' : ''} |`,
+      `${head} | ${n0(r.perSecond)} | ${naive ? times(r.perSecond / naive.perSecond) : '—'} | ${ms(r.latency.p50)} | ${ms(r.latency.p99)} | ${ms(r.latency.p999)} | ${batch} | ${pct(r.refusedShare)} | ${pct(r.replayedShare)} | ${r.peakRssMb ?? '—'} | ${kb(r.bytesPerDeduction)} | ok${r.exhausted ? ' (stream ran out)' : ''} |`,
     );
   }
   rows.push('');
@@ -259,10 +261,10 @@ function httpTable(results: BenchResults): string[] {
   const rows = [
     '## HTTP',
     '',
-    "`POST /api/tokens/deduct` with an app key, 100 connections, and `POST /api/tokens/deduct/batch` with 500 items per request over 8 connections, autocannon in its own process; the service is `tokenmeter serve` (embedded SQLite FULL, default log level) in its own process. The baseline is a bare Fastify route that parses a single deduction's body and does nothing. Deductions/s counts durable deductions answered (for the batch route, requests/s × 500); \"× bare Fastify\" divides it by the bare route's requests/s. Every item of every answer is tallied and checked like a single deduction. CPU is the cores busy on average in the measured part: the server's process (all its threads; of them its main thread, and its worker threads, i.e. the SQLite writer) and the load generator's (one thread: near 1, it bounds the run); beside the machine's cores, their sum says whether the CPU did.",
+    "`POST /api/tokens/deduct` with an app key, 100 connections, and `POST /api/tokens/deduct/batch` with 500 items per request over 8 connections, autocannon in its own process; the service is `tokenmeter serve` (embedded SQLite FULL, default log level) in its own process. The baseline is a bare Fastify route that parses a single deduction's body and does nothing. Deductions/s counts durable deductions answered (for the batch route, requests/s × 500); \"× bare Fastify\" divides it by the bare route's requests/s. Every item of every answer is tallied and checked like a single deduction. CPU is the cores busy on average in the measured part: the server's process (all its threads; of them its main thread, and its worker threads, i.e. the SQLite writer) and the load generator's (one thread: near 1, it bounds the run); beside the machine's cores, their sum says whether the CPU did. Written is what the server's process sent to storage in the measured part (`/proc/<pid>/io`) per deduction answered.",
     '',
-    '| run | workload | connections | req/s | deductions/s | × bare Fastify | p50 ms | p99 ms | p99.9 ms | batch avg / largest | server peak RSS MB | CPU cores: server (main, workers) + load generator | answers | check |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
+    '| run | workload | connections | req/s | deductions/s | × bare Fastify | p50 ms | p99 ms | p99.9 ms | batch avg / largest | server peak RSS MB | server written KB / deduction | CPU cores: server (main, workers) + load generator | answers | check |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|',
   ];
   for (const h of results.http) {
     const name =
@@ -271,7 +273,7 @@ function httpTable(results: BenchResults): string[] {
         : `service${h.batchSize ? `, batch route (${h.batchSize} items)` : ''}, group commit ${h.groupCommit === false ? 'off' : 'on'}`;
     if (!h.ok) {
       rows.push(
-        `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | FAILED | | | | | | | | | ${h.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`,
+        `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | FAILED | | | | | | | | | | ${h.problems.slice(0, 2).join('; ').replace(/\|/g, '/')} |`,
       );
       continue;
     }
@@ -281,7 +283,7 @@ function httpTable(results: BenchResults): string[] {
     const perSecond = h.deductionsPerSecond ?? h.perSecond;
     const ratio = bare && h !== bare ? perSecond / bare.perSecond : null;
     rows.push(
-      `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | ${n0(h.perSecond)} | ${h.target === 'bare' ? '—' : n0(perSecond)} | ${ratio === null ? '—' : ratio >= 1 ? times(ratio) : pct(ratio)} | ${ms(h.latency.p50)} | ${ms(h.latency.p99)} | ${ms(h.latency.p999)} | ${h.batch ? `${h.batch.average} / ${h.batch.largest}` : '—'} | ${h.serverPeakRssMb ?? '—'} | ${cpuCores(h)} | ${statuses} | ok |`,
+      `| ${name} | ${WORKLOAD_LABELS[h.workload]} | ${h.connections} | ${n0(h.perSecond)} | ${h.target === 'bare' ? '—' : n0(perSecond)} | ${ratio === null ? '—' : ratio >= 1 ? times(ratio) : pct(ratio)} | ${ms(h.latency.p50)} | ${ms(h.latency.p99)} | ${ms(h.latency.p999)} | ${h.batch ? `${h.batch.average} / ${h.batch.largest}` : '—'} | ${h.serverPeakRssMb ?? '—'} | ${h.target === 'bare' ? '—' : kb(h.serverBytesPerDeduction)} | ${cpuCores(h)} | ${statuses} | ok |`,
     );
   }
   rows.push('');
@@ -344,7 +346,7 @@ export function resultsMarkdown(results: BenchResults): string {
     '',
     '## In-process engine',
     '',
-    `Callers in a closed loop (each sends its next deduction when the last is answered) for ${s.warmupMs} ms of warm-up and ${s.durationMs} ms measured; deductions/s counts deductions issued and answered in the measured part. Every point runs in a fresh process on a fresh database. "× naive" divides by the naive transaction at the same store, workload and callers. Refused and replayed are shares of all answers. Peak RSS is the run's whole process (VmHWM), harness included.`,
+    `Callers in a closed loop (each sends its next deduction when the last is answered) for ${s.warmupMs} ms of warm-up and ${s.durationMs} ms measured; deductions/s counts deductions issued and answered in the measured part. Every point runs in a fresh process on a fresh database. "× naive" divides by the naive transaction at the same store, workload and callers. Refused and replayed are shares of all answers. Peak RSS is the run's whole process (VmHWM), harness included. Written is what the measured part sent to storage per deduction: on SQLite the process's own writes (\`/proc/self/io\`: WAL frames and checkpoints), on PostgreSQL the WAL the server generated (\`pg_stat_wal\`); on many accounts it is what bounds SQLite (docs/SCALING.md, session 17).`,
     '',
     ...inProcessTable(results, 'sqlite-full'),
     ...inProcessTable(results, 'sqlite-normal'),

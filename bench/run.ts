@@ -18,7 +18,7 @@ import { describeMachine, describeRevision, loadAverage } from './machine.ts';
 import { type BenchDatabase, createBenchDatabase } from './pg-database.ts';
 import { runPgbench } from './pgbench.ts';
 import { buildPlan, HTTP_CONNECTIONS, PG_MAX_POOL } from './plan.ts';
-import { type BenchResults, cpuCores, reportFiles, writeReports } from './report.ts';
+import { type BenchResults, cpuCores, kb, reportFiles, writeReports } from './report.ts';
 import type { HttpResult, InProcessResult, InProcessSpec, PgbenchResult, WebhookDelayResult } from './types.ts';
 import { IMPL_LABELS, STORE_LABELS } from './types.ts';
 
@@ -62,6 +62,7 @@ function failedRun(spec: InProcessSpec, problem: string): InProcessResult {
     replayedShare: 0,
     batch: null,
     peakRssMb: null,
+    bytesPerDeduction: null,
     exhausted: false,
     groupCommit: null,
   };
@@ -97,7 +98,7 @@ function describeRun(r: InProcessResult): string {
   const head = `${STORE_LABELS[s.store].padEnd(13)} ${s.workload.padEnd(7)} c=${String(s.concurrency).padEnd(5)} ${IMPL_LABELS[s.impl].padEnd(24)}`;
   if (!r.ok) return `${head} FAILED: ${r.problems.join('; ')}`;
   const batch = r.batch ? `  batch avg ${r.batch.average} max ${r.batch.largest}` : '';
-  return `${head}${fmt(r.perSecond)}/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  p99.9 ${r.latency.p999} ms${batch}  rss ${r.peakRssMb} MB`;
+  return `${head}${fmt(r.perSecond)}/s  p50 ${r.latency.p50} ms  p99 ${r.latency.p99} ms  p99.9 ${r.latency.p999} ms${batch}  rss ${r.peakRssMb} MB  written ${kb(r.bytesPerDeduction)} KB/ded`;
 }
 
 /** bench/webhook-delay.ts in a process of its own. */
@@ -218,6 +219,7 @@ try {
           deductionsPerSecond: 0,
           latency: { p50: 0, p99: 0, p999: 0, max: 0 },
           serverPeakRssMb: null,
+          serverBytesPerDeduction: null,
           cpu: { server: null, serverMain: null, serverWorkers: null, loadGenerator: null },
           batch: null,
           statusCounts: {},
@@ -226,7 +228,7 @@ try {
       http.push(result);
       say(
         result.ok
-          ? `HTTP ${scenario.name.padEnd(30)} ${fmt(result.perSecond)} req/s${result.batchSize === null ? '' : ` (${fmt(result.deductionsPerSecond).trim()} deductions/s)`}  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  server rss ${result.serverPeakRssMb} MB  cpu ${cpuCores(result)}`
+          ? `HTTP ${scenario.name.padEnd(30)} ${fmt(result.perSecond)} req/s${result.batchSize === null ? '' : ` (${fmt(result.deductionsPerSecond).trim()} deductions/s)`}  p50 ${result.latency.p50} ms  p99 ${result.latency.p99} ms  server rss ${result.serverPeakRssMb} MB${result.target === 'bare' ? '' : `  written ${kb(result.serverBytesPerDeduction)} KB/ded`}  cpu ${cpuCores(result)}`
           : `HTTP ${scenario.name} FAILED: ${result.problems.join('; ')}`,
       );
     }

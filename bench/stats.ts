@@ -46,6 +46,25 @@ export function peakRssMb(pid: number | 'self' = 'self'): number | null {
 }
 
 /**
+ * Bytes a process has caused to be sent to storage so far (Linux's /proc/<pid>/io `write_bytes`:
+ * what reaches the disk or its cache, SQLite's WAL frames and checkpoints among it); null where
+ * there is no /proc or it cannot be read.
+ */
+export function bytesWritten(pid: number | 'self' = 'self'): number | null {
+  try {
+    const bytes = /^write_bytes:\s+(\d+)$/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1];
+    return bytes === undefined ? null : Number(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** `(after - before) / count` rounded, or null where either reading or the count is missing. */
+export function perEach(before: number | null, after: number | null, count: number): number | null {
+  return before === null || after === null || count <= 0 ? null : Math.round((after - before) / count);
+}
+
+/**
  * CPU seconds a process's threads have used, user and system, summed by thread name (Node names
  * them: MainThread, WorkerThread for each worker, V8Worker for the GC's helpers, libuv-worker),
  * with the whole process under `total`. From Linux's /proc, whose clock ticks are 1/100 s; null

@@ -59,6 +59,12 @@ export interface InProcessResult {
   batch: BatchFigures | null;
   /** The child process's peak resident memory (harness included). */
   peakRssMb: number | null;
+  /**
+   * Bytes written in the measured part per deduction measured: on SQLite what the process sent
+   * to storage (WAL frames and checkpoints), on PostgreSQL the WAL the server generated. Null
+   * where not measured (not Linux, PostgreSQL before 14, results from before).
+   */
+  bytesPerDeduction?: number | null;
   exhausted: boolean;
   /** The engine's group-commit options (false: off); null for the naive baseline or a crashed run. */
   groupCommit: GroupCommitOptions | false | null;
@@ -96,6 +102,8 @@ export interface HttpResult {
   deductionsPerSecond: number;
   latency: LatencySummary;
   serverPeakRssMb: number | null;
+  /** Bytes the server's process sent to storage in the measured part, per deduction answered (Linux). */
+  serverBytesPerDeduction?: number | null;
   /** Cores busy on average in the measured part: the server's process and threads, the load generator's (Linux). */
   cpu: PhaseCpu;
   /** Group-commit batch sizes from the service's /metrics, warm-up included. */
