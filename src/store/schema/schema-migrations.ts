@@ -15,6 +15,7 @@ import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
 import { m015FeatureIndexes } from './m015-feature-indexes.ts';
 import { m016LedgerInTime } from './m016-ledger-in-time.ts';
 import { m017RareEntryIndexes } from './m017-rare-entry-indexes.ts';
+import { m018ReferenceProbes } from './m018-reference-probes.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -48,6 +49,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m015FeatureIndexes,
   m016LedgerInTime,
   m017RareEntryIndexes,
+  m018ReferenceProbes,
 ];
 
 /** Every step rendered in one backend's SQL. */
