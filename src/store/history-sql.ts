@@ -19,15 +19,15 @@ export const NEWEST_FIRST = 'ORDER BY e.at DESC, e.id DESC';
  * An account's entries, newest first, a page at a time: by time, then id, which is the order
  * they were written in (migration 16: an account's entries never go back in time), read
  * backwards along `ledger_entries_account_at` (SQLite's ends with the rowid, so no sort;
- * PostgreSQL sorts only the entries of one time among themselves). A cursor names the last entry of the
- * page before (its id, as before version 16); the next page starts after that entry's place in
- * the order. Two statements, not `(? IS NULL OR ...)`: SQLite cannot seek on a condition it can
+ * PostgreSQL sorts only the entries of one time among themselves). A cursor names the last
+ * entry of the page before (its id, as before version 16); the next page starts after that
+ * entry's place in the order. Two statements, not `(? IS NULL OR ...)`: SQLite cannot seek on a condition it can
  * only decide when it runs, so every later page would walk the account's newer entries again.
  * `?` placeholders (numbered for PostgreSQL by the caller).
  */
 export const HISTORY_SQL = {
   /** Parameters: account, limit. */
-  first: 'SELECT * FROM ledger_entries WHERE account_id = ? ORDER BY at DESC, id DESC LIMIT ?',
+  first: `SELECT e.* FROM ledger_entries AS e WHERE e.account_id = ? ${NEWEST_FIRST} LIMIT ?`,
   /** Parameters: account, `afterCursor(id)`, limit. */
   after: `SELECT e.* FROM ledger_entries AS e WHERE e.account_id = ? AND ${AFTER_CURSOR} ${NEWEST_FIRST} LIMIT ?`,
 };

@@ -77,6 +77,17 @@ export async function onPgDatabase(body: (db: RawDatabase) => Promise<void>): Pr
   }
 }
 
+/** Which of the indexes `names` the database has, sorted. */
+export async function indexesAmong(db: RawDatabase, names: readonly string[]): Promise<string[]> {
+  const list = names.map((n) => `'${n}'`).join(', ');
+  const rows = await db.query(
+    db.backend === 'sqlite'
+      ? `SELECT name FROM sqlite_master WHERE type = 'index' AND name IN (${list}) ORDER BY name`
+      : `SELECT indexname AS name FROM pg_indexes WHERE indexname IN (${list}) ORDER BY indexname`,
+  );
+  return rows.map((r) => String(r.name));
+}
+
 /**
  * A store on `db` migrated by every step but `version`, which is marked applied first so that
  * migrate passes over it; `runStep` then unmarks it, and the next migrate runs it over what was

@@ -20,7 +20,14 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { explainAnalyze, rowsRead } from '../helpers/pg-plan.ts';
 import { pgSuiteSkip } from '../helpers/pg-server.ts';
-import { migratedWithout, onPgDatabase, onSqliteFile, type RawDatabase, runStep } from '../helpers/upgrade-db.ts';
+import {
+  indexesAmong,
+  migratedWithout,
+  onPgDatabase,
+  onSqliteFile,
+  type RawDatabase,
+  runStep,
+} from '../helpers/upgrade-db.ts';
 
 // Ids that sort next to each other in every way (a prefix, a separator either side of a letter
 // or digit), so a step that skipped or repeated a neighbour would show.
@@ -81,14 +88,7 @@ for (const backend of backends()) {
 }
 
 /** The feature indexes of a database. */
-async function featureIndexes(db: RawDatabase): Promise<string[]> {
-  const rows = await db.query(
-    db.backend === 'sqlite'
-      ? "SELECT name FROM sqlite_master WHERE type = 'index' AND name LIKE '%_feature' ORDER BY name"
-      : "SELECT indexname AS name FROM pg_indexes WHERE indexname LIKE '%\\_feature' ORDER BY indexname",
-  );
-  return rows.map((r) => String(r.name));
-}
+const featureIndexes = (db: RawDatabase) => indexesAmong(db, ['holds_feature', 'ledger_entries_feature']);
 
 /**
  * Migration 15 on a ledger written before it. Version 15 is marked applied first, so the store's

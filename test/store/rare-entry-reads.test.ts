@@ -20,7 +20,14 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { explainAnalyze, rowsRead } from '../helpers/pg-plan.ts';
 import { pgSuiteSkip } from '../helpers/pg-server.ts';
-import { migratedWithout, onPgDatabase, onSqliteFile, type RawDatabase, runStep } from '../helpers/upgrade-db.ts';
+import {
+  indexesAmong,
+  migratedWithout,
+  onPgDatabase,
+  onSqliteFile,
+  type RawDatabase,
+  runStep,
+} from '../helpers/upgrade-db.ts';
 
 const skipPg = await pgSuiteSkip();
 
@@ -143,14 +150,8 @@ for (const backend of backends()) {
 }
 
 /** Migration 17's indexes that a database has. */
-async function rareEntryIndexes(db: RawDatabase): Promise<string[]> {
-  const rows = await db.query(
-    db.backend === 'sqlite'
-      ? "SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('ledger_entries_take_backs', 'ledger_entries_allocation_grants') ORDER BY name"
-      : "SELECT indexname AS name FROM pg_indexes WHERE indexname IN ('ledger_entries_take_backs', 'ledger_entries_allocation_grants') ORDER BY indexname",
-  );
-  return rows.map((r) => String(r.name));
-}
+const rareEntryIndexes = (db: RawDatabase) =>
+  indexesAmong(db, ['ledger_entries_take_backs', 'ledger_entries_allocation_grants']);
 
 /** Migration 17 over a ledger written before it: the indexes are built over the entries there, which are then found. */
 async function upgradeAcross17(db: RawDatabase): Promise<void> {
