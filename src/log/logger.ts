@@ -1,4 +1,5 @@
 import { type DestinationStream, type Logger, pino } from 'pino';
+import { TurnBatchedDestination } from './turn-batched-destination.ts';
 
 export type { Logger };
 
@@ -39,15 +40,12 @@ export function createLogger(
       transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, ignore: 'pid,hostname' } },
     });
   }
-  // `background` (the server): lines are written asynchronously, and the lines logged while a
-  // write is in flight go out together in the next one, so a busy server does not make one
-  // blocking write per request. Pino flushes what is pending when the process exits; a
-  // `kill -9` can lose the last lines (never a ledger entry: the ledger is the record).
-  // maxWrite 4 KiB: sonic-boom measures the byte length of its pending chunk on every line, so
-  // the default 16 KiB chunk made each line cost ~18 µs under load (a 500-item batch request
-  // spent 9 ms of the event loop logging); 4 KiB chunks cost ~7.5 µs and still carry ~12 lines
-  // per write.
-  return pino({ level, redact }, pino.destination({ dest: 2, sync: options.background !== true, maxWrite: 4096 }));
+  if (options.background !== true) return pino({ level, redact }, pino.destination({ dest: 2, sync: true }));
+  // The server: lines are written asynchronously, those logged in one turn of the event loop as
+  // one write (`TurnBatchedDestination`), so a busy server makes neither a blocking write per
+  // request nor a copy of its pending chunk per line. Pending lines are written when the process
+  // exits; a `kill -9` can lose the last ones (never a ledger entry: the ledger is the record).
+  return pino({ level, redact }, new TurnBatchedDestination(pino.destination({ dest: 2, sync: false })));
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });
