@@ -15,8 +15,9 @@ type SonicBoom = ReturnType<typeof pino.destination>;
  * Nothing is lost that sonic-boom would have kept: the lines wait at most until the end of the
  * turn (an immediate keeps the process alive until then); a fatal line is written at once (pino
  * calls `flushSync` after it); and a process that exits in the middle of a turn
- * (`process.exit`) writes them synchronously first, as pino does for sonic-boom's own chunk. One per process is expected (the server's logger): each is
- * kept until the process exits, for that last write.
+ * (`process.exit`) writes them synchronously first, as pino does for sonic-boom's own chunk.
+ * One per process is expected (the server's logger): each is kept until the process exits, for
+ * that last write.
  */
 export class TurnBatchedDestination implements DestinationStream {
   private readonly sink: SonicBoom;
@@ -37,7 +38,7 @@ export class TurnBatchedDestination implements DestinationStream {
     return true;
   }
 
-  /** pino's `logger.flush(cb)`: every line logged so far written, then `cb`. */
+  /** pino's `logger.flush(cb)`: every pending line handed to sonic-boom now, then its own `flush(cb)`. */
   flush(cb?: (err?: Error) => void): void {
     this.handOver();
     this.sink.flush(cb);
