@@ -6,12 +6,13 @@
 //   node bench/compare.ts <commit> [--points sqlite-hot,sqlite-uniform,pg-hot,pg-uniform]
 //        [--rounds 3] [--seconds 5] [--dir /tmp]
 // Prints one line per run as it goes, then a table. Not part of `npm run bench`.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { outputOf } from './child.ts';
 import { PG_SERVER_URL } from './pg-database.ts';
 import { kb } from './report.ts';
 import { median } from './stats.ts';
@@ -58,19 +59,7 @@ type Side = keyof typeof trees;
 
 /** Runs `script` with this checkout's Node in `cwd`; returns its stdout. */
 function node(cwd: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args[0]} exited ${code}: ${err}`))));
-  });
+  return outputOf(process.execPath, args, cwd);
 }
 
 const databases: string[] = [];

@@ -21,11 +21,12 @@
 // --against runs the same in a temporary git worktree of that commit (with this checkout's
 // node_modules) and prints both. Needs valgrind (Debian's package of that name). Slow: ~50×
 // a plain run, 2–4 minutes a tree at the defaults. Not part of `npm run bench`.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { outputOf } from './child.ts';
 
 const { values } = parseArgs({
   options: {
@@ -95,7 +96,7 @@ function byFunction(file: string): Map<string, { ir: number; place: string }> {
 }
 
 /** One run of closed-loop.ts under callgrind in `tree`; resolves to its profile's path. */
-function profile(tree: string, total: number, label: string): Promise<string> {
+async function profile(tree: string, total: number, label: string): Promise<string> {
   const file = join(work, `${label}-${total}.callgrind`);
   const args = [
     '--tool=callgrind',
@@ -112,25 +113,9 @@ function profile(tree: string, total: number, label: string): Promise<string> {
     String(total),
     ...(values.keyed ? ['--keyed'] : []),
   ];
-  return new Promise((resolve, reject) => {
-    const child = spawn('valgrind', args, { cwd: tree, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`closed-loop.ts under valgrind exited ${code}: ${out}${err.slice(-2000)}`));
-      else {
-        console.error(`  ${label}, ${total} deductions: ${out.trim()}`);
-        resolve(file);
-      }
-    });
-  });
+  const out = await outputOf('valgrind', args, tree, 'closed-loop.ts under valgrind');
+  console.error(`  ${label}, ${total} deductions: ${out.trim()}`);
+  return file;
 }
 
 interface Count {
