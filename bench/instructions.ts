@@ -1,6 +1,6 @@
 // Instructions a deduction costs, counted instead of timed. valgrind's callgrind counts the
-// instructions a process executes: the same count run after run (within ~2%) whatever else the
-// machine is doing, where a timed run on this machine swings by a third within the hour. So two
+// instructions a process executes: nearly the same count run after run (SQLite's share to 0.1%,
+// V8's to a few percent) whatever else the machine is doing, where a timed run on this machine swings by a third within the hour. So two
 // versions of the engine, or a schema with and without an index, can be compared in one try.
 //
 // It runs `bench/closed-loop.ts` (checked: every deduction charged, balances exact, reconcile
@@ -42,6 +42,7 @@ const { values } = parseArgs({
 const from = Number(values.from);
 const to = Number(values.to);
 const top = Number(values.top);
+if (!Number.isInteger(top) || top < 0) throw new Error('--top: how many functions to list, a whole number');
 if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to <= from) {
   throw new Error('--from and --to: whole numbers of deductions, --to larger');
 }
@@ -76,7 +77,7 @@ function placeOf(fn: string, object: string): string {
   return NATIVE;
 }
 
-/** Instructions by function (callgrind_annotate's inclusive-free listing) for one run. */
+/** Instructions by function (callgrind_annotate's self cost of each) for one run. */
 function byFunction(file: string): Map<string, { ir: number; place: string }> {
   const out = execFileSync('callgrind_annotate', ['--threshold=100', file], {
     encoding: 'utf8',
@@ -128,7 +129,7 @@ interface Count {
 
 /** Instructions a deduction costs in `tree`: the two sizes' difference over the extra deductions. */
 async function count(tree: string, label: string): Promise<Count> {
-  // The two sizes run side by side: counts do not depend on what else runs.
+  // The two sizes run side by side: what they count barely depends on what else runs.
   const [small, large] = await Promise.all([profile(tree, from, label), profile(tree, to, label)]);
   const a = byFunction(small);
   const b = byFunction(large);
@@ -171,10 +172,11 @@ try {
       cwd: ROOT,
       encoding: 'utf8',
     }).trim();
-    oldTree = join(work, 'old');
-    execFileSync('git', ['worktree', 'add', '--detach', oldTree, sha], { cwd: ROOT, stdio: 'ignore' });
+    const tree = join(work, 'old');
+    execFileSync('git', ['worktree', 'add', '--detach', tree, sha], { cwd: ROOT, stdio: 'ignore' });
+    oldTree = tree;
     symlinkSync(join(ROOT, 'node_modules'), join(oldTree, 'node_modules'));
-    base = await count(oldTree, sha.slice(0, 7));
+    base = await count(tree, sha.slice(0, 7));
     show(`${sha.slice(0, 7)} (${shape})`, base);
   }
   show(`this checkout (${shape})`, head);
