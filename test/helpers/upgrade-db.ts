@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openPgStore } from '../../src/store/postgres/open-pg-store.ts';
+import { SCHEMA_MIGRATIONS } from '../../src/store/schema/schema-migrations.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { Store } from '../../src/store/store.ts';
 import { createTestDatabase } from './pg-server.ts';
@@ -89,21 +90,22 @@ export async function indexesAmong(db: RawDatabase, names: readonly string[]): P
 }
 
 /**
- * A store on `db` migrated by every step but `version`, which is marked applied first so that
- * migrate passes over it; `runStep` then unmarks it, and the next migrate runs it over what was
- * written meanwhile.
+ * A store on `db` migrated as a database made before step `version`: that step and every later
+ * one are marked applied first, so that migrate passes over them; `runStepsFrom` then unmarks
+ * them, and the next migrate runs them, in order, over what was written meanwhile.
  */
-export async function migratedWithout(db: RawDatabase, version: number, name: string): Promise<Store> {
+export async function migratedBefore(db: RawDatabase, version: number): Promise<Store> {
+  const later = SCHEMA_MIGRATIONS.filter((m) => m.version >= version);
   await db.exec(`CREATE TABLE schema_migrations (version bigint PRIMARY KEY, name text NOT NULL, applied_at bigint NOT NULL);
-    INSERT INTO schema_migrations VALUES (${version}, '${name}', 0)`);
+    ${later.map((m) => `INSERT INTO schema_migrations VALUES (${m.version}, '${m.name}', 0);`).join('\n')}`);
   const store = db.open();
   await store.migrate();
   return store;
 }
 
-/** Unmarks `version` (see `migratedWithout`) and migrates a new store, which runs it. */
-export async function runStep(db: RawDatabase, version: number): Promise<Store> {
-  await db.exec(`DELETE FROM schema_migrations WHERE version = ${version}`);
+/** Unmarks step `version` and every later one (see `migratedBefore`) and migrates a new store, which runs them. */
+export async function runStepsFrom(db: RawDatabase, version: number): Promise<Store> {
+  await db.exec(`DELETE FROM schema_migrations WHERE version >= ${version}`);
   const store = db.open();
   await store.migrate();
   return store;

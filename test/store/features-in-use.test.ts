@@ -22,11 +22,11 @@ import { explainAnalyze, rowsRead } from '../helpers/pg-plan.ts';
 import { pgSuiteSkip } from '../helpers/pg-server.ts';
 import {
   indexesAmong,
-  migratedWithout,
+  migratedBefore,
   onPgDatabase,
   onSqliteFile,
   type RawDatabase,
-  runStep,
+  runStepsFrom,
 } from '../helpers/upgrade-db.ts';
 
 // Ids that sort next to each other in every way (a prefix, a separator either side of a letter
@@ -96,7 +96,7 @@ const featureIndexes = (db: RawDatabase) => indexesAmong(db, ['holds_feature', '
  * builds the indexes over the rows there. The features found after it are those written.
  */
 async function upgradeAcross15(db: RawDatabase): Promise<void> {
-  const before = await migratedWithout(db, 15, 'feature_indexes');
+  const before = await migratedBefore(db, 15);
   const ledger = new TokenLedger({ store: before, catalog, clock: new ManualClock('2026-03-01T00:00:00Z') });
   for (const feature of ['social_post', 'a_b', 'crm_ai_agent', 'social_post']) {
     assert.ok((await ledger.deduct({ account: 'old', feature })).ok);
@@ -104,7 +104,7 @@ async function upgradeAcross15(db: RawDatabase): Promise<void> {
   assert.ok((await ledger.reserve({ account: 'old', feature: 'a' })).ok);
   await ledger.close();
   assert.deepEqual(await featureIndexes(db), [], 'written before the step');
-  const after = await runStep(db, 15);
+  const after = await runStepsFrom(db, 15);
   assert.deepEqual(await featureIndexes(db), ['holds_feature', 'ledger_entries_feature']);
   assert.deepEqual((await after.inUse()).features, ['a', 'a_b', 'crm_ai_agent', 'social_post']);
 }

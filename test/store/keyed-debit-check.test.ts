@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { SQLITE_MIGRATIONS } from '../../src/store/sqlite/migrations.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { accepted, ledgerOn, refused } from '../helpers/ledger.ts';
 import { withDb } from '../helpers/sqlite-file.ts';
@@ -31,12 +32,14 @@ const OLD_ANSWER = {
 describe('migration 13 (SQLite: the keyed-debit rule as a CHECK)', () => {
   it('copies every entry, marks only the keyed debits from before version 6, and holds new rows to the rule', async () => {
     const path = join(dir, 'ledger.db');
-    // Steps 1 to 12, as a database that has not seen 13 yet.
+    // Steps 1 to 12, as a database that has not seen 13 yet: 13 and every later step marked applied.
     withDb(path, (db) => {
       db.exec(
         'CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT',
       );
-      db.exec("INSERT INTO schema_migrations VALUES (13, 'keyed_debit_check', 0)");
+      for (const m of SQLITE_MIGRATIONS.filter((m) => m.version >= 13)) {
+        db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+      }
     });
     const before = new SqliteStore({ path });
     await before.migrate();
@@ -67,7 +70,7 @@ describe('migration 13 (SQLite: the keyed-debit rule as a CHECK)', () => {
       db.exec("UPDATE sqlite_sequence SET seq = seq + 100 WHERE name = 'ledger_entries'");
       const seq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'ledger_entries'").get() as { seq: number };
       const all = db.prepare('SELECT * FROM ledger_entries ORDER BY id').all();
-      db.exec('DELETE FROM schema_migrations WHERE version = 13');
+      db.exec('DELETE FROM schema_migrations WHERE version >= 13');
       return { legacyId: id, counter: Number(seq.seq), entries: all };
     });
 
@@ -95,7 +98,7 @@ describe('migration 13 (SQLite: the keyed-debit rule as a CHECK)', () => {
       );
       assert.deepEqual(
         triggers.map((t) => t.name),
-        ['ledger_entries_no_delete', 'ledger_entries_no_update'],
+        ['ledger_entries_in_time', 'ledger_entries_no_delete', 'ledger_entries_no_update'],
       );
 
       // Both kinds of keyed deduction replay as they did; the old key conflicts as it did.
@@ -119,7 +122,7 @@ describe('migration 13 (SQLite: the keyed-debit rule as a CHECK)', () => {
       const debit = (key: string, held: number, marked: number) =>
         `INSERT INTO ledger_entries (account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature,
            quantity, idempotency_key, at, held_after, keyed_before_v6)
-         VALUES ('a', 'debit', -1, -1, 0, 50, 'social_post', 1, '${key}', 1, ${held}, ${marked})`;
+         VALUES ('a', 'debit', -1, -1, 0, 50, 'social_post', 1, '${key}', ${at + 60_000}, ${held}, ${marked})`;
       withDb(path, (db) => {
         assert.throws(() => db.exec(debit('no-figure', -1, 0)), /keyed_debit_held/);
         assert.throws(() => db.exec(debit('marked', 0, 1)), /CHECK constraint failed/);

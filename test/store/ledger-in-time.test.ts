@@ -16,7 +16,7 @@ import { backends, type TestStore } from '../helpers/backends.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
 import { explainAnalyze, rowsRead } from '../helpers/pg-plan.ts';
 import { pgSuiteSkip } from '../helpers/pg-server.ts';
-import { migratedWithout, onPgDatabase, onSqliteFile, type RawDatabase, runStep } from '../helpers/upgrade-db.ts';
+import { migratedBefore, onPgDatabase, onSqliteFile, type RawDatabase, runStepsFrom } from '../helpers/upgrade-db.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -155,7 +155,7 @@ async function ledgerObjects(db: RawDatabase): Promise<string[]> {
  * stepped back left them before the rule); then the mark goes and the next migrate runs the step.
  */
 async function upgradeAcross16(db: RawDatabase): Promise<void> {
-  const old = await migratedWithout(db, 16, 'ledger_in_time');
+  const old = await migratedBefore(db, 16);
   const before = ledgerOn(old, '2026-03-01T12:00:00Z');
   assert.ok((await before.ledger.deduct({ account: 'old', feature: 'social_post' })).ok);
   const latest = before.clock.now();
@@ -165,7 +165,7 @@ async function upgradeAcross16(db: RawDatabase): Promise<void> {
     SELECT account_id, 'debit', -1, -1, 0, balance_after - 1, ${latest - HOUR} FROM ledger_entries
     WHERE account_id = 'old' ORDER BY id DESC LIMIT 1;
     UPDATE accounts SET allocation = allocation - 1, updated_at = ${latest - 2 * HOUR} WHERE id = 'old'`);
-  const store = await runStep(db, 16);
+  const store = await runStepsFrom(db, 16);
   const objects = await ledgerObjects(db);
   assert.ok(!objects.includes('ledger_entries_account'), 'the index by account and id is gone');
   assert.ok(objects.includes('ledger_entries_account_at'));

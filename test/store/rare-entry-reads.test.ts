@@ -22,11 +22,11 @@ import { explainAnalyze, rowsRead } from '../helpers/pg-plan.ts';
 import { pgSuiteSkip } from '../helpers/pg-server.ts';
 import {
   indexesAmong,
-  migratedWithout,
+  migratedBefore,
   onPgDatabase,
   onSqliteFile,
   type RawDatabase,
-  runStep,
+  runStepsFrom,
 } from '../helpers/upgrade-db.ts';
 
 const skipPg = await pgSuiteSkip();
@@ -155,7 +155,7 @@ const rareEntryIndexes = (db: RawDatabase) =>
 
 /** Migration 17 over a ledger written before it: the indexes are built over the entries there, which are then found. */
 async function upgradeAcross17(db: RawDatabase): Promise<void> {
-  const before = await migratedWithout(db, 17, 'rare_entry_indexes');
+  const before = await migratedBefore(db, 17);
   await db.exec(ACCOUNTS);
   const rows: Row[] = [
     { account: 'a', kind: 'opening_balance', source: 'provision', reference: 'a', at: 0 },
@@ -168,7 +168,7 @@ async function upgradeAcross17(db: RawDatabase): Promise<void> {
   for (const r of rows) await db.exec(insertSql(r));
   await before.close();
   assert.deepEqual(await rareEntryIndexes(db), [], 'written before the step');
-  const upgraded = await runStep(db, 17);
+  const upgraded = await runStepsFrom(db, 17);
   assert.deepEqual(await rareEntryIndexes(db), ['ledger_entries_allocation_grants', 'ledger_entries_take_backs']);
   const [steps, grants] = await upgraded.write(async (tx) => [
     await tx.takeBackSteps('a', 'stripe', 'pi_1:'),

@@ -20,11 +20,19 @@ export const V1_ENTRY_KINDS = [
 
 const kinds = V1_ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
 
+/** Two of version 1's ledger indexes that every version since has (version 16 dropped the third). */
+export const LEDGER_ACCOUNT_AT_INDEX = 'CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);';
+export const LEDGER_REFERENCE_INDEX = `CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
+  WHERE reference IS NOT NULL;`;
+
 /** The ledger's indexes as version 1 made them; versions 7 and 13 make them again after rebuilding the table (released: never edit). */
 export const LEDGER_INDEXES = `CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
-CREATE INDEX ledger_entries_account_at ON ledger_entries (account_id, at);
-CREATE UNIQUE INDEX ledger_entries_reference ON ledger_entries (kind, source, reference)
-  WHERE reference IS NOT NULL;`;
+${LEDGER_ACCOUNT_AT_INDEX}
+${LEDGER_REFERENCE_INDEX}`;
+
+/** The holds an account has open, by when they expire. */
+export const HOLDS_ACTIVE_INDEX =
+  "CREATE INDEX holds_active ON holds (account_id, expires_at) WHERE status = 'active';";
 
 /** Accounts, the ledger, holds, idempotency keys and settings. */
 export const m001Ledger: SchemaMigration = {
@@ -85,7 +93,7 @@ CREATE TABLE holds (
   idempotency_key TEXT,
   CHECK ((status = 'active') = (closed_at IS NULL))
 )${d.tableOptions};
-CREATE INDEX holds_active ON holds (account_id, expires_at) WHERE status = 'active';
+${HOLDS_ACTIVE_INDEX}
 
 CREATE TABLE idempotency_keys (
   account_id TEXT NOT NULL,

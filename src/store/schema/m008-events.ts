@@ -1,5 +1,8 @@
 import type { SchemaMigration } from './schema-migration.ts';
 
+/** Grants by when they expire, for the expiry sweep. */
+export const GRANTS_EXPIRY_INDEX = 'CREATE INDEX grants_expiry ON grants (expires_at);';
+
 /**
  * Events and webhooks: a transactional outbox. An event is written in the transaction of the
  * change that causes it (so none exists for a change that rolled back, and none is lost for one
@@ -62,6 +65,6 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, id);
 CREATE INDEX events_account ON events (account_id, position);
-CREATE INDEX grants_expiry ON grants (expires_at);
+${GRANTS_EXPIRY_INDEX}
 `,
 };

@@ -1,5 +1,9 @@
 import type { SchemaMigration } from './schema-migration.ts';
 
+/** The grants not yet in effect, by when they start. */
+export const GRANTS_SCHEDULED_INDEX =
+  "CREATE INDEX grants_scheduled ON grants (effective_at) WHERE status = 'scheduled';";
+
 /**
  * Grants that take effect later, indexed by when: the background work records a start at its
  * time (and the balance events it causes), as it does an expiry. Only scheduled grants are in
@@ -9,6 +13,6 @@ export const m009ScheduledGrants: SchemaMigration = {
   version: 9,
   name: 'scheduled_grants',
   sql: () => `
-CREATE INDEX grants_scheduled ON grants (effective_at) WHERE status = 'scheduled';
+${GRANTS_SCHEDULED_INDEX}
 `,
 };

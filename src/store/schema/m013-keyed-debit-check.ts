@@ -6,7 +6,7 @@ import type { SchemaDialect } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
 
 /** The ledger's columns as versions 1 to 11 left them, in their order. */
-const COLUMNS = `id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature, quantity,
+export const V11_LEDGER_COLUMN_NAMES = `id, account_id, kind, amount, allocation_delta, purchased_delta, balance_after, feature, quantity,
   idempotency_key, source, reference, reason, actor, at, held_after, promotional_delta, debt_delta, grant_moves,
   pool_id, member_id, pooled`;
 
@@ -32,10 +32,9 @@ export const m013KeyedDebitCheck: SchemaMigration = {
   sql: (d) => (d.backend === 'sqlite' ? sqliteRebuild(d) : 'SELECT 1; -- nothing to change on PostgreSQL'),
 };
 
-function sqliteRebuild(d: SchemaDialect): string {
-  return `
-PRAGMA defer_foreign_keys = ON;
-CREATE TABLE ledger_entries_v13 (
+/** SQLite's ledger table as version 13 made it, named `name` (released: never edit). */
+export function v13LedgerTable(name: string): string {
+  return `CREATE TABLE ${name} (
 ${V7_SQLITE_LEDGER_COLUMNS},
   pool_id TEXT,
   member_id TEXT,
@@ -43,9 +42,15 @@ ${V7_SQLITE_LEDGER_COLUMNS},
   keyed_before_v6 INTEGER NOT NULL DEFAULT 0 CHECK (keyed_before_v6 = 0 OR (${KEYED_BEFORE_V6})),
 ${ENTRY_CHECKS.map((c) => `  CHECK (${c})`).join(',\n')},
   CONSTRAINT ${KEYED_DEBIT_HELD.name} CHECK (keyed_before_v6 = 1 OR (${KEYED_DEBIT_HELD.check}))
-) STRICT;
-INSERT INTO ledger_entries_v13 (${COLUMNS}, keyed_before_v6)
-SELECT ${COLUMNS}, ${KEYED_BEFORE_V6} FROM ledger_entries ORDER BY id;
+) STRICT;`;
+}
+
+function sqliteRebuild(d: SchemaDialect): string {
+  return `
+PRAGMA defer_foreign_keys = ON;
+${v13LedgerTable('ledger_entries_v13')}
+INSERT INTO ledger_entries_v13 (${V11_LEDGER_COLUMN_NAMES}, keyed_before_v6)
+SELECT ${V11_LEDGER_COLUMN_NAMES}, ${KEYED_BEFORE_V6} FROM ledger_entries ORDER BY id;
 -- AUTOINCREMENT's counter as it was, not the highest id copied: no id is ever handed out twice.
 INSERT INTO sqlite_sequence (name, seq)
 SELECT 'ledger_entries_v13', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'ledger_entries_v13');

@@ -7,6 +7,7 @@ import type { SchemaMigration } from './schema-migration.ts';
  * back, or a writer that read the clock before waiting for the account's lock, still writes in
  * order; the trigger refuses whatever does not.
  */
+export const LEDGER_IN_TIME_TRIGGER = 'ledger_entries_in_time';
 export const LEDGER_IN_TIME_MESSAGE = 'a ledger entry may not be earlier than an entry its account already has';
 
 /**
@@ -28,7 +29,7 @@ export const m016LedgerInTime: SchemaMigration = {
   sql: (d) => `
 UPDATE accounts SET updated_at = (SELECT max(e.at) FROM ledger_entries e WHERE e.account_id = accounts.id)
 WHERE updated_at < (SELECT max(e.at) FROM ledger_entries e WHERE e.account_id = accounts.id);
-${d.ledgerInTime('ledger_entries_in_time', LEDGER_IN_TIME_MESSAGE)}
+${d.ledgerInTime(LEDGER_IN_TIME_TRIGGER, LEDGER_IN_TIME_MESSAGE)}
 DROP INDEX IF EXISTS ledger_entries_account;
 `,
 };

@@ -16,6 +16,7 @@ import { m015FeatureIndexes } from './m015-feature-indexes.ts';
 import { m016LedgerInTime } from './m016-ledger-in-time.ts';
 import { m017RareEntryIndexes } from './m017-rare-entry-indexes.ts';
 import { m018ReferenceProbes } from './m018-reference-probes.ts';
+import { m019ChecksWithoutInLists } from './m019-checks-without-in-lists.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -50,6 +51,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m016LedgerInTime,
   m017RareEntryIndexes,
   m018ReferenceProbes,
+  m019ChecksWithoutInLists,
 ];
 
 /** Every step rendered in one backend's SQL. */

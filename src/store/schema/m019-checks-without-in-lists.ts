@@ -1,0 +1,111 @@
+import { HOLDS_ACTIVE_INDEX, LEDGER_ACCOUNT_AT_INDEX, LEDGER_REFERENCE_INDEX } from './m001-ledger.ts';
+import { KEYED_DEBIT_INDEX } from './m006-keyed-debits.ts';
+import { GRANTS_EXPIRY_INDEX } from './m008-events.ts';
+import { GRANTS_SCHEDULED_INDEX } from './m009-scheduled-grants.ts';
+import { MEMBER_ENTRIES_INDEX } from './m011-pools.ts';
+import { V11_LEDGER_COLUMN_NAMES, v13LedgerTable } from './m013-keyed-debit-check.ts';
+import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
+import { m015FeatureIndexes } from './m015-feature-indexes.ts';
+import { LEDGER_IN_TIME_MESSAGE, LEDGER_IN_TIME_TRIGGER } from './m016-ledger-in-time.ts';
+import { m017RareEntryIndexes } from './m017-rare-entry-indexes.ts';
+import type { SchemaDialect } from './schema-dialect.ts';
+import type { SchemaMigration } from './schema-migration.ts';
+import { withoutInLists } from './sqlite-check-lists.ts';
+
+/** Grants as version 7 made them (SQLite's spelling); no step since changed the table. */
+const V7_GRANTS_TABLE = (name: string) => `CREATE TABLE ${name} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  category TEXT NOT NULL CHECK (category IN ('included', 'paid', 'promotional')),
+  tokens INTEGER NOT NULL CHECK (tokens >= 0),
+  remaining INTEGER NOT NULL CHECK (remaining BETWEEN 0 AND tokens),
+  priority INTEGER NOT NULL DEFAULT 50 CHECK (priority BETWEEN 0 AND 100),
+  effective_at INTEGER NOT NULL,
+  expires_at INTEGER CHECK (expires_at IS NULL OR expires_at > effective_at),
+  source TEXT NOT NULL CHECK (length(source) BETWEEN 1 AND 64),
+  reference TEXT NOT NULL CHECK (length(reference) BETWEEN 1 AND 255),
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('scheduled', 'active', 'expired', 'voided')),
+  reason TEXT,
+  actor TEXT,
+  created_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  CHECK (status IN ('active') OR remaining = 0),
+  UNIQUE (account_id, source, reference)
+) STRICT;`;
+
+const GRANT_COLUMN_NAMES = `id, account_id, category, tokens, remaining, priority, effective_at, expires_at, source, reference,
+  status, reason, actor, created_at, closed_at`;
+
+/** Holds as version 1 made them with version 11's three columns, in their order. */
+const V11_HOLDS_TABLE = (name: string) => `CREATE TABLE ${name} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount INTEGER NOT NULL CHECK (amount > 0),
+  feature TEXT,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'committed', 'released', 'expired')),
+  charged INTEGER NOT NULL DEFAULT 0 CHECK (charged >= 0),
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  idempotency_key TEXT,
+  pool_hold INTEGER,
+  pool_amount INTEGER NOT NULL DEFAULT 0 CHECK (pool_amount >= 0 AND pool_amount <= amount),
+  member_id TEXT,
+  CHECK ((status = 'active') = (closed_at IS NULL))
+) STRICT;`;
+
+const HOLD_COLUMN_NAMES = `id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key,
+  pool_hold, pool_amount, member_id`;
+
+/**
+ * SQLite: the three tables every deduction, draw and hold writes are rebuilt with the same
+ * rules, their IN lists spelled as comparisons (`sqlite-check-lists.ts`: SQLite built a
+ * temporary B-tree of each list for every row written, about 36,000 instructions a ledger row
+ * and 20,000 a grant's update, more than the rest of the row's work). Only the spelling of the
+ * CHECKs changes: the columns, their order, every row with its id, each table's AUTOINCREMENT
+ * counter, and every index and trigger come back as they were. The copy takes time in proportion
+ * to the ledger, once, at the upgrade, as version 13's did. Foreign keys pointing at the ledger
+ * (recovered_lines) are checked at COMMIT, when the rebuilt table holds every id again.
+ * PostgreSQL compares an IN list in place: nothing changes there.
+ */
+export const m019ChecksWithoutInLists: SchemaMigration = {
+  version: 19,
+  name: 'checks_without_in_lists',
+  sql: (d) => (d.backend === 'sqlite' ? sqliteRebuild(d) : 'SELECT 1; -- nothing to change on PostgreSQL'),
+};
+
+/** Copies `table` into `table_v19`, made by `create`, with its ids and its AUTOINCREMENT counter, then takes its place. */
+function rebuilt(table: string, create: (name: string) => string, columns: string): string {
+  const next = `${table}_v19`;
+  return `
+${withoutInLists(create(next))}
+INSERT INTO ${next} (${columns}) SELECT ${columns} FROM ${table} ORDER BY id;
+INSERT INTO sqlite_sequence (name, seq)
+SELECT '${next}', 0 WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = '${next}');
+UPDATE sqlite_sequence
+SET seq = max(seq, coalesce((SELECT seq FROM sqlite_sequence WHERE name = '${table}'), 0))
+WHERE name = '${next}';
+DROP TABLE ${table};
+ALTER TABLE ${next} RENAME TO ${table};`;
+}
+
+function sqliteRebuild(d: SchemaDialect): string {
+  return `
+PRAGMA defer_foreign_keys = ON;
+${rebuilt('ledger_entries', v13LedgerTable, `${V11_LEDGER_COLUMN_NAMES}, keyed_before_v6`)}
+${rebuilt('grants', V7_GRANTS_TABLE, GRANT_COLUMN_NAMES)}
+${rebuilt('holds', V11_HOLDS_TABLE, HOLD_COLUMN_NAMES)}
+${LEDGER_ACCOUNT_AT_INDEX}
+${LEDGER_REFERENCE_INDEX}
+${d.appendOnly('ledger_entries', 'ledger entries are append-only')}
+${KEYED_DEBIT_INDEX}
+${MEMBER_ENTRIES_INDEX}
+${m014LedgerTimeIndex.sql(d)}
+${m015FeatureIndexes.sql(d)}
+${d.ledgerInTime(LEDGER_IN_TIME_TRIGGER, LEDGER_IN_TIME_MESSAGE)}
+${m017RareEntryIndexes.sql(d)}
+${GRANTS_EXPIRY_INDEX}
+${GRANTS_SCHEDULED_INDEX}
+${HOLDS_ACTIVE_INDEX}
+`;
+}
