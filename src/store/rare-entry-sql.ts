@@ -1,9 +1,11 @@
-import { ALLOCATION_GRANT_ENTRIES, TAKE_BACK_ENTRIES } from './schema/m017-rare-entry-indexes.ts';
+import { TAKE_BACK_ENTRIES } from './schema/m017-rare-entry-indexes.ts';
+import { ALLOCATION_GRANTS_SPELLED } from './schema/m019-checks-without-in-lists.ts';
 import type { SqlDialect } from './sql-dialect.ts';
 
 // The reads of rare entry kinds a write makes on a locked account. Each names its partial
-// index's own condition as text (migration 17), so that both databases read the account's few
-// such entries through it instead of all its entries.
+// index's own condition as text (migration 17; SQLite's allocation grants as migration 19 spells
+// it), so that both databases read the account's few such entries through it instead of all its
+// entries.
 
 /**
  * A payment's take-back steps on one account: `?` account, source, the prefix's length in
@@ -17,4 +19,4 @@ export function takeBackStepsSql(dialect: SqlDialect): string {
 
 /** An account's allocation grants at or after a time: `?` account, time. */
 export const ALLOCATION_GRANTS_SQL = `SELECT * FROM ledger_entries WHERE account_id = ? AND at >= ?
-  AND ${ALLOCATION_GRANT_ENTRIES} ORDER BY id`;
+  AND ${ALLOCATION_GRANTS_SPELLED} ORDER BY id`;

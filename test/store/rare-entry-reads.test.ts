@@ -14,6 +14,7 @@ import { ALLOCATION_GRANT_KINDS } from '../../src/core/cycle-grants.ts';
 import { TAKE_BACK_KINDS } from '../../src/core/payment-refund.ts';
 import { ALLOCATION_GRANTS_SQL, takeBackStepsSql } from '../../src/store/rare-entry-sql.ts';
 import { ALLOCATION_GRANT_ENTRIES, TAKE_BACK_ENTRIES } from '../../src/store/schema/m017-rare-entry-indexes.ts';
+import { ALLOCATION_GRANTS_SPELLED } from '../../src/store/schema/m019-checks-without-in-lists.ts';
 import { numbered, PG_DIALECT, SQLITE_DIALECT } from '../../src/store/sql-dialect.ts';
 import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
@@ -80,7 +81,8 @@ describe("the reads' conditions", () => {
     assert.deepEqual(named(TAKE_BACK_ENTRIES), [...TAKE_BACK_KINDS].sort());
     assert.deepEqual(named(ALLOCATION_GRANT_ENTRIES), [...ALLOCATION_GRANT_KINDS].sort());
     assert.ok(takeBackStepsSql(SQLITE_DIALECT).includes(TAKE_BACK_ENTRIES));
-    assert.ok(ALLOCATION_GRANTS_SQL.includes(ALLOCATION_GRANT_ENTRIES));
+    assert.deepEqual(named(ALLOCATION_GRANTS_SPELLED), [...ALLOCATION_GRANT_KINDS].sort());
+    assert.ok(ALLOCATION_GRANTS_SQL.includes(ALLOCATION_GRANTS_SPELLED));
   });
 });
 

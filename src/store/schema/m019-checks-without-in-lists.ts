@@ -7,10 +7,18 @@ import { V11_LEDGER_COLUMN_NAMES, v13LedgerTable } from './m013-keyed-debit-chec
 import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
 import { m015FeatureIndexes } from './m015-feature-indexes.ts';
 import { LEDGER_IN_TIME_MESSAGE, LEDGER_IN_TIME_TRIGGER } from './m016-ledger-in-time.ts';
-import { m017RareEntryIndexes } from './m017-rare-entry-indexes.ts';
+import { ALLOCATION_GRANT_ENTRIES, TAKE_BACK_ENTRIES } from './m017-rare-entry-indexes.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
 import { withoutInLists } from './sqlite-check-lists.ts';
+
+/**
+ * Version 17's partial index of allocation grants takes the same spelling: SQLite evaluates its
+ * condition for every entry inserted (one probe of a three-value list, ~2,000 instructions a
+ * row). The read names this same text (`rare-entry-sql.ts`), so that SQLite can tell the index
+ * covers it; PostgreSQL, whose index keeps the list, proves either spelling.
+ */
+export const ALLOCATION_GRANTS_SPELLED = withoutInLists(ALLOCATION_GRANT_ENTRIES);
 
 /** Grants as version 7 made them (SQLite's spelling); no step since changed the table. */
 const V7_GRANTS_TABLE = (name: string) => `CREATE TABLE ${name} (
@@ -103,7 +111,8 @@ ${MEMBER_ENTRIES_INDEX}
 ${m014LedgerTimeIndex.sql(d)}
 ${m015FeatureIndexes.sql(d)}
 ${d.ledgerInTime(LEDGER_IN_TIME_TRIGGER, LEDGER_IN_TIME_MESSAGE)}
-${m017RareEntryIndexes.sql(d)}
+CREATE INDEX ledger_entries_take_backs ON ledger_entries (account_id, source) WHERE ${TAKE_BACK_ENTRIES};
+CREATE INDEX ledger_entries_allocation_grants ON ledger_entries (account_id, at) WHERE ${ALLOCATION_GRANTS_SPELLED};
 ${GRANTS_EXPIRY_INDEX}
 ${GRANTS_SCHEDULED_INDEX}
 ${HOLDS_ACTIVE_INDEX}
