@@ -28,7 +28,9 @@ import type { Migration, SchemaMigration } from './schema-migration.ts';
  * To add a step: write `mNNN-<name>.ts` exporting a SchemaMigration with the next version and a
  * new snake_case name, its SQL over the dialect (`d.int` for integers, `d.tableOptions` after each
  * CREATE TABLE, `d.serialId` for ids; anything else SQLite and PostgreSQL spell differently goes
- * into SchemaDialect), and append it below. Never edit a released step: databases have applied
+ * into SchemaDialect), and append it below. A CHECK or partial index that SQLite evaluates on a
+ * hot table takes no IN list of three or more values (`withoutInLists`, sqlite-check-lists.ts:
+ * SQLite rebuilds such a list for every row). Never edit a released step: databases have applied
  * it and will not run it again (test/store/schema-*.test.ts compares a fresh database of steps
  * 1 to 6 with one made before the schema was written once).
  */
