@@ -1,3 +1,4 @@
+import type { SchemaDialect } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
 
 // The entry kinds of version 1's CHECK, as a literal: every database made since holds exactly
@@ -29,6 +30,21 @@ export const LEDGER_REFERENCE_INDEX = `CREATE UNIQUE INDEX ledger_entries_refere
 export const LEDGER_INDEXES = `CREATE INDEX ledger_entries_account ON ledger_entries (account_id, id);
 ${LEDGER_ACCOUNT_AT_INDEX}
 ${LEDGER_REFERENCE_INDEX}`;
+
+/** Version 1's hold columns, in their order (released: never edit; version 19 rebuilds the table on SQLite). */
+export const V1_HOLD_COLUMNS = (d: SchemaDialect) => `  id ${d.serialId},
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  amount ${d.int} NOT NULL CHECK (amount > 0),
+  feature TEXT,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'committed', 'released', 'expired')),
+  charged ${d.int} NOT NULL DEFAULT 0 CHECK (charged >= 0),
+  created_at ${d.int} NOT NULL,
+  expires_at ${d.int} NOT NULL,
+  closed_at ${d.int},
+  idempotency_key TEXT`;
+
+/** A hold is closed exactly when it is no longer active. */
+export const HOLD_CLOSED_CHECK = "CHECK ((status = 'active') = (closed_at IS NULL))";
 
 /** The holds an account has open, by when they expire. */
 export const HOLDS_ACTIVE_INDEX =
@@ -81,17 +97,8 @@ ${LEDGER_INDEXES}
 ${d.appendOnly('ledger_entries', 'ledger entries are append-only')}
 
 CREATE TABLE holds (
-  id ${d.serialId},
-  account_id TEXT NOT NULL REFERENCES accounts (id),
-  amount ${d.int} NOT NULL CHECK (amount > 0),
-  feature TEXT,
-  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'committed', 'released', 'expired')),
-  charged ${d.int} NOT NULL DEFAULT 0 CHECK (charged >= 0),
-  created_at ${d.int} NOT NULL,
-  expires_at ${d.int} NOT NULL,
-  closed_at ${d.int},
-  idempotency_key TEXT,
-  CHECK ((status = 'active') = (closed_at IS NULL))
+${V1_HOLD_COLUMNS(d)},
+  ${HOLD_CLOSED_CHECK}
 )${d.tableOptions};
 ${HOLDS_ACTIVE_INDEX}
 

@@ -8,6 +8,29 @@ const V7_ENTRY_KINDS = [...V1_ENTRY_KINDS, 'grant', 'grant_expiry', 'grant_void'
 
 const kinds = V7_ENTRY_KINDS.map((k) => `'${k}'`).join(', ');
 
+/** The grants table as version 7 made it, named `name` (released: never edit; version 19 rebuilds it on SQLite). */
+export function grantsTable(d: SchemaDialect, name: string): string {
+  return `CREATE TABLE ${name} (
+  id ${d.serialId},
+  account_id TEXT NOT NULL REFERENCES accounts (id),
+  category TEXT NOT NULL CHECK (category IN ('included', 'paid', 'promotional')),
+  tokens ${d.int} NOT NULL CHECK (tokens >= 0),
+  remaining ${d.int} NOT NULL CHECK (remaining BETWEEN 0 AND tokens),
+  priority ${d.int} NOT NULL DEFAULT 50 CHECK (priority BETWEEN 0 AND 100),
+  effective_at ${d.int} NOT NULL,
+  expires_at ${d.int} CHECK (expires_at IS NULL OR expires_at > effective_at),
+  source TEXT NOT NULL CHECK (length(source) BETWEEN 1 AND 64),
+  reference TEXT NOT NULL CHECK (length(reference) BETWEEN 1 AND 255),
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('scheduled', 'active', 'expired', 'voided')),
+  reason TEXT,
+  actor TEXT,
+  created_at ${d.int} NOT NULL,
+  closed_at ${d.int},
+  CHECK (status IN ('active') OR remaining = 0),
+  UNIQUE (account_id, source, reference)
+)${d.tableOptions};`;
+}
+
 /** The ledger's row rules from version 7: an entry's amount is its category moves net of its debt move. */
 export const ENTRY_CHECKS = [
   `kind IN (${kinds})`,
@@ -30,25 +53,7 @@ export const m007Grants: SchemaMigration = {
   version: 7,
   name: 'grants',
   sql: (d) => `
-CREATE TABLE grants (
-  id ${d.serialId},
-  account_id TEXT NOT NULL REFERENCES accounts (id),
-  category TEXT NOT NULL CHECK (category IN ('included', 'paid', 'promotional')),
-  tokens ${d.int} NOT NULL CHECK (tokens >= 0),
-  remaining ${d.int} NOT NULL CHECK (remaining BETWEEN 0 AND tokens),
-  priority ${d.int} NOT NULL DEFAULT 50 CHECK (priority BETWEEN 0 AND 100),
-  effective_at ${d.int} NOT NULL,
-  expires_at ${d.int} CHECK (expires_at IS NULL OR expires_at > effective_at),
-  source TEXT NOT NULL CHECK (length(source) BETWEEN 1 AND 64),
-  reference TEXT NOT NULL CHECK (length(reference) BETWEEN 1 AND 255),
-  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('scheduled', 'active', 'expired', 'voided')),
-  reason TEXT,
-  actor TEXT,
-  created_at ${d.int} NOT NULL,
-  closed_at ${d.int},
-  CHECK (status IN ('active') OR remaining = 0),
-  UNIQUE (account_id, source, reference)
-)${d.tableOptions};
+${grantsTable(d, 'grants')}
 ${d.updatedInPlace('grants')}
 
 ALTER TABLE accounts ADD COLUMN promotional ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('accounts_promotional_range', 'promotional >= 0')};

@@ -1,3 +1,4 @@
+import type { SchemaDialect } from './schema-dialect.ts';
 import type { SchemaMigration } from './schema-migration.ts';
 
 /** Why the database refused a membership: the one-level rule. */
@@ -36,6 +37,13 @@ CREATE TRIGGER accounts_pool_one_level BEFORE INSERT OR UPDATE OF pool_id ON acc
   EXECUTE FUNCTION accounts_pool_one_level();`;
 
 /** A member's entries in its pool, by time; version 13 makes it again after rebuilding the ledger (released: never edit). */
+/** The columns version 11 adds to holds, in their order (released: never edit; version 19 rebuilds the table on SQLite). */
+export const V11_POOL_HOLD_COLUMNS = (d: SchemaDialect) => [
+  `pool_hold ${d.int}`,
+  `pool_amount ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('holds_pool_amount_range', 'pool_amount >= 0 AND pool_amount <= amount')}`,
+  'member_id TEXT',
+];
+
 export const MEMBER_ENTRIES_INDEX = `CREATE INDEX ledger_entries_member ON ledger_entries (account_id, member_id, at) WHERE member_id IS NOT NULL;`;
 
 /**
@@ -79,9 +87,9 @@ ALTER TABLE ledger_entries ADD COLUMN member_id TEXT;
 ALTER TABLE ledger_entries ADD COLUMN pooled ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('ledger_entries_pooled_range', 'pooled >= 0')};
 ${MEMBER_ENTRIES_INDEX}
 
-ALTER TABLE holds ADD COLUMN pool_hold ${d.int};
-ALTER TABLE holds ADD COLUMN pool_amount ${d.int} NOT NULL DEFAULT 0 ${d.addedCheck('holds_pool_amount_range', 'pool_amount >= 0 AND pool_amount <= amount')};
-ALTER TABLE holds ADD COLUMN member_id TEXT;
+${V11_POOL_HOLD_COLUMNS(d)
+  .map((column) => `ALTER TABLE holds ADD COLUMN ${column};`)
+  .join('\n')}
 ${d.backend === 'postgres' ? pgTriggers : sqliteTriggers}
 `,
 };

@@ -1,8 +1,15 @@
-import { HOLDS_ACTIVE_INDEX, LEDGER_ACCOUNT_AT_INDEX, LEDGER_REFERENCE_INDEX } from './m001-ledger.ts';
+import {
+  HOLD_CLOSED_CHECK,
+  HOLDS_ACTIVE_INDEX,
+  LEDGER_ACCOUNT_AT_INDEX,
+  LEDGER_REFERENCE_INDEX,
+  V1_HOLD_COLUMNS,
+} from './m001-ledger.ts';
 import { KEYED_DEBIT_INDEX } from './m006-keyed-debits.ts';
+import { grantsTable } from './m007-grants.ts';
 import { GRANTS_EXPIRY_INDEX } from './m008-events.ts';
 import { GRANTS_SCHEDULED_INDEX } from './m009-scheduled-grants.ts';
-import { MEMBER_ENTRIES_INDEX } from './m011-pools.ts';
+import { MEMBER_ENTRIES_INDEX, V11_POOL_HOLD_COLUMNS } from './m011-pools.ts';
 import { V11_LEDGER_COLUMN_NAMES, v13LedgerTable } from './m013-keyed-debit-check.ts';
 import { m014LedgerTimeIndex } from './m014-ledger-time-index.ts';
 import { m015FeatureIndexes } from './m015-feature-indexes.ts';
@@ -20,47 +27,17 @@ import { withoutInLists } from './sqlite-check-lists.ts';
  */
 export const ALLOCATION_GRANTS_SPELLED = withoutInLists(ALLOCATION_GRANT_ENTRIES);
 
-/** Grants as version 7 made them (SQLite's spelling); no step since changed the table. */
-const V7_GRANTS_TABLE = (name: string) => `CREATE TABLE ${name} (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  account_id TEXT NOT NULL REFERENCES accounts (id),
-  category TEXT NOT NULL CHECK (category IN ('included', 'paid', 'promotional')),
-  tokens INTEGER NOT NULL CHECK (tokens >= 0),
-  remaining INTEGER NOT NULL CHECK (remaining BETWEEN 0 AND tokens),
-  priority INTEGER NOT NULL DEFAULT 50 CHECK (priority BETWEEN 0 AND 100),
-  effective_at INTEGER NOT NULL,
-  expires_at INTEGER CHECK (expires_at IS NULL OR expires_at > effective_at),
-  source TEXT NOT NULL CHECK (length(source) BETWEEN 1 AND 64),
-  reference TEXT NOT NULL CHECK (length(reference) BETWEEN 1 AND 255),
-  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('scheduled', 'active', 'expired', 'voided')),
-  reason TEXT,
-  actor TEXT,
-  created_at INTEGER NOT NULL,
-  closed_at INTEGER,
-  CHECK (status IN ('active') OR remaining = 0),
-  UNIQUE (account_id, source, reference)
-) STRICT;`;
-
 const GRANT_COLUMN_NAMES = `id, account_id, category, tokens, remaining, priority, effective_at, expires_at, source, reference,
   status, reason, actor, created_at, closed_at`;
 
 /** Holds as version 1 made them with version 11's three columns, in their order. */
-const V11_HOLDS_TABLE = (name: string) => `CREATE TABLE ${name} (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  account_id TEXT NOT NULL REFERENCES accounts (id),
-  amount INTEGER NOT NULL CHECK (amount > 0),
-  feature TEXT,
-  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'committed', 'released', 'expired')),
-  charged INTEGER NOT NULL DEFAULT 0 CHECK (charged >= 0),
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  closed_at INTEGER,
-  idempotency_key TEXT,
-  pool_hold INTEGER,
-  pool_amount INTEGER NOT NULL DEFAULT 0 CHECK (pool_amount >= 0 AND pool_amount <= amount),
-  member_id TEXT,
-  CHECK ((status = 'active') = (closed_at IS NULL))
-) STRICT;`;
+const v11HoldsTable = (d: SchemaDialect, name: string) => `CREATE TABLE ${name} (
+${V1_HOLD_COLUMNS(d)},
+${V11_POOL_HOLD_COLUMNS(d)
+  .map((column) => `  ${column}`)
+  .join(',\n')},
+  ${HOLD_CLOSED_CHECK}
+)${d.tableOptions};`;
 
 const HOLD_COLUMN_NAMES = `id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at, idempotency_key,
   pool_hold, pool_amount, member_id`;
@@ -101,8 +78,8 @@ function sqliteRebuild(d: SchemaDialect): string {
   return `
 PRAGMA defer_foreign_keys = ON;
 ${rebuilt('ledger_entries', v13LedgerTable, `${V11_LEDGER_COLUMN_NAMES}, keyed_before_v6`)}
-${rebuilt('grants', V7_GRANTS_TABLE, GRANT_COLUMN_NAMES)}
-${rebuilt('holds', V11_HOLDS_TABLE, HOLD_COLUMN_NAMES)}
+${rebuilt('grants', (name) => grantsTable(d, name), GRANT_COLUMN_NAMES)}
+${rebuilt('holds', (name) => v11HoldsTable(d, name), HOLD_COLUMN_NAMES)}
 ${LEDGER_ACCOUNT_AT_INDEX}
 ${LEDGER_REFERENCE_INDEX}
 ${d.appendOnly('ledger_entries', 'ledger entries are append-only')}
