@@ -36,7 +36,6 @@ CREATE TRIGGER accounts_pool_one_level BEFORE INSERT OR UPDATE OF pool_id ON acc
   WHEN (NEW.pool_id IS NOT NULL)
   EXECUTE FUNCTION accounts_pool_one_level();`;
 
-/** A member's entries in its pool, by time; version 13 makes it again after rebuilding the ledger (released: never edit). */
 /** The columns version 11 adds to holds, in their order (released: never edit; version 19 rebuilds the table on SQLite). */
 export const V11_POOL_HOLD_COLUMNS = (d: SchemaDialect) => [
   `pool_hold ${d.int}`,
@@ -44,6 +43,7 @@ export const V11_POOL_HOLD_COLUMNS = (d: SchemaDialect) => [
   'member_id TEXT',
 ];
 
+/** A member's entries in its pool, by time; version 13 makes it again after rebuilding the ledger (released: never edit). */
 export const MEMBER_ENTRIES_INDEX = `CREATE INDEX ledger_entries_member ON ledger_entries (account_id, member_id, at) WHERE member_id IS NOT NULL;`;
 
 /**
