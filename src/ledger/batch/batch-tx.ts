@@ -21,6 +21,7 @@ import type {
 import type { TopupTx } from '../../store/topup-tx.ts';
 import { WriteConflictError } from '../../store/write-conflict.ts';
 import { BatchPoolTx } from './batch-pool-tx.ts';
+import { TwoKeyMap } from './two-key-map.ts';
 
 /** What a batch will touch, known before it runs: its accounts and idempotency keys. */
 export interface BatchPlan {
@@ -55,7 +56,6 @@ interface AccountSlot {
 
 const keyOf = (account: string, operation: string, key: string) => `${account}\u0000${operation}\u0000${key}`;
 const refOf = (kind: EntryKind, source: string, reference: string) => `${kind}\u0000${source}\u0000${reference}`;
-const deductionOf = (account: string, key: string) => `${account}\u0000${key}`;
 
 /**
  * One transaction shared by a batch of operations. Each operation runs its ordinary code
@@ -80,7 +80,7 @@ export class BatchTx implements WriteTx {
   private readonly storedKeys = new Map<string, IdempotencyRecord | null>();
   private readonly newKeys = new Map<string, IdempotencyRecord>();
   /** Keyed debits by (account, key): read for the batch (null: none stored), then this batch's own. */
-  private readonly deductions = new Map<string, KeyedDebit | null>();
+  private readonly deductions = new TwoKeyMap<KeyedDebit | null>();
   private readonly idPools: Record<IdTable, number[]> = { ledger_entries: [], holds: [], grants: [] };
   private readonly operations: number;
   private readonly reserved = new Set<IdTable>();
@@ -122,9 +122,9 @@ export class BatchTx implements WriteTx {
     }
     for (const ref of plan.keys) batch.storedKeys.set(keyOf(ref.account, ref.operation, ref.key), null);
     for (const record of read.keys) batch.storedKeys.set(keyOf(record.account, record.operation, record.key), record);
-    for (const ref of plan.deductions) batch.deductions.set(deductionOf(ref.account, ref.key), null);
+    for (const ref of plan.deductions) batch.deductions.set(ref.account, ref.key, null);
     for (const debit of read.deductions) {
-      if (debit.idempotencyKey !== null) batch.deductions.set(deductionOf(debit.account, debit.idempotencyKey), debit);
+      if (debit.idempotencyKey !== null) batch.deductions.set(debit.account, debit.idempotencyKey, debit);
     }
     batch.idPools.ledger_entries.push(...read.entryIds);
     if (plan.memberships && plan.memberships.length > 0) await batch.pools.prefetch(plan.memberships);
@@ -173,10 +173,11 @@ export class BatchTx implements WriteTx {
   }
 
   async findDeduction(account: string, key: string): Promise<KeyedDebit | undefined> {
-    const k = deductionOf(account, key);
-    if (this.deductions.has(k)) return this.deductions.get(k) ?? undefined;
+    // null: read for the batch, and none is stored.
+    const known = this.deductions.get(account, key);
+    if (known !== undefined) return known ?? undefined;
     const debit = await this.tx.findDeduction(account, key);
-    this.deductions.set(k, debit ?? null);
+    this.deductions.set(account, key, debit ?? null);
     return debit;
   }
 
@@ -268,11 +269,10 @@ export class BatchTx implements WriteTx {
       }
       if (entry.kind === 'debit' && entry.idempotencyKey !== null) {
         // The database's unique (account, key) index on debits, checked as it will be.
-        const k = deductionOf(entry.account, entry.idempotencyKey);
         if ((await this.findDeduction(entry.account, entry.idempotencyKey)) !== undefined) {
           throw new WriteConflictError(`deduction key ${entry.idempotencyKey} recorded twice`);
         }
-        this.deductions.set(k, entry);
+        this.deductions.set(entry.account, entry.idempotencyKey, entry);
       }
       this.entries.push(entry);
     }
