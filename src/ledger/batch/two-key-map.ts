@@ -12,8 +12,12 @@ export class TwoKeyMap<V> {
   }
 
   set(a: string, b: string, value: V): void {
-    const inner = this.outer.get(a);
-    if (inner) inner.set(b, value);
-    else this.outer.set(a, new Map([[b, value]]));
+    let inner = this.outer.get(a);
+    if (!inner) {
+      // Not `new Map([[b, value]])`: the constructor walks its argument as an iterable.
+      inner = new Map();
+      this.outer.set(a, inner);
+    }
+    inner.set(b, value);
   }
 }
