@@ -11,32 +11,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LedgerEntry } from '../../src/core/entry.ts';
 import type { TokenLedger } from '../../src/ledger/token-ledger.ts';
-import type { Row } from '../../src/store/rows.ts';
-import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteReads } from '../../src/store/sqlite/sqlite-reads.ts';
 import { SqliteServiceQueries } from '../../src/store/sqlite/sqlite-service-queries.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
-
-type Param = string | number | bigint | null;
-
-/** A read connection that keeps SQLite's plan of every statement it runs. */
-class PlannedConnection extends SqliteConnection {
-  plans: string[] = [];
-
-  override all(sql: string, ...params: Param[]): Row[] {
-    const steps = super.all(`EXPLAIN QUERY PLAN ${sql}`, ...params).map((r) => String(r.detail));
-    this.plans.push(steps.join(' | '));
-    return super.all(sql, ...params);
-  }
-
-  /** The plans of what `read` ran, emptied for the next read. */
-  take(): string[] {
-    const plans = this.plans;
-    this.plans = [];
-    return plans;
-  }
-}
+import { PlannedConnection } from '../helpers/planned-connection.ts';
 
 const DAY = 86_400_000;
 

@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { Row } from '../../src/store/rows.ts';
 import { findDeductions } from '../../src/store/sqlite/sqlite-batch-writes.ts';
-import { SqliteConnection } from '../../src/store/sqlite/sqlite-connection.ts';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
 import type { DeductionRef } from '../../src/store/store.ts';
 import { accepted, ledgerOn } from '../helpers/ledger.ts';
+import { PlannedConnection } from '../helpers/planned-connection.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tm-keyed-reads-'));
 const path = join(dir, 'ledger.db');
@@ -21,23 +20,6 @@ const ACCOUNTS = ['a', 'b', 'c'];
 /** Keys 0..KEYS-1 are stored on every account but `c`, which has only the even ones. */
 const KEYS = 300;
 const stored = new Map<string, number>();
-
-type Param = string | number | bigint | null;
-
-/** A connection that keeps SQLite's plan of every read it runs. */
-class PlannedConnection extends SqliteConnection {
-  plans = new Set<string>();
-
-  override all(sql: string, ...params: Param[]): Row[] {
-    this.plans.add(
-      super
-        .all(`EXPLAIN QUERY PLAN ${sql}`, ...params)
-        .map((r) => String(r.detail))
-        .join(' | '),
-    );
-    return super.all(sql, ...params);
-  }
-}
 
 let conn: PlannedConnection;
 
@@ -109,15 +91,16 @@ describe('the keyed debits a SQLite batch reads', () => {
   });
 
   it("probe the keyed debits' unique index once a pair, never scan the ledger", () => {
-    conn.plans.clear();
+    conn.take();
     for (const n of [1, 3, 10, 40, 200, 300]) {
       findDeductions(
         conn,
         Array.from({ length: n }, (_, i) => ({ account: 'b', key: `key-${i}` })),
       );
     }
-    assert.ok(conn.plans.size >= 5, 'a statement of each size was planned');
-    for (const plan of conn.plans) {
+    const plans = new Set(conn.take());
+    assert.ok(plans.size >= 5, 'a statement of each size was planned');
+    for (const plan of plans) {
       assert.match(plan, /SEARCH e USING INDEX ledger_entries_deduction_key \(idempotency_key=\? AND account_id=\?\)/);
       assert.doesNotMatch(plan, /SCAN e\b/);
     }
