@@ -1,7 +1,7 @@
 // A SQLite batch reads the keyed debits its deductions name in statements of 256, 64, 16, 4 or 1
 // (account, key) pairs, the last padded with pairs of NULLs (sqlite-batch-writes.ts). Whatever
-// the count, it must find exactly the stored debits named: none twice, none of another account,
-// none for a padding row.
+// the count, it must find exactly the stored debits named, once for each time a pair is named:
+// none of another account, none for a padding row.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
