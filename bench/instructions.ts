@@ -1,29 +1,31 @@
 // Instructions a deduction costs, counted instead of timed. valgrind's callgrind counts the
-// instructions a process executes: nearly the same count run after run (SQLite's share to 0.1%,
-// V8's to a few percent) whatever else the machine is doing, where a timed run on this machine swings by a third within the hour. So two
-// versions of the engine, or a schema with and without an index, can be compared in one try.
+// instructions a process executes, whatever else the machine is doing, where a timed run on
+// this machine swings by a third within the hour. So two versions of the engine, or a schema
+// with and without an index, can be compared in one try.
 //
 // It runs `bench/closed-loop.ts` (checked: every deduction charged, balances exact, reconcile
 // clean) under callgrind at two sizes and divides the difference by the extra deductions, so
 // start-up, seeding and most of the JIT's early compiling cancel out. The check is counted
 // apart and left out (closed-loop's `--callgrind-dump`): its reads grow with the number of
-// deductions (reconcile sorts every ledger row), so they would not cancel, and before session 23
-// they were ~15% of the figure. The count is split by
-// where the instructions ran: C functions in Node's binary (SQLite, on this workload, and
-// libuv), V8's builtins and runtime, its compilers, its garbage collector, libc, and the code
-// the JIT made. Two of those vary between runs by thousands of instructions a deduction, since
-// when V8 optimises a function or marks the heap depends on its threads' timing: the compilers
-// and the garbage collector. The figure compared leaves both out; SQLite's share is the
-// steadiest (the same to 0.1% in two runs), the one to read for a change to the schema or
-// the SQL. Instructions are not time: a cache miss, a page written or an fsync waited for
-// costs no instruction, so a change that writes more pages can count fewer.
+// deductions (reconcile sorts every ledger row), so they would not cancel; before session 23
+// they were 13-20% of the figure.
+//
+// The count is split by where the instructions ran: C functions in Node's binary (SQLite, on
+// this workload, and libuv), V8's builtins and runtime, its compilers, its garbage collector,
+// libc, and the code the JIT made. The compilers and the garbage collector vary between runs by
+// thousands of instructions a deduction, since when V8 optimises a function or marks the heap
+// depends on its threads' timing, so the figure compared leaves both out. The rest of V8's share
+// still moves: by a few thousand on one account, by up to ~12,000 on 10,000 (count twice there).
+// SQLite's share is the steadiest (the same to 0.1% run after run), the one to read for a change
+// to the schema or the SQL. Instructions are not time: a cache miss, a page written or an fsync
+// waited for costs no instruction, so a change that writes more pages can count fewer.
 //
 //   node bench/instructions.ts [--store sqlite-inline|sqlite] [--accounts 1] [--keyed]
 //        [--from 20000] [--to 40000] [--top 15] [--against <commit>]
 //
 // --against runs the same in a temporary git worktree of that commit (with this checkout's
-// node_modules and closed-loop.ts) and prints both. Needs valgrind (Debian's package of that name). Slow: ~50×
-// a plain run, 2–4 minutes a tree at the defaults. Not part of `npm run bench`.
+// node_modules and closed-loop.ts) and prints both. Needs valgrind (Debian's package of that
+// name). Slow: ~50× a plain run, 2–4 minutes a tree at the defaults. Not part of `npm run bench`.
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
