@@ -490,6 +490,29 @@ describe('admin console and first run in a real browser', () => {
     await close();
   });
 
+  it('regression (the banner was rebuilt on every balance refresh, taking keyboard focus off "buy tokens"): focus stays on the link through a refresh', async () => {
+    // One token, held: available 0, so the banner shows. Committing the hold later changes
+    // "used" but not what the banner says, so the refresh is seen without changing the banner.
+    await svc.ledger.adjust({ account: 'kbd-8', setBalance: 1, reason: 'one token, to hold', actor: 'test' });
+    const held = await svc.ledger.reserve({ account: 'kbd-8', amount: 1 });
+    assert.ok(held.ok);
+    const { page, w, close } = await open('/');
+    await page.waitForFunction('document.activeElement?.id === "account-input"');
+    await page.keyboard.type('kbd-8');
+    await page.keyboard.press('Enter');
+    await waitForText(page, '[data-testid="token-balance"]', '0');
+    await page.locator('#banner').waitFor({ state: 'visible' });
+    await tabTo(page, '#banner a');
+    assert.ok((await svc.ledger.commitHold(held.holdId, 1)).ok);
+    await page.evaluate('window.dispatchEvent(new Event("focus"))');
+    await waitForText(page, '#used', '1');
+    assert.equal(await page.evaluate('document.activeElement?.matches("#banner a") === true'), true);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`${svc.url}/billing`);
+    clean(w);
+    await close();
+  });
+
   it('the demo picker’s zero-balance account shows 0; copilot, billing and admin work at 375 px and pass axe', async () => {
     for (const [path, name] of [
       ['/demo/login?account=zero-balance', 'phone-copilot-zero-balance'],

@@ -44,7 +44,17 @@ root.append(
         el('button', { type: 'submit' }, 'Sign in'),
       ),
     ),
-    el('p', { id: 'banner', class: 'banner', role: 'status', hidden: true }),
+    // Built once: render updates only the reason's text, so the link keeps keyboard focus
+    // through the balance's refreshes (every 15 s, and when the tab regains focus).
+    el(
+      'p',
+      { id: 'banner', class: 'banner', role: 'status', hidden: true },
+      el('strong', {}, 'Features are disabled: '),
+      el('span', { id: 'banner-reason' }),
+      'Billing still works: ',
+      el('a', { href: '/billing' }, 'buy tokens'),
+      '.',
+    ),
     el(
       'section',
       { class: 'card', 'aria-labelledby': 'features-title' },
@@ -124,15 +134,9 @@ function render(s: BalanceState): void {
   ensureButtons(b);
   const disabled = b.features_disabled || b.available <= 0;
   banner.hidden = !disabled;
-  replace(
-    banner,
-    el('strong', {}, 'Features are disabled: '),
-    `your available balance is ${b.available}. `,
-    limitUsedUp(b) ? 'Your limit in the shared pool is used up for this cycle. ' : '',
-    'Billing still works: ',
-    el('a', { href: '/billing' }, 'buy tokens'),
-    '.',
-  );
+  const reason = `your available balance is ${b.available}. ${limitUsedUp(b) ? 'Your limit in the shared pool is used up for this cycle. ' : ''}`;
+  const shown = byId('banner-reason');
+  if (shown.textContent !== reason) shown.textContent = reason;
   for (const button of box.querySelectorAll<HTMLButtonElement>('button[data-feature]')) {
     const f = b.features[button.dataset.feature ?? ''];
     button.disabled = running || disabled || !crmConnected || !f || !f.allowed;
