@@ -3,6 +3,7 @@
 // the same kind of check afterwards (exact count charged, exact balances, clean reconcile).
 //
 //   node bench/closed-loop.ts [--store sqlite|sqlite-inline|pg] [--callers 256] [--accounts 1] [--total 100000] [--keyed]
+//        [--callgrind-dump]   (under callgrind, for bench/instructions.ts: the loop's counts apart from the check's)
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
