@@ -23,7 +23,10 @@ export function openingSplit(balance: number, plan: Plan): { allocation: number;
  * entry with source `import` and the account id as reference, so the database's UNIQUE
  * (kind, source, reference) index allows one import per account, ever. The allocation part is
  * an included grant ending with the cycle, the rest a paid grant, or a debt when negative.
- * No sign-up bonus: the account is not new.
+ * The account held its plan's month in the legacy app, so the included grant is of the plan's
+ * whole allocation and the entry takes back at once what the legacy balance no longer holds of
+ * it: the cycle counts as having granted that allocation (`grantedInCycle`), and switching down
+ * and back cannot grant it again. No sign-up bonus: the account is not new.
  */
 export function openImported(
   input: { account: string; plan: Plan; balance: number; usedThisCycle: number; reason: string; actor: string },
@@ -35,7 +38,7 @@ export function openImported(
     blank,
     {
       category: 'included',
-      tokens: allocation,
+      tokens: input.plan.monthlyAllocation,
       expiresAt: nextBoundaryAfter(now, now),
       source: IMPORT_SOURCE,
       reference: input.account,
@@ -58,9 +61,13 @@ export function openImported(
   );
   const moves: GrantMove[] = [];
   const newGrants = [];
-  if (allocation > 0) {
+  const month = input.plan.monthlyAllocation;
+  if (month > 0) {
     newGrants.push(...included.newGrants);
+    // The month's allocation, then what the legacy app had already used of it.
     moves.push(...included.grantMoves);
+    if (allocation < month)
+      moves.push(...included.grantMoves.map((m) => ({ grant: m.grant, delta: allocation - month })));
   }
   if (purchased > 0) {
     newGrants.push(...paid.newGrants);

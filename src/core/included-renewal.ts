@@ -65,7 +65,7 @@ export function renewIncluded(
 }
 
 /** Takes `expired` tokens from the open grants (in their order), the rest of each carries over. */
-function splitIncluded(
+export function splitIncluded(
   open: readonly { id: number; remaining: number }[],
   expired: number,
 ): { expire: GrantMove[]; carry: GrantMove[] } {

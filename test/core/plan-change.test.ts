@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { blankAccount } from '../../src/core/account-state.ts';
 import type { Plan } from '../../src/core/catalog.ts';
 import { grantedInCycle } from '../../src/core/cycle-grants.ts';
+import { CYCLE_RESTART_SOURCE } from '../../src/core/cycle-restart.ts';
 import { decidePlanChange, upgradeGrant } from '../../src/core/plan-change.ts';
 
 const plan = (id: string, monthlyAllocation: number, rolloverCap = 0): Plan => ({
@@ -81,10 +82,13 @@ describe('decidePlanChange', () => {
 });
 
 describe('grantedInCycle', () => {
-  const e = (kind: 'opening_balance' | 'cycle_grant' | 'plan_change', allocationDelta: number, at: number) => ({
+  type Kind = 'opening_balance' | 'cycle_grant' | 'plan_change';
+  const e = (kind: Kind, allocationDelta: number, at: number, moves: number[] = [], source: string | null = null) => ({
     kind,
     allocationDelta,
     at,
+    source,
+    grantMoves: moves.map((delta, grant) => ({ grant, delta })),
   });
 
   it('counts the cycle opening grant and the upgrades after it, nothing before the cycle start', () => {
@@ -96,7 +100,24 @@ describe('grantedInCycle', () => {
     assert.equal(grantedInCycle([e('opening_balance', 100, 5), e('cycle_grant', 1000, 9)], 5), 1000);
   });
 
-  it("a restart's negative move is no grant", () => {
-    assert.equal(grantedInCycle([e('plan_change', -2900, 5)], 5), 0);
+  it("a renewal's carried rollover is no grant", () => {
+    assert.equal(grantedInCycle([e('cycle_grant', 1000, 5, [-500, 1500])], 5), 1000);
+  });
+
+  it("a restart opens the cycle with its plan's allocation; its carried rollover is no grant", () => {
+    const restart = e('plan_change', 1000, 6, [-500, 1500], CYCLE_RESTART_SOURCE);
+    assert.equal(grantedInCycle([e('plan_change', 4000, 5), restart], 5), 1000);
+    assert.equal(grantedInCycle([restart, e('plan_change', 4000, 7)], 5), 5000);
+  });
+
+  it('regression: an unmarked restart (before restarts were marked) counts what it put in its new grant', () => {
+    // It ended 5,000 of the old grants and opened free's 100 in one entry: net −4,900, counted as 0 before.
+    assert.equal(grantedInCycle([e('plan_change', -4900, 5, [-5000, 100])], 5), 100);
+  });
+
+  it("regression: an import counts its plan's whole month, even what the legacy app had used", () => {
+    // On pro with nothing left: 5,000 in, 5,000 back out; 200 purchased on a paid grant.
+    assert.equal(grantedInCycle([e('opening_balance', 0, 5, [5000, -5000, 200])], 5), 5000);
+    assert.equal(grantedInCycle([e('opening_balance', 3000, 5, [5000, -2000])], 5), 5000);
   });
 });
