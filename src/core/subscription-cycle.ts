@@ -40,6 +40,16 @@ export function decideSubscriptionGrant(
   };
 }
 
+/**
+ * A provider's final subscription statuses (Stripe's names): a subscription in one never bills
+ * or comes back, so the first event that brings it there ends it.
+ */
+export const ENDED_SUBSCRIPTION_STATUSES: readonly string[] = ['canceled', 'incomplete_expired'];
+
+export function subscriptionEnded(status: string): boolean {
+  return ENDED_SUBSCRIPTION_STATUSES.includes(status);
+}
+
 /** A subscription that ended: back to the default plan, renewed lazily again from now. */
 export function decideSubscriptionEnd(state: AccountState, plan: Plan, reason: string, now: number): Posted {
   const changed = restartCycleOnPlan(state, plan, reason, 'payments', now);

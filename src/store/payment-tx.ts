@@ -149,5 +149,11 @@ export interface PaymentTx {
   /** Remembers an account's customer; returns the one stored (an earlier one wins a race). */
   saveCustomer(account: string, provider: string, customerId: string, now: number): Promise<string>;
   findSubscription(provider: string, subscriptionId: string): Promise<SubscriptionRow | undefined>;
+  /** Inserts or updates a subscription; an ended one (`ENDED_SUBSCRIPTION_STATUSES`) is left as it is. */
   upsertSubscription(row: SubscriptionRow, now: number): Promise<void>;
+  /**
+   * Moves a live subscription to the ended `status`; false when it had ended already, so of the
+   * events that end a subscription only the first acts.
+   */
+  endSubscription(provider: string, subscriptionId: string, status: string, now: number): Promise<boolean>;
 }

@@ -1,5 +1,6 @@
 import type { DisputeFact } from '../core/dispute-status.ts';
 import { DISPUTE_RANK, DISPUTE_STATUSES } from '../core/dispute-status.ts';
+import { ENDED_SUBSCRIPTION_STATUSES } from '../core/subscription-cycle.ts';
 import type {
   DisputeRecord,
   NewPayment,
@@ -35,6 +36,9 @@ function disputeRank(column: string): string {
   const cases = DISPUTE_STATUSES.map((st) => `WHEN '${st}' THEN ${DISPUTE_RANK[st]}`).join(' ');
   return `CASE ${column} ${cases} END`;
 }
+
+/** The final subscription statuses of `core/subscription-cycle.ts`, as an SQL list. */
+const ENDED = ENDED_SUBSCRIPTION_STATUSES.map((st) => `'${st}'`).join(', ');
 
 const PAYMENT_COLUMNS = `id, provider, reference, account_id, package_id, kind, tokens, amount, currency, status,
   payment_intent, subscription_id, tokens_taken_back, amount_refunded, receipt_url, created_at, updated_at`;
@@ -290,8 +294,19 @@ export class SqlPaymentTx implements PaymentTx {
       `INSERT INTO subscriptions (provider, subscription_id, account_id, plan, status, period_end, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (provider, subscription_id) DO UPDATE SET
-         plan = excluded.plan, status = excluded.status, period_end = excluded.period_end, updated_at = excluded.updated_at`,
+         plan = excluded.plan, status = excluded.status, period_end = excluded.period_end, updated_at = excluded.updated_at
+       WHERE subscriptions.status NOT IN (${ENDED})`,
       [s.provider, s.subscriptionId, s.account, s.plan, s.status, s.periodEnd, now, now],
     );
+  }
+
+  async endSubscription(provider: string, subscriptionId: string, status: string, now: number): Promise<boolean> {
+    // The guard is the write: of two transactions ending one subscription, the second finds it ended.
+    const rows = await this.sql.query(
+      `UPDATE subscriptions SET status = ?, updated_at = ?
+       WHERE provider = ? AND subscription_id = ? AND status NOT IN (${ENDED}) RETURNING subscription_id`,
+      [status, now, provider, subscriptionId],
+    );
+    return rows.length === 1;
   }
 }

@@ -2,31 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { stripeEventToPaymentEvent } from '../../src/payments/stripe-events.ts';
 import { type PaymentApp, paymentApp, stripeEvent } from './payment-helpers.ts';
-import { DAY_S, paidInvoice, subscribeStarter } from './subscription-fixtures.ts';
-
-/** A Subscription as Stripe sends it in customer.subscription.updated (period on the item, newer API versions). */
-const subscription = (over: { id: string; account: string; pkg: string; status?: string; start: number }) => ({
-  id: over.id,
-  object: 'subscription',
-  status: over.status ?? 'active',
-  customer: 'cus_test',
-  cancel_at_period_end: false,
-  metadata: { tokenmeter_account: over.account, tokenmeter_package: over.pkg },
-  items: {
-    object: 'list',
-    has_more: false,
-    data: [
-      {
-        id: `si_${over.id}`,
-        object: 'subscription_item',
-        current_period_start: over.start,
-        current_period_end: over.start + 30 * DAY_S,
-        price: { id: `price_${over.pkg}`, object: 'price', currency: 'usd' },
-        quantity: 1,
-      },
-    ],
-  },
-});
+import { DAY_S, paidInvoice, subscribeStarter, subscription } from './subscription-fixtures.ts';
 
 const invoice = (over: { id: string; sub: string; reason: string; start: number; amount?: number }) =>
   paidInvoice({ pi: `pi_${over.id}`, ...over });

@@ -39,6 +39,40 @@ export function paidInvoice(over: {
   });
 }
 
+/**
+ * A Subscription as Stripe sends it in `customer.subscription.*` events (the period on the item,
+ * as in newer API versions). An ended one (`canceled`, `incomplete_expired`) carries when it ended.
+ */
+export function subscription(over: { id: string; account: string; pkg: string; status?: string; start: number }) {
+  const status = over.status ?? 'active';
+  const ended = status === 'canceled' || status === 'incomplete_expired' ? over.start + DAY_S : null;
+  return {
+    id: over.id,
+    object: 'subscription',
+    status,
+    customer: 'cus_test',
+    created: over.start,
+    cancel_at_period_end: false,
+    canceled_at: ended,
+    ended_at: ended,
+    metadata: { tokenmeter_account: over.account, tokenmeter_package: over.pkg },
+    items: {
+      object: 'list',
+      has_more: false,
+      data: [
+        {
+          id: `si_${over.id}`,
+          object: 'subscription_item',
+          current_period_start: over.start,
+          current_period_end: over.start + 30 * DAY_S,
+          price: { id: `price_${over.pkg}`, object: 'price', currency: 'usd' },
+          quantity: 1,
+        },
+      ],
+    },
+  };
+}
+
 /** One subscriber: its account, checkout, subscription and first invoice's payment intent. */
 export interface Subscriber {
   id: string;

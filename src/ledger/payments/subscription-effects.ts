@@ -1,7 +1,7 @@
 import { findPlan } from '../../core/catalog.ts';
 import type { PaymentCommand } from '../../core/payment-command.ts';
 import { memberPlan } from '../../core/pool.ts';
-import { decideSubscriptionEnd, decideSubscriptionGrant } from '../../core/subscription-cycle.ts';
+import { decideSubscriptionEnd, decideSubscriptionGrant, subscriptionEnded } from '../../core/subscription-cycle.ts';
 import { invoiceGrantsPeriod, periodGrantReference } from '../../core/subscription-period.ts';
 import type { SubscriptionRow } from '../../store/payment-tx.ts';
 import { applied, type EffectResult, unmatchedBecause, waitingFor } from './effect-result.ts';
@@ -22,14 +22,15 @@ export async function linked(s: PaymentSession, subscriptionId: string): Promise
 /**
  * A paid invoice grants its period's allocation once per (subscription, period start), whatever
  * invoice ids arrive for it; only a subscription's first invoice and its renewals grant. An
- * invoice paid after the subscription was canceled grants nothing and changes no plan. The
+ * invoice paid after the subscription ended grants nothing and changes no plan. The
  * invoice's charge is recorded as a payment (its tokens: what it granted) so its refunds and
- * disputes find the grant and take it back in proportion.
+ * disputes find the grant and take it back in proportion. A plan switch for the period that
+ * arrived before it waited for it (`switchAwaitsPeriod`), and is applied right after it.
  */
 export async function invoicePaid(s: PaymentSession, c: InvoicePaid): Promise<EffectResult> {
   const sub = await linked(s, c.subscriptionId);
   if (!sub) return waitingFor(c.subscriptionId);
-  if (sub.status === 'canceled') return unmatchedBecause('subscription_canceled', sub.account);
+  if (subscriptionEnded(sub.status)) return unmatchedBecause('subscription_canceled', sub.account);
   const working = await s.account(sub.account);
   // A pool's member gets no allocation of its own, a subscription's included: the pool's plan grants.
   const subscribed = findPlan(s.catalog, sub.plan);
@@ -46,7 +47,9 @@ export async function invoicePaid(s: PaymentSession, c: InvoicePaid): Promise<Ef
     );
   }
   const released = await recordInvoicePayment(s, c, sub, grants ? plan.monthlyAllocation : 0);
-  return applied(sub.account, released);
+  // The period is paid for: a plan switch that arrived first and waited for it applies now.
+  const period = invoiceGrantsPeriod(c.billingReason) ? [c.subscriptionId] : [];
+  return applied(sub.account, [...released, ...period]);
 }
 
 /**
@@ -83,7 +86,10 @@ async function recordInvoicePayment(
   return [intent];
 }
 
-/** A failed renewal payment marks the subscription past due and grants nothing. */
+/**
+ * A failed renewal payment marks the subscription past due and grants nothing; an ended
+ * subscription stays ended (`upsertSubscription` leaves it).
+ */
 export async function invoiceFailed(s: PaymentSession, c: InvoiceFailed): Promise<EffectResult> {
   const sub = await linked(s, c.subscriptionId);
   if (!sub) return waitingFor(c.subscriptionId);
@@ -91,16 +97,27 @@ export async function invoiceFailed(s: PaymentSession, c: InvoiceFailed): Promis
   return applied(sub.account);
 }
 
-/** The subscription ended (Stripe sends this at the end of the paid period): back to the default plan. */
+/**
+ * The subscription ended (Stripe sends this at the end of the paid period): back to the default
+ * plan, unless an update with an ended status ended it first.
+ */
 export async function subscriptionDeleted(s: PaymentSession, c: SubscriptionDeleted): Promise<EffectResult> {
   const sub = await linked(s, c.subscriptionId);
   if (!sub) return waitingFor(c.subscriptionId);
-  if (sub.status === 'canceled') return applied(sub.account);
-  await s.tx.payments.upsertSubscription({ ...sub, status: 'canceled' }, s.now);
-  const working = await s.account(sub.account);
-  if (working.state.cycleDriver === 'subscription') {
-    const plan = findPlan(s.catalog, s.catalog.defaultPlan);
-    working.apply(decideSubscriptionEnd(working.state, plan, `Subscription ${c.subscriptionId} ended`, s.now));
-  }
+  await endSubscription(s, sub, 'canceled');
   return applied(sub.account);
+}
+
+/**
+ * Ends a linked subscription once: only the event whose write moves it from live to `status`
+ * returns its account to the default plan, renewed lazily again (if the subscription still
+ * drives it). Whichever of `deleted` and an `updated` with an ended status comes first ends it;
+ * the other, and every later event about it, finds it ended.
+ */
+export async function endSubscription(s: PaymentSession, sub: SubscriptionRow, status: string): Promise<void> {
+  if (!(await s.tx.payments.endSubscription(s.provider, sub.subscriptionId, status, s.now))) return;
+  const working = await s.account(sub.account);
+  if (working.state.cycleDriver !== 'subscription') return;
+  const plan = findPlan(s.catalog, s.catalog.defaultPlan);
+  working.apply(decideSubscriptionEnd(working.state, plan, `Subscription ${sub.subscriptionId} ended`, s.now));
 }
