@@ -70,6 +70,8 @@ export type PaymentCommand =
       paymentId: string;
       /** tokenmeter's top-up intent, from the charge's metadata. */
       intent: number;
+      /** The intent's attempt that made the charge; null: not named (a charge made before attempts were). */
+      attempt: number | null;
       account: string;
       packageId: string;
       /** Minor units, as charged. */
@@ -81,6 +83,8 @@ export type PaymentCommand =
       type: 'topup_failed';
       paymentId: string | null;
       intent: number;
+      /** The attempt declined; null: not named (a charge made before attempts were). Applied to that attempt only. */
+      attempt: number | null;
       /** The provider's decline code: `card_declined`, `insufficient_funds`, `authentication_required`, ... */
       reason: string;
     }

@@ -1,9 +1,8 @@
 import type { PaymentCommand } from '../core/payment-command.ts';
 import { declineReason, field, idOf, integer, type StripeObject, text } from './stripe-objects.ts';
 
-/** tokenmeter's top-up intent in metadata: a canonical positive safe integer, as the worker writes it. */
-function topupIntent(metadata: StripeObject): number | null {
-  const v = text(metadata, 'tokenmeter_topup');
+/** A canonical positive safe integer, as the worker writes tokenmeter's numbers into metadata; else null. */
+function positiveInteger(v: string | null): number | null {
   if (v === null || !/^[1-9][0-9]*$/.test(v)) return null;
   const n = Number(v);
   return Number.isSafeInteger(n) ? n : null;
@@ -13,28 +12,34 @@ function topupIntent(metadata: StripeObject): number | null {
  * `payment_intent.succeeded` and `payment_intent.payment_failed` of an automatic top-up's
  * off-session charge. Only a PaymentIntent whose metadata names a top-up intent, its account and
  * package counts: a checkout's own PaymentIntent sends these events too, and stays ignored (its
- * `checkout.session.completed` credits it).
+ * `checkout.session.completed` credits it). The attempt (`tokenmeter_attempt`) is read when
+ * present; one that is not a number the worker writes makes the event ignored too.
  */
 export function paymentIntentCommand(intent: StripeObject, type: string): PaymentCommand {
   const paymentId = text(intent, 'id');
   const metadata = field(intent, 'metadata');
-  const topup = topupIntent(metadata);
+  const topup = positiveInteger(text(metadata, 'tokenmeter_topup'));
   const account = text(metadata, 'tokenmeter_account');
   const packageId = text(metadata, 'tokenmeter_package');
   if (paymentId === null || topup === null || account === null || packageId === null) return { type: 'ignored' };
+  // Absent on a PaymentIntent made before attempts were named (null: the rules then match it by its id).
+  const attemptText = text(metadata, 'tokenmeter_attempt');
+  const attempt = positiveInteger(attemptText);
+  if (attemptText !== null && attempt === null) return { type: 'ignored' };
   if (type === 'payment_intent.payment_failed') {
     const error = field(intent, 'last_payment_error');
     return {
       type: 'topup_failed',
       paymentId,
       intent: topup,
+      attempt,
       reason: declineReason(text(error, 'decline_code'), text(error, 'code')),
     };
   }
   const amount = integer(intent, 'amount_received') ?? integer(intent, 'amount');
   const currency = text(intent, 'currency');
   if (amount === null || currency === null) return { type: 'ignored' };
-  return { type: 'topup_paid', paymentId, intent: topup, account, packageId, amount, currency };
+  return { type: 'topup_paid', paymentId, intent: topup, attempt, account, packageId, amount, currency };
 }
 
 /**

@@ -35,6 +35,8 @@ export async function chargeStripeOffSession(
         tokenmeter_account: charge.account,
         tokenmeter_package: pkg.id,
         tokenmeter_topup: String(charge.intent),
+        // Its webhooks name the attempt, so a late report of this one never counts for the next.
+        tokenmeter_attempt: String(charge.attempt),
       },
       description: `${pkg.name} (automatic top-up)`,
     },

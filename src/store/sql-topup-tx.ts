@@ -1,4 +1,5 @@
 import type { AutoTopupSettings, TopupStatus } from '../core/auto-topup.ts';
+import type { TopupCharge } from '../core/topup-charge.ts';
 import { int, intOrNull, type Row, str, strOrNull } from './rows.ts';
 import { NEXT_INTENT_SEQUENCE } from './schema/m010-auto-topup.ts';
 import type { SqlDialect, SqlValue } from './sql-dialect.ts';
@@ -15,8 +16,8 @@ type Query = (sql: string, params: readonly SqlValue[]) => Promise<Row[]>;
 
 const SETTINGS_COLUMNS =
   'account_id, enabled, threshold, package_id, monthly_limit, status, failures, last_error, updated_at';
-const INTENT_COLUMNS = `id, account_id, sequence, status, attempt, provider, payment_id, claim, next_attempt_at, error,
-  created_at, updated_at, settled_at`;
+const INTENT_COLUMNS = `id, account_id, sequence, status, attempt, provider, payment_id, package_id, tokens, amount,
+  currency, claim, next_attempt_at, error, created_at, updated_at, settled_at`;
 const CHARGE_COLUMNS =
   'idempotency_key, payment_id, account_id, method_id, amount, currency, status, reason, created_at';
 const OPEN = "status IN ('pending', 'charging')";
@@ -35,6 +36,13 @@ function toSettings(row: Row): AutoTopupSettings {
   };
 }
 
+/** An attempt's charge: its four columns are all set or all null (a CHECK of migration 20). */
+function toAttemptCharge(row: Row): TopupCharge | null {
+  const packageId = strOrNull(row, 'package_id');
+  if (packageId === null) return null;
+  return { packageId, tokens: int(row, 'tokens'), amount: int(row, 'amount'), currency: str(row, 'currency') };
+}
+
 function toIntent(row: Row): TopupIntent {
   return {
     id: int(row, 'id'),
@@ -44,6 +52,7 @@ function toIntent(row: Row): TopupIntent {
     attempt: int(row, 'attempt'),
     provider: strOrNull(row, 'provider'),
     paymentId: strOrNull(row, 'payment_id'),
+    charge: toAttemptCharge(row),
     claim: strOrNull(row, 'claim'),
     nextAttemptAt: intOrNull(row, 'next_attempt_at'),
     error: strOrNull(row, 'error'),
@@ -53,7 +62,7 @@ function toIntent(row: Row): TopupIntent {
   };
 }
 
-function toCharge(row: Row): TestChargeRow {
+function toTestCharge(row: Row): TestChargeRow {
   return {
     idempotencyKey: str(row, 'idempotency_key'),
     paymentId: str(row, 'payment_id'),
@@ -67,8 +76,8 @@ function toCharge(row: Row): TestChargeRow {
   };
 }
 
-/** The columns an `IntentChange` may set, in a fixed order. */
-const CHANGE_COLUMNS: readonly [keyof IntentChange, string][] = [
+/** The columns an `IntentChange` may set, in a fixed order (an attempt's charge apart: four columns). */
+const CHANGE_COLUMNS: readonly [Exclude<keyof IntentChange, 'charge'>, string][] = [
   ['status', 'status'],
   ['attempt', 'attempt'],
   ['provider', 'provider'],
@@ -170,6 +179,11 @@ export class SqlTopupTx implements TopupTx {
       sets.push(`${column} = ?`);
       params.push(change[key]);
     }
+    if (change.charge !== undefined) {
+      const c = change.charge;
+      sets.push('package_id = ?', 'tokens = ?', 'amount = ?', 'currency = ?');
+      params.push(c?.packageId ?? null, c?.tokens ?? null, c?.amount ?? null, c?.currency ?? null);
+    }
     params.push(id);
     let where = 'id = ?';
     if (from) {
@@ -221,12 +235,12 @@ export class SqlTopupTx implements TopupTx {
       c.idempotencyKey,
     ]);
     if (!row) throw new Error(`test charge ${c.idempotencyKey} vanished after insert`);
-    return toCharge(row);
+    return toTestCharge(row);
   }
 
   async testCharge(paymentId: string): Promise<TestChargeRow | undefined> {
     const [row] = await this.query(`SELECT ${CHARGE_COLUMNS} FROM test_charges WHERE payment_id = ?`, [paymentId]);
-    return row ? toCharge(row) : undefined;
+    return row ? toTestCharge(row) : undefined;
   }
 
   async testCharges(account: string): Promise<TestChargeRow[]> {
@@ -234,6 +248,6 @@ export class SqlTopupTx implements TopupTx {
       `SELECT ${CHARGE_COLUMNS} FROM test_charges WHERE account_id = ? ORDER BY created_at, idempotency_key`,
       [account],
     );
-    return rows.map(toCharge);
+    return rows.map(toTestCharge);
   }
 }

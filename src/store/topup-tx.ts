@@ -1,4 +1,5 @@
 import type { AutoTopupSettings } from '../core/auto-topup.ts';
+import type { TopupCharge } from '../core/topup-charge.ts';
 
 /** A card saved for off-session charges, as stored (brand and last four digits only). */
 export interface SavedMethodRow {
@@ -25,6 +26,11 @@ export interface TopupIntent {
   provider: string | null;
   /** The provider's payment of the current attempt, stored before it is confirmed. */
   paymentId: string | null;
+  /**
+   * What the current (or last) attempt charges for, fixed when it started; null while pending, and
+   * on an attempt started before migration 20.
+   */
+  charge: TopupCharge | null;
   claim: string | null;
   nextAttemptAt: number | null;
   error: string | null;
@@ -34,7 +40,10 @@ export interface TopupIntent {
 }
 
 export type IntentChange = Partial<
-  Pick<TopupIntent, 'status' | 'attempt' | 'provider' | 'paymentId' | 'claim' | 'nextAttemptAt' | 'error' | 'settledAt'>
+  Pick<
+    TopupIntent,
+    'status' | 'attempt' | 'provider' | 'paymentId' | 'charge' | 'claim' | 'nextAttemptAt' | 'error' | 'settledAt'
+  >
 >;
 
 /** An off-session charge the offline test provider made (one per idempotency key). */

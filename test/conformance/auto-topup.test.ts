@@ -147,6 +147,7 @@ conformance('automatic top-up (intents recorded by the database)', (get) => {
         type: 'topup_paid',
         paymentId: 'pi_1',
         intent: attempt.intent,
+        attempt: attempt.attempt,
         account: 'ok',
         packageId: 'tokens_100',
         amount: 500,

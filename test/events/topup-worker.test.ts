@@ -254,6 +254,7 @@ for (const backend of backends().filter((b) => b.name === 'sqlite' || b.name ===
           type: 'topup_paid',
           paymentId: payment.paymentIntent,
           intent: intent.id,
+          attempt: intent.attempt,
           account: 'r',
           packageId: 'tokens_500',
           amount: 2_500,

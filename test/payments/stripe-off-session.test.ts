@@ -84,6 +84,7 @@ describe('Stripe off-session charges and saved cards (through the SDK, against a
       assert.equal(p?.get('metadata[tokenmeter_account]'), 'u1');
       assert.equal(p?.get('metadata[tokenmeter_package]'), 'tokens_100');
       assert.equal(p?.get('metadata[tokenmeter_topup]'), String(charge.intent));
+      assert.equal(p?.get('metadata[tokenmeter_attempt]'), String(charge.attempt));
       assert.ok(p?.get('description'));
       assert.equal(confirm?.path, `/v1/payment_intents/${id}/confirm`);
       assert.equal(confirm?.idempotencyKey, `${charge.idempotencyKey}-confirm`);

@@ -22,7 +22,14 @@ const commandOf = (type: string, object: Record<string, unknown>) => {
   return stripe.verifyWebhook(body, sign(body)).command;
 };
 
-const TOPUP_METADATA = { tokenmeter_account: 'u1', tokenmeter_package: 'tokens_100', tokenmeter_topup: '42' };
+const TOPUP_METADATA = {
+  tokenmeter_account: 'u1',
+  tokenmeter_package: 'tokens_100',
+  tokenmeter_topup: '42',
+  tokenmeter_attempt: '2',
+};
+/** The metadata of a PaymentIntent made before the worker named its attempt. */
+const { tokenmeter_attempt: _attempt, ...UNNAMED_ATTEMPT } = TOPUP_METADATA;
 
 /** An automatic top-up's PaymentIntent, charged off session, as `payment_intent.succeeded` carries it. */
 const succeededTopup = (over: Record<string, unknown> = {}) =>
@@ -46,17 +53,33 @@ const failedTopup = (error: Record<string, unknown>, over: Record<string, unknow
 
 describe('Stripe PaymentIntent and PaymentMethod events (signed, verified, normalized)', () => {
   describe('payment_intent.succeeded', () => {
-    it('of an automatic top-up is topup_paid, naming the intent, account, package and what was charged', () => {
+    it('of an automatic top-up is topup_paid, naming the intent, attempt, account, package and what was charged', () => {
       assert.deepEqual(commandOf('payment_intent.succeeded', succeededTopup()), {
         type: 'topup_paid',
         paymentId: 'pi_topup_1',
         intent: 42,
+        attempt: 2,
         account: 'u1',
         packageId: 'tokens_100',
         amount: 500,
         currency: 'usd',
       });
     });
+
+    it('of a PaymentIntent made before attempts were named is topup_paid naming none', () => {
+      const command = commandOf('payment_intent.succeeded', succeededTopup({ metadata: UNNAMED_ATTEMPT }));
+      assert.deepEqual(command.type === 'topup_paid' && [command.intent, command.attempt], [42, null]);
+    });
+
+    // An empty value is no value: Stripe removes a metadata key set to "" (read as not named).
+    for (const attempt of ['0', '-1', '1.5', '01', 'abc', ' 2', '9007199254740993']) {
+      it(`with tokenmeter_attempt ${JSON.stringify(attempt)} (not a positive integer) is ignored`, () => {
+        const object = succeededTopup({ metadata: { ...TOPUP_METADATA, tokenmeter_attempt: attempt } });
+        assert.deepEqual(commandOf('payment_intent.succeeded', object), { type: 'ignored' });
+        const failed = failedTopup({ type: 'card_error', code: 'card_declined' }, { metadata: object.metadata });
+        assert.deepEqual(commandOf('payment_intent.payment_failed', failed), { type: 'ignored' });
+      });
+    }
 
     it('of a checkout (tokenmeter metadata without a top-up intent) is ignored: the session credits it', () => {
       const checkoutIntent = succeededTopup({
@@ -141,10 +164,27 @@ describe('Stripe PaymentIntent and PaymentMethod events (signed, verified, norma
           type: 'topup_failed',
           paymentId: 'pi_topup_1',
           intent: 42,
+          attempt: 2,
           reason,
         });
       });
     }
+
+    it('of a PaymentIntent made before attempts were named is topup_failed naming none', () => {
+      const object = failedTopup(
+        cardError('card_declined', 'insufficient_funds', 'Your card has insufficient funds.'),
+        {
+          metadata: UNNAMED_ATTEMPT,
+        },
+      );
+      assert.deepEqual(commandOf('payment_intent.payment_failed', object), {
+        type: 'topup_failed',
+        paymentId: 'pi_topup_1',
+        intent: 42,
+        attempt: null,
+        reason: 'insufficient_funds',
+      });
+    });
 
     it('of a checkout’s PaymentIntent is ignored', () => {
       const object = failedTopup(cardError('card_declined', 'generic_decline', 'Your card was declined.'), {

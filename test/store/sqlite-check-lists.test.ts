@@ -252,7 +252,7 @@ describe('migration 19 on a database written before it', () => {
       await db.exec("UPDATE sqlite_sequence SET seq = seq + 50 WHERE name IN ('ledger_entries', 'grants', 'holds')");
       const counters = await db.query('SELECT name, seq FROM sqlite_sequence ORDER BY name');
 
-      const upgraded = await runStepsFrom(db, STEP);
+      const upgraded = await runStepsFrom(db, STEP, STEP);
       const is = await snapshot();
       assert.deepEqual(is.rows, was.rows, 'every row, with its id and columns');
       assert.deepEqual(is.counters, counters, 'each AUTOINCREMENT counter as it was');

@@ -15,6 +15,7 @@ import {
 } from '../../core/auto-topup.ts';
 import { findPlan, planLowBalanceThreshold, type TokenPackage } from '../../core/catalog.ts';
 import { TokenmeterError } from '../../core/errors.ts';
+import { chargeOfPackage, packageOfCharge, type TopupCharge } from '../../core/topup-charge.ts';
 import type { SavedMethod } from '../../payments/payment-provider.ts';
 import type { WriteTx } from '../../store/store.ts';
 import type { TopupIntent } from '../../store/topup-tx.ts';
@@ -192,6 +193,7 @@ export class AutoTopupLedger {
         type: 'topup_paid',
         paymentId,
         intent: attempt.intent,
+        attempt: attempt.attempt,
         account: attempt.account,
         packageId: attempt.package.id,
         amount,
@@ -205,7 +207,7 @@ export class AutoTopupLedger {
       provider: attempt.method.provider,
       eventId: `topup-${attempt.intent}-${attempt.attempt}-failed`,
       eventType: 'topup.charge_failed',
-      command: { type: 'topup_failed', paymentId, intent: attempt.intent, reason },
+      command: { type: 'topup_failed', paymentId, intent: attempt.intent, attempt: attempt.attempt, reason },
     });
   }
 
@@ -224,6 +226,12 @@ export class AutoTopupLedger {
     );
   }
 
+  /**
+   * A new attempt charges the package the settings name now, fixed on the intent in the update
+   * that starts it; an attempt under way charges what it started with, whatever the settings say
+   * since (its payment may exist at that price). One started before its charge was recorded
+   * (migration 20) takes the settings' package, and the payment rules check its credit by price.
+   */
   private async startAttempt(
     tx: WriteTx,
     intent: TopupIntent,
@@ -231,19 +239,28 @@ export class AutoTopupLedger {
     method: NonNullable<Awaited<ReturnType<WriteTx['topups']['savedMethod']>>>,
     now: number,
   ): Promise<TopupAttempt | null> {
-    const pkg = this.ctx.catalog.packages.get(settings.packageId);
-    if (!pkg) {
+    const fresh = intent.status === 'pending';
+    const charge = (!fresh && intent.charge) || this.chargeOfSettings(settings);
+    if (!charge) {
       await this.close(tx, intent, 'cancelled', 'unknown_package', now);
       return null;
     }
-    const fresh = intent.status === 'pending';
     const attempt = fresh ? intent.attempt + 1 : intent.attempt;
     if (fresh) {
-      await tx.topups.updateIntent(
+      const started = await tx.topups.updateIntent(
         intent.id,
-        { status: 'charging', attempt, provider: method.provider, paymentId: null, error: null, updatedAt: now },
+        {
+          status: 'charging',
+          attempt,
+          provider: method.provider,
+          paymentId: null,
+          charge,
+          error: null,
+          updatedAt: now,
+        },
         { status: 'pending', attempt: intent.attempt },
       );
+      if (!started) return null;
     }
     return {
       intent: intent.id,
@@ -256,10 +273,16 @@ export class AutoTopupLedger {
         brand: method.brand,
         last4: method.last4,
       },
-      package: pkg,
+      package: packageOfCharge(charge, this.ctx.catalog.packages.get(charge.packageId)),
       paymentId: fresh ? null : intent.paymentId,
       claim: intent.claim ?? '',
     };
+  }
+
+  /** The settings' top-up package at its price now; null when the config has no such top-up package. */
+  private chargeOfSettings(settings: AutoTopupSettings): TopupCharge | null {
+    const pkg = this.ctx.catalog.packages.get(settings.packageId);
+    return pkg?.kind === 'topup' ? chargeOfPackage(pkg) : null;
   }
 
   private async close(

@@ -17,6 +17,7 @@ import { m016LedgerInTime } from './m016-ledger-in-time.ts';
 import { m017RareEntryIndexes } from './m017-rare-entry-indexes.ts';
 import { m018ReferenceProbes } from './m018-reference-probes.ts';
 import { m019ChecksWithoutInLists } from './m019-checks-without-in-lists.ts';
+import { m020TopupAttemptCharge } from './m020-topup-attempt-charge.ts';
 import type { SchemaDialect } from './schema-dialect.ts';
 import type { Migration, SchemaMigration } from './schema-migration.ts';
 
@@ -54,6 +55,7 @@ export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [
   m017RareEntryIndexes,
   m018ReferenceProbes,
   m019ChecksWithoutInLists,
+  m020TopupAttemptCharge,
 ];
 
 /** Every step rendered in one backend's SQL. */
