@@ -1,8 +1,9 @@
 import type { AccountState } from './account-state.ts';
 import type { EntryKind } from './entry.ts';
 import { type GrantMove, isPastExpiry } from './grant.ts';
+import { type GrantParts, grantMoveParts } from './grant-create.ts';
 import { chargeMoves } from './grant-draws.ts';
-import { type Posted, post } from './posting.ts';
+import { type Move, type Posted, post } from './posting.ts';
 
 /**
  * Where a payment's tokens went: a top-up's paid grant, or a subscription period's included
@@ -29,9 +30,9 @@ export type TakeBackHistory = readonly { grantMoves: readonly GrantMove[]; debtD
  * is a `payment_refund`: from the payment's own grant first, then (a top-up) other paid grants
  * or (a subscription period) other included, then paid grants, in burn order; what they lack
  * is a debt. A refund never touches promotional grants, and a top-up's never touches included
- * ones. A negative step (a dispute won) is a `debit_reversal`: it first cancels the debt the
- * payment's take-backs made, then returns tokens to the grants they came from, unless those
- * have expired or been voided since.
+ * ones. A negative step (a dispute won) is a `debit_reversal`: it first gives back the debt the
+ * payment's take-backs made, whether still owed or paid since, then returns tokens to the grants
+ * they came from, unless those have expired or been voided since.
  */
 export function decideTakeBackStep(
   state: AccountState,
@@ -43,7 +44,7 @@ export function decideTakeBackStep(
 ): Posted {
   if (step === 0) return { state, entries: [] };
   if (step < 0)
-    return post(state, { kind: 'debit_reversal', ...reversalMoves(state, -step, history, now), ...link }, now);
+    return post(state, { kind: 'debit_reversal', ...reversalMoves(state, -step, history, link, now), ...link }, now);
   const categories = from.kind === 'purchased' ? (['paid'] as const) : (['included', 'paid'] as const);
   return post(
     state,
@@ -52,22 +53,54 @@ export function decideTakeBackStep(
   );
 }
 
+/**
+ * What the payment's earlier steps left to give back: the debt they made (less what reversals
+ * gave back of it), and per grant the tokens taken from it and not yet returned. A reversal's
+ * move onto a grant nothing was taken from is debt given back as a new grant.
+ */
+function outstanding(history: TakeBackHistory): { debt: number; taken: Map<number, number> } {
+  let debt = 0;
+  const taken = new Map<number, number>();
+  for (const step of history) {
+    debt += step.debtDelta;
+    for (const m of step.grantMoves) {
+      const net = taken.get(m.grant) ?? 0;
+      if (m.delta < 0) taken.set(m.grant, net - m.delta);
+      else {
+        const back = Math.min(net, m.delta);
+        if (back > 0) taken.set(m.grant, net - back);
+        debt -= m.delta - back;
+      }
+    }
+  }
+  return { debt: Math.max(0, debt), taken };
+}
+
+/**
+ * A reversal of `tokens`. The debt part comes back first, as a paid grant would: it cancels
+ * what is still owed, and what was paid since (by a purchase or a correction) becomes a
+ * never-expiring paid grant named by the step, so the tokens that paid it are not lost. The
+ * rest goes back to the grants it was taken from; what was taken from a grant that has since
+ * expired or been voided is not returned (it would be gone either way).
+ */
 function reversalMoves(
   state: AccountState,
   tokens: number,
   history: TakeBackHistory,
+  link: { source: string; reference: string; reason: string },
   now: number,
-): { grantMoves: GrantMove[]; debtDelta: number } {
-  let debtMade = 0;
-  const taken = new Map<number, number>();
-  for (const step of history) {
-    debtMade += step.debtDelta;
-    for (const m of step.grantMoves) taken.set(m.grant, (taken.get(m.grant) ?? 0) - m.delta);
-  }
-  const cancel = Math.max(0, Math.min(tokens, debtMade, state.debt));
-  let left = tokens - cancel;
-  const grantMoves: GrantMove[] = [];
-  for (const [id, net] of taken) {
+): Pick<Move, 'grantMoves' | 'newGrants' | 'debtDelta'> {
+  const owed = outstanding(history);
+  const debtPart = Math.min(tokens, owed.debt);
+  const cancel = Math.min(debtPart, state.debt);
+  const repaid = debtPart - cancel;
+  const parts: GrantParts =
+    repaid > 0
+      ? grantMoveParts(state, { category: 'paid', tokens: repaid, expiresAt: null, ...link }, now, { paysDebt: false })
+      : { newGrants: [], grantMoves: [], debtDelta: 0 };
+  let left = tokens - debtPart;
+  const grantMoves: GrantMove[] = [...parts.grantMoves];
+  for (const [id, net] of owed.taken) {
     if (left === 0) break;
     const g = state.grants.find((x) => x.id === id);
     if (g?.status !== 'active' || isPastExpiry(g, now) || net <= 0) continue;
@@ -76,5 +109,5 @@ function reversalMoves(
     grantMoves.push({ grant: id, delta: back });
     left -= back;
   }
-  return { grantMoves, debtDelta: -cancel };
+  return { newGrants: parts.newGrants, grantMoves, debtDelta: -cancel };
 }

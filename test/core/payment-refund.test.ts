@@ -83,6 +83,37 @@ describe('decideTakeBackStep', () => {
     assert.equal(back.state.debt, 0);
   });
 
+  it('a reversal gives the debt its take-back made and a purchase paid since back as a never-expiring paid grant', () => {
+    // 100 taken as debt; 60 of it paid since by another purchase (grant 7), 40 still owed.
+    const history = [{ grantMoves: [], debtDelta: 100 }];
+    const state = account([grant(2, 'paid', 0), grant(7, 'paid', 40, { expiresAt: 50 })], 40);
+    const back = decideTakeBackStep(state, -100, { kind: 'purchased', grant: 2 }, history, link, 1);
+    const entry = back.entries[0];
+    assert.equal(entry?.kind, 'debit_reversal');
+    assert.equal(entry?.amount, 100);
+    assert.equal(entry?.debtDelta, -40);
+    const made = back.state.grants.find((g) => g.reference === link.reference);
+    assert.deepEqual(
+      [made?.category, made?.tokens, made?.remaining, made?.expiresAt, made?.priority, made?.source, made?.status],
+      ['paid', 60, 60, null, 50, 'stripe', 'active'],
+    );
+    assert.deepEqual(entry?.grantMoves, [{ grant: made?.id, delta: 60 }]);
+    assert.deepEqual([back.state.purchased, back.state.debt], [100, 0]);
+  });
+
+  it('what an earlier reversal gave back of the debt is not given back again', () => {
+    // Took 60 from grant 2 and 40 as debt; a first reversal gave the 40 back as grant 9.
+    const history = [
+      { grantMoves: [{ grant: 2, delta: -60 }], debtDelta: 40 },
+      { grantMoves: [{ grant: 9, delta: 40 }], debtDelta: 0 },
+    ];
+    const state = account([grant(2, 'paid', 0), grant(9, 'paid', 40, { tokens: 40 })]);
+    const back = decideTakeBackStep(state, -60, { kind: 'purchased', grant: 2 }, history, link, 1);
+    assert.deepEqual(back.entries[0]?.grantMoves, [{ grant: 2, delta: 60 }]);
+    assert.ok(back.entries[0]?.debtDelta === 0);
+    assert.equal(back.state.grants.length, 2);
+  });
+
   it('a reversal returns nothing to a grant that expired or was voided since', () => {
     const history = [{ grantMoves: [{ grant: 2, delta: -10 }], debtDelta: 0 }];
     const voided = account([grant(2, 'paid', 0, { status: 'voided' })]);

@@ -346,7 +346,8 @@ export class TokenModel {
    * Takes back what the payment's latest facts say is gone: its tokens times the share of its
    * amount refunded or disputed (a won dispute gives its share back), rounded down. More than
    * before comes from its own grant first, then other paid grants in burn order, then is a debt;
-   * less than before is a reversal: it cancels the debt its take-backs made first, then returns
+   * less than before is a reversal: it gives back the debt its take-backs made first (cancelled
+   * while still owed, a new never-expiring paid grant for what was paid since), then returns
    * tokens to the grants they came from unless those expired or were voided meanwhile.
    */
   private takeBack(p: ModelPayment): void {
@@ -371,10 +372,13 @@ export class TokenModel {
       a.debt += left;
       p.debtMade += left;
     } else if (step < 0) {
-      const cancel = Math.min(-step, p.debtMade, a.debt);
+      // The debt part comes back first: cancelled while owed, a new paid grant once paid since.
+      const debtPart = Math.min(-step, p.debtMade);
+      const cancel = Math.min(debtPart, a.debt);
       a.debt -= cancel;
-      p.debtMade -= cancel;
-      let left = -step - cancel;
+      p.debtMade -= debtPart;
+      if (debtPart > cancel) this.addPaid(a, debtPart - cancel, true);
+      let left = -step - debtPart;
       for (const [seq, net] of p.taken) {
         const g = a.grants.find((x) => x.seq === seq);
         if (g?.status !== 'active' || net <= 0) continue;
