@@ -41,6 +41,12 @@ export interface HoldClosure {
   status: Exclude<HoldStatus, 'active'>;
   charged: number;
   closedAt: number;
+  /**
+   * On a pool's hold committed or released with its member's: the member's hold, which the same
+   * write closes first to the same status. The store commits or releases a pool's hold only so
+   * (only expiry closes one alone): its tokens move with the member's hold and its membership.
+   */
+  memberHold?: number;
 }
 
 /** A hold counts against the available balance until it expires by the engine's clock. */

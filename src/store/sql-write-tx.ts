@@ -386,13 +386,21 @@ export abstract class SqlWriteTx implements WriteTx {
 
   async closeHolds(closures: readonly HoldClosure[]): Promise<void> {
     for (const c of closures) {
+      // A pool's hold (member_id set) only expires alone: it is committed or released only with
+      // the member's hold that names it, already closed to the same status by this write, so its
+      // tokens never move without the member's hold and membership (see pool-settle.ts).
       const rows = await this.sql.query(
-        'UPDATE holds SET status = ?, charged = ?, closed_at = ? WHERE id = ? AND status = ? RETURNING id',
-        [c.status, c.charged, c.closedAt, c.id, c.from],
+        `UPDATE holds SET status = ?, charged = ?, closed_at = ? WHERE id = ? AND status = ?
+           AND (member_id IS NULL OR ? = 'expired'
+             OR EXISTS (SELECT 1 FROM holds AS m WHERE m.id = ? AND m.pool_hold = holds.id AND m.status = ?))
+         RETURNING id`,
+        [c.status, c.charged, c.closedAt, c.id, c.from, c.status, c.memberHold ?? null, c.status],
       );
       // Holds close under their account's lock, which getHold takes too, so this is not
       // expected; if it happens on PostgreSQL, a re-run sees the hold as it is.
-      if (rows.length !== 1) throw this.sql.conflict(`hold ${c.id} is no longer ${c.from}`);
+      if (rows.length !== 1) {
+        throw this.sql.conflict(`hold ${c.id} is no longer ${c.from}, or is a pool's hold closed without its member's`);
+      }
     }
   }
 

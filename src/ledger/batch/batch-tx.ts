@@ -301,6 +301,10 @@ export class BatchTx implements WriteTx {
       if (hold?.status !== c.from || this.closures.has(c.id)) {
         throw new WriteConflictError(`hold ${c.id} is no longer ${c.from}`);
       }
+      // A batch settles no hold by id: a pool's hold only expires in one (as its write refuses otherwise).
+      if (hold.member !== null && c.status !== 'expired') {
+        throw new WriteConflictError(`hold ${c.id} is a pool's hold: a batch only expires it`);
+      }
       this.closures.set(c.id, c);
     }
   }

@@ -1,7 +1,7 @@
 import { availableOf, balanceOf } from '../../core/account-state.ts';
 import { MAX_ADJUSTMENT, requireInt } from '../../core/amounts.ts';
-import { TokenmeterError } from '../../core/errors.ts';
-import { isCommittable } from '../../core/hold.ts';
+import { invalid, TokenmeterError } from '../../core/errors.ts';
+import { type Hold, isCommittable } from '../../core/hold.ts';
 import { decideCommit, decideRelease } from '../../core/holds.ts';
 import type { WriteJob } from '../batch/group-committer.ts';
 import type { LedgerContext } from '../context.ts';
@@ -47,6 +47,9 @@ export function settleJob(ctx: LedgerContext, holdId: number, how: SettleHow): W
       const now = ctx.clock.now();
       const found = await tx.getHold(holdId);
       if (!found) throw new TokenmeterError('not_found', `Hold ${holdId} does not exist`, 'holdId');
+      // A pool's hold is half of a member's reservation: it settles only with the member's hold
+      // (settlePooled), which also moves the membership. The store refuses it alone as well.
+      if (found.member !== null) throw poolHalf(found);
       let working = await WorkingAccount.load(tx, found.account, ctx.catalog, now);
       let hold = found;
       if (working.closures.some((c) => c.id === holdId)) {
@@ -97,6 +100,15 @@ export function settleJob(ctx: LedgerContext, holdId: number, how: SettleHow): W
       );
     },
   };
+}
+
+/** The refusal to settle a pool's hold by its own id: the caller is sent to the member's hold. */
+function poolHalf(hold: Hold): TokenmeterError {
+  return invalid(
+    'holdId',
+    `hold ${hold.id} is the part of a hold of member ${hold.member} that pool ${hold.account} reserves; ` +
+      `settle the member's hold (the id its reservation answered), which settles both`,
+  );
 }
 
 function settled(

@@ -127,7 +127,7 @@ closed AS (
   UPDATE holds AS h SET status = c.status, charged = c.charged, closed_at = c.closed_at
   FROM closings AS c
   WHERE h.id = c.id AND h.id = ANY(ARRAY(SELECT id FROM closings))
-    AND h.status = c.from_status
+    AND h.status = c.from_status AND (h.member_id IS NULL OR c.status = 'expired')
   RETURNING 1),
 new_holds AS (
   INSERT INTO holds (id, account_id, amount, feature, status, charged, created_at, expires_at, closed_at,
