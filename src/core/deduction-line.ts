@@ -29,7 +29,8 @@ const LOOKS_LIKE = /\bDeducted\b/;
 /**
  * Reads one line of a legacy log. The deduction may follow any prefix (a timestamp, a level,
  * a logger name); a leading ISO timestamp is taken as the line's time. A JSON log record
- * (pino, bunyan, winston) is read from its `msg`/`message` and its `time`/`timestamp`.
+ * (pino, bunyan, winston) is read from its `msg`/`message` and its `time`/`timestamp`. A
+ * timestamp that is there but cannot be read makes the line unreadable, never untimed.
  */
 export function parseDeductionLine(raw: string): ParsedLogLine {
   const line = raw.trimEnd();
@@ -53,6 +54,7 @@ export function parseDeductionLine(raw: string): ParsedLogLine {
     return { kind: 'unreadable', reason: `user "${account.slice(0, 40)}" is not a valid account id (${badId})` };
   let at: number | null = null;
   if (record) {
+    if (record.invalidTime !== null) return { kind: 'unreadable', reason: `invalid timestamp (${record.invalidTime})` };
     at = record.at;
   } else {
     const stamp = leadingTimestamp(text.slice(0, m.index));
@@ -89,7 +91,15 @@ function unreadableReason(text: string): string {
   return 'not in the format "Deducted {n} tokens from user {id} ({feature}). Balance: {a} → {b}"';
 }
 
-function jsonRecord(line: string): { message: string; at: number | null } | null {
+const TIME_FIELDS = ['time', 'timestamp', '@timestamp'] as const;
+
+/**
+ * A JSON log record's message and time (epoch milliseconds or ISO-8601). A time field that
+ * is there but cannot be read is `invalidTime` (its JSON, clipped): the line is unreadable,
+ * like a plain line with a bad timestamp. Read as having no time it would be counted whatever
+ * the window, after the import too, where tokenmeter has already charged it.
+ */
+function jsonRecord(line: string): { message: string; at: number | null; invalidTime: string | null } | null {
   let doc: unknown;
   try {
     doc = JSON.parse(line);
@@ -100,9 +110,12 @@ function jsonRecord(line: string): { message: string; at: number | null } | null
   const fields = doc as Record<string, unknown>;
   const message = [fields.msg, fields.message].find((v): v is string => typeof v === 'string');
   if (message === undefined) return null;
-  const time = fields.time ?? fields.timestamp ?? fields['@timestamp'];
-  let at: number | null = null;
-  if (typeof time === 'number' && Number.isFinite(time)) at = time;
-  else if (typeof time === 'string') at = parseIsoTime(time);
-  return { message, at };
+  const name = TIME_FIELDS.find((f) => Object.hasOwn(fields, f));
+  if (name === undefined) return { message, at: null, invalidTime: null };
+  const time = fields[name];
+  const at = typeof time === 'number' ? time : typeof time === 'string' ? parseIsoTime(time) : null;
+  if (at === null || !Number.isFinite(at)) {
+    return { message, at: null, invalidTime: `${name}: ${String(JSON.stringify(time)).slice(0, 60)}` };
+  }
+  return { message, at, invalidTime: null };
 }

@@ -7,20 +7,20 @@ const LEADING = /^\s*\[?(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?
 /**
  * Milliseconds since the epoch for an ISO-8601 time, or null when the text is not one. A time
  * without a zone is UTC (log shippers write UTC; a local reading would depend on the machine
- * running the command); a date alone is its midnight UTC.
+ * running the command); a date alone is its midnight UTC. Every part is checked against the
+ * calendar whatever the zone: 2025-02-30, 24:00 or a +25:00 offset is not a time (Date.parse
+ * would roll such a date over to another day, and a log line so dated is not to be trusted).
  */
 export function parseIsoTime(text: string): number | null {
   const m = ISO.exec(text.trim());
   if (!m || m[0].length !== text.trim().length) return null;
   const [, date, hm, fraction, zone] = m;
   const time = hm === undefined ? '00:00:00' : hm.length === 5 ? `${hm}:00` : hm;
-  const ms = fraction === undefined ? '' : `.${fraction.slice(0, 3).padEnd(3, '0')}`;
   const tz = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : normalizeZone(zone);
+  if (date === undefined || !realDate(date) || !realClock(time) || !realZone(tz)) return null;
+  const ms = fraction === undefined ? '' : `.${fraction.slice(0, 3).padEnd(3, '0')}`;
   const at = Date.parse(`${date}T${time}${ms}${tz}`);
-  if (!Number.isFinite(at)) return null;
-  // Date.parse rolls 2025-02-30 over to March; a log with such a date is not trusted.
-  if (new Date(at).toISOString().slice(0, 10) !== date && tz === 'Z') return null;
-  return at;
+  return Number.isFinite(at) ? at : null;
 }
 
 /** A command-line time (`--since`, `--until`): ISO-8601, UTC unless it names a zone. */
@@ -42,4 +42,31 @@ function normalizeZone(zone: string): string {
   const hours = digits.slice(0, 2);
   const minutes = digits.slice(2, 4) || '00';
   return `${zone[0]}${hours}:${minutes}`;
+}
+
+/** YYYY-MM-DD names a day of the (proleptic Gregorian) calendar. */
+function realDate(date: string): boolean {
+  const [year, month, day] = date.split('-').map(Number);
+  if (year === undefined || month === undefined || day === undefined) return false;
+  return month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** HH:MM:SS is a time of day: 00:00:00 to 23:59:59 (no 24:00, no leap second). */
+function realClock(time: string): boolean {
+  const [hour, minute, second] = time.split(':').map(Number);
+  return (
+    hour !== undefined && minute !== undefined && second !== undefined && hour <= 23 && minute <= 59 && second <= 59
+  );
+}
+
+/** Z, or an offset of at most 23:59. */
+function realZone(tz: string): boolean {
+  if (tz === 'Z') return true;
+  const [hours, minutes] = tz.slice(1).split(':').map(Number);
+  return hours !== undefined && minutes !== undefined && hours <= 23 && minutes <= 59;
 }

@@ -31,7 +31,10 @@ interface CheckedInput {
  * account tokenmeter already holds is never overwritten (`already_imported` when an earlier
  * import opened it, found by its opening entry's reference; `already_active` when it was
  * provisioned by use), any other opens on its plan with an `opening_balance` entry (source
- * `import`, reference the account id, so the database refuses a second one).
+ * `import`, reference the account id, so the database refuses a second one). An account given
+ * twice in one call is imported by the first and `already_imported` for the second, like a
+ * second call: a caller reading a legacy source keeps the first row of an id and rejects the
+ * others itself, as import-legacy does, so that no conflict goes unreported.
  */
 export async function importAccounts(
   ctx: LedgerContext,

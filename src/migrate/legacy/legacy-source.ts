@@ -18,7 +18,7 @@ export const SEED_COLUMNS: LegacyColumns = {
   plan: 'token_package',
 };
 
-/** Where a row sits in its source, for a report: its ordinal, and its line in a CSV file. */
+/** Where a row sits in its source, for a report: its ordinal, and the line a CSV record starts on. */
 export interface RowPlace {
   row: number;
   line: number | null;
