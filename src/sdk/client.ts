@@ -23,6 +23,7 @@ import type {
 import { apiError, isObject } from './answer-error.ts';
 import { type BatchingOptions, checkBatching, DeductCoalescer } from './deduct-coalescer.ts';
 import { type KeyedDeduction, sendDeductions, withKeys } from './deduct-many.ts';
+import { checkDeductions } from './deduction-check.ts';
 import { type ApiRequest, HttpTransport, type QueryValue } from './http-transport.ts';
 import { newIdempotencyKey } from './idempotency-key.ts';
 import type {
@@ -103,8 +104,10 @@ function flag(on: boolean | undefined): string | undefined {
  * throws TokenMeterConnectionError.
  *
  * Retries: network errors, timeouts and 503 are retried with backoff; every attempt of a
- * write carries the same `Idempotency-Key` (the caller's, or one generated per call), so a
- * retried deduction charges once. Other 4xx and 5xx are never retried.
+ * write carries the same idempotency key (the caller's, or one generated per call), so a
+ * retried deduction charges once. The key goes in the `Idempotency-Key` header when it is
+ * printable ASCII, else in the body's `idempotency_key` (a header is Latin-1 on the wire). Other
+ * 4xx and 5xx are never retried, nor is a request fetch would refuse to send (a TypeError).
  *
  * @example
  * const tm = new TokenMeterClient({ baseUrl: 'http://127.0.0.1:3000', apiKey: process.env.TOKENMETER_API_KEY });
@@ -136,7 +139,10 @@ export class TokenMeterClient {
       retryDelayMs: options.retryDelayMs ?? 100,
     });
     this.#coalescer = options.batching
-      ? new DeductCoalescer((items) => sendDeductions(this.#transport, items), checkBatching(options.batching))
+      ? new DeductCoalescer(
+          (items) => sendDeductions(this.#transport, items, { throwUncertain: true }),
+          checkBatching(options.batching),
+        )
       : null;
   }
 
@@ -163,17 +169,29 @@ export class TokenMeterClient {
 
   /**
    * Charges many feature uses in as few requests as possible (`POST /api/tokens/deduct/batch`,
-   * 1,000 items each): one result per item, in order, each what `deduct` would have answered
-   * for it, plus the `idempotency_key` it was sent with. Every item gets a key before the first
-   * send (a random UUID unless it has one); retries resend only the items not yet answered, with
-   * the same keys, so nothing is charged twice.
+   * up to 1,000 items each, one request after another): one result per item, in order, each what
+   * `deduct` would have answered for it, plus the `idempotency_key` it was sent with. Every item
+   * gets a key before the first send (a UUID unless it has one); retries resend only the items
+   * not yet answered, with the same keys, so nothing is charged twice.
+   *
+   * Throws only when nothing was charged: a malformed item is refused before anything is sent
+   * (TokenMeterApiError 400 `invalid_request` naming `deductions[i]`, `i` its index in `items`,
+   * worded as the service words it), or the first request is refused whole (401, 403, 429...)
+   * or cannot reach the service at all (TokenMeterConnectionError). Whenever something may have
+   * been charged it answers instead: a request that fails whole once an earlier one was
+   * answered, or after an attempt whose answer was lost (or a 503), gives its items and those of
+   * the requests after it (not sent) a result for the failure, `unavailable` when the outcome is
+   * unknown, else the service's code; each is safe to retry with its key. An item whose feature
+   * the service does not know gets `unknown_feature` as its result; the rest are charged.
    *
    * @example
    * const results = await tm.deductMany(calls.map((c) => ({ account: c.user, feature: 'outbound_call_single' })));
    * const refused = results.filter((r) => !r.ok);
+   * const retry = refused.filter((r) => r.code === 'unavailable'); // later: deductMany(those items with r.idempotency_key)
    */
-  deductMany(items: readonly DeductRequest[]): Promise<DeductManyResult[]> {
-    return sendDeductions(this.#transport, withKeys(items));
+  async deductMany(items: readonly DeductRequest[]): Promise<DeductManyResult[]> {
+    checkDeductions(items);
+    return sendDeductions(this.#transport, withKeys(items), { throwUncertain: false });
   }
 
   /** Reserves a feature's cost (or an amount) for work in progress; settle it with commitHold or releaseHold. */

@@ -62,44 +62,23 @@ export class DeductCoalescer {
   }
 
   /**
-   * The service refuses a whole batch for one malformed item (400 or 404 naming
-   * `deductions[i]`); that item's caller gets the refusal, as `deduct` would have given it,
-   * and the rest are sent again. Any other failure reaches every caller of the batch.
+   * Sends a batch; each caller gets its item's result. An item the service refuses by name (400
+   * or 404 naming `deductions[i]`) is that item's result (`sendDeductions` sends the rest again),
+   * so its caller gets the refusal `deduct` would have given it. A failure of the whole batch
+   * reaches every caller of the batch.
    */
   async #run(batch: Waiting[]): Promise<void> {
-    let rest = batch;
-    while (rest.length > 0) {
-      let results: DeductManyResult[];
-      try {
-        results = await this.#send(rest.map((w) => w.item));
-      } catch (err) {
-        const bad = culprit(err, rest.length);
-        if (bad === null) {
-          for (const w of rest) w.reject(err);
-          return;
-        }
-        rest[bad.index]?.reject(bad.error);
-        rest = rest.filter((_, i) => i !== bad.index);
-        continue;
-      }
-      rest.forEach((w, i) => {
-        settle(w, results[i]);
-      });
+    let results: DeductManyResult[];
+    try {
+      results = await this.#send(batch.map((w) => w.item));
+    } catch (err) {
+      for (const w of batch) w.reject(err);
       return;
     }
+    batch.forEach((w, i) => {
+      settle(w, results[i]);
+    });
   }
-}
-
-/** The item a whole-batch refusal names, and the error `deduct` would have thrown for it alone. */
-function culprit(err: unknown, size: number): { index: number; error: TokenMeterApiError } | null {
-  if (!(err instanceof TokenMeterApiError) || (err.status !== 400 && err.status !== 404)) return null;
-  const match = /^deductions\[(\d+)\]\.?/.exec(err.message);
-  const index = Number(match?.[1]);
-  if (!match || !Number.isInteger(index) || index >= size) return null;
-  const rest = err.message.slice(match[0].length);
-  const message = rest.startsWith(':') ? `body${rest}` : rest;
-  const body = typeof err.body === 'object' && err.body !== null ? { ...err.body, error: message } : err.body;
-  return { index, error: new TokenMeterApiError(err.status, err.code, message, body) };
 }
 
 function settle(w: Waiting, result: DeductManyResult | undefined): void {

@@ -1,4 +1,5 @@
 import { TokenMeterConnectionError } from './errors.ts';
+import { fitsHeader } from './idempotency-key.ts';
 
 /**
  * When a request may be sent again after a failure:
@@ -18,7 +19,11 @@ export interface ApiRequest {
   query?: Record<string, QueryValue>;
   /** Sent as JSON; a request without one sends no body and no content type. */
   body?: object;
-  /** Sent as the `Idempotency-Key` header, the same on every attempt. */
+  /**
+   * The same on every attempt: sent as the `Idempotency-Key` header when a header carries it
+   * exactly (printable ASCII, see `fitsHeader`), else as the body's `idempotency_key` (the
+   * keyed routes read both alike; fetch would refuse a header beyond Latin-1).
+   */
   idempotencyKey?: string;
   retry: RetryPolicy;
   /**
@@ -27,6 +32,11 @@ export interface ApiRequest {
    * The batch route uses it to send again only the items answered `unavailable`.
    */
   retryPart?: (answer: ApiAnswer) => ApiRequest | null;
+  /**
+   * Called for each attempt that may have reached the service without a definite answer: a
+   * failure other than one proving nothing was sent (a lost answer, a timeout), or a 503.
+   */
+  onUncertain?: () => void;
 }
 
 /** An HTTP answer: any status. The body is the parsed JSON, or the raw text when it was not JSON. */
@@ -67,6 +77,12 @@ export function neverSent(err: unknown): boolean {
   return false;
 }
 
+/** A request as every attempt sends it. */
+interface Prepared {
+  url: string;
+  init: RequestInit;
+}
+
 function delay(ms: number): Promise<void> {
   return ms <= 0 ? Promise.resolve() : new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -81,18 +97,25 @@ export class HttpTransport {
     this.#base = options.baseUrl.replace(/\/+$/, '');
   }
 
-  /** Answers with the final response (any status); throws TokenMeterConnectionError when none came. */
+  /**
+   * Answers with the final response (any status); throws TokenMeterConnectionError when none
+   * came. A request fetch would refuse before sending anything (a header value beyond Latin-1, a
+   * body JSON cannot encode) throws a TypeError at once: nothing was sent, so it is neither
+   * retried nor a connection error.
+   */
   async send(request: ApiRequest): Promise<ApiAnswer> {
     const { retries, retryDelayMs } = this.#options;
     let lastError: unknown;
     let current = request;
+    let prepared = this.#prepare(current);
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) await delay(retryDelayMs * 2 ** (attempt - 2) * (1 + Math.random()));
       let answer: ApiAnswer;
       try {
-        answer = await this.#attempt(current);
+        answer = await this.#attempt(prepared);
       } catch (err) {
         lastError = err;
+        if (!neverSent(err)) current.onUncertain?.();
         const retryable = current.retry === 'safe' || neverSent(err);
         if (retryable && attempt <= retries) continue;
         const reason = err instanceof Error ? err.message : String(err);
@@ -102,22 +125,42 @@ export class HttpTransport {
           lastError,
         );
       }
+      if (answer.status === 503) current.onUncertain?.();
       if (answer.status === 503 && attempt <= retries) continue;
       const next = current.retryPart?.(answer) ?? null;
       if (next === null || attempt > retries) return answer;
       current = next;
+      prepared = this.#prepare(current);
     }
   }
 
-  async #attempt(request: ApiRequest): Promise<ApiAnswer> {
+  /** What every attempt of `request` sends, built once, outside the retries. */
+  #prepare(request: ApiRequest): Prepared {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#options.credential !== undefined) headers.authorization = `Bearer ${this.#options.credential}`;
-    if (request.body !== undefined) headers['content-type'] = 'application/json';
-    if (request.idempotencyKey !== undefined) headers['idempotency-key'] = request.idempotencyKey;
-    const response = await this.#options.fetch(this.#url(request), {
-      method: request.method,
-      headers,
-      ...(request.body === undefined ? {} : { body: JSON.stringify(request.body) }),
+    let body = request.body;
+    const key = request.idempotencyKey;
+    if (key !== undefined) {
+      if (fitsHeader(key)) headers['idempotency-key'] = key;
+      else body = { ...body, idempotency_key: key };
+    }
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      // fetch's own checks, made here where a failure cannot pass for a lost connection.
+      new Headers(headers);
+      return {
+        url: this.#url(request),
+        init: { method: request.method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) },
+      };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new TypeError(`tokenmeter: ${request.method} ${request.path} cannot be sent: ${reason}`, { cause: err });
+    }
+  }
+
+  async #attempt(prepared: Prepared): Promise<ApiAnswer> {
+    const response = await this.#options.fetch(prepared.url, {
+      ...prepared.init,
       signal: AbortSignal.timeout(this.#options.timeoutMs),
     });
     // Reading the body is part of the attempt: a connection cut mid-body is a lost answer.

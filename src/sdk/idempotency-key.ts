@@ -18,3 +18,13 @@ export function newIdempotencyKey(now: number = Date.now()): string {
   const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/**
+ * Whether an `Idempotency-Key` header carries `key` exactly: printable ASCII with no space at
+ * either end. fetch refuses a header value beyond Latin-1 before sending anything, the service
+ * reads a header as Latin-1, and HTTP trims a value's outer spaces; any other key goes in the
+ * body's `idempotency_key`, which every keyed route reads as it reads the header.
+ */
+export function fitsHeader(key: string): boolean {
+  return /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(key);
+}
