@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fixture, type PaymentApp, paymentApp, stripeEvent } from './payment-helpers.ts';
-import { DAY_S, paidInvoice, type Subscriber, subscribeStarter, subscription } from './subscription-fixtures.ts';
+import {
+  DAY_S,
+  paidInvoice,
+  type Subscriber,
+  subscribeStarter,
+  subscription,
+  subscriptionCheckout,
+} from './subscription-fixtures.ts';
 
 // A subscription ends once, whichever of its ending events arrives first (`updated` with an
 // ended status, `deleted`), through Stripe's webhook with real payload shapes and signatures.
@@ -92,16 +99,11 @@ describe('the end of a subscription', () => {
       account: s.account,
       package: t.ledger.payments.findPackage('plan_starter'),
     });
-    const session = fixture('checkout.session', {
+    const session = subscriptionCheckout({
       id: next.reference,
-      mode: 'subscription',
-      status: 'complete',
-      payment_status: 'paid',
-      payment_intent: null,
-      subscription: next.sub,
-      amount_total: 4900,
-      currency: 'usd',
-      metadata: { tokenmeter_account: s.account, tokenmeter_package: 'plan_starter' },
+      sub: next.sub,
+      account: s.account,
+      packageId: 'plan_starter',
     });
     await t.webhook(stripeEvent('checkout.session.completed', session));
     const first = paidInvoice({

@@ -3,6 +3,27 @@ import { fixture, type PaymentApp, stripeEvent } from './payment-helpers.ts';
 
 export const DAY_S = 86_400;
 
+/** A completed Checkout Session that starts a subscription, as `checkout.session.completed` carries it. */
+export function subscriptionCheckout(over: {
+  id: string;
+  sub: string;
+  account: string;
+  packageId: string;
+  amount?: number;
+}) {
+  return fixture('checkout.session', {
+    id: over.id,
+    mode: 'subscription',
+    status: 'complete',
+    payment_status: 'paid',
+    payment_intent: null,
+    subscription: over.sub,
+    amount_total: over.amount ?? 4900,
+    currency: 'usd',
+    metadata: { tokenmeter_account: over.account, tokenmeter_package: over.packageId },
+  });
+}
+
 /** A paid Invoice as Stripe sends it in `invoice.paid`: one subscription line over a 30-day period from `start` (seconds). */
 export function paidInvoice(over: {
   id: string;
@@ -102,17 +123,7 @@ export async function subscribeStarter(t: PaymentApp, id: string, prefix: string
     account: s.account,
     package: t.ledger.payments.findPackage('plan_starter'),
   });
-  const session = fixture('checkout.session', {
-    id: s.reference,
-    mode: 'subscription',
-    status: 'complete',
-    payment_status: 'paid',
-    payment_intent: null,
-    subscription: s.sub,
-    amount_total: 4900,
-    currency: 'usd',
-    metadata: { tokenmeter_account: s.account, tokenmeter_package: 'plan_starter' },
-  });
+  const session = subscriptionCheckout({ id: s.reference, sub: s.sub, account: s.account, packageId: 'plan_starter' });
   assert.equal((await t.webhook(stripeEvent('checkout.session.completed', session))).statusCode, 200);
   const start = Math.floor(t.clock.now() / 1000);
   const first = paidInvoice({ id: `in_${id}_a`, sub: s.sub, pi: s.pi, reason: 'subscription_create', start });

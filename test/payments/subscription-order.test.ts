@@ -6,7 +6,7 @@ import { stripeEventToPaymentEvent } from '../../src/payments/stripe-events.ts';
 import { backends, type TestStore } from '../helpers/backends.ts';
 import { ledgerOn } from '../helpers/ledger.ts';
 import { fixture } from './payment-helpers.ts';
-import { DAY_S, paidInvoice, subscription } from './subscription-fixtures.ts';
+import { DAY_S, paidInvoice, subscription, subscriptionCheckout } from './subscription-fixtures.ts';
 
 // The same events about one subscription (created, updated with any status, its first invoice
 // paid or a renewal failed, deleted), in any order and with redeliveries, end in the same plan,
@@ -68,17 +68,7 @@ function subscriptionEvents(tag: string, account: string, l: Lifecycle): StripeE
     start: start + 30 * DAY_S,
     amount,
   });
-  const checkout = fixture('checkout.session', {
-    id: `cs_${tag}`,
-    mode: 'subscription',
-    status: 'complete',
-    payment_status: 'paid',
-    payment_intent: null,
-    subscription: sub,
-    metadata: { tokenmeter_account: account, tokenmeter_package: l.bought },
-    amount_total: amount,
-    currency: 'usd',
-  });
+  const checkout = subscriptionCheckout({ id: `cs_${tag}`, sub, account, packageId: l.bought, amount });
   return [
     { id: `evt_${tag}_new`, type: 'customer.subscription.created', object: object('incomplete', l.bought) },
     { id: `evt_${tag}_cs`, type: 'checkout.session.completed', object: checkout },

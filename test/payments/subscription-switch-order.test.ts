@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fixture, type PaymentApp, paymentApp, stripeEvent } from './payment-helpers.ts';
-import { DAY_S, paidInvoice, subscribeStarter, subscription } from './subscription-fixtures.ts';
+import { DAY_S, paidInvoice, subscribeStarter, subscription, subscriptionCheckout } from './subscription-fixtures.ts';
 
 // A plan switch made in Stripe's customer portal (`customer.subscription.updated` naming another
 // plan in the first period) delivered before the period's `invoice.paid` ends the same as
@@ -43,17 +43,7 @@ describe('a portal plan switch delivered before or after the first invoice.paid'
     const bodies: Record<Step, string> = {
       checkout: stripeEvent(
         'checkout.session.completed',
-        fixture('checkout.session', {
-          id: `cs_sw_${id}`,
-          mode: 'subscription',
-          status: 'complete',
-          payment_status: 'paid',
-          payment_intent: null,
-          subscription: sub,
-          amount_total: price,
-          currency: 'usd',
-          metadata: { tokenmeter_account: account, tokenmeter_package: from },
-        }),
+        subscriptionCheckout({ id: `cs_sw_${id}`, sub, account, packageId: from, amount: price }),
       ),
       invoice: stripeEvent(
         'invoice.paid',
@@ -149,17 +139,7 @@ describe('a portal plan switch delivered before or after the first invoice.paid'
       account,
       package: t.ledger.payments.findPackage('plan_starter'),
     });
-    const checkout = fixture('checkout.session', {
-      id: `cs_sw_${id}`,
-      mode: 'subscription',
-      status: 'complete',
-      payment_status: 'paid',
-      payment_intent: null,
-      subscription: sub,
-      amount_total: 4900,
-      currency: 'usd',
-      metadata: { tokenmeter_account: account, tokenmeter_package: 'plan_starter' },
-    });
+    const checkout = subscriptionCheckout({ id: `cs_sw_${id}`, sub, account, packageId: 'plan_starter' });
     await t.webhook(stripeEvent('checkout.session.completed', checkout));
     await t.webhook(
       stripeEvent('customer.subscription.updated', subscription({ id: sub, account, pkg: 'plan_pro', start })),
